@@ -1,0 +1,65 @@
+/**
+ * A storage engine is a small table of operations on one segment file, in the spirit of fio's
+ * `ioengine_ops`: open, append, read, flush, truncate, close. The log never asks which engine it
+ * holds; what an engine promises is stated by its `supports` manifest, which the conformance suite
+ * (test/conformance) reads to decide which optional tests apply.
+ */
+
+export interface EngineSupports {
+  /** append() resolves only once the appended bytes are durable (fdatasync or equivalent). */
+  durableAppend: boolean;
+  /** Concurrent appends share one sync (group commit). */
+  groupCommit: boolean;
+  /** Honours SegmentOpenOptions.preallocateBytes (fallocate or ftruncate-ahead). */
+  preallocate: boolean;
+  /** Needs the native addon (native/). */
+  native: boolean;
+}
+
+export interface SegmentOpenOptions {
+  /**
+   * Reserve this many bytes of file ahead of the data (0 = grow on append). The engine trims the
+   * reservation on trim() and close(), so a closed segment file is exactly its valid bytes long.
+   */
+  preallocateBytes: number;
+  /** Valid bytes of an existing file, when the caller knows them (the rest is preallocated zeros). */
+  validBytes?: number;
+}
+
+export interface SegmentFile {
+  readonly path: string;
+  /** The open file descriptor: what a zero-copy transfer sends from. */
+  readonly fd: number;
+  /** Bytes appended so far, including appends still in flight. */
+  readonly sizeBytes: number;
+  /**
+   * Appends `chunks` (together `byteLength` bytes) at position `sizeBytes`, which grows by
+   * byteLength before append returns its promise, so concurrent appends get consecutive,
+   * non-overlapping positions. The promise resolves when the bytes are in the engine's durability
+   * domain: the page cache for pwrite/mmap, the disk for the fsync engines.
+   */
+  append(chunks: readonly Buffer[], byteLength: number): Promise<void>;
+  /** Reads up to `length` bytes at `position` (fewer only at the end of the file). */
+  read(position: number, length: number): Promise<Buffer>;
+  /** Makes every completed append durable. */
+  flush(): Promise<void>;
+  /** Cuts the file to `sizeBytes` valid bytes (recovery, or removing a torn tail). */
+  truncate(sizeBytes: number): Promise<void>;
+  /** Gives back preallocated space beyond the valid bytes (on roll). */
+  trim(): Promise<void>;
+  /** Trims, then closes the descriptor. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StorageEngine {
+  readonly name: string;
+  readonly supports: EngineSupports;
+  /** Opens (creating when missing) the segment file at `path`. */
+  open(path: string, options: SegmentOpenOptions): Promise<SegmentFile>;
+}
+
+/**
+ * What a module that provides an engine exports (as `default` or `engine`): the engine itself or a
+ * factory taking engine-specific options. This is the contract a third-party engine implements.
+ */
+export type StorageEngineModule = StorageEngine | ((options: Record<string, string>) => StorageEngine);

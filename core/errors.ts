@@ -1,0 +1,44 @@
+/**
+ * Errors that name what is wrong. Each carries a stable `code` so callers (the CLI, the broker's
+ * Kafka error mapping, tests) can branch on the kind without parsing messages.
+ */
+export type StrataErrorCode =
+  | 'CORRUPT_RECORD'
+  | 'RECORD_TOO_LARGE'
+  | 'INVALID_TOPIC'
+  | 'INVALID_CONFIG'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'UNKNOWN_ENGINE'
+  | 'UNKNOWN_CODEC'
+  | 'ENGINE_UNAVAILABLE'
+  | 'LOG_CLOSED'
+  | 'LOG_FAILED'
+  | 'STORAGE_ERROR'
+  | 'INVALID_ARGUMENT';
+
+export class StrataError extends Error {
+  constructor(
+    readonly code: StrataErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StrataError';
+  }
+}
+
+/** A batch that fails validation: bad magic, CRC mismatch, length past end, record overruns batch. */
+export class CorruptRecordError extends StrataError {
+  constructor(
+    message: string,
+    /** Byte position of the offending batch in the file or buffer it was read from, when known. */
+    readonly position?: number,
+  ) {
+    super('CORRUPT_RECORD', message);
+    this.name = 'CorruptRecordError';
+  }
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}

@@ -1,0 +1,48 @@
+/**
+ * Topic names and partition directories. Kafka's rules (Topic.validate): legal characters
+ * [a-zA-Z0-9._-], at most 249, not "." or "..". Those rules also keep a name from escaping the data
+ * directory, since no separator or parent reference can pass them.
+ */
+import { StrataError } from './errors.js';
+
+export const TOPIC_NAME_LENGTH_MAX = 249;
+const LEGAL = /^[a-zA-Z0-9._-]+$/;
+
+export function validateTopicName(topic: string): void {
+  if (typeof topic !== 'string' || topic.length === 0) throw new StrataError('INVALID_TOPIC', 'topic name is empty');
+  if (topic === '.' || topic === '..') throw new StrataError('INVALID_TOPIC', `topic name cannot be "${topic}"`);
+  if (topic.length > TOPIC_NAME_LENGTH_MAX) {
+    throw new StrataError('INVALID_TOPIC', `topic name is ${topic.length} characters, more than the ${TOPIC_NAME_LENGTH_MAX} allowed`);
+  }
+  if (!LEGAL.test(topic)) {
+    throw new StrataError('INVALID_TOPIC', `topic name "${topic}" has characters outside [a-zA-Z0-9._-]`);
+  }
+}
+
+export function validatePartition(partition: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) {
+    throw new StrataError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${partition}`);
+  }
+}
+
+/** `TOPIC-PARTITION`, the directory name Kafka uses. */
+export function partitionDirName(topic: string, partition: number): string {
+  validateTopicName(topic);
+  validatePartition(partition);
+  return `${topic}-${partition}`;
+}
+
+/** Splits a directory name back into topic and partition (the topic may itself contain '-'). */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | undefined {
+  const dash = name.lastIndexOf('-');
+  if (dash <= 0) return undefined;
+  const topic = name.slice(0, dash);
+  const partText = name.slice(dash + 1);
+  if (!/^\d+$/.test(partText)) return undefined;
+  try {
+    validateTopicName(topic);
+  } catch {
+    return undefined;
+  }
+  return { topic, partition: Number(partText) };
+}

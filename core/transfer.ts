@@ -1,0 +1,31 @@
+/**
+ * Moving log bytes from segment files to a socket. Kafka's FileRecords.writeTo uses
+ * FileChannel.transferTo (sendfile(2)); strata makes this swappable: `sendfile` (zero copy, native/)
+ * and `buffered` (pread into a buffer, socket.write) implement it.
+ */
+import type { Socket } from 'node:net';
+
+/** A byte range of a segment file: what a zero-copy transfer needs. */
+export interface FileSlice {
+  path: string;
+  fd: number;
+  position: number;
+  length: number;
+}
+
+export interface TransferSupports {
+  /** Payload bytes never pass through user space. */
+  zeroCopy: boolean;
+  native: boolean;
+}
+
+export interface Transfer {
+  readonly name: string;
+  readonly supports: TransferSupports;
+  /**
+   * Writes the slices to the socket in order, after anything already written to it, honouring
+   * backpressure. Resolves with the bytes sent; rejects (never hangs) when the peer goes away or
+   * `signal` aborts.
+   */
+  send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal): Promise<number>;
+}
