@@ -1,0 +1,6 @@
+/** Built-in caches by name. */
+import { noneCache, type Cache } from '../../core/cache.js';
+
+export const builtinCaches: Record<string, (options: { bytesMax?: number }) => Cache> = {
+  none: () => noneCache,
+};

@@ -1,0 +1,106 @@
+/**
+ * A segment file written with positional writes (writev at the segment end) into the page cache.
+ * The pwrite, fsync-per-write and fsync-group engines share it and differ only in what an append
+ * waits for after its write: nothing, its own fdatasync, or a shared one (`afterWrite`).
+ */
+import fs from 'node:fs';
+import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
+import { StrataError, assert } from '../core/errors.js';
+import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull, pwritevAll } from './fs-io.js';
+import { preallocateFile } from './preallocate.js';
+
+export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
+
+export class PwriteSegmentFile implements SegmentFile {
+  private size: number;
+  /** Bytes of file reserved ahead of the data (file length when preallocated). */
+  private reservedBytes: number;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly fd: number,
+    validBytes: number,
+    fileBytes: number,
+    private readonly preallocateBytes: number,
+    private readonly afterWrite: AfterWrite | undefined,
+  ) {
+    this.size = validBytes;
+    this.reservedBytes = fileBytes;
+  }
+
+  static async open(path: string, options: SegmentOpenOptions, afterWrite?: AfterWrite): Promise<PwriteSegmentFile> {
+    // O_APPEND is deliberately absent: on Linux it makes pwrite ignore the position
+    const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    try {
+      const fileBytes = await fstatSize(fd);
+      const validBytes = options.validBytes ?? fileBytes;
+      assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
+      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, afterWrite);
+      if (options.preallocateBytes > fileBytes) {
+        await preallocateFile(fd, fileBytes, options.preallocateBytes);
+        file.reservedBytes = options.preallocateBytes;
+      }
+      return file;
+    } catch (err) {
+      await closeFd(fd).catch(() => {});
+      throw err;
+    }
+  }
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  append(chunks: readonly Buffer[], byteLength: number): Promise<void> {
+    this.checkOpen();
+    const position = this.size;
+    this.size += byteLength;
+    const written = pwritevAll(this.fd, chunks, position);
+    return this.afterWrite ? written.then(() => this.afterWrite!(this)) : written;
+  }
+
+  read(position: number, length: number): Promise<Buffer> {
+    this.checkOpen();
+    const capped = Math.max(0, Math.min(length, this.size - position));
+    return preadFull(this.fd, position, capped);
+  }
+
+  flush(): Promise<void> {
+    this.checkOpen();
+    return fdatasyncFd(this.fd);
+  }
+
+  async truncate(sizeBytes: number): Promise<void> {
+    this.checkOpen();
+    assert(sizeBytes >= 0 && sizeBytes <= this.size, `truncate to ${sizeBytes} outside 0..${this.size} of ${this.path}`);
+    // cut everything past the valid bytes (a torn tail must not survive in reserved space), then
+    // reserve again so later appends still overwrite instead of extending
+    await ftruncateFd(this.fd, sizeBytes);
+    this.size = sizeBytes;
+    this.reservedBytes = sizeBytes;
+    if (this.preallocateBytes > sizeBytes) {
+      await preallocateFile(this.fd, sizeBytes, this.preallocateBytes);
+      this.reservedBytes = this.preallocateBytes;
+    }
+  }
+
+  async trim(): Promise<void> {
+    this.checkOpen();
+    if (this.reservedBytes > this.size) {
+      await ftruncateFd(this.fd, this.size);
+      this.reservedBytes = this.size;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.trim();
+    this.closed = true;
+    await closeFd(this.fd);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StrataError('LOG_CLOSED', `segment file ${this.path} is closed`);
+  }
+}

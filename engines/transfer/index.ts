@@ -1,0 +1,5 @@
+/** Built-in transfers by name. */
+import type { Transfer } from '../../core/transfer.js';
+
+export const builtinTransfers: Record<string, () => Transfer> = {
+};
