@@ -11,7 +11,7 @@ export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
   const version = header.apiVersion;
   const req = decodeCreateTopicsRequest(r, version);
   r.expectEnd('CreateTopics');
-  const results = [];
+  const results: { name: string; errorCode: number; errorMessage: string | null }[] = [];
   for (const t of req.topics) {
     const fail = (errorCode: number, errorMessage: string) => results.push({ name: t.name, errorCode, errorMessage });
     if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {

@@ -13,7 +13,7 @@ export const handleListOffsets: RequestHandler = async (ctx, header, r) => {
   const version = header.apiVersion;
   const req = decodeListOffsetsRequest(r, version);
   r.expectEnd('ListOffsets');
-  const topics = [];
+  const topics: { name: string; partitions: ListOffsetsPartitionResponse[] }[] = [];
   for (const t of req.topics) {
     const partitions: ListOffsetsPartitionResponse[] = [];
     for (const p of t.partitions) {
