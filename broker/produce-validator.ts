@@ -17,6 +17,8 @@ import {
   readBatchHeader,
   validateBatch,
   RECORDS_OFFSET,
+  MAGIC_OFFSET,
+  MAGIC_V2,
 } from '../core/format/record-batch.js';
 import { readVarint, readVarlong, type VarintCursor } from '../core/format/varint.js';
 import { ErrorCode } from './protocol/errors.js';
@@ -42,6 +44,10 @@ export async function validateProducedRecords(
   let batches = 0;
   let count = 0;
   while (position < records.length) {
+    if (records.length - position > MAGIC_OFFSET && records.readInt8(position + MAGIC_OFFSET) < MAGIC_V2) {
+      // Produce v0-v2 carry message sets of magic 0/1; strata stores RecordBatch v2 only and never converts
+      return fail(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `batch ${batches} has magic ${records.readInt8(position + MAGIC_OFFSET)}; only RecordBatch v2 (magic 2) is stored`, batches, count);
+    }
     let sizeBytes: number;
     try {
       sizeBytes = validateBatch(records, position);

@@ -30,12 +30,15 @@ export interface ApiVersionRange {
 }
 
 /**
- * Produce starts at v3 and Fetch at v4: those are the versions that carry RecordBatch v2, the only
- * format strata stores (librdkafka sends v2 batches only when it sees both). zstd needs Produce v7
- * and Fetch v10 on the client side, which the ranges include.
+ * Fetch starts at v4, the first version whose clients read RecordBatch v2, the only format strata
+ * stores (it never down-converts). Produce is advertised from v0 although only batches of magic 2
+ * are accepted (any version may carry them; librdkafka sends v2 batches with Produce v3+ once it
+ * sees Produce >= 3 and Fetch >= 4): librdkafka 2.0.2 enables gzip, snappy and lz4 only when the
+ * broker's Produce range includes v0 (rd_kafka_msgset_writer_select_MsgVersion checks Produce
+ * [0, 0] for them), and zstd only with Produce v7 and Fetch v10, which the ranges include.
  */
 export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
-  { apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 8, flexibleFrom: 9 },
+  { apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 8, flexibleFrom: 9 },
   { apiKey: ApiKey.Fetch, minVersion: 4, maxVersion: 11, flexibleFrom: 12 },
   { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 5, flexibleFrom: 6 },
   { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8, flexibleFrom: 9 },

@@ -1,4 +1,4 @@
-/** Produce (key 0), v3-v8 (ProduceRequest.json / ProduceResponse.json). */
+/** Produce (key 0), v0-v8 (ProduceRequest.json / ProduceResponse.json). */
 import type { KafkaReader } from './reader.js';
 import type { KafkaWriter } from './writer.js';
 
@@ -20,8 +20,8 @@ export interface ProduceRequest {
   topics: ProduceTopicData[];
 }
 
-export function decodeProduceRequest(r: KafkaReader, _version: number): ProduceRequest {
-  const transactionalId = r.nullableString();
+export function decodeProduceRequest(r: KafkaReader, version: number): ProduceRequest {
+  const transactionalId = version >= 3 ? r.nullableString() : null;
   const acks = r.int16();
   const timeoutMs = r.int32();
   const topics = r.array((r) => ({
