@@ -33,6 +33,8 @@ export interface KafkaTargetOptions {
   consume?: boolean;
   /** Records per second for the end-to-end latency run (kcat only); 0 = no latency run. */
   endToEndRatePerSecond?: number;
+  /** Records in the latency run (default: min(records, 20 s at the rate)). */
+  endToEndRecords?: number;
   /** Extra librdkafka properties for kcat (-X key=value). */
   kcatConfig?: Record<string, string>;
   kcatPath?: string;
@@ -281,7 +283,7 @@ export async function runKafkaTarget(options: KafkaTargetOptions): Promise<Kafka
     }
     if (options.endToEndRatePerSecond && options.endToEndRatePerSecond > 0) {
       result.endToEnd = await kcatEndToEnd(kcat, bootstrap, `${options.topic}-e2e`, {
-        records: Math.min(options.records, options.endToEndRatePerSecond * 20),
+        records: options.endToEndRecords ?? Math.min(options.records, options.endToEndRatePerSecond * 20),
         recordBytes: options.recordBytes,
         rate: options.endToEndRatePerSecond,
         codec,
