@@ -21,6 +21,11 @@ import { MappedRegions } from './mmap-regions.js';
 
 /** Growth step when the segment is not preallocated: the file is extended this much at a time. */
 export const MMAP_GROWTH_STEP_BYTES = 8 * 1024 * 1024;
+/**
+ * Appends fault the pages ahead of them in writable this many bytes at a time (MADV_POPULATE_WRITE),
+ * bounded by the file's size.
+ */
+export const MMAP_POPULATE_STEP_BYTES = 4 * 1024 * 1024;
 /** Region (single mapping) size bounds; a preallocated segment is one region when it fits. */
 const REGION_BYTES_MIN = 16 * 1024 * 1024;
 const REGION_BYTES_MAX = 1024 * 1024 * 1024;
@@ -35,6 +40,9 @@ export class MmapSegmentFile implements SegmentFile {
   private fileBytes: number;
   /** Bytes known durable (msync'ed); flush syncs [syncedBytes, size). */
   private syncedBytes: number;
+  /** Pages below this were faulted in writable ahead of appends; false once the kernel said it cannot. */
+  private populatedBytes = 0;
+  private populate = true;
   private readonly inflight = new Set<Promise<void>>();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -88,6 +96,7 @@ export class MmapSegmentFile implements SegmentFile {
       const position = this.size;
       // grow first: on ENOSPC nothing was copied and sizeBytes stays where it was
       this.reserve(position + byteLength);
+      this.populateAhead(position, position + byteLength);
       let at = position;
       for (const chunk of chunks) {
         this.regions.write(at, chunk);
@@ -143,6 +152,7 @@ export class MmapSegmentFile implements SegmentFile {
     this.fileBytes = sizeBytes;
     this.size = sizeBytes;
     this.syncedBytes = Math.min(this.syncedBytes, sizeBytes);
+    this.populatedBytes = Math.min(this.populatedBytes, sizeBytes);
     if (this.preallocateBytes > sizeBytes) {
       this.native.fallocate(this.fd, sizeBytes, this.preallocateBytes - sizeBytes);
       this.fileBytes = this.preallocateBytes;
@@ -180,7 +190,18 @@ export class MmapSegmentFile implements SegmentFile {
     if (this.fileBytes > this.size) {
       fs.ftruncateSync(this.fd, this.size);
       this.fileBytes = this.size;
+      this.populatedBytes = Math.min(this.populatedBytes, this.size);
     }
+  }
+
+  /** Faults in the pages [position, end) will be copied into, plus a step ahead, never past the file. */
+  private populateAhead(position: number, end: number): void {
+    if (!this.populate || end <= this.populatedBytes) return;
+    const from = Math.max(this.populatedBytes, position);
+    const to = Math.min(this.fileBytes, Math.max(end, from + MMAP_POPULATE_STEP_BYTES));
+    assert(to >= end, `populate range ends at ${to}, before the append's end ${end}`);
+    this.populate = this.regions.populate(from, to);
+    this.populatedBytes = to;
   }
 
   /** Makes the file at least `end` bytes long: the preallocation, else the next growth step. */

@@ -170,6 +170,21 @@ describe('msync / msyncAsync / madvise', () => {
   });
 });
 
+test('madvise POPULATE_WRITE faults pages in, and answers EFAULT (not SIGBUS) past the end of the file', () => {
+  const file = path.join(dir, 'populate');
+  const fd = fs.openSync(file, 'w+');
+  native.fallocate(fd, 0, 2 * page);
+  native.posix_fadvise(fd, 0, 0, native.FADV.DONTNEED);
+  const ab = native.mmap(fd, 0, 16 * page, true); // maps past the end: harmless until touched
+  expect(native.mincore(fd, 0, 2 * page)).toBe(0);
+  native.madvise(ab, 0, 2 * page, native.MADV.POPULATE_WRITE);
+  expect(native.mincore(fd, 0, 2 * page)).toBe(2 * page);
+  const past = errorOf(() => native.madvise(ab, 0, 16 * page, native.MADV.POPULATE_WRITE));
+  expect(past.code).toBe('EFAULT');
+  native.munmap(ab);
+  fs.closeSync(fd);
+});
+
 describe('mincore', () => {
   test('residency drops after DONTNEED and returns after a read', async () => {
     const size = 64 * page;
