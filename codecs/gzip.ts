@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import type { Codec } from '../core/codec.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
-import { SYNC_BYTES_MAX } from './sync-thresholds.js';
+import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
 
 const gzipAsync = promisify(zlib.gzip);
 const gunzipAsync = promisify(zlib.gunzip);
@@ -19,8 +19,8 @@ export const GZIP_LEVEL_DEFAULT = 6;
 export interface GzipCodecOptions {
   /** zlib level 1..9 (Kafka's compression.gzip.level). */
   level?: number;
-  /** Inputs (compress) or expected outputs (decompress) up to this size run on the calling thread. */
-  syncBytesMax?: number;
+  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  syncBytesMax?: Partial<SyncBytesMax>;
 }
 
 /** gzip's trailer holds ISIZE, the uncompressed size mod 2^32 (of the last member): a hint only. */
@@ -31,12 +31,12 @@ function isizeHint(blob: Buffer): number {
 export function createGzipCodec(options: GzipCodecOptions = {}): Codec {
   const level = options.level ?? GZIP_LEVEL_DEFAULT;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`gzip level must be 1..9, got ${level}`);
-  const syncBytesMax = options.syncBytesMax ?? SYNC_BYTES_MAX.gzip;
+  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.gzip, ...options.syncBytesMax };
   return {
     name: 'gzip',
     type: CompressionType.gzip,
     async compress(records: Buffer): Promise<Buffer> {
-      return records.length <= syncBytesMax ? zlib.gzipSync(records, { level }) : gzipAsync(records, { level });
+      return records.length <= syncBytesMax.compress ? zlib.gzipSync(records, { level }) : gzipAsync(records, { level });
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       checkOutputBytesMax('gzip', outputBytesMax);
@@ -45,7 +45,7 @@ export function createGzipCodec(options: GzipCodecOptions = {}): Codec {
       const expectedBytes = Math.max(blob.length, isizeHint(blob));
       try {
         const opts = { maxOutputLength: Math.max(1, outputBytesMax) };
-        const out = expectedBytes <= syncBytesMax ? zlib.gunzipSync(blob, opts) : await gunzipAsync(blob, opts);
+        const out = expectedBytes <= syncBytesMax.decompress ? zlib.gunzipSync(blob, opts) : await gunzipAsync(blob, opts);
         if (out.length > outputBytesMax) throw outputTooLarge('gzip', out.length, outputBytesMax);
         return out;
       } catch (err) {

@@ -16,7 +16,7 @@ import { assert } from '../core/errors.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
 import { LZ4_FRAME_MAGIC, lz4HeaderChecksum, walkLz4Frames, type Lz4Walk } from './lz4-frame.js';
-import { SYNC_BYTES_MAX } from './sync-thresholds.js';
+import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
 
 /** What Kafka's own writer sets: version 01 and block independence, nothing else. */
 export const KAFKA_LZ4_FLG = 0x60;
@@ -66,16 +66,17 @@ function decompressBlocksBounded(blob: Buffer, walk: Lz4Walk, outputBytesMax: nu
 }
 
 export interface Lz4CodecOptions {
-  syncBytesMax?: number;
+  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  syncBytesMax?: Partial<SyncBytesMax>;
 }
 
 export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
-  const syncBytesMax = options.syncBytesMax ?? SYNC_BYTES_MAX.lz4;
+  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.lz4, ...options.syncBytesMax };
   return {
     name: 'lz4',
     type: CompressionType.lz4,
     async compress(records: Buffer): Promise<Buffer> {
-      const frame = records.length <= syncBytesMax ? lz4.compressFrameSync(records, FRAME_OPTIONS) : await lz4.compressFrame(records, FRAME_OPTIONS);
+      const frame = records.length <= syncBytesMax.compress ? lz4.compressFrameSync(records, FRAME_OPTIONS) : await lz4.compressFrame(records, FRAME_OPTIONS);
       return checkWrittenFrame(frame);
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
@@ -89,7 +90,7 @@ export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
       if (walk.outputBytesBound > outputBytesMax) return decompressBlocksBounded(blob, walk, outputBytesMax);
       let out: Buffer;
       try {
-        out = walk.outputBytesBound <= syncBytesMax ? lz4.decompressFrameSync(blob) : await lz4.decompressFrame(blob);
+        out = walk.outputBytesBound <= syncBytesMax.decompress ? lz4.decompressFrameSync(blob) : await lz4.decompressFrame(blob);
       } catch (err) {
         throw corruptBlob('lz4', `corrupt or truncated frame of ${blob.length} bytes: ${messageOf(err)}`, err);
       }

@@ -13,7 +13,7 @@ import snappy from 'snappy';
 import type { Codec } from '../core/codec.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
-import { SYNC_BYTES_MAX } from './sync-thresholds.js';
+import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 export const XERIAL_HEADER_BYTES = 16;
@@ -103,6 +103,8 @@ export function xerialBlocks(blob: Buffer, outputBytesMax: number): { blocks: Bu
     totalBytes += bytes;
     at += length;
   }
+  // snappy-java writes no block for empty input, but a compressed batch always holds a record
+  if (blocks.length === 0) throw corruptBlob('snappy', 'xerial stream has a header and no blocks (truncated)');
   return { blocks, uncompressedBytes, totalBytes };
 }
 
@@ -126,18 +128,19 @@ export function compressXerialSync(records: Buffer, blockBytes = XERIAL_BLOCK_BY
 export interface SnappyCodecOptions {
   /** Framing to write: 'raw' (librdkafka's, the default) or 'xerial' (Kafka Java's). Both are read. */
   framing?: 'raw' | 'xerial';
-  syncBytesMax?: number;
+  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  syncBytesMax?: Partial<SyncBytesMax>;
 }
 
 export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
   const framing = options.framing ?? 'raw';
-  const syncBytesMax = options.syncBytesMax ?? SYNC_BYTES_MAX.snappy;
+  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.snappy, ...options.syncBytesMax };
   return {
     name: 'snappy',
     type: CompressionType.snappy,
     async compress(records: Buffer): Promise<Buffer> {
       if (framing === 'xerial') return compressXerialSync(records);
-      return records.length <= syncBytesMax ? snappy.compressSync(records) : snappy.compress(records);
+      return records.length <= syncBytesMax.compress ? snappy.compressSync(records) : snappy.compress(records);
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       checkOutputBytesMax('snappy', outputBytesMax);
@@ -146,7 +149,7 @@ export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
         // all lengths were checked above, so the whole output is allocated once, within the limit
         const out = Buffer.allocUnsafe(totalBytes);
         const parts =
-          totalBytes <= syncBytesMax
+          totalBytes <= syncBytesMax.decompress
             ? blocks.map((block, i) => uncompressRawSync(block, uncompressedBytes[i]!, `xerial block ${i}`))
             : // independent blocks: decode them side by side on the threadpool
               await Promise.all(blocks.map((block, i) => uncompressRawAsync(block, uncompressedBytes[i]!, `xerial block ${i}`)));
@@ -155,7 +158,7 @@ export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
         return out;
       }
       const bytes = rawUncompressedLength(blob, outputBytesMax, 'raw block');
-      return bytes <= syncBytesMax ? uncompressRawSync(blob, bytes, 'raw block') : uncompressRawAsync(blob, bytes, 'raw block');
+      return bytes <= syncBytesMax.decompress ? uncompressRawSync(blob, bytes, 'raw block') : uncompressRawAsync(blob, bytes, 'raw block');
     },
   };
 }
