@@ -15,26 +15,12 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { StrataError } from '../../core/errors.js';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
-import { loadNative } from '../../native/index.js';
+import { type NativeAddon, type NativePoller, requireNative } from '../../native/index.js';
 import { TransferError, TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
 
 /** The part of the native addon this transfer uses. */
-export interface SendfileNative {
-  dup(fd: number): number;
-  close(fd: number): void;
-  /** Bytes sent; 0 at end of file; -1 when the socket would block. Throws errno errors. */
-  sendfile(outFd: number, inFd: number, position: number, length: number): number;
-  Poller: new (fd: number) => WritablePoller;
-}
-
-export interface WritablePoller {
-  /** Calls `onWritable` when the fd is writable (or has an error to report), until stop(). */
-  start(onWritable: (err?: Error | null) => void): void;
-  stop(): void;
-  close(): void;
-}
+export type SendfileNative = Pick<NativeAddon, 'dup' | 'close' | 'sendfile' | 'setNonBlocking' | 'Poller'>;
 
 /**
  * Bytes sent back to back before giving the event loop a turn: on loopback the peer can drain the
@@ -77,7 +63,7 @@ export class SendfileTransfer implements Transfer {
     }
     const guard = new TransferGuard(socket, signal, this.name);
     let dupFd = -1;
-    let poller: WritablePoller | undefined;
+    let poller: NativePoller | undefined;
     let corked = false;
     try {
       guard.check();
@@ -87,6 +73,9 @@ export class SendfileTransfer implements Transfer {
       const fd = socketFd(socket);
       if (fd === undefined) throw new TransferError('UNSUPPORTED_SOCKET', 'sendfile: the socket has no file descriptor (TLS, or not a TCP/pipe socket)');
       dupFd = this.native.dup(fd);
+      // libuv made the socket non-blocking already; O_NONBLOCK belongs to the open file, shared
+      // with the dup, and a blocking sendfile here would freeze the event loop: make sure
+      this.native.setNonBlocking(dupFd, true);
       await drainWrites(socket, guard);
       guard.check();
       socket.cork();
@@ -94,6 +83,7 @@ export class SendfileTransfer implements Transfer {
 
       let sent = 0;
       let sinceYield = 0;
+      let pollError: TransferError | undefined;
       const refreshIdleTimer = (socket as unknown as { _unrefTimer?: () => void })._unrefTimer?.bind(socket);
       for (const slice of slices) {
         let position = slice.position;
@@ -108,6 +98,7 @@ export class SendfileTransfer implements Transfer {
             throw new TransferError(e.code ?? 'EIO', `sendfile transfer failed: ${e.message}`, { cause: err });
           }
           if (n > 0) {
+            pollError = undefined;
             position += n;
             sent += n;
             sinceYield += n;
@@ -119,15 +110,19 @@ export class SendfileTransfer implements Transfer {
           }
           if (n === 0) throw shortFileError(this.name, slice, position);
           // EAGAIN: the socket buffer is full; wait on the main loop until the peer reads
+          if (pollError) throw pollError; // polled "ready" yet still EAGAIN: the poll error was real
           poller ??= new this.native.Poller(dupFd);
           const p = poller;
-          await guard.race(
-            new Promise<void>((resolve, reject) => {
+          pollError = await guard.race(
+            new Promise<TransferError | undefined>((resolve) => {
+              // level triggered: stop at the first notification. A hung-up peer reports writable or
+              // a poll error (libuv turns POLLERR into EBADF); either way the next sendfile names
+              // the socket's real error (EPIPE, ECONNRESET), so the poll error is only kept in case
+              // sendfile has nothing better to say
               p.start((err) => {
                 p.stop();
-                if (err) reject(new TransferError((err as NodeJS.ErrnoException).code ?? 'EIO', `sendfile transfer failed while waiting for the socket: ${err.message}`, { cause: err }));
-                else resolve();
-              });
+                resolve(err ? new TransferError(err.code ?? 'EIO', `sendfile transfer failed while waiting for the socket: ${err.message}`, { cause: err }) : undefined);
+              }, this.native.Poller.WRITABLE);
             }),
           );
           // sendfile bytes bypass Node's stream, so they do not count as activity for setTimeout
@@ -148,11 +143,7 @@ export class SendfileTransfer implements Transfer {
   }
 }
 
-/** The sendfile transfer over the built addon; fails when it was not built. */
+/** The sendfile transfer over the built addon; throws "unavailable: native addon not built" without it. */
 export function createSendfileTransfer(): SendfileTransfer {
-  const native = loadNative() as unknown as Partial<SendfileNative> | undefined;
-  if (!native || typeof native.sendfile !== 'function' || typeof native.Poller !== 'function' || typeof native.dup !== 'function') {
-    throw new StrataError('ENGINE_UNAVAILABLE', 'sendfile transfer unavailable: native addon not built (run `npm install` with a C++ toolchain; use --transfer buffered meanwhile)');
-  }
-  return new SendfileTransfer(native as SendfileNative);
+  return new SendfileTransfer(requireNative('the sendfile transfer'));
 }
