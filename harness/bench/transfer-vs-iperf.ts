@@ -26,7 +26,6 @@ import { pwriteEngine } from '../../engines/pwrite.js';
 import { bufferedTransfer } from '../../engines/transfer/buffered.js';
 import { createSendfileTransfer } from '../../engines/transfer/sendfile.js';
 import { shipToSocket } from '../../engines/transfer/ship/sender.js';
-import { makeLog } from '../../test/transfer/fixtures/make-log.js';
 
 const { values: args } = parseArgs({
   options: { mib: { type: 'string', default: '1024' }, reps: { type: 'string', default: '3' }, e2e: { type: 'boolean', default: false } },
@@ -39,6 +38,8 @@ const TOPIC = 'bench';
 interface Sample {
   gbits: number;
   cpuSecPerGB: number;
+  /** The user-space part of cpuSecPerGB (the rest is system time). */
+  userSecPerGB: number;
 }
 
 function median(xs: number[]): number {
@@ -82,7 +83,7 @@ async function shipOnce(log: Log, transfer: Transfer, port: number, sinkLines: A
   const cpu = process.cpuUsage(cpu0);
   socket.destroy();
   if (stats.bytes !== expectBytes || received < stats.bytes) throw new Error(`shipped ${stats.bytes} bytes, sink got ${received}, log has ${expectBytes}`);
-  return { gbits: (received * 8) / seconds / 1e9, cpuSecPerGB: (cpu.user + cpu.system) / 1e6 / (received / 1e9) };
+  return { gbits: (received * 8) / seconds / 1e9, cpuSecPerGB: (cpu.user + cpu.system) / 1e6 / (received / 1e9), userSecPerGB: cpu.user / 1e6 / (received / 1e9) };
 }
 
 async function iperfOnce(bytes: number, zeroCopy: boolean): Promise<Sample> {
@@ -91,9 +92,10 @@ async function iperfOnce(bytes: number, zeroCopy: boolean): Promise<Sample> {
   try {
     await new Promise((r) => setTimeout(r, 300));
     const out = execFileSync('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-n', String(bytes), '-J', ...(zeroCopy ? ['-Z'] : [])], { encoding: 'utf8' });
-    const j = JSON.parse(out) as { end: { sum_received: { bits_per_second: number; seconds: number; bytes: number }; cpu_utilization_percent: { host_total: number } } };
+    const j = JSON.parse(out) as { end: { sum_received: { bits_per_second: number; seconds: number; bytes: number }; cpu_utilization_percent: { host_total: number; host_user: number } } };
     const r = j.end.sum_received;
-    return { gbits: r.bits_per_second / 1e9, cpuSecPerGB: ((j.end.cpu_utilization_percent.host_total / 100) * r.seconds) / (r.bytes / 1e9) };
+    const perGB = (percent: number) => ((percent / 100) * r.seconds) / (r.bytes / 1e9);
+    return { gbits: r.bits_per_second / 1e9, cpuSecPerGB: perGB(j.end.cpu_utilization_percent.host_total), userSecPerGB: perGB(j.end.cpu_utilization_percent.host_user) };
   } finally {
     server.kill();
   }
@@ -108,7 +110,7 @@ async function e2eOnce(dataDir: string, transfer: string, work: string, rep: num
   await new Promise((r) => recv.once('close', r));
   rmSync(dest, { recursive: true, force: true });
   const m = /\(([\d.]+) Gbit\/s\)/.exec(out)!;
-  return { gbits: Number(m[1]), cpuSecPerGB: NaN };
+  return { gbits: Number(m[1]), cpuSecPerGB: NaN, userSecPerGB: NaN };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-transfer-'));
@@ -119,9 +121,19 @@ try {
   const dataDir = join(work, 'data');
   // ~1 MiB batches (100 records of 10 KiB), 128 MiB segments
   process.stderr.write(`writing a ${LOG_MIB} MiB log ...\n`);
-  await makeLog(dataDir, TOPIC, 0, LOG_MIB, 100, 10_400, 128 << 20);
+  // in a child process: the gigabyte of garbage it leaves would otherwise be freed by this
+  // process's GC threads during the measurements and count as sender CPU
+  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/transfer/fixtures/make-log.ts'), dataDir, TOPIC, '0', String(LOG_MIB), '100', '10400', String(128 << 20)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const log = await Log.open(join(dataDir, `${TOPIC}-0`), DEFAULT_LOG_CONFIG, { engine: pwriteEngine, logger: silentLogger });
   const logBytes = log.sizeBytes;
+  // what this process burns doing nothing, for scale (timers, GC threads)
+  const idle0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = process.cpuUsage(idle0);
+  process.stderr.write(`idle CPU of the sender process: ${((idle.user + idle.system) / 1000).toFixed(1)} ms per second\n`);
   const transfers: Transfer[] = [createSendfileTransfer(), bufferedTransfer];
   // one warm-up ship each: page cache hot, JIT warm
   for (const t of transfers) await shipOnce(log, t, sinkPort, sinkLines, logBytes);
@@ -145,9 +157,9 @@ try {
   const fmt = (xs: number[], d: number) => (xs.some(Number.isNaN) ? 'n/a' : `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)}]`);
   const med = (k: string, f: keyof Sample) => median(results[k]!.map((s) => s[f]));
   console.log(`\nlog: ${logBytes} bytes (${(logBytes / 2 ** 20).toFixed(0)} MiB), ${REPS} repetitions, median [min-max]\n`);
-  console.log('| run | Gbit/s | sender CPU s/GB |');
-  console.log('|---|---|---|');
-  for (const [k, v] of Object.entries(results)) console.log(`| ${k} | ${fmt(v.map((s) => s.gbits), 2)} | ${fmt(v.map((s) => s.cpuSecPerGB), 3)} |`);
+  console.log('| run | Gbit/s | sender CPU s/GB | of which user |');
+  console.log('|---|---|---|---|');
+  for (const [k, v] of Object.entries(results)) console.log(`| ${k} | ${fmt(v.map((s) => s.gbits), 2)} | ${fmt(v.map((s) => s.cpuSecPerGB), 3)} | ${fmt(v.map((s) => s.userSecPerGB), 3)} |`);
   console.log('');
   console.log(`sendfile / iperf3 -Z throughput: ${(med('strata sendfile', 'gbits') / med('iperf3 -Z', 'gbits')).toFixed(2)}x (target >= 0.9)`);
   console.log(`sendfile / iperf3 throughput: ${(med('strata sendfile', 'gbits') / med('iperf3', 'gbits')).toFixed(2)}x`);

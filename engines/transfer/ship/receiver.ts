@@ -69,7 +69,8 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
 
   const appendGathered = async (): Promise<void> => {
     if (gathered.length === 0) return;
-    const buf = gathered.length === 1 ? Buffer.from(gathered[0]!) : Buffer.concat(gathered);
+    // a lone batch goes as is (socket chunks are never reused by Node, and 'keep' does not write)
+    const buf = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
     const n = gathered.length;
     gathered = [];
     gatheredBytes = 0;
