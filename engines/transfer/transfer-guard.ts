@@ -51,6 +51,9 @@ export class TransferGuard {
     if (signal?.aborted) this.onAbort();
     else if (socket.destroyed || !socket.writable) {
       this.fail(new TransferError('NOT_WRITABLE', `${transferName} transfer failed: the socket is not writable (destroyed or ended)`));
+    } else if (socket.writableCorked > 0) {
+      // corked writes complete only on uncork: waiting for them (or for our own) would never end
+      this.fail(new TransferError('NOT_WRITABLE', `${transferName} transfer refused: the socket is corked (uncork it before sending)`));
     }
   }
 

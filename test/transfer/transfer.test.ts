@@ -176,13 +176,22 @@ describe.each(availableTransfers().map((t) => [t.name, t] as const))('%s transfe
     }
   });
 
-  test('a destroyed socket and invalid slices are rejected before sending', async () => {
+  test('a destroyed or corked socket and invalid slices are rejected before sending', async () => {
     const conn = await connect();
     conn.server.destroy();
     const err = await transfer.send(conn.server, [slice(fx, 0, 0, 10)]).then(() => undefined, (e: unknown) => e);
     expect((err as { code?: string }).code).toBe('NOT_WRITABLE');
     conn.close();
     await expect(transfer.send(conn.server, [{ ...slice(fx, 0, 0, 10), position: -1 }])).rejects.toThrow(/invalid position -1/);
+    const corked = await connect();
+    try {
+      corked.server.cork();
+      corked.server.write('held back');
+      const e = await withTimeout(transfer.send(corked.server, [slice(fx, 0, 0, 10)]).then(() => undefined, (x: unknown) => x), 5_000, 'send on a corked socket');
+      expect(String(e)).toMatch(/the socket is corked/);
+    } finally {
+      corked.close();
+    }
   });
 
   test('no slices sends nothing', async () => {
