@@ -4,6 +4,8 @@ import { register as consume } from './consume.js';
 import { register as demo } from './demo.js';
 import { register as dump } from './dump.js';
 import { register as produce } from './produce.js';
+import { register as receive } from './receive.js';
+import { register as send } from './send.js';
 import { register as verify } from './verify.js';
 
 type Register = (program: Command) => void;
@@ -14,6 +16,8 @@ const commands: Register[] = [
   dump,
   verify,
   demo,
+  send,
+  receive,
 ];
 
 export function registerCommands(program: Command): void {
