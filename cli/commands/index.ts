@@ -6,6 +6,7 @@ import { register as dump } from './dump.js';
 import { register as produce } from './produce.js';
 import { register as receive } from './receive.js';
 import { register as send } from './send.js';
+import { register as serve } from './serve.js';
 import { register as verify } from './verify.js';
 
 type Register = (program: Command) => void;
@@ -18,6 +19,7 @@ const commands: Register[] = [
   demo,
   send,
   receive,
+  serve,
 ];
 
 export function registerCommands(program: Command): void {
