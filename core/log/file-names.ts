@@ -1,0 +1,25 @@
+/** Kafka's file names: segment files named by base offset, 20 digits zero-padded. */
+import { join } from 'node:path';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+export const DELETED_SUFFIX = '.deleted';
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+/** The offset below which everything was flushed; recovery starts at its segment. */
+export const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
+
+export function filenamePrefixFromOffset(offset: number): string {
+  return String(offset).padStart(20, '0');
+}
+
+export function segmentPaths(dir: string, baseOffset: number): { log: string; index: string; timeIndex: string } {
+  const prefix = join(dir, filenamePrefixFromOffset(baseOffset));
+  return { log: prefix + LOG_SUFFIX, index: prefix + INDEX_SUFFIX, timeIndex: prefix + TIME_INDEX_SUFFIX };
+}
+
+/** The base offset of a `NNNN….log` file name, or undefined for anything else. */
+export function parseSegmentLogName(name: string): number | undefined {
+  const m = /^(\d{20})\.log$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}

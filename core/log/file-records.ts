@@ -1,0 +1,149 @@
+/**
+ * Walking the batches of a segment file (Kafka's FileRecords / FileLogInputStream): headers only,
+ * to translate offsets and timestamps to positions, or whole batches validated, for recovery and
+ * verification. Reads go through the engine in windows, so a scan costs a few reads, not one per
+ * batch.
+ */
+import type { SegmentFile } from '../engine.js';
+import { CorruptRecordError } from '../errors.js';
+import { readInt64 } from '../format/int64.js';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD_BYTES,
+  MAX_TIMESTAMP_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  validateBatch,
+} from '../format/record-batch.js';
+
+export interface BatchLocation {
+  position: number;
+  sizeBytes: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  recordsCount: number;
+}
+
+const SCAN_WINDOW_BYTES = 64 * 1024;
+const VALIDATE_WINDOW_BYTES = 1024 * 1024;
+
+function locate(buf: Buffer, at: number, position: number, sizeBytes: number): BatchLocation {
+  const baseOffset = readInt64(buf, at);
+  return {
+    position,
+    sizeBytes,
+    baseOffset,
+    lastOffset: baseOffset + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
+    maxTimestamp: readInt64(buf, at + MAX_TIMESTAMP_OFFSET),
+    recordsCount: buf.readInt32BE(at + RECORDS_COUNT_OFFSET),
+  };
+}
+
+/**
+ * Batch headers in [from, to), trusting lengths (the bytes were validated when appended or on
+ * recovery). Stops at a header that does not fit.
+ */
+export async function* scanBatchHeaders(file: SegmentFile, from: number, to: number): AsyncGenerator<BatchLocation> {
+  let position = from;
+  while (to - position >= BATCH_HEADER_BYTES) {
+    const window = await file.read(position, Math.min(SCAN_WINDOW_BYTES, to - position));
+    let at = 0;
+    while (window.length - at >= BATCH_HEADER_BYTES) {
+      const sizeBytes = LOG_OVERHEAD_BYTES + window.readInt32BE(at + BATCH_LENGTH_OFFSET);
+      if (sizeBytes < BATCH_HEADER_BYTES || position + at + sizeBytes > to) return;
+      yield locate(window, at, position + at, sizeBytes);
+      at += sizeBytes;
+    }
+    if (at === 0 && window.length < BATCH_HEADER_BYTES) return;
+    position += at;
+  }
+}
+
+export interface ValidatedScan {
+  /** Bytes from `from` that hold valid batches. */
+  validBytes: number;
+  /** Why the scan stopped before `to`, when it did. */
+  stopReason?: string;
+  /** True when it stopped at zeroed (preallocated or never written) space rather than garbage. */
+  stoppedAtZeros?: boolean;
+}
+
+/**
+ * Validates every batch in [from, to) (size, magic, CRC, offsets increasing, size within
+ * `batchBytesMax`), calling `visit` for each valid one in order, and stops at the first invalid or
+ * partial batch.
+ */
+export async function scanValidBatches(
+  file: SegmentFile,
+  from: number,
+  to: number,
+  batchBytesMax: number,
+  expectedOffsetMin: number,
+  visit: (batch: BatchLocation, bytes: Buffer) => void,
+): Promise<ValidatedScan> {
+  let position = from;
+  let nextOffsetMin = expectedOffsetMin;
+  const stopAt = (at: number, stopReason: string, stoppedAtZeros = false): ValidatedScan => ({ validBytes: at - from, stopReason, stoppedAtZeros });
+  while (position < to) {
+    const window = await file.read(position, Math.min(VALIDATE_WINDOW_BYTES, to - position));
+    let at = 0;
+    while (at < window.length) {
+      const here = position + at;
+      const remaining = window.length - at;
+      if (remaining < LOG_OVERHEAD_BYTES) {
+        if (here + remaining < to) break; // the next window starts here
+        return stopAt(here, `only ${remaining} bytes remain at position ${here}, a partial batch (torn write)`);
+      }
+      if (window.readInt32BE(at + BATCH_LENGTH_OFFSET) === 0 && readInt64(window, at) === 0) {
+        return stopAt(here, `zeroed space from position ${here} (preallocated or never written)`, true);
+      }
+      const claimed = LOG_OVERHEAD_BYTES + window.readInt32BE(at + BATCH_LENGTH_OFFSET);
+      if (claimed > batchBytesMax) {
+        return stopAt(here, `batch at position ${here} claims ${claimed} bytes, more than the ${batchBytesMax} allowed`);
+      }
+      let bytes = window;
+      let bytesAt = at;
+      if (claimed > remaining) {
+        if (here + remaining < to && at > 0) break; // the next window starts at this batch
+        // a batch larger than a window, or one running past the end: read what exists of it and
+        // let validateBatch name the problem (partial, bad magic, ...)
+        bytes = await file.read(here, Math.min(claimed, to - here));
+        bytesAt = 0;
+      }
+      const stop = checkOne(bytes, bytesAt, here, nextOffsetMin, visit);
+      if (stop) return stopAt(here, stop);
+      nextOffsetMin = lastOffsetIn(bytes, bytesAt) + 1;
+      at += claimed;
+    }
+    position += at;
+  }
+  return { validBytes: position - from };
+}
+
+function lastOffsetIn(buf: Buffer, at: number): number {
+  return readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+}
+
+function checkOne(
+  buf: Buffer,
+  at: number,
+  position: number,
+  nextOffsetMin: number,
+  visit: (batch: BatchLocation, bytes: Buffer) => void,
+): string | undefined {
+  let sizeBytes: number;
+  try {
+    sizeBytes = validateBatch(buf, at);
+  } catch (err) {
+    if (err instanceof CorruptRecordError) return err.message.replace(`position ${at}`, `position ${position}`);
+    throw err;
+  }
+  const batch = locate(buf, at, position, sizeBytes);
+  if (batch.baseOffset < nextOffsetMin) {
+    return `batch at position ${position} has base offset ${batch.baseOffset}, expected at least ${nextOffsetMin} (offsets must increase)`;
+  }
+  visit(batch, buf.subarray(at, at + sizeBytes));
+  return undefined;
+}

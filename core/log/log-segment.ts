@@ -1,0 +1,326 @@
+/**
+ * One segment of a partition log (Kafka's LogSegment): the `.log` file behind the engine, its
+ * `.index` and `.timeindex`, and the bookkeeping that decides index entries and rolls.
+ */
+import fs from 'node:fs';
+import type { Cache } from '../cache.js';
+import type { LogConfig } from '../config/log-config.js';
+import type { SegmentFile, StorageEngine } from '../engine.js';
+import { assert } from '../errors.js';
+import { OffsetIndex } from '../index/offset-index.js';
+import { readIndexFile } from '../index/index-file.js';
+import { TimeIndex } from '../index/time-index.js';
+import type { Logger } from '../tokens.js';
+import type { FileSlice } from '../transfer.js';
+import { scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
+import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
+
+export interface SegmentDeps {
+  engine: StorageEngine;
+  cache: Cache;
+  logger: Logger;
+}
+
+export interface RecoveryResult {
+  validBytes: number;
+  truncatedBytes: number;
+  /** Why bytes were cut; undefined when the segment was whole. */
+  reason?: string;
+  /** Last offset of the last valid batch, or undefined when the segment holds none. */
+  lastOffset?: number;
+}
+
+const RELATIVE_OFFSET_MAX = 0xffffffff;
+
+export class LogSegment {
+  /** Bytes whose append completed: readers never look past this. */
+  committedBytes: number;
+  maxTimestampSoFar = -1;
+  offsetOfMaxTimestampSoFar = -1;
+  /** The first batch's max timestamp: segment.ms counts from it (Kafka's rollingBasedTimestamp). */
+  rollingBasedTimestamp: number | undefined;
+  private bytesSinceLastIndexEntry = 0;
+  private active: boolean;
+  /** Index file preallocation while active: segment.index.bytes rounded down to whole entries. */
+  private readonly indexPreallocateBytes: number;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly file: SegmentFile,
+    readonly offsetIndex: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+    private readonly config: LogConfig,
+    private readonly deps: SegmentDeps,
+    active: boolean,
+  ) {
+    this.committedBytes = file.sizeBytes;
+    this.active = active;
+    this.indexPreallocateBytes = config.segmentIndexBytes;
+  }
+
+  /** Opens (creating when missing) the segment at `baseOffset`; indexes load from their files. */
+  static async open(dir: string, baseOffset: number, config: LogConfig, deps: SegmentDeps, active: boolean, loadIndexes: boolean): Promise<LogSegment> {
+    const paths = segmentPaths(dir, baseOffset);
+    const file = await deps.engine.open(paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 });
+    const offsetBytes = loadIndexes ? readIndexFile(paths.index) : undefined;
+    const timeBytes = loadIndexes ? readIndexFile(paths.timeIndex) : undefined;
+    const segment = new LogSegment(
+      dir,
+      baseOffset,
+      file,
+      new OffsetIndex(paths.index, baseOffset, config.segmentIndexBytes, offsetBytes && trimZeroEntries(offsetBytes, 8)),
+      new TimeIndex(paths.timeIndex, baseOffset, config.segmentIndexBytes, timeBytes && trimZeroEntries(timeBytes, 12)),
+      config,
+      deps,
+      active,
+    );
+    if (active) segment.flushIndexes(false);
+    return segment;
+  }
+
+  get sizeBytes(): number {
+    return this.file.sizeBytes;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** Newest timestamp in the segment (for retention.ms); the file's mtime when none is known. */
+  largestTimestamp(): number {
+    if (this.maxTimestampSoFar >= 0) return this.maxTimestampSoFar;
+    const last = this.timeIndex.lastEntry();
+    if (last) return last.timestamp;
+    return fs.statSync(this.file.path).mtimeMs;
+  }
+
+  /** Why this segment must roll before appending the batch set, or undefined (Kafka's shouldRoll). */
+  rollReason(batchBytes: number, maxTimestamp: number, lastOffset: number): string | undefined {
+    const size = this.file.sizeBytes;
+    if (size > 0 && size > this.config.segmentBytes - batchBytes) return `segment.bytes (${this.config.segmentBytes}) reached`;
+    if (size > 0 && this.rollingBasedTimestamp !== undefined && maxTimestamp - this.rollingBasedTimestamp > this.config.segmentMs) {
+      return `segment.ms (${this.config.segmentMs}) elapsed`;
+    }
+    if (this.offsetIndex.isFull()) return 'offset index full';
+    if (this.timeIndex.isFull()) return 'time index full';
+    if (lastOffset - this.baseOffset > RELATIVE_OFFSET_MAX) return 'relative offset would overflow';
+    return undefined;
+  }
+
+  /**
+   * Appends a validated batch set whose offsets are assigned. Index entries follow Kafka's rule:
+   * after more than index.interval.bytes since the last entry, one entry pairing the set's LAST
+   * offset with its START position (the first append never gets one).
+   */
+  append(lastOffset: number, maxTimestamp: number, offsetOfMaxTimestamp: number, chunks: readonly Buffer[], bytes: number): Promise<void> {
+    assert(this.active, `append to inactive segment ${this.baseOffset}`);
+    assert(lastOffset - this.baseOffset <= RELATIVE_OFFSET_MAX && lastOffset >= this.baseOffset, `offset ${lastOffset} outside segment ${this.baseOffset}`);
+    const position = this.file.sizeBytes;
+    if (position === 0) this.rollingBasedTimestamp = maxTimestamp;
+    if (maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = maxTimestamp;
+      this.offsetOfMaxTimestampSoFar = offsetOfMaxTimestamp;
+    }
+    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += bytes;
+    const written = this.file.append(chunks, bytes);
+    this.deps.cache.onAppend(this.file, position, chunks);
+    return written;
+  }
+
+  /**
+   * The first batch whose last offset >= `offset`, searching from the index entry at or below it,
+   * within the committed bytes; undefined when the segment has none.
+   */
+  async translateOffset(offset: number): Promise<BatchLocation | undefined> {
+    const start = this.offsetIndex.lookup(offset);
+    for await (const batch of scanBatchHeaders(this.file, start.position, this.committedBytes)) {
+      if (batch.lastOffset >= offset) return batch;
+    }
+    return undefined;
+  }
+
+  /**
+   * The end of the last whole batch in [from, limit): where a read of at most limit - from bytes
+   * must stop so that it returns whole batches only. Returns `from` when not even one batch fits.
+   */
+  async batchBoundaryAtOrBefore(from: number, limit: number): Promise<number> {
+    if (limit >= this.committedBytes) return this.committedBytes;
+    const entry = this.offsetIndex.lookupByPosition(limit);
+    let end = Math.max(from, entry.position);
+    for await (const batch of scanBatchHeaders(this.file, end, this.committedBytes)) {
+      if (batch.position + batch.sizeBytes > limit) break;
+      end = batch.position + batch.sizeBytes;
+    }
+    return end;
+  }
+
+  /** The first batch with maxTimestamp >= ts, scanning from the time index entry at or below ts. */
+  async findBatchByTimestamp(timestamp: number, startingOffset: number): Promise<BatchLocation | undefined> {
+    const entry = this.timeIndex.lookup(timestamp);
+    const from = Math.max(entry.offset, startingOffset);
+    const startPosition = this.offsetIndex.lookup(from).position;
+    for await (const batch of scanBatchHeaders(this.file, startPosition, this.committedBytes)) {
+      if (batch.maxTimestamp >= timestamp && batch.lastOffset >= startingOffset) return batch;
+    }
+    return undefined;
+  }
+
+  /** Base offset of the batch starting at `position`, if one does. */
+  async baseOffsetAt(position: number): Promise<number | undefined> {
+    const first = await scanBatchHeaders(this.file, position, this.committedBytes).next();
+    return first.done ? undefined : first.value.baseOffset;
+  }
+
+  slice(position: number, length: number): FileSlice {
+    return { path: this.file.path, fd: this.file.fd, position, length };
+  }
+
+  /** Reads bytes of the committed region, through the cache. */
+  async readBytes(position: number, length: number): Promise<Buffer> {
+    assert(position + length <= this.committedBytes, `read past committed bytes of segment ${this.baseOffset}`);
+    const cached = this.deps.cache.lookup(this.file, position, length);
+    if (cached) return cached;
+    const data = await this.file.read(position, length);
+    this.deps.cache.onRead(this.file, position, data);
+    return data;
+  }
+
+  /** The last batch of the segment (via the last index entry and a short scan), if any. */
+  async lastBatch(): Promise<BatchLocation | undefined> {
+    const start = this.offsetIndex.lastEntry()?.position ?? 0;
+    let last: BatchLocation | undefined;
+    for await (const batch of scanBatchHeaders(this.file, start, this.committedBytes)) last = batch;
+    return last;
+  }
+
+  /**
+   * Re-validates every batch from the start, rebuilds both indexes, and truncates at the first
+   * invalid or partial batch (Kafka's LogSegment.recover).
+   */
+  async recover(expectedOffsetMin: number): Promise<RecoveryResult> {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = -1;
+    this.rollingBasedTimestamp = undefined;
+    let lastIndexEntryBytes = 0;
+    let lastOffset: number | undefined;
+    const fileBytes = this.file.sizeBytes;
+    this.committedBytes = fileBytes;
+    const scan = await scanValidBatches(this.file, 0, fileBytes, this.config.messageMaxBytes + 1024, expectedOffsetMin, (batch) => {
+      if (lastOffset === undefined) this.rollingBasedTimestamp = batch.maxTimestamp;
+      if (batch.maxTimestamp > this.maxTimestampSoFar) {
+        this.maxTimestampSoFar = batch.maxTimestamp;
+        this.offsetOfMaxTimestampSoFar = batch.lastOffset;
+      }
+      if (batch.position - lastIndexEntryBytes > this.config.indexIntervalBytes && !this.offsetIndex.isFull()) {
+        this.offsetIndex.append(batch.lastOffset, batch.position);
+        this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+        lastIndexEntryBytes = batch.position;
+      }
+      lastOffset = batch.lastOffset;
+    });
+    const truncatedBytes = fileBytes - scan.validBytes;
+    if (truncatedBytes > 0) {
+      await this.file.truncate(scan.validBytes);
+      this.deps.cache.invalidate(this.file.path, scan.validBytes);
+    }
+    this.committedBytes = scan.validBytes;
+    this.bytesSinceLastIndexEntry = scan.validBytes - lastIndexEntryBytes;
+    this.offsetIndex.flushToFile(this.active ? this.indexPreallocateBytes : 0, false);
+    this.timeIndex.flushToFile(this.active ? this.indexPreallocateBytes : 0, false);
+    // zeros after the data are the preallocated reservation, not damage: not worth a warning
+    const reason = truncatedBytes > 0 && !scan.stoppedAtZeros ? scan.stopReason : undefined;
+    return { validBytes: scan.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset };
+  }
+
+  /** Restores in-memory state of a cleanly closed segment from its indexes and last batch. */
+  async loadState(): Promise<BatchLocation | undefined> {
+    this.offsetIndex.sanityCheck();
+    this.timeIndex.sanityCheck();
+    const lastEntry = this.offsetIndex.lastEntry();
+    assert(!lastEntry || lastEntry.position < this.file.sizeBytes, `offset index ${this.offsetIndex.path} points past the end of its segment`);
+    const last = await this.lastBatch();
+    const lastTime = this.timeIndex.lastEntry();
+    if (lastTime) {
+      this.maxTimestampSoFar = lastTime.timestamp;
+      this.offsetOfMaxTimestampSoFar = lastTime.offset;
+    }
+    if (last && last.maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = last.maxTimestamp;
+      this.offsetOfMaxTimestampSoFar = last.lastOffset;
+    }
+    if (this.active && this.file.sizeBytes > 0) {
+      const first = await scanBatchHeaders(this.file, 0, this.committedBytes).next();
+      if (!first.done) this.rollingBasedTimestamp = first.value.maxTimestamp;
+      const lastEntry = this.offsetIndex.lastEntry();
+      this.bytesSinceLastIndexEntry = lastEntry ? this.file.sizeBytes - lastEntry.position : this.file.sizeBytes;
+    }
+    return last;
+  }
+
+  /** Writes index entries to their files and makes appended bytes durable. */
+  async flush(): Promise<void> {
+    await this.file.flush();
+    this.flushIndexes(true);
+  }
+
+  flushIndexes(sync: boolean): void {
+    const preallocate = this.active ? this.indexPreallocateBytes : 0;
+    this.offsetIndex.flushToFile(preallocate, sync);
+    this.timeIndex.flushToFile(preallocate, sync);
+  }
+
+  /** On roll: final time index entry, indexes and log file trimmed to their valid size. */
+  async onBecomeInactive(): Promise<void> {
+    if (this.maxTimestampSoFar >= 0) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+    this.active = false;
+    this.flushIndexes(false);
+    await this.file.trim();
+  }
+
+  /** Cuts the segment so that it ends at `position` (a batch boundary) and drops later index entries. */
+  async truncateTo(position: number, firstRemovedOffset: number): Promise<void> {
+    await this.file.truncate(position);
+    this.committedBytes = position;
+    this.offsetIndex.truncateTo(firstRemovedOffset);
+    this.timeIndex.truncateTo(firstRemovedOffset);
+    this.deps.cache.invalidate(this.file.path, position);
+    this.flushIndexes(false);
+  }
+
+  async close(): Promise<void> {
+    if (this.active) await this.onBecomeInactive();
+    else this.flushIndexes(false);
+    await this.file.close();
+  }
+
+  /** Renames the files to `.deleted` (so a crash mid-way cannot resurrect them), then removes them. */
+  async delete(): Promise<void> {
+    this.deps.cache.invalidate(this.file.path);
+    await this.file.close();
+    for (const path of [this.file.path, this.offsetIndex.path, this.timeIndex.path]) {
+      try {
+        fs.renameSync(path, path + DELETED_SUFFIX);
+        fs.unlinkSync(path + DELETED_SUFFIX);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+}
+
+/** Index files of an active segment are preallocated with zeros; keep only real entries. */
+function trimZeroEntries(bytes: Buffer, entryBytes: number): Buffer {
+  let count = Math.floor(bytes.length / entryBytes);
+  // an all-zero entry past the first can only be preallocated space (offsets strictly increase)
+  while (count > 1 && bytes.subarray((count - 1) * entryBytes, count * entryBytes).every((b) => b === 0)) count--;
+  if (count === 1 && bytes.subarray(0, entryBytes).every((b) => b === 0)) count = 0;
+  return bytes.subarray(0, count * entryBytes);
+}

@@ -1,0 +1,625 @@
+/**
+ * One partition's log (Kafka's UnifiedLog/LocalLog): an ordered list of LogSegments in one
+ * directory. Appends validate batches, assign offsets and go to the active segment; reads return
+ * file slices (what a zero-copy transfer needs) or decoded batches.
+ *
+ * Follow a record: append() validates and assigns offsets -> LogSegment.append() picks the index
+ * entries -> SegmentFile.append() (the engine) writes it -> the append is acknowledged in order ->
+ * read() finds it through the offset index and returns a FileSlice -> a Transfer sends the slice.
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { noneCache, type Cache } from '../cache.js';
+import { CodecRegistry } from '../codec.js';
+import type { LogConfig } from '../config/log-config.js';
+import { LONG_MAX } from '../config/log-config.js';
+import type { StorageEngine } from '../engine.js';
+import { StrataError } from '../errors.js';
+import { readInt64 } from '../format/int64.js';
+import {
+  LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  setBaseOffset,
+  validateBatch,
+} from '../format/record-batch.js';
+import { buildCompressedBatch, decodeBatch, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
+import { stderrLogger, type Logger } from '../tokens.js';
+import type { FileSlice } from '../transfer.js';
+import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_FILE, parseSegmentLogName } from './file-names.js';
+import { LogSegment } from './log-segment.js';
+
+export interface LogDeps {
+  engine: StorageEngine;
+  codecs?: CodecRegistry;
+  cache?: Cache;
+  logger?: Logger;
+  /** Clock for segment.ms, retention.ms and flush.ms (tests pass their own). */
+  now?: () => number;
+}
+
+export interface LogAppendInfo {
+  firstOffset: number;
+  lastOffset: number;
+  records: number;
+  batches: number;
+  bytes: number;
+  maxTimestamp: number;
+}
+
+export interface AppendOptions {
+  /**
+   * 'assign' (default): the log gives the batches consecutive offsets from the log end, like a
+   * leader. 'keep': the batches keep their own offsets, which must start at or after the log end
+   * (a follower or `strata receive`); a gap starts a new segment at the batch's base offset.
+   */
+  offsets?: 'assign' | 'keep';
+  /** Skip CRC validation; only for batches this process built itself. */
+  trusted?: boolean;
+}
+
+export interface FetchDataInfo {
+  /** File slices holding whole batches, in order; empty at the log end. */
+  slices: FileSlice[];
+  /** Bytes in all slices. */
+  bytes: number;
+  /** Base offset of the first batch returned (may be below the requested offset). */
+  firstBatchOffset: number | undefined;
+  /** Offset after the last batch returned: where the next read continues. */
+  nextOffset: number;
+  /** Offset after the last acknowledged record (the high watermark of a single-replica log). */
+  logEndOffset: number;
+  logStartOffset: number;
+}
+
+export interface ReadOptions {
+  /** Return at least one whole batch even when it is larger than maxBytes (Kafka's minOneMessage). */
+  minOneBatch?: boolean;
+}
+
+/** Bounds the appends in flight so a fast producer cannot queue unbounded memory. */
+const APPENDS_IN_FLIGHT_MAX = 1024;
+/** Largest buffer one append() takes: a produce request's worth of batches. */
+export const APPEND_BYTES_MAX = 100 * 1024 * 1024;
+
+export class Log {
+  private readonly segments: LogSegment[] = [];
+  /** Offset the next appended record gets. */
+  private nextOffset = 0;
+  /** Offset after the last acknowledged record: readers see offsets below it. */
+  private committedEndOffset = 0;
+  private startOffset = 0;
+  /** Resolves when every append issued so far has been acknowledged (acks go in order). */
+  private lastAck: Promise<void> = Promise.resolve();
+  private appendsInFlight = 0;
+  private readonly appendSlotWaiters: (() => void)[] = [];
+  private rolling: Promise<void> | undefined;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private recoveryPoint = 0;
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly codecs: CodecRegistry;
+  private readonly cache: Cache;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: LogConfig,
+    private readonly deps: LogDeps,
+  ) {
+    this.codecs = deps.codecs ?? new CodecRegistry();
+    this.cache = deps.cache ?? noneCache;
+    this.logger = deps.logger ?? stderrLogger;
+    this.now = deps.now ?? Date.now;
+    this.lastFlushMs = this.now();
+  }
+
+  get engine(): StorageEngine {
+    return this.deps.engine;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  /** Offset after the last acknowledged record. */
+  get logEndOffset(): number {
+    return this.committedEndOffset;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  /** Total bytes of all segments. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.sizeBytes;
+    return total;
+  }
+
+  /**
+   * Opens the log in `dir` (created when missing). After a clean shutdown the files are trusted;
+   * otherwise every batch from the recovery point on is validated, indexes rebuilt, and the log
+   * truncated at the first torn or corrupt batch, with a log line saying what was cut and why.
+   */
+  static async open(dir: string, config: LogConfig, deps: LogDeps): Promise<Log> {
+    const log = new Log(dir, config, deps);
+    await log.load();
+    return log;
+  }
+
+  private async load(): Promise<void> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const cleanMarker = join(this.dir, CLEAN_SHUTDOWN_FILE);
+    const clean = fs.existsSync(cleanMarker);
+    this.recoveryPoint = clean ? LONG_MAX : readRecoveryPoint(this.dir);
+    const baseOffsets: number[] = [];
+    for (const name of fs.readdirSync(this.dir)) {
+      if (name.endsWith('.deleted') || name.endsWith('.cleaned') || name.endsWith('.swap')) {
+        fs.rmSync(join(this.dir, name), { force: true }); // leftovers of an interrupted delete
+        continue;
+      }
+      const base = parseSegmentLogName(name);
+      if (base !== undefined) baseOffsets.push(base);
+    }
+    baseOffsets.sort((a, b) => a - b);
+    const deps = { engine: this.deps.engine, cache: this.cache, logger: this.logger };
+    let expectedOffsetMin = baseOffsets[0] ?? 0;
+    for (let i = 0; i < baseOffsets.length; i++) {
+      const base = baseOffsets[i]!;
+      const isLast = i === baseOffsets.length - 1;
+      const nextBase = baseOffsets[i + 1];
+      const needsRecovery = !clean && (nextBase === undefined || nextBase > this.recoveryPoint);
+      const segment = await LogSegment.open(this.dir, base, this.config, deps, isLast, !needsRecovery);
+      this.segments.push(segment);
+      let lastOffset: number | undefined;
+      let recovered = needsRecovery;
+      if (!needsRecovery) {
+        try {
+          lastOffset = (await segment.loadState())?.lastOffset;
+        } catch (err) {
+          this.logger.warn(`segment ${segment.file.path}: index failed its sanity check (${(err as Error).message}); rebuilding`);
+          recovered = true;
+        }
+      }
+      if (recovered) {
+        const result = await segment.recover(Math.max(expectedOffsetMin, base));
+        lastOffset = result.lastOffset;
+        if (result.reason) {
+          this.logger.warn(`recovery of ${segment.file.path}: cut ${result.truncatedBytes} bytes at position ${result.validBytes}: ${result.reason}`);
+          // everything after a damaged segment is after the damage: drop it (Kafka does the same)
+          for (const later of baseOffsets.slice(i + 1)) {
+            const doomed = await LogSegment.open(this.dir, later, this.config, deps, false, false);
+            this.logger.warn(`recovery: deleting segment ${doomed.file.path} after the truncation point`);
+            await doomed.delete();
+          }
+          baseOffsets.length = i + 1;
+          if (!isLast) {
+            // this segment is now the last and must become the active one again
+            await segment.close();
+            this.segments.pop();
+            this.segments.push(await LogSegment.open(this.dir, base, this.config, deps, true, true));
+            await this.segments[this.segments.length - 1]!.loadState();
+          }
+        }
+      }
+      if (lastOffset !== undefined) expectedOffsetMin = lastOffset + 1;
+      else expectedOffsetMin = Math.max(expectedOffsetMin, base);
+    }
+    if (this.segments.length === 0) {
+      this.segments.push(await LogSegment.open(this.dir, 0, this.config, deps, true, false));
+    }
+    this.startOffset = this.segments[0]!.baseOffset;
+    const active = this.activeSegment();
+    this.nextOffset = Math.max(expectedOffsetMin, active.baseOffset);
+    this.committedEndOffset = this.nextOffset;
+    // the marker is consumed: a crash from now on must trigger recovery
+    if (clean) {
+      fs.rmSync(cleanMarker, { force: true });
+      syncDir(this.dir);
+    }
+    this.recoveryPoint = Math.min(this.recoveryPoint, this.nextOffset);
+    this.scheduleFlushTimer();
+  }
+
+  private activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private checkUsable(): void {
+    if (this.closed) throw new StrataError('LOG_CLOSED', `log ${this.dir} is closed`);
+    if (this.failure) throw new StrataError('LOG_FAILED', `log ${this.dir} failed earlier and needs reopening: ${this.failure.message}`, { cause: this.failure });
+  }
+
+  /**
+   * Appends one or more RecordBatch v2 batches (one buffer). Each batch is validated (size, magic,
+   * CRC, message.max.bytes) before anything is written; then offsets are assigned in place and the
+   * bytes go to the active segment. Resolves once the engine acknowledged these bytes and every
+   * earlier append, so acknowledgements come in offset order.
+   */
+  async append(batches: Buffer, options: AppendOptions = {}): Promise<LogAppendInfo> {
+    this.checkUsable();
+    if (batches.length === 0) throw new StrataError('INVALID_ARGUMENT', 'append of an empty buffer');
+    if (batches.length > APPEND_BYTES_MAX) {
+      throw new StrataError('RECORD_TOO_LARGE', `append of ${batches.length} bytes exceeds the ${APPEND_BYTES_MAX}-byte limit per append`);
+    }
+    const layout = this.validateForAppend(batches, options.trusted === true);
+    if (this.appendsInFlight >= APPENDS_IN_FLIGHT_MAX) {
+      await new Promise<void>((resolve) => this.appendSlotWaiters.push(resolve));
+    }
+    this.appendsInFlight++;
+    try {
+      return await this.appendValidated(batches, layout, options.offsets ?? 'assign');
+    } finally {
+      this.appendsInFlight--;
+      this.appendSlotWaiters.shift()?.();
+    }
+  }
+
+  /** Builds one batch from `records` (compressed with `codec`, default none) and appends it. */
+  async appendRecords(records: readonly ProducerRecord[], options: BatchOptions & { codec?: string } = {}): Promise<LogAppendInfo> {
+    const codec = this.codecs.byNameOrThrow(options.codec ?? 'none');
+    const batch = await buildCompressedBatch(records, codec, options);
+    if (batch.length > this.config.messageMaxBytes) {
+      throw new StrataError('RECORD_TOO_LARGE', `record batch of ${batch.length} bytes exceeds message.max.bytes (${this.config.messageMaxBytes})`);
+    }
+    return this.append(batch, { trusted: true });
+  }
+
+  private validateForAppend(batches: Buffer, trusted: boolean): BatchLayout {
+    const layout: BatchLayout = { positions: [], records: 0, lastOffsetDeltas: [], maxTimestamp: -1, offsetOfMaxTimestampIndex: 0 };
+    let position = 0;
+    while (position < batches.length) {
+      let sizeBytes: number;
+      if (trusted) sizeBytes = 12 + batches.readInt32BE(position + 8);
+      else {
+        // a batch too large is named as such before its (possibly absent) bytes are checked
+        if (batches.length - position >= 12) {
+          const claimed = 12 + batches.readInt32BE(position + 8);
+          if (claimed > this.config.messageMaxBytes) {
+            throw new StrataError('RECORD_TOO_LARGE', `record batch of ${claimed} bytes at position ${position} exceeds message.max.bytes (${this.config.messageMaxBytes})`);
+          }
+        }
+        sizeBytes = validateBatch(batches, position);
+      }
+      if (sizeBytes > this.config.messageMaxBytes) {
+        throw new StrataError('RECORD_TOO_LARGE', `record batch of ${sizeBytes} bytes exceeds message.max.bytes (${this.config.messageMaxBytes})`);
+      }
+      const lastOffsetDelta = batches.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+      const maxTimestamp = readInt64(batches, position + MAX_TIMESTAMP_OFFSET);
+      if (maxTimestamp > layout.maxTimestamp) {
+        layout.maxTimestamp = maxTimestamp;
+        layout.offsetOfMaxTimestampIndex = layout.positions.length;
+      }
+      layout.positions.push(position);
+      layout.lastOffsetDeltas.push(lastOffsetDelta);
+      layout.records += batches.readInt32BE(position + RECORDS_COUNT_OFFSET);
+      position += sizeBytes;
+    }
+    return layout;
+  }
+
+  private async appendValidated(batches: Buffer, layout: BatchLayout, offsets: 'assign' | 'keep'): Promise<LogAppendInfo> {
+    // a roll in progress must finish first: offsets and positions are assigned in call order
+    while (this.rolling) await this.rolling;
+    this.checkUsable();
+    let firstOffset: number;
+    if (offsets === 'assign') {
+      firstOffset = this.nextOffset;
+    } else {
+      firstOffset = readInt64(batches, layout.positions[0]!);
+      if (firstOffset < this.nextOffset) {
+        throw new StrataError('INVALID_ARGUMENT', `batch base offset ${firstOffset} is below the log end offset ${this.nextOffset}`);
+      }
+    }
+    // offsets of each batch; with 'keep', verify they increase
+    let offset = firstOffset;
+    let lastOffset = firstOffset;
+    let offsetOfMaxTimestamp = firstOffset;
+    for (let i = 0; i < layout.positions.length; i++) {
+      const pos = layout.positions[i]!;
+      if (offsets === 'assign') setBaseOffset(batches, pos, offset);
+      else {
+        const base = readInt64(batches, pos);
+        if (base < offset) throw new StrataError('INVALID_ARGUMENT', `batch base offset ${base} does not follow ${offset - 1}`);
+        offset = base;
+      }
+      lastOffset = offset + layout.lastOffsetDeltas[i]!;
+      if (i === layout.offsetOfMaxTimestampIndex) offsetOfMaxTimestamp = lastOffset;
+      offset = lastOffset + 1;
+    }
+    const active = this.activeSegment();
+    const rollReason =
+      firstOffset > this.nextOffset && active.baseOffset !== firstOffset
+        ? `offset gap (${this.nextOffset} to ${firstOffset})`
+        : active.rollReason(batches.length, layout.maxTimestamp, lastOffset);
+    if (rollReason) {
+      const rolled = this.roll(firstOffset, rollReason);
+      this.rolling = rolled;
+      try {
+        await rolled;
+      } finally {
+        this.rolling = undefined;
+      }
+      return this.appendValidated(batches, layout, offsets);
+    }
+    const segment = this.activeSegment();
+    this.nextOffset = lastOffset + 1;
+    const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, [batches], batches.length);
+    const endPosition = segment.sizeBytes;
+    const previous = this.lastAck;
+    const acked = Promise.all([previous, written]).then(() => {
+      segment.committedBytes = Math.max(segment.committedBytes, endPosition);
+      this.committedEndOffset = lastOffset + 1;
+    });
+    this.lastAck = acked.catch(() => {});
+    try {
+      await acked;
+    } catch (err) {
+      // the file may now hold a partial write at an offset we handed out: stop accepting appends
+      // until reopened, when recovery cuts the damage (Kafka takes the log dir offline)
+      this.failure ??= err as Error;
+      const io = err as NodeJS.ErrnoException;
+      throw new StrataError('STORAGE_ERROR', `append to ${segment.file.path} failed: ${io.code ?? ''} ${io.message}`.trim(), { cause: err });
+    }
+    this.unflushedMessages += layout.records;
+    if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
+    return { firstOffset, lastOffset, records: layout.records, batches: layout.positions.length, bytes: batches.length, maxTimestamp: layout.maxTimestamp };
+  }
+
+  /** Starts a new active segment at `baseOffset` (at least the log end). */
+  private async roll(baseOffset: number, reason: string): Promise<void> {
+    const old = this.activeSegment();
+    const newBase = Math.max(baseOffset, this.nextOffset);
+    // appends already issued to the old segment must land before it is trimmed
+    await this.lastAck;
+    this.checkUsable();
+    if (old.sizeBytes === 0 && this.segments.length > 0 && old.baseOffset !== newBase && newBase >= old.baseOffset) {
+      // an empty active segment at the wrong base (a gap before any data): replace it
+      await old.delete();
+      this.segments.pop();
+    } else {
+      await old.onBecomeInactive();
+    }
+    const deps = { engine: this.deps.engine, cache: this.cache, logger: this.logger };
+    this.segments.push(await LogSegment.open(this.dir, newBase, this.config, deps, true, false));
+    if (this.segments.length === 1) this.startOffset = newBase;
+    this.logger.info(`rolled ${this.dir} to segment ${newBase}: ${reason}`);
+    await this.deleteOldSegments();
+  }
+
+  /** Rolls the active segment now (if it holds data). */
+  async forceRoll(): Promise<void> {
+    this.checkUsable();
+    while (this.rolling) await this.rolling;
+    if (this.activeSegment().sizeBytes === 0) return;
+    const rolled = this.roll(this.nextOffset, 'requested');
+    this.rolling = rolled;
+    try {
+      await rolled;
+    } finally {
+      this.rolling = undefined;
+    }
+  }
+
+  /** The segment holding `offset`: the last one whose base offset <= offset. */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Whole batches from the batch containing `startOffset`, at most `maxBytes` of them (at least one
+   * with minOneBatch, the default), as file slices that may span segments. Offsets outside
+   * [logStartOffset, logEndOffset] are OFFSET_OUT_OF_RANGE; at the log end the result is empty.
+   */
+  async read(startOffset: number, maxBytes: number, options: ReadOptions = {}): Promise<FetchDataInfo> {
+    this.checkUsable();
+    const endOffset = this.committedEndOffset;
+    if (startOffset < this.startOffset || startOffset > endOffset) {
+      throw new StrataError('OFFSET_OUT_OF_RANGE', `offset ${startOffset} is outside the log's range [${this.startOffset}, ${endOffset}]`);
+    }
+    const minOneBatch = options.minOneBatch ?? true;
+    const result: FetchDataInfo = { slices: [], bytes: 0, firstBatchOffset: undefined, nextOffset: startOffset, logEndOffset: endOffset, logStartOffset: this.startOffset };
+    let remaining = maxBytes;
+    let offset = startOffset;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < endOffset; i++) {
+      const segment = this.segments[i]!;
+      const first = await segment.translateOffset(offset);
+      if (!first) continue; // nothing at or after `offset` in this segment: the next one has it
+      const segmentEnd = segment.committedBytes;
+      let end = await segment.batchBoundaryAtOrBefore(first.position, Math.min(segmentEnd, first.position + remaining));
+      if (end === first.position) {
+        if (result.slices.length > 0 || !minOneBatch) break;
+        end = first.position + first.sizeBytes; // the first batch alone is larger than maxBytes
+      }
+      result.slices.push(segment.slice(first.position, end - first.position));
+      result.firstBatchOffset ??= first.baseOffset;
+      result.bytes += end - first.position;
+      remaining -= end - first.position;
+      // the offset after the last batch returned: the next segment's base if the slice ran to
+      // this segment's end, else found by the batch that starts at `end`
+      if (end >= segmentEnd) offset = i + 1 < this.segments.length ? this.segments[i + 1]!.baseOffset : endOffset;
+      else {
+        const next = await segment.baseOffsetAt(end);
+        offset = next ?? endOffset;
+        break;
+      }
+      if (remaining <= 0) break;
+    }
+    result.nextOffset = Math.min(Math.max(offset, startOffset), endOffset);
+    return result;
+  }
+
+  /** Reads the bytes of a slice returned by read() (through the cache). */
+  async readSlice(slice: FileSlice): Promise<Buffer> {
+    const segment = this.segments.find((s) => s.file.path === slice.path);
+    if (!segment) throw new StrataError('OFFSET_OUT_OF_RANGE', `segment ${slice.path} is no longer part of the log`);
+    return segment.readBytes(slice.position, slice.length);
+  }
+
+  /** Decoded batches from the batch containing `startOffset` (a view for callers that want records). */
+  async readBatches(startOffset: number, maxBytes: number): Promise<DecodedBatch[]> {
+    const info = await this.read(startOffset, maxBytes);
+    const out: DecodedBatch[] = [];
+    for (const slice of info.slices) {
+      const bytes = await this.readSlice(slice);
+      let position = 0;
+      while (position < bytes.length) {
+        const batch = await decodeBatch(bytes, position, { codecs: this.codecs, decompressedBytesMax: 4 * this.config.messageMaxBytes });
+        out.push(batch);
+        position += batch.sizeBytes;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Kafka's ListOffsets by timestamp: the first record whose timestamp >= `timestamp`, or undefined
+   * when none is. -2 (earliest) and -1 (latest) give the log start and end offsets.
+   */
+  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
+    this.checkUsable();
+    if (timestamp === -2) return { offset: this.startOffset, timestamp: -1 };
+    if (timestamp === -1) return { offset: this.committedEndOffset, timestamp: -1 };
+    for (const segment of this.segments) {
+      if (segment.largestTimestamp() < timestamp) continue;
+      const batch = await segment.findBatchByTimestamp(timestamp, this.startOffset);
+      if (!batch || batch.baseOffset >= this.committedEndOffset) continue;
+      const decoded = await decodeBatch(await segment.readBytes(batch.position, batch.sizeBytes), 0, { codecs: this.codecs, trusted: true });
+      const record = decoded.records.find((r) => r.timestamp >= timestamp);
+      if (record) return { offset: record.offset, timestamp: record.timestamp };
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes every acknowledged append to disk (engine flush and index files) and moves the
+   * recovery point to the flushed offset.
+   */
+  async flush(): Promise<void> {
+    this.checkUsable();
+    await this.lastAck;
+    const flushedTo = this.committedEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.now();
+    for (const segment of this.segments) {
+      if (segment.isActive || segment.baseOffset >= this.segmentBaseAtOrBelow(this.recoveryPoint)) await segment.flush();
+    }
+    if (flushedTo > this.recoveryPoint || this.recoveryPoint === LONG_MAX) {
+      this.recoveryPoint = flushedTo;
+      writeRecoveryPoint(this.dir, flushedTo);
+    }
+  }
+
+  private segmentBaseAtOrBelow(offset: number): number {
+    return this.segments[this.segmentIndexFor(offset)]!.baseOffset;
+  }
+
+  private scheduleFlushTimer(): void {
+    if (this.config.flushMs >= LONG_MAX) return;
+    const tick = Math.max(1, Math.min(this.config.flushMs, 1000));
+    this.flushTimer = setInterval(() => {
+      if (this.closed || this.failure || this.unflushedMessages === 0) return;
+      if (this.now() - this.lastFlushMs >= this.config.flushMs) {
+        this.flush().catch((err: unknown) => this.logger.error(`flush.ms flush of ${this.dir} failed: ${(err as Error).message}`));
+      }
+    }, tick);
+    this.flushTimer.unref();
+  }
+
+  /**
+   * Deletes whole closed segments past retention.ms (newest record older than that) or while the
+   * log exceeds retention.bytes. The active segment is never deleted. Returns how many went.
+   */
+  async deleteOldSegments(): Promise<number> {
+    let deleted = 0;
+    const now = this.now();
+    let sizeBytes = this.sizeBytes;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const byTime = this.config.retentionMs >= 0 && now - oldest.largestTimestamp() > this.config.retentionMs;
+      const bySize = this.config.retentionBytes >= 0 && sizeBytes - oldest.sizeBytes >= this.config.retentionBytes;
+      if (!byTime && !bySize) break;
+      this.segments.shift();
+      sizeBytes -= oldest.sizeBytes;
+      this.startOffset = this.segments[0]!.baseOffset;
+      this.logger.info(`retention: deleting segment ${oldest.file.path} (${byTime ? `retention.ms ${this.config.retentionMs}` : `retention.bytes ${this.config.retentionBytes}`})`);
+      await oldest.delete();
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /** Flushes, trims and closes every segment, then writes the clean-shutdown marker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    const healthy = !this.failure;
+    if (healthy) await this.flush();
+    this.closed = true;
+    for (const segment of this.segments) await segment.close();
+    if (healthy) {
+      fs.writeFileSync(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+      syncDir(this.dir);
+    }
+  }
+}
+
+interface BatchLayout {
+  positions: number[];
+  lastOffsetDeltas: number[];
+  records: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestampIndex: number;
+}
+
+function readRecoveryPoint(dir: string): number {
+  try {
+    const text = fs.readFileSync(join(dir, RECOVERY_POINT_FILE), 'utf8').trim().split('\n');
+    // Kafka's checkpoint layout: version, count, then entries; ours has the one partition's offset
+    const value = Number(text[text.length - 1]!.split(' ').pop());
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function writeRecoveryPoint(dir: string, offset: number): void {
+  const path = join(dir, RECOVERY_POINT_FILE);
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, `0\n1\n${offset}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  syncDir(dir);
+}
+
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
