@@ -173,10 +173,10 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
     if (w.warmupRecords > 0) {
       const keys = new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed);
       const cursor = { i: 0 };
-      for (let done = 0; done < w.warmupRecords; ) {
+      for (let done = 0, b = 0; done < w.warmupRecords; b++) {
         const n = Math.min(cell.batchRecords, w.warmupRecords - done);
         const { batch } = await makeBatch(n, keys, cursor);
-        await logs[done % logs.length]!.append(batch);
+        await logs[b % logs.length]!.append(batch);
         done += n;
       }
     }
