@@ -2,10 +2,12 @@
  * One repetition of one cell, in process, against real files and real sockets:
  *  1. produce: `producers` async producers append batches to `partitions` logs (max rate, or a fixed
  *     rate whose latency counts from each record's intended send time: no coordinated omission);
- *     consumer 0 tails the log over TCP when endToEnd is on;
+ *     in fixed-rate mode consumer 0 tails the log over TCP meanwhile (end-to-end latency);
  *  2. flush every partition (timed);
- *  3. warm read: every consumer reads the whole log from the page cache through the cell's Transfer;
- *  4. cold read: flush, drop the segments' pages (fadvise DONTNEED), and consumer 0 reads it all again.
+ *  3. warm read: every consumer reads the measured records from the page cache through the cell's Transfer;
+ *  4. cold read: flush, drop the segments' pages (fadvise DONTNEED), and consumer 0 reads them again;
+ *  5. max-rate mode only: end-to-end latency in a short phase of its own at endToEndRate, consumer 0
+ *     tailing from the log end (at max rate a tail would only measure its own queue).
  * Each phase records CPU, faults, context switches and sampled peak RSS.
  */
 import { mkdir, rm } from 'node:fs/promises';
@@ -143,18 +145,9 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
     const sentTo = consumers.map(() => new Array<number>(w.partitions).fill(0));
 
     const pool = makePayloadPool(w.payload, w.seed, cell.recordBytes);
-    const hAppend = newHistogram();
-    const hProduce = newHistogram();
     const hFlush = newHistogram();
     const hE2e = newHistogram();
     const signal = new AppendSignal();
-    /** Wall-clock ms at each measured batch's append start, by partition and base offset. */
-    const sendTimes = logs.map(() => new Map<number, number>());
-    let producing = true;
-    let diskBytes = 0;
-    let payloadBytes = 0;
-    let records = 0;
-    let batches = 0;
 
     const makeBatch = async (n: number, keys: KeyGenerator, cursor: { i: number }): Promise<{ batch: Buffer; payload: number }> => {
       const recs: ProducerRecord[] = new Array(n);
@@ -181,80 +174,115 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
       }
     }
     const startOffsets = logs.map((l) => l.logEndOffset);
+    /** Where consumer 0's tail has read up to, by partition (tails resume there). */
+    const tailOffsets = [...startOffsets];
 
-    // tailing consumer for end-to-end latency
-    const tail = w.endToEnd && consumers.length > 0
-      ? logs.map((log, p) => fetchLoop(log, components, consumers[0]!, p, 0, () => !producing, signal))
-      : [];
+    interface PhaseCounters {
+      records: number;
+      batches: number;
+      diskBytes: number;
+      payloadBytes: number;
+      hAppend: Histogram;
+      hProduce: Histogram;
+    }
 
-    const fixedRate = w.producerRate > 0;
-    const durationMs = w.durationSeconds > 0 ? w.durationSeconds * 1000 : 0;
-    const totalRecords = fixedRate && durationMs > 0 ? Math.max(1, Math.round(w.producerRate * w.durationSeconds)) : w.records;
-    const u0 = usageNow();
-    const rss = new RssSampler();
-    const t0 = process.hrtime.bigint();
-    const t0Wall = wallNowMs();
-
-    const producer = async (id: number): Promise<void> => {
-      const partition = id % logs.length;
-      const log = logs[partition]!;
-      const keys = new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed + 1 + id);
-      const cursor = { i: id * 7 };
-      const share = Math.floor(totalRecords / w.producers) + (id < totalRecords % w.producers ? 1 : 0);
-      if (!fixedRate) {
-        let mine = 0;
-        while (durationMs > 0 ? Number(process.hrtime.bigint() - t0) / 1e6 < durationMs : mine < share) {
-          const n = durationMs > 0 ? cell.batchRecords : Math.min(cell.batchRecords, share - mine);
-          const startNs = process.hrtime.bigint();
+    /**
+     * Producers append `totalRecords` (or for durationMs) at `rate` records/s over all producers
+     * (0 = max rate); with `tail`, consumer 0 follows the log meanwhile and end-to-end latency is
+     * recorded into hE2e.
+     */
+    const producePhase = async (rate: number, totalRecords: number, durationMs: number, tail: boolean, seedSalt: number): Promise<PhaseCounters> => {
+      const c: PhaseCounters = { records: 0, batches: 0, diskBytes: 0, payloadBytes: 0, hAppend: newHistogram(), hProduce: newHistogram() };
+      /** Wall-clock ms at each batch's append start, by partition and base offset. */
+      const sendTimes = logs.map(() => new Map<number, number>());
+      const phaseStart = logs.map((l) => l.logEndOffset);
+      let producing = true;
+      const tails = tail ? logs.map((log, p) => fetchLoop(log, components, consumers[0]!, p, tailOffsets[p]!, () => !producing, signal)) : [];
+      const t0 = process.hrtime.bigint();
+      const t0Wall = wallNowMs();
+      const producer = async (id: number): Promise<void> => {
+        const partition = id % logs.length;
+        const log = logs[partition]!;
+        const keys = new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed + seedSalt + 1 + id);
+        const cursor = { i: id * 7 + seedSalt };
+        const share = Math.floor(totalRecords / w.producers) + (id < totalRecords % w.producers ? 1 : 0);
+        const account = (n: number, batch: Buffer, payload: number, firstOffset: number, startWall: number) => {
+          sendTimes[partition]!.set(firstOffset, startWall);
+          c.records += n;
+          c.batches++;
+          c.diskBytes += batch.length;
+          c.payloadBytes += payload;
+          signal.notify();
+        };
+        if (rate === 0) {
+          let mine = 0;
+          while (durationMs > 0 ? Number(process.hrtime.bigint() - t0) / 1e6 < durationMs : mine < share) {
+            const n = durationMs > 0 ? cell.batchRecords : Math.min(cell.batchRecords, share - mine);
+            const startNs = process.hrtime.bigint();
+            const startWall = wallNowMs();
+            const { batch, payload } = await makeBatch(n, keys, cursor);
+            const aStart = process.hrtime.bigint();
+            const res = await log.append(batch);
+            const end = process.hrtime.bigint();
+            recordNs(c.hAppend, end - aStart);
+            recordNs(c.hProduce, end - startNs, n);
+            mine += n;
+            account(n, batch, payload, res.firstOffset, startWall);
+          }
+          return;
+        }
+        // fixed rate: record i of this producer is due at t0 + i / rate; a batch closes when full or
+        // lingerMs after its first record, so at this rate it holds k records
+        const ratePerProducer = rate / w.producers;
+        const intervalMs = 1000 / ratePerProducer;
+        const k = Math.max(1, Math.min(cell.batchRecords, Math.floor((ratePerProducer * w.lingerMs) / 1000) || 1));
+        for (let first = 0; first < share; first += k) {
+          const n = Math.min(k, share - first);
+          const firstDueMs = first * intervalMs;
+          const sendAtMs = firstDueMs + Math.min(w.lingerMs, (n - 1) * intervalMs);
+          const wait = sendAtMs - (wallNowMs() - t0Wall);
+          if (wait > 1) await sleep(wait);
           const startWall = wallNowMs();
           const { batch, payload } = await makeBatch(n, keys, cursor);
           const aStart = process.hrtime.bigint();
           const res = await log.append(batch);
           const end = process.hrtime.bigint();
-          recordNs(hAppend, end - aStart);
-          recordNs(hProduce, end - startNs, n);
-          sendTimes[partition]!.set(res.firstOffset, startWall);
-          mine += n;
-          records += n;
-          batches++;
-          diskBytes += batch.length;
-          payloadBytes += payload;
-          signal.notify();
+          const endMs = wallNowMs() - t0Wall;
+          recordNs(c.hAppend, end - aStart);
+          for (let m = 0; m < n; m++) {
+            // late sends count their lateness: latency is from when the record was due
+            const latMs = endMs - (firstDueMs + m * intervalMs);
+            c.hProduce.recordValue(Math.max(1, Math.round(latMs * 1000)));
+          }
+          account(n, batch, payload, res.firstOffset, startWall);
         }
-        return;
-      }
-      // fixed rate: record i of this producer is due at t0 + i / rate; a batch closes when full or
-      // when lingerMs has passed since its first record, so at this rate it holds k records
-      const rate = w.producerRate / w.producers;
-      const intervalMs = 1000 / rate;
-      const k = Math.max(1, Math.min(cell.batchRecords, Math.floor((rate * w.lingerMs) / 1000) || 1));
-      for (let first = 0; first < share; first += k) {
-        const n = Math.min(k, share - first);
-        const firstDueMs = first * intervalMs;
-        const sendAtMs = firstDueMs + Math.min(w.lingerMs, (n - 1) * intervalMs);
-        const wait = sendAtMs - (wallNowMs() - t0Wall);
-        if (wait > 1) await sleep(wait);
-        const startWall = wallNowMs();
-        const { batch, payload } = await makeBatch(n, keys, cursor);
-        const aStart = process.hrtime.bigint();
-        const res = await log.append(batch);
-        const end = process.hrtime.bigint();
-        const endMs = wallNowMs() - t0Wall;
-        recordNs(hAppend, end - aStart);
-        for (let m = 0; m < n; m++) {
-          // late sends count their lateness: latency is from when the record was due
-          const latMs = endMs - (firstDueMs + m * intervalMs);
-          hProduce.recordValue(Math.max(1, Math.round(latMs * 1000)));
-        }
-        sendTimes[partition]!.set(res.firstOffset, startWall);
-        records += n;
-        batches++;
-        diskBytes += batch.length;
-        payloadBytes += payload;
+      };
+      try {
+        await Promise.all(Array.from({ length: w.producers }, (_, id) => producer(id)));
+      } finally {
+        producing = false;
         signal.notify();
       }
+      if (tails.length > 0) {
+        const sent = await Promise.all(tails);
+        sent.forEach((b, p) => (sentTo[0]![p]! += b));
+        logs.forEach((l, p) => (tailOffsets[p] = l.logEndOffset));
+        const reports = await consumers[0]!.waitFor(sentTo[0]!, PHASE_TIMEOUT_MS);
+        addEndToEnd(hE2e, reports, sendTimes, phaseStart);
+      }
+      return c;
     };
-    await Promise.all(Array.from({ length: w.producers }, (_, id) => producer(id)));
+
+    const fixedRate = w.producerRate > 0;
+    const durationMs = w.durationSeconds > 0 ? w.durationSeconds * 1000 : 0;
+    const totalRecords = fixedRate && durationMs > 0 ? Math.max(1, Math.round(w.producerRate * w.durationSeconds)) : w.records;
+    // end-to-end latency: tail during a fixed-rate produce phase; after a max-rate one, in a phase
+    // of its own at endToEndRate (at max rate the tail would only measure its own queue)
+    const tailDuringProduce = w.endToEnd && consumers.length > 0 && fixedRate;
+    const u0 = usageNow();
+    const rss = new RssSampler();
+    const t0 = process.hrtime.bigint();
+    const main = await producePhase(w.producerRate, totalRecords, fixedRate ? 0 : durationMs, tailDuringProduce, 0);
     const t1 = process.hrtime.bigint();
     for (const log of logs) {
       const f0 = process.hrtime.bigint();
@@ -263,20 +291,10 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
     }
     const u1 = usageNow();
     const producePeak = rss.stop();
-    producing = false;
-    signal.notify();
     const seconds = Number(t1 - t0) / 1e9;
+    const { records, batches, diskBytes, payloadBytes } = main;
     const paths = (await Promise.all(logs.map((l) => l.segmentPaths()))).flat();
     const resAfterProduce = await residency(paths);
-
-    let endToEndLatency: LatencySummary | undefined;
-    if (tail.length > 0) {
-      const sent = await Promise.all(tail);
-      sent.forEach((b, p) => (sentTo[0]![p]! += b));
-      const reports = await consumers[0]!.waitFor(sentTo[0]!, PHASE_TIMEOUT_MS);
-      addEndToEnd(hE2e, reports, sendTimes, startOffsets);
-      endToEndLatency = summarize(hE2e);
-    }
 
     const readPhase = async (readers: ConsumerHandle[]): Promise<ReadMetrics> => {
       const before = await residency(paths);
@@ -315,6 +333,12 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
         coldRead = await readPhase([consumers[0]!]);
       }
     }
+    if (w.endToEnd && consumers.length > 0 && !fixedRate) {
+      // after the reads, so they move exactly what the measured phase wrote; the tail starts at the log end
+      logs.forEach((l, p) => (tailOffsets[p] = l.logEndOffset));
+      await producePhase(w.endToEndRate, w.endToEndRecords, 0, true, 1_000_003);
+    }
+    const endToEndLatency = hE2e.totalCount > 0 ? summarize(hE2e) : undefined;
 
     const produce: ProduceMetrics = {
       ...phaseUsage(usageDelta(u0, u1), producePeak, diskBytes),
@@ -328,8 +352,8 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
       compressionRatio: diskBytes > 0 ? payloadBytes / diskBytes : 0,
       batches,
       batchBytesMean: batches > 0 ? diskBytes / batches : 0,
-      appendLatency: summarize(hAppend),
-      produceLatency: summarize(hProduce),
+      appendLatency: summarize(main.hAppend),
+      produceLatency: summarize(main.hProduce),
       flushLatency: summarize(hFlush),
       residentBytesAfterProduce: resAfterProduce.residentBytes,
       segmentBytes: resAfterProduce.fileBytes,
@@ -339,7 +363,7 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
       endToEndLatency,
       warmRead,
       coldRead,
-      histograms: { append: hAppend, produce: hProduce, flush: hFlush, endToEnd: hE2e },
+      histograms: { append: main.hAppend, produce: main.hProduce, flush: hFlush, endToEnd: hE2e },
       logImpl: logs[0]!.impl,
     };
   } finally {

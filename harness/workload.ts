@@ -61,6 +61,10 @@ export interface Workload {
    * pure produce-throughput cells.
    */
   endToEnd: boolean;
+  /** Max-rate mode: end-to-end latency is measured in a phase of its own at this fixed rate (records/s)... */
+  endToEndRate: number;
+  /** ...for this many records. */
+  endToEndRecords: number;
   matrix: MatrixAxes;
 }
 
@@ -82,6 +86,8 @@ export const WORKLOAD_DEFAULTS: Omit<Workload, 'name' | 'matrix'> = {
   partitions: 1,
   coldRead: true,
   endToEnd: true,
+  endToEndRate: 5000,
+  endToEndRecords: 5000,
 };
 
 export const MATRIX_DEFAULTS: MatrixAxes = {
@@ -152,7 +158,7 @@ function intAxis(source: string, field: string, value: unknown, min: number, max
 
 const TOP_FIELDS = new Set([
   'name', 'description', 'seed', 'payload', 'keyDistribution', 'keyCount', 'keyBytes', 'producerRate', 'lingerMs',
-  'records', 'durationSeconds', 'warmupRecords', 'repetitions', 'producers', 'consumers', 'partitions', 'coldRead', 'endToEnd', 'matrix',
+  'records', 'durationSeconds', 'warmupRecords', 'repetitions', 'producers', 'consumers', 'partitions', 'coldRead', 'endToEnd', 'endToEndRate', 'endToEndRecords', 'matrix',
 ]);
 const MATRIX_FIELDS = new Set(['engine', 'transfer', 'cache', 'codec', 'recordBytes', 'batchRecords', 'config']);
 
@@ -225,6 +231,8 @@ export function validateWorkload(raw: unknown, source: string): Workload {
     partitions: intField(source, 'partitions', get('partitions'), 1, LIMITS.partitionsMax),
     coldRead,
     endToEnd,
+    endToEndRate: numberField(source, 'endToEndRate', get('endToEndRate'), 1, 1e9),
+    endToEndRecords: intField(source, 'endToEndRecords', get('endToEndRecords'), 1, LIMITS.recordsMax),
     matrix,
   };
   return workload;
