@@ -27,6 +27,10 @@ interface BenchCliOptions {
   config: string[];
   records?: string;
   repetitions?: string;
+  producers?: string;
+  consumers?: string;
+  partitions?: string;
+  producerRate?: string;
   dataDir?: string;
   out?: string;
   baselines: boolean;
@@ -104,6 +108,10 @@ export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; fi
   workload = applyOverrides(workload, overrides);
   if (opts.records) workload = { ...workload, records: positiveInt('--records', opts.records), durationSeconds: 0 };
   if (opts.repetitions) workload = { ...workload, repetitions: positiveInt('--repetitions', opts.repetitions) };
+  if (opts.producers) workload = { ...workload, producers: positiveInt('--producers', opts.producers) };
+  if (opts.consumers) workload = { ...workload, consumers: opts.consumers === '0' ? 0 : positiveInt('--consumers', opts.consumers) };
+  if (opts.partitions) workload = { ...workload, partitions: positiveInt('--partitions', opts.partitions) };
+  if (opts.producerRate) workload = { ...workload, producerRate: opts.producerRate === '0' ? 0 : positiveInt('--producer-rate', opts.producerRate) };
   // re-validate the result so overrides get the same checks (and messages) as the file
   workload = validateWorkload(workload, file ?? 'command line');
   return { workload, file };
@@ -140,6 +148,10 @@ export function register(program: Command): void {
     .option('--config <key=values>', 'Kafka log config axis, e.g. flush.messages=1,1000 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--records <n>', 'records per repetition')
     .option('--repetitions <n>', 'repetitions per cell')
+    .option('--producers <n>', 'producers')
+    .option('--consumers <n>', 'consumers (0 = none)')
+    .option('--partitions <n>', 'partitions')
+    .option('--producer-rate <n>', 'records/s over all producers (0 = max rate)')
     .option('--data-dir <dir>', 'directory on the disk under test', tmpdir())
     .option('--out <dir>', 'output folder (default bench-results/<workload>-<time>)')
     .option('--no-baselines', 'skip fio and iperf3')
