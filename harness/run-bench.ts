@@ -55,7 +55,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const cells = expandMatrix(w.matrix);
   checkConfigs(cells);
   const dataDir = resolve(opts.dataDir);
-  const runDir = join(dataDir, `strata-bench-${process.pid}-${Date.now()}`);
+  const runDir = join(dataDir, `strata-harness-run-${process.pid}-${Date.now()}`);
   await mkdir(runDir, { recursive: true });
   await mkdir(opts.outDir, { recursive: true });
 
