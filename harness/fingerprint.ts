@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { probeMethod } from './os-probes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,6 +26,8 @@ export interface Fingerprint {
   node: string;
   packages: Record<string, string>;
   tools: { fio: string | null; iperf3: string | null };
+  /** How page-cache residency is read and pages dropped (native addon or fincore + dd). */
+  pageCacheProbe: string;
   git: { commit: string; dirty: boolean } | null;
   workloadHash: string;
   seed: number;
@@ -123,6 +126,7 @@ export async function fingerprint(dataDir: string, workloadHash: string, seed: n
     node: process.version,
     packages: packageVersions(root),
     tools: { fio: tools.fio ?? null, iperf3: tools.iperf3 ?? null },
+    pageCacheProbe: probeMethod(),
     git: commit ? { commit, dirty: (status ?? '') !== '' } : null,
     workloadHash,
     seed,

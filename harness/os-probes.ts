@@ -6,6 +6,7 @@
  * posix_fadvise(POSIX_FADV_DONTNEED) on the whole file.
  */
 import { execFile } from 'node:child_process';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { loadNative } from '../native/index.js';
 
@@ -75,27 +76,47 @@ export class RssSampler {
 }
 
 interface NativeProbes {
-  residentBytes?: (path: string) => number;
+  residentBytes?: (path: string) => { residentBytes: number; fileBytes: number };
   dropPages?: (path: string) => void;
 }
 
+/** The native addon's mincore / posix_fadvise (native issue), looked up loosely so this file builds without it. */
 function nativeProbes(): NativeProbes {
-  const n = loadNative() as unknown as Record<string, unknown> | undefined;
-  if (!n) return {};
+  const n = loadNative() as unknown as
+    | { mincore?: (fd: number, offset: number, length: number) => number; posix_fadvise?: (fd: number, offset: number, length: number, advice: number) => void; FADV?: { DONTNEED: number } }
+    | undefined;
+  if (!n || typeof n.mincore !== 'function' || typeof n.posix_fadvise !== 'function' || !n.FADV) return {};
+  const { mincore, posix_fadvise: fadvise, FADV } = n as Required<typeof n>;
+  const withFd = <T>(path: string, f: (fd: number, size: number) => T): T => {
+    const fd = openSync(path, 'r');
+    try {
+      return f(fd, fstatSync(fd).size);
+    } finally {
+      closeSync(fd);
+    }
+  };
   return {
-    residentBytes: typeof n.residentBytes === 'function' ? (n.residentBytes as (p: string) => number) : undefined,
-    dropPages: typeof n.dropPages === 'function' ? (n.dropPages as (p: string) => void) : undefined,
+    residentBytes: (path) => withFd(path, (fd, size) => ({ residentBytes: size > 0 ? mincore(fd, 0, size) : 0, fileBytes: size })),
+    dropPages: (path) => withFd(path, (fd) => fadvise(fd, 0, 0, FADV.DONTNEED)),
   };
 }
 
-export const probeMethod = (): string => {
-  const n = nativeProbes();
-  return n.residentBytes && n.dropPages ? 'native' : 'fincore+dd';
-};
+export const probeMethod = (): string => (nativeProbes().residentBytes ? 'native mincore/posix_fadvise' : 'fincore + dd iflag=nocache');
 
 /** Bytes of the files resident in the page cache, and their total size. */
 export async function residency(paths: readonly string[]): Promise<{ residentBytes: number; fileBytes: number }> {
   if (paths.length === 0) return { residentBytes: 0, fileBytes: 0 };
+  const n = nativeProbes();
+  if (n.residentBytes) {
+    let residentBytes = 0;
+    let fileBytes = 0;
+    for (const p of paths) {
+      const r = n.residentBytes(p);
+      residentBytes += r.residentBytes;
+      fileBytes += r.fileBytes;
+    }
+    return { residentBytes, fileBytes };
+  }
   const { stdout } = await execFileAsync('fincore', ['--bytes', '--noheadings', '--raw', '--output', 'RES,SIZE', ...paths]);
   let residentBytes = 0;
   let fileBytes = 0;
