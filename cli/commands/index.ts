@@ -8,6 +8,8 @@ import { register as receive } from './receive.js';
 import { register as send } from './send.js';
 import { register as serve } from './serve.js';
 import { register as verify } from './verify.js';
+import { register as bench } from './bench.js';
+import { register as compare } from './compare.js';
 
 type Register = (program: Command) => void;
 
@@ -20,6 +22,8 @@ const commands: Register[] = [
   send,
   receive,
   serve,
+  bench,
+  compare,
 ];
 
 export function registerCommands(program: Command): void {
