@@ -5,14 +5,12 @@
  * configs applied to every log (segment.bytes, flush.messages, ...), checked by LogConfig.
  */
 import type { CodecRegistry } from '../core/codec.js';
-import { StrataError } from '../core/errors.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
-import { composeByName } from '../engines/compose.js';
-import { builtinTransfers } from '../engines/transfer/index.js';
+import { composeByName, transferByName } from '../engines/compose.js';
+import { loadNative } from '../native/index.js';
 import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
-import { preadFallbackTransfer } from './pread-fallback-transfer.js';
 import { KafkaServer } from './server.js';
 
 export interface StartBrokerOptions {
@@ -28,18 +26,14 @@ export interface StartBrokerOptions {
 }
 
 /**
- * The transfer by name. Until engines/transfer registers `buffered`, asking for it (or for none)
- * gives the pread fallback of this directory; asking for `sendfile` when it is not built is an error.
+ * The transfer by name (engines/transfer). Without a name: sendfile when the native addon is
+ * built (Kafka's FileChannel.transferTo behaviour), else buffered, with a log line saying so.
  */
 export function pickTransfer(name: string | undefined, logger: Logger): Transfer {
-  const wanted = name ?? (builtinTransfers.sendfile ? 'sendfile' : 'buffered');
-  const make = builtinTransfers[wanted];
-  if (make) return make();
-  if (wanted === 'buffered' || wanted === 'pread-fallback') {
-    if (wanted === 'buffered') logger.warn('transfer "buffered" is not built in yet; using the pread fallback of broker/');
-    return preadFallbackTransfer;
-  }
-  throw new StrataError('INVALID_ARGUMENT', `unknown transfer "${wanted}" (available: ${[...Object.keys(builtinTransfers), 'pread-fallback'].join(', ')})`);
+  if (name) return transferByName(name);
+  if (loadNative()) return transferByName('sendfile');
+  logger.warn('native addon not built: serving fetches with the buffered transfer (pread + socket.write), not sendfile');
+  return transferByName('buffered');
 }
 
 export async function startBroker(options: StartBrokerOptions): Promise<KafkaServer> {

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinCodecs } from '../../codecs/index.js';
+import { builtinTransfers } from '../../engines/transfer/index.js';
+import { loadNative } from '../../native/index.js';
 import { compressionOf, readBatchHeader, CompressionType } from '../../core/format/record-batch.js';
 import { run, startTestBroker, validateSegments, type TestBroker } from './helpers.js';
 
@@ -90,4 +92,28 @@ describe('kcat round trip', () => {
     const tail = await run(KCAT, ['-C', '-b', broker.bootstrap, '-t', topic, '-o', '-5', '-e', '-q']);
     expect(tail.stdout.toString().split('\n').slice(0, -1)).toEqual(sent.slice(95));
   });
+});
+
+describe('every transfer serves fetches byte-identical', () => {
+  for (const transfer of Object.keys(builtinTransfers)) {
+    const unavailable = transfer === 'sendfile' && !loadNative();
+    it.skipIf(unavailable)(`${transfer}: many segments, consumed whole and from the middle`, async () => {
+      const b = await startTestBroker({ transfer, config: { 'segment.bytes': '65536' } });
+      try {
+        const topic = `transfer-${transfer}`;
+        const sent = values(4000, transfer);
+        const p = await run(KCAT, ['-P', '-b', b.bootstrap, '-t', topic, '-X', 'batch.num.messages=200'], sent.join('\n') + '\n');
+        expect(p.code).toBe(0);
+        const dir = join(b.dataDir, `${topic}-0`);
+        expect(validateSegments(dir).segments).toBeGreaterThan(5);
+        const all = await run(KCAT, ['-C', '-b', b.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.message.max.bytes=100000']);
+        expect(all.stdout.toString().split('\n').slice(0, -1)).toEqual(sent);
+        const mid = await run(KCAT, ['-C', '-b', b.bootstrap, '-t', topic, '-o', '2345', '-e', '-q']);
+        expect(mid.stdout.toString().split('\n').slice(0, -1)).toEqual(sent.slice(2345));
+        expect(b.lines.join('\n')).toContain(`transfer ${transfer}`);
+      } finally {
+        await b.close();
+      }
+    }, 60_000);
+  }
 });
