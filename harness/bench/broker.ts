@@ -1,7 +1,7 @@
 /**
  * Broker benchmark: `strata serve` on loopback driven by kcat (librdkafka 2.0.2).
  *
- *   node --import tsx harness/bench/broker.ts [--reps 3] [--records 2000000] [--e2e-seconds 10]
+ *   node --import tsx harness/bench/broker.ts [--reps 3] [--records 2000000] [--e2e-seconds 10] [--e2e-rate 50000]
  *        [--fetch-gb 1] [--engine pwrite] [--out results/broker/bench.json]
  *
  * 1. Produce throughput: kcat -P -l FILE, 100-byte records, lz4 and acks=1 (target >= 1,000,000
@@ -14,10 +14,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runKafkaTarget, recordValue } from '../../broker/kafka-target.js';
+import { runKafkaTarget } from '../../broker/kafka-target.js';
+import { runRawEndToEnd } from '../../broker/raw-end-to-end.js';
 
 interface Args {
   reps: number;
@@ -124,7 +125,7 @@ async function produceSection(a: Args) {
         runs[codec]!.mbps.push(r.produceMBPerSecond);
         runs[codec]!.cpu.push(cpuSeconds(server.pid) - cpu0);
         runs[codec]!.rss.push(rssPeakMb(server.pid));
-        console.log(`produce ${codec} rep ${rep + 1}: ${Math.round(r.produceRecordsPerSecond)} records/s (${r.produceMBPerSecond.toFixed(1)} MB/s of values)`);
+        console.log(`produce ${codec} rep ${rep + 1}: ${Math.round(r.produceRecordsPerSecond)} records/s (${r.produceMBPerSecond.toFixed(1)} MB/s of values) (load ${loadavg()[0]!.toFixed(1)})`);
       } finally {
         await server.stop();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -138,35 +139,41 @@ async function produceSection(a: Args) {
 }
 
 async function latencySection(a: Args) {
-  const p50: number[] = [];
-  const p99: number[] = [];
-  const p999: number[] = [];
-  const achieved: number[] = [];
+  // two clients: kcat (librdkafka producer and consumer processes, linger.ms=0) and the broker's
+  // raw client (one process, 1 ms producer ticks), which leaves out librdkafka's queues and pipes
+  const clients = ['kcat', 'raw'] as const;
+  const runs = Object.fromEntries(clients.map((c) => [c, { p50: [] as number[], p99: [] as number[], p999: [] as number[], achieved: [] as number[] }]));
   const rss: number[] = [];
   for (let rep = 0; rep < a.reps; rep++) {
-    const dir = freshDir('e2e');
-    const server = await startServer(dir, a.engine);
-    try {
-      const records = a.e2eRate * a.e2eSeconds;
-      const r = await runKafkaTarget({ url: `kafka://127.0.0.1:${server.port}`, topic: 'e2e', records: 1, recordBytes: 100, codec: 'none', acks: 1, endToEndRatePerSecond: a.e2eRate, endToEndRecords: records });
-      const e = r.endToEnd!;
-      p50.push(e.p50Ms);
-      p99.push(e.p99Ms);
-      p999.push(e.p999Ms);
-      achieved.push(e.achievedRatePerSecond);
-      rss.push(rssPeakMb(server.pid));
-      console.log(`e2e rep ${rep + 1}: ${e.samples} records at ${Math.round(e.achievedRatePerSecond)}/s: p50 ${e.p50Ms.toFixed(2)} ms, p99 ${e.p99Ms.toFixed(2)} ms, p99.9 ${e.p999Ms.toFixed(2)} ms, max ${e.maxMs.toFixed(1)} ms`);
-    } finally {
-      await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+    for (const client of clients) {
+      const dir = freshDir('e2e');
+      const server = await startServer(dir, a.engine);
+      try {
+        const records = a.e2eRate * a.e2eSeconds;
+        const e =
+          client === 'kcat'
+            ? (await runKafkaTarget({ url: `kafka://127.0.0.1:${server.port}`, topic: 'e2e', records: 1, recordBytes: 100, codec: 'none', acks: 1, endToEndRatePerSecond: a.e2eRate, endToEndRecords: records, kcatConfig: { 'socket.nagle.disable': 'true' } })).endToEnd!
+            : await runRawEndToEnd({ host: '127.0.0.1', port: server.port, topic: 'e2e-raw', records, recordBytes: 100, ratePerSecond: a.e2eRate });
+        const r = runs[client]!;
+        r.p50.push(e.p50Ms);
+        r.p99.push(e.p99Ms);
+        r.p999.push(e.p999Ms);
+        r.achieved.push(e.achievedRatePerSecond);
+        rss.push(rssPeakMb(server.pid));
+        console.log(`e2e ${client} rep ${rep + 1}: ${e.samples} records at ${Math.round(e.achievedRatePerSecond)}/s: p50 ${e.p50Ms.toFixed(2)} ms, p99 ${e.p99Ms.toFixed(2)} ms, p99.9 ${e.p999Ms.toFixed(2)} ms, max ${e.maxMs.toFixed(1)} ms (load ${loadavg()[0]!.toFixed(1)})`);
+      } finally {
+        await server.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
   }
-  return { ratePerSecond: a.e2eRate, seconds: a.e2eSeconds, p50Ms: stat(p50), p99Ms: stat(p99), p999Ms: stat(p999), achievedRatePerSecond: stat(achieved), serverRssPeakMb: stat(rss), published2014: { p50Ms: 2, p99Ms: 3, p999Ms: 14 } };
+  const summary = (c: (typeof clients)[number]) => ({ p50Ms: stat(runs[c]!.p50), p99Ms: stat(runs[c]!.p99), p999Ms: stat(runs[c]!.p999), achievedRatePerSecond: stat(runs[c]!.achieved) });
+  return { ratePerSecond: a.e2eRate, seconds: a.e2eSeconds, kcat: summary('kcat'), raw: summary('raw'), serverRssPeakMb: stat(rss), published2014: { p50Ms: 2, p99Ms: 3, p999Ms: 14 } };
 }
 
-async function consumeOnce(port: number, topic: string, expected: number): Promise<void> {
+async function consumeOnce(port: number, topic: string, expected: number, partitionFetchBytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const c = spawn('/usr/bin/kcat', ['-C', '-b', `127.0.0.1:${port}`, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(expected), '-f', '%o\n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('/usr/bin/kcat', ['-C', '-b', `127.0.0.1:${port}`, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(expected), '-f', '%o\n', '-X', `fetch.message.max.bytes=${partitionFetchBytes}`, '-X', `receive.message.max.bytes=${partitionFetchBytes + 1_000_000}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let lines = 0;
     let err = '';
     c.stdout.on('data', (b: Buffer) => {
@@ -191,6 +198,10 @@ async function fetchSection(a: Args) {
     }
   }
   const logBytes = fs.readdirSync(join(dir, `${topic}-0`)).filter((n) => n.endsWith('.log')).reduce((s, n) => s + fs.statSync(join(dir, `${topic}-0`, n)).size, 0);
+  const bySize: Record<string, unknown> = {};
+  // librdkafka's default fetch.message.max.bytes (1 MiB per partition per request) and 16 MiB:
+  // the per-request cost is the same for both transfers, so the larger fetch shows the copy saving
+  for (const partitionFetchBytes of [1 << 20, 16 << 20]) {
   const perGb: Record<string, number[]> = { sendfile: [], buffered: [] };
   const seconds: Record<string, number[]> = { sendfile: [], buffered: [] };
   const rss: Record<string, number[]> = { sendfile: [], buffered: [] };
@@ -198,30 +209,36 @@ async function fetchSection(a: Args) {
     for (const transfer of rep % 2 === 0 ? ['sendfile', 'buffered'] : ['buffered', 'sendfile']) {
       const server = await startServer(dir, a.engine, transfer);
       try {
-        await consumeOnce(server.port, topic, records); // warm: page cache and the server's first-touch costs
+        await consumeOnce(server.port, topic, records, partitionFetchBytes); // warm: page cache and the server's first-touch costs
         const cpu0 = cpuSeconds(server.pid);
         const t0 = performance.now();
-        await consumeOnce(server.port, topic, records);
+        await consumeOnce(server.port, topic, records, partitionFetchBytes);
         seconds[transfer]!.push((performance.now() - t0) / 1000);
         const cpu = cpuSeconds(server.pid) - cpu0;
         perGb[transfer]!.push(cpu / (logBytes / 1e9));
         rss[transfer]!.push(rssPeakMb(server.pid));
-        console.log(`fetch ${transfer} rep ${rep + 1}: ${(logBytes / 1e9).toFixed(2)} GB in ${seconds[transfer]!.at(-1)!.toFixed(2)} s, server CPU ${cpu.toFixed(2)} s = ${perGb[transfer]!.at(-1)!.toFixed(3)} s/GB`);
+        console.log(`fetch ${transfer} ${partitionFetchBytes >> 20} MiB/request rep ${rep + 1}: ${(logBytes / 1e9).toFixed(2)} GB in ${seconds[transfer]!.at(-1)!.toFixed(2)} s, server CPU ${cpu.toFixed(2)} s = ${perGb[transfer]!.at(-1)!.toFixed(3)} s/GB`);
       } finally {
         await server.stop();
       }
     }
   }
-  fs.rmSync(dir, { recursive: true, force: true });
   const ratios = perGb.sendfile!.map((s, i) => s / perGb.buffered![i]!);
-  return {
-    logBytes,
-    recordBytes,
+  bySize[`${partitionFetchBytes >> 20}MiB`] = {
+    partitionFetchBytes,
     serverCpuSecondsPerGb: { sendfile: stat(perGb.sendfile!), buffered: stat(perGb.buffered!) },
     consumeSeconds: { sendfile: stat(seconds.sendfile!), buffered: stat(seconds.buffered!) },
     sendfileOverBufferedCpu: stat(ratios),
     serverRssPeakMb: { sendfile: stat(rss.sendfile!), buffered: stat(rss.buffered!) },
   };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { logBytes, recordBytes, bySize: bySize as Record<string, FetchStats> };
+}
+
+interface FetchStats {
+  serverCpuSecondsPerGb: { sendfile: ReturnType<typeof stat>; buffered: ReturnType<typeof stat> };
+  sendfileOverBufferedCpu: ReturnType<typeof stat>;
 }
 
 async function main(): Promise<void> {
@@ -230,17 +247,22 @@ async function main(): Promise<void> {
   const produce = await produceSection(a);
   const latency = await latencySection(a);
   const fetchCpu = await fetchSection(a);
-  const result = { benchmark: 'broker', started, args: a, node: process.version, produce, latency, fetchCpu };
+  const result = { benchmark: 'broker', started, finished: new Date().toISOString(), loadAverage: loadavg(), args: a, node: process.version, produce, latency, fetchCpu };
   fs.mkdirSync(dirname(a.out), { recursive: true });
   fs.writeFileSync(a.out, JSON.stringify(result, null, 2) + '\n');
   console.log('\n| measurement | median [min-max] |\n|---|---|');
   console.log(`| produce lz4, 100 B, acks=1 (records/s) | ${fmt(produce.lz4!.recordsPerSecond)} |`);
   console.log(`| produce none, 100 B, acks=1 (records/s) | ${fmt(produce.none!.recordsPerSecond)} |`);
   console.log(`| server RSS peak during produce lz4 (MB) | ${fmt(produce.lz4!.serverRssPeakMb)} |`);
-  console.log(`| end-to-end p50 / p99 / p99.9 at ${a.e2eRate}/s (ms) | ${fmt(latency.p50Ms, 2)} / ${fmt(latency.p99Ms, 2)} / ${fmt(latency.p999Ms, 2)} (2014: 2 / 3 / 14) |`);
-  console.log(`| fetch server CPU s/GB, sendfile | ${fmt(fetchCpu.serverCpuSecondsPerGb.sendfile, 3)} |`);
-  console.log(`| fetch server CPU s/GB, buffered | ${fmt(fetchCpu.serverCpuSecondsPerGb.buffered, 3)} |`);
-  console.log(`| sendfile / buffered CPU | ${fmt(fetchCpu.sendfileOverBufferedCpu, 2)} |`);
+  for (const c of ['kcat', 'raw'] as const) {
+    const l = latency[c];
+    console.log(`| end-to-end ${c} p50 / p99 / p99.9 at ${a.e2eRate}/s (ms) | ${fmt(l.p50Ms, 2)} / ${fmt(l.p99Ms, 2)} / ${fmt(l.p999Ms, 2)} (2014: 2 / 3 / 14) |`);
+  }
+  for (const [size, f] of Object.entries(fetchCpu.bySize)) {
+    console.log(`| fetch ${size}/request: server CPU s/GB, sendfile | ${fmt(f.serverCpuSecondsPerGb.sendfile, 3)} |`);
+    console.log(`| fetch ${size}/request: server CPU s/GB, buffered | ${fmt(f.serverCpuSecondsPerGb.buffered, 3)} |`);
+    console.log(`| fetch ${size}/request: sendfile / buffered CPU | ${fmt(f.sendfileOverBufferedCpu, 2)} |`);
+  }
   console.log(`wrote ${a.out}`);
 }
 
