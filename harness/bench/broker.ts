@@ -28,10 +28,12 @@ interface Args {
   fetchGb: number;
   engine: string;
   out: string;
+  /** Sections to run (default all); results of other sections already in --out are kept. */
+  only: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 3, records: 2_000_000, e2eSeconds: 10, e2eRate: 50_000, fetchGb: 1, engine: 'pwrite', out: 'results/broker/bench.json' };
+  const a: Args = { reps: 3, records: 2_000_000, e2eSeconds: 10, e2eRate: 50_000, fetchGb: 1, engine: 'pwrite', out: 'results/broker/bench.json', only: ['produce', 'latency', 'fetch'] };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!;
     const v = argv[i + 1];
@@ -43,6 +45,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--fetch-gb') a.fetchGb = Number(v);
     else if (k === '--engine') a.engine = v;
     else if (k === '--out') a.out = v;
+    else if (k === '--only') a.only = v.split(',');
     else throw new Error(`unknown option ${k}`);
   }
   return a;
@@ -173,7 +176,7 @@ async function latencySection(a: Args) {
 
 async function consumeOnce(port: number, topic: string, expected: number, partitionFetchBytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const c = spawn('/usr/bin/kcat', ['-C', '-b', `127.0.0.1:${port}`, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(expected), '-f', '%o\n', '-X', `fetch.message.max.bytes=${partitionFetchBytes}`, '-X', `receive.message.max.bytes=${partitionFetchBytes + 1_000_000}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('/usr/bin/kcat', ['-C', '-b', `127.0.0.1:${port}`, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(expected), '-f', '%o\n', '-X', `fetch.message.max.bytes=${partitionFetchBytes}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let lines = 0;
     let err = '';
     c.stdout.on('data', (b: Buffer) => {
@@ -243,25 +246,38 @@ interface FetchStats {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const started = new Date().toISOString();
-  const produce = await produceSection(a);
-  const latency = await latencySection(a);
-  const fetchCpu = await fetchSection(a);
-  const result = { benchmark: 'broker', started, finished: new Date().toISOString(), loadAverage: loadavg(), args: a, node: process.version, produce, latency, fetchCpu };
+  const previous = fs.existsSync(a.out) ? (JSON.parse(fs.readFileSync(a.out, 'utf8')) as Record<string, { started?: string }>) : {};
+  const section = async <T>(name: string, run: () => Promise<T>) => {
+    if (!a.only.includes(name)) return previous[name];
+    const started = new Date().toISOString();
+    const value = await run();
+    return { started, finished: new Date().toISOString(), loadAverage: loadavg(), args: a, ...value };
+  };
+  const produce = (await section('produce', () => produceSection(a))) as Awaited<ReturnType<typeof produceSection>> | undefined;
+  const latency = (await section('latency', () => latencySection(a))) as Awaited<ReturnType<typeof latencySection>> | undefined;
+  const fetchCpu = (await section('fetch', () => fetchSection(a))) as Awaited<ReturnType<typeof fetchSection>> | undefined;
+  const result = { benchmark: 'broker', node: process.version, produce, latency, fetch: fetchCpu };
   fs.mkdirSync(dirname(a.out), { recursive: true });
   fs.writeFileSync(a.out, JSON.stringify(result, null, 2) + '\n');
   console.log('\n| measurement | median [min-max] |\n|---|---|');
-  console.log(`| produce lz4, 100 B, acks=1 (records/s) | ${fmt(produce.lz4!.recordsPerSecond)} |`);
-  console.log(`| produce none, 100 B, acks=1 (records/s) | ${fmt(produce.none!.recordsPerSecond)} |`);
-  console.log(`| server RSS peak during produce lz4 (MB) | ${fmt(produce.lz4!.serverRssPeakMb)} |`);
-  for (const c of ['kcat', 'raw'] as const) {
-    const l = latency[c];
-    console.log(`| end-to-end ${c} p50 / p99 / p99.9 at ${a.e2eRate}/s (ms) | ${fmt(l.p50Ms, 2)} / ${fmt(l.p99Ms, 2)} / ${fmt(l.p999Ms, 2)} (2014: 2 / 3 / 14) |`);
+  if (produce) {
+    console.log(`| produce lz4, 100 B, acks=1 (records/s) | ${fmt(produce.lz4!.recordsPerSecond)} |`);
+    console.log(`| produce none, 100 B, acks=1 (records/s) | ${fmt(produce.none!.recordsPerSecond)} |`);
+    console.log(`| server CPU s per run of ${a.records} records, lz4 / none | ${fmt(produce.lz4!.serverCpuSeconds, 2)} / ${fmt(produce.none!.serverCpuSeconds, 2)} |`);
+    console.log(`| server RSS peak during produce lz4 (MB) | ${fmt(produce.lz4!.serverRssPeakMb)} |`);
   }
-  for (const [size, f] of Object.entries(fetchCpu.bySize)) {
-    console.log(`| fetch ${size}/request: server CPU s/GB, sendfile | ${fmt(f.serverCpuSecondsPerGb.sendfile, 3)} |`);
-    console.log(`| fetch ${size}/request: server CPU s/GB, buffered | ${fmt(f.serverCpuSecondsPerGb.buffered, 3)} |`);
-    console.log(`| fetch ${size}/request: sendfile / buffered CPU | ${fmt(f.sendfileOverBufferedCpu, 2)} |`);
+  if (latency) {
+    for (const c of ['kcat', 'raw'] as const) {
+      const l = latency[c];
+      console.log(`| end-to-end ${c} p50 / p99 / p99.9 at ${latency.ratePerSecond}/s (ms) | ${fmt(l.p50Ms, 2)} / ${fmt(l.p99Ms, 2)} / ${fmt(l.p999Ms, 2)} (2014: 2 / 3 / 14) |`);
+    }
+  }
+  if (fetchCpu) {
+    for (const [size, f] of Object.entries(fetchCpu.bySize)) {
+      console.log(`| fetch ${size}/request: server CPU s/GB, sendfile | ${fmt(f.serverCpuSecondsPerGb.sendfile, 3)} |`);
+      console.log(`| fetch ${size}/request: server CPU s/GB, buffered | ${fmt(f.serverCpuSecondsPerGb.buffered, 3)} |`);
+      console.log(`| fetch ${size}/request: sendfile / buffered CPU | ${fmt(f.sendfileOverBufferedCpu, 2)} |`);
+    }
   }
   console.log(`wrote ${a.out}`);
 }
