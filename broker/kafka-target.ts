@@ -194,7 +194,8 @@ async function kcatEndToEnd(kcat: string, bootstrap: string, topic: string, opts
   });
   const achievedRatePerSecond = opts.records / ((performance.now() - start) / 1000);
   producer.child.stdin!.end();
-  await Promise.race([allIn, new Promise((r) => setTimeout(r, 10_000))]);
+  // a loaded machine can leave the consumer behind; give it time to catch up (the lag is latency)
+  await Promise.race([allIn, new Promise((r) => setTimeout(r, 60_000))]);
   consumer.child.kill('SIGTERM');
   await producer.done;
   await consumer.done;

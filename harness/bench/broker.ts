@@ -147,6 +147,7 @@ async function latencySection(a: Args) {
   const clients = ['kcat', 'raw'] as const;
   const runs = Object.fromEntries(clients.map((c) => [c, { p50: [] as number[], p99: [] as number[], p999: [] as number[], achieved: [] as number[] }]));
   const rss: number[] = [];
+  const failures: string[] = [];
   for (let rep = 0; rep < a.reps; rep++) {
     for (const client of clients) {
       const dir = freshDir('e2e');
@@ -164,6 +165,10 @@ async function latencySection(a: Args) {
         r.achieved.push(e.achievedRatePerSecond);
         rss.push(rssPeakMb(server.pid));
         console.log(`e2e ${client} rep ${rep + 1}: ${e.samples} records at ${Math.round(e.achievedRatePerSecond)}/s: p50 ${e.p50Ms.toFixed(2)} ms, p99 ${e.p99Ms.toFixed(2)} ms, p99.9 ${e.p999Ms.toFixed(2)} ms, max ${e.maxMs.toFixed(1)} ms (load ${loadavg()[0]!.toFixed(1)})`);
+      } catch (err) {
+        // a failed repetition is reported, not dropped silently, and does not lose the others
+        failures.push(`${client} rep ${rep + 1}: ${(err as Error).message}`);
+        console.log(`e2e ${client} rep ${rep + 1} FAILED: ${(err as Error).message}`);
       } finally {
         await server.stop();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -171,7 +176,7 @@ async function latencySection(a: Args) {
     }
   }
   const summary = (c: (typeof clients)[number]) => ({ p50Ms: stat(runs[c]!.p50), p99Ms: stat(runs[c]!.p99), p999Ms: stat(runs[c]!.p999), achievedRatePerSecond: stat(runs[c]!.achieved) });
-  return { ratePerSecond: a.e2eRate, seconds: a.e2eSeconds, kcat: summary('kcat'), raw: summary('raw'), serverRssPeakMb: stat(rss), published2014: { p50Ms: 2, p99Ms: 3, p999Ms: 14 } };
+  return { ratePerSecond: a.e2eRate, seconds: a.e2eSeconds, kcat: summary('kcat'), raw: summary('raw'), failures, serverRssPeakMb: stat(rss), published2014: { p50Ms: 2, p99Ms: 3, p999Ms: 14 } };
 }
 
 async function consumeOnce(port: number, topic: string, expected: number, partitionFetchBytes: number): Promise<void> {
