@@ -21,6 +21,9 @@ export interface RawEndToEndOptions {
   ratePerSecond: number;
 }
 
+/** Records per produced batch: 1000 x 100 B stays well under message.max.bytes. */
+const BATCH_RECORDS_MAX = 1000;
+
 const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
 
 async function createTopic(c: RawKafkaClient, topic: string): Promise<void> {
@@ -80,18 +83,34 @@ export async function runRawEndToEnd(o: RawEndToEndOptions): Promise<LatencySumm
   const start = performance.now();
   let sent = 0;
   const inflight: Promise<unknown>[] = [];
+  let produceError: Error | undefined;
   while (sent < o.records) {
     const due = Math.min(o.records, Math.floor(((performance.now() - start) / 1000) * o.ratePerSecond));
-    if (due > sent) {
+    while (due > sent) {
+      // after a stall many records are due at once: batches of at most BATCH_RECORDS_MAX keep
+      // each under message.max.bytes
+      const n = Math.min(due - sent, BATCH_RECORDS_MAX);
       const ts = Buffer.from(String(Math.floor(nowMicros())).padStart(16, '0'), 'latin1');
       const value = Buffer.concat([ts, filler]);
-      const batch = buildBatch(Array.from({ length: due - sent }, () => ({ value })));
-      sent = due;
+      const batch = buildBatch(Array.from({ length: n }, () => ({ value })));
+      sent += n;
       inflight.push(
-        producer.request(ApiKey.Produce, 7, (w) => {
-          w.nullableString(null).int16(1).int32(10_000);
-          w.arrayLength(1).string(o.topic).arrayLength(1).int32(0).nullableBytes(batch);
-        }),
+        producer
+          .request(ApiKey.Produce, 7, (w) => {
+            w.nullableString(null).int16(1).int32(10_000);
+            w.arrayLength(1).string(o.topic).arrayLength(1).int32(0).nullableBytes(batch);
+          })
+          .then((r) => {
+            r.int32();
+            r.string();
+            r.int32();
+            r.int32();
+            const code = r.int16();
+            if (code !== 0) produceError ??= new Error(`produce failed with Kafka error ${code}`);
+          })
+          .catch((err: unknown) => {
+            produceError ??= err as Error;
+          }),
       );
       if (inflight.length > 1000) await inflight.shift();
     }
@@ -105,6 +124,7 @@ export async function runRawEndToEnd(o: RawEndToEndOptions): Promise<LatencySumm
   stop = true;
   await producer.close();
   await consumer.close();
+  if (produceError) throw produceError;
   if (received < o.records) throw new Error(`raw end-to-end: received ${received} of ${o.records}`);
   return { ...summarizeLatencies(latencies), ratePerSecond: o.ratePerSecond, achievedRatePerSecond };
 }
