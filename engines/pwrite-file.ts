@@ -106,9 +106,12 @@ export class PwriteSegmentFile implements SegmentFile {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.trim();
-    this.closed = true;
-    await closeFd(this.fd);
+    try {
+      await this.trim();
+    } finally {
+      this.closed = true;
+      await closeFd(this.fd);
+    }
   }
 
   private checkOpen(): void {

@@ -295,10 +295,14 @@ export class LogSegment {
     this.flushIndexes(false);
   }
 
+  /** Trims and closes; the file descriptor is closed even when trimming fails (a full disk). */
   async close(): Promise<void> {
-    if (this.active) await this.onBecomeInactive();
-    else this.flushIndexes(false);
-    await this.file.close();
+    try {
+      if (this.active) await this.onBecomeInactive();
+      else this.flushIndexes(false);
+    } finally {
+      await this.file.close();
+    }
   }
 
   /** Renames the files to `.deleted` (so a crash mid-way cannot resurrect them), then removes them. */

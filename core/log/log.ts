@@ -571,10 +571,27 @@ export class Log {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.flushTimer) clearInterval(this.flushTimer);
-    const healthy = !this.failure;
-    if (healthy) await this.flush();
+    let healthy = !this.failure;
+    let firstError: unknown;
+    if (healthy) {
+      try {
+        await this.flush();
+      } catch (err) {
+        healthy = false;
+        firstError = err;
+      }
+    }
     this.closed = true;
-    for (const segment of this.segments) await segment.close();
+    // every descriptor is closed whatever fails, so a failed disk does not leak open files
+    for (const segment of this.segments) {
+      try {
+        await segment.close();
+      } catch (err) {
+        healthy = false;
+        firstError ??= err;
+      }
+    }
+    if (firstError) throw firstError;
     if (healthy) {
       fs.writeFileSync(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
       syncDir(this.dir);
