@@ -204,7 +204,7 @@ describe('strata send | strata receive', () => {
     const badTo = await strata(['send', '--data-dir', source, '--topic', TOPIC, '--to', 'localhost']);
     expect(badTo.stderr).toMatch(/--to "localhost" is not HOST:PORT/);
     const badTransfer = await strata(['send', '--data-dir', source, '--topic', TOPIC, '--to', `127.0.0.1:${r.port}`, '--transfer', 'carrier-pigeon']);
-    expect(badTransfer.stderr).toMatch(/unknown transfer "carrier-pigeon"/);
+    expect(badTransfer.stderr).toMatch(/unknown transfer "carrier-pigeon" \(known: buffered, sendfile\)/);
     // the receiver is still waiting: a foreign stream is refused by name
     const s = net.connect(r.port, '127.0.0.1');
     s.on('error', () => {});
