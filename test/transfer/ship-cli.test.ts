@@ -212,5 +212,14 @@ describe('strata send | strata receive', () => {
     const refused = await r.done;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/not a strata shipping stream/);
-  }, 60_000);
+
+    // a receiver set up for another partition refuses the stream, and the sender says why
+    const other = await receiver(join(work, 'other'), ['--partition', '1']);
+    const mismatch = await strata(['send', '--data-dir', source, '--topic', TOPIC, '--to', `127.0.0.1:${other.port}`]);
+    const otherDone = await other.done;
+    expect(otherDone.code).toBe(1);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/the receiver rejected the stream: the stream carries ship-0, but this receiver writes ship-1; nothing was appended/);
+    expect(fs.existsSync(join(work, 'other', `${TOPIC}-1`))).toBe(false);
+  }, 90_000);
 });
