@@ -36,6 +36,12 @@ export interface MadviseAdvice {
   readonly SEQUENTIAL: number;
   readonly WILLNEED: number;
   readonly DONTNEED: number;
+  /**
+   * Linux 5.14+: fault the range in now, readable / writable, in one call instead of one page fault
+   * per page (EINVAL on older kernels; EFAULT, not SIGBUS, for pages past the end of the file).
+   */
+  readonly POPULATE_READ: number;
+  readonly POPULATE_WRITE: number;
 }
 
 /** A libuv uv_poll_t watching one descriptor on Node's own event loop. */

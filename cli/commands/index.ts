@@ -6,7 +6,10 @@ import { register as dump } from './dump.js';
 import { register as produce } from './produce.js';
 import { register as receive } from './receive.js';
 import { register as send } from './send.js';
+import { register as serve } from './serve.js';
 import { register as verify } from './verify.js';
+import { register as bench } from './bench.js';
+import { register as compare } from './compare.js';
 
 type Register = (program: Command) => void;
 
@@ -18,6 +21,9 @@ const commands: Register[] = [
   demo,
   send,
   receive,
+  serve,
+  bench,
+  compare,
 ];
 
 export function registerCommands(program: Command): void {

@@ -22,6 +22,14 @@
 #include "args.h"
 #include "errors.h"
 
+// Linux 5.14+; older C library headers lack the names (an older kernel answers EINVAL)
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 namespace strata {
 
 namespace {
@@ -256,6 +264,8 @@ void InitMapping(Napi::Env env, Napi::Object exports) {
   madv.Set("SEQUENTIAL", MADV_SEQUENTIAL);
   madv.Set("WILLNEED", MADV_WILLNEED);
   madv.Set("DONTNEED", MADV_DONTNEED);
+  madv.Set("POPULATE_READ", MADV_POPULATE_READ);
+  madv.Set("POPULATE_WRITE", MADV_POPULATE_WRITE);
   exports.Set("MADV", madv);
 }
 
