@@ -176,6 +176,27 @@ describe('Fetch', () => {
     expect(unknown.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
+  it('Fetch v4 (the oldest served: no session fields, no log start offset) reads the same batches', async () => {
+    const r = await client.request(ApiKey.Fetch, 4, (w) => {
+      w.int32(-1).int32(0).int32(1).int32(1 << 20).int8(0);
+      w.arrayLength(1).string(TOPIC).arrayLength(1).int32(0).int64(50).int32(1 << 20);
+    });
+    r.int32(); // throttle
+    expect(r.int32()).toBe(1);
+    expect(r.string()).toBe(TOPIC);
+    expect(r.int32()).toBe(1);
+    expect(r.int32()).toBe(0);
+    expect(r.int16()).toBe(0);
+    expect(r.int64()).toBe(BATCHES * PER_BATCH + 1);
+    r.int64(); // last stable offset
+    expect(r.nullableArray((r) => [r.int64(), r.int64()])).toEqual([]);
+    const records = r.nullableBytes();
+    r.expectEnd('Fetch v4 response');
+    const offsets = await offsetsIn(records);
+    expect(offsets[0]).toBe(50);
+    expect(offsets.at(-1)).toBe(BATCHES * PER_BATCH);
+  });
+
   it('ListOffsets finds earliest, latest and by timestamp', async () => {
     const list = async (version: number, timestamp: number) => {
       const r = await client.request(ApiKey.ListOffsets, version, (w) => {
