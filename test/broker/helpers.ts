@@ -48,7 +48,11 @@ export async function startTestBroker(opts: Partial<StartBrokerOptions> = {}): P
     dataDir,
     bootstrap: `127.0.0.1:${server.port}`,
     lines,
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      // a data dir the helper made is removed; one the caller passed is the caller's
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -6,15 +6,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../broker/raw-client.js';
 import { run, startTestBroker, tempDir, validateSegments } from './helpers.js';
 
 const KCAT = '/usr/bin/kcat';
 const children: ChildProcess[] = [];
+const dirs: string[] = [];
 
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+afterAll(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 async function serve(dataDir: string): Promise<{ child: ChildProcess; port: number; stderr: () => string; exited: Promise<{ code: number | null; signal: string | null }> }> {
@@ -47,6 +51,7 @@ async function consumeAll(port: number, topic: string): Promise<string[]> {
 describe('strata serve lifecycle', () => {
   it('SIGTERM flushes, closes the logs with clean-shutdown markers and exits 0', async () => {
     const dataDir = tempDir('sigterm');
+    dirs.push(dataDir);
     const s = await serve(dataDir);
     const sent = lines(500, 'term');
     const p = await run(KCAT, ['-P', '-b', `127.0.0.1:${s.port}`, '-t', 'life', '-X', 'acks=1'], sent.join('\n') + '\n');
@@ -69,6 +74,7 @@ describe('strata serve lifecycle', () => {
 
   it('after SIGKILL the next start recovers and keeps every acknowledged record', async () => {
     const dataDir = tempDir('sigkill');
+    dirs.push(dataDir);
     const s = await serve(dataDir);
     const sent = lines(2000, 'kill');
     const p = await run(KCAT, ['-P', '-b', `127.0.0.1:${s.port}`, '-t', 'crash', '-X', 'acks=-1'], sent.join('\n') + '\n');
