@@ -1,0 +1,184 @@
+/**
+ * `strata bench`: run a workload's matrix against a disk (a directory) and a NIC (loopback, or a
+ * receiver host), with fio and iperf3 baselines in the same run. See docs/harness.md.
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { StrataError } from '../../core/errors.js';
+import { loadResults } from '../../harness/compare.js';
+import { repoRoot } from '../../harness/fingerprint.js';
+import { applyOverrides, type AxisOverrides } from '../../harness/matrix.js';
+import { barProgress, defaultProgress, plainProgress, silentProgress, type Progress } from '../../harness/progress.js';
+import { runBench } from '../../harness/run-bench.js';
+import { loadWorkloadFile, validateWorkload, type Workload } from '../../harness/workload.js';
+
+interface BenchCliOptions {
+  workload?: string;
+  replay?: string;
+  quick?: boolean;
+  engine?: string;
+  transfer?: string;
+  cache?: string;
+  codec?: string;
+  recordBytes?: string;
+  batchRecords?: string;
+  config: string[];
+  records?: string;
+  repetitions?: string;
+  producers?: string;
+  consumers?: string;
+  partitions?: string;
+  producerRate?: string;
+  dataDir?: string;
+  out?: string;
+  baselines: boolean;
+  baselineSeconds?: string;
+  charts: boolean;
+  progress?: string;
+  iperfServer?: string;
+}
+
+const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+function intList(flag: string, v: string | undefined): number[] | undefined {
+  const l = list(v);
+  return l?.map((s) => {
+    if (!/^\d+$/.test(s) || Number(s) < 1) throw new StrataError('INVALID_ARGUMENT', `${flag} takes positive integers, got "${s}"`);
+    return Number(s);
+  });
+}
+
+function positiveInt(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new StrataError('INVALID_ARGUMENT', `${flag} takes a positive integer, got "${v}"`);
+  return Number(v);
+}
+
+function hostPort(flag: string, v: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new StrataError('INVALID_ARGUMENT', `${flag} takes HOST:PORT, got "${v}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export function workloadsDir(): string {
+  return join(repoRoot(), 'harness', 'workloads');
+}
+
+/** --quick on a given workload: the same matrix, fewer records and repetitions. */
+export function shrinkForQuick(w: Workload): Workload {
+  return {
+    ...w,
+    records: Math.min(w.records, 20_000),
+    durationSeconds: Math.min(w.durationSeconds, 1),
+    warmupRecords: Math.min(w.warmupRecords, 2_000),
+    repetitions: Math.min(w.repetitions, 2),
+  };
+}
+
+export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; file: string | null } {
+  let workload: Workload;
+  let file: string | null;
+  if (opts.replay) {
+    const previous = loadResults(opts.replay);
+    // the stored workload is the effective one (overrides and --quick already applied)
+    workload = validateWorkload(previous.workload, `${opts.replay} (workload)`);
+    file = previous.workloadFile;
+  } else {
+    file = opts.workload ?? join(workloadsDir(), opts.quick ? 'quick.yaml' : 'default.yaml');
+    if (!existsSync(file)) throw new StrataError('INVALID_ARGUMENT', `workload file ${file} does not exist`);
+    workload = loadWorkloadFile(file);
+    if (opts.quick && opts.workload) workload = shrinkForQuick(workload);
+  }
+  const config: Record<string, string[]> = {};
+  for (const pair of opts.config) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new StrataError('INVALID_ARGUMENT', `--config takes key=value[,value...], got "${pair}"`);
+    config[pair.slice(0, eq).trim()] = pair.slice(eq + 1).split(',');
+  }
+  const overrides: AxisOverrides = {
+    engine: list(opts.engine),
+    transfer: list(opts.transfer),
+    cache: list(opts.cache),
+    codec: list(opts.codec),
+    recordBytes: intList('--record-bytes', opts.recordBytes),
+    batchRecords: intList('--batch-records', opts.batchRecords),
+    config: Object.keys(config).length ? config : undefined,
+  };
+  workload = applyOverrides(workload, overrides);
+  if (opts.records) workload = { ...workload, records: positiveInt('--records', opts.records), durationSeconds: 0 };
+  if (opts.repetitions) workload = { ...workload, repetitions: positiveInt('--repetitions', opts.repetitions) };
+  if (opts.producers) workload = { ...workload, producers: positiveInt('--producers', opts.producers) };
+  if (opts.consumers) workload = { ...workload, consumers: opts.consumers === '0' ? 0 : positiveInt('--consumers', opts.consumers) };
+  if (opts.partitions) workload = { ...workload, partitions: positiveInt('--partitions', opts.partitions) };
+  if (opts.producerRate) workload = { ...workload, producerRate: opts.producerRate === '0' ? 0 : positiveInt('--producer-rate', opts.producerRate) };
+  // re-validate the result so overrides get the same checks (and messages) as the file
+  workload = validateWorkload(workload, file ?? 'command line');
+  return { workload, file };
+}
+
+function progressFor(kind: string | undefined): Progress {
+  switch (kind) {
+    case undefined:
+      return defaultProgress();
+    case 'bar':
+      return barProgress();
+    case 'plain':
+      return plainProgress();
+    case 'none':
+      return silentProgress;
+    default:
+      throw new StrataError('INVALID_ARGUMENT', `--progress must be bar, plain or none, got "${kind}"`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('run a benchmark matrix (engines x transfers x codecs x ...) with fio/iperf3 baselines')
+    .option('--workload <file>', 'workload file (YAML or JSON); default harness/workloads/default.yaml')
+    .option('--replay <results.json>', 're-run exactly the configuration of a previous results file')
+    .option('--quick', 'small matrix in under a minute (harness/workloads/quick.yaml, or the given workload shrunk)')
+    .option('--engine <list>', 'engines, comma-separated (overrides the workload)')
+    .option('--transfer <list>', 'transfers, comma-separated')
+    .option('--cache <list>', 'caches, comma-separated')
+    .option('--codec <list>', 'codecs, comma-separated')
+    .option('--record-bytes <list>', 'record sizes, comma-separated')
+    .option('--batch-records <list>', 'records per batch, comma-separated')
+    .option('--config <key=values>', 'Kafka log config axis, e.g. flush.messages=1,1000 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--records <n>', 'records per repetition')
+    .option('--repetitions <n>', 'repetitions per cell')
+    .option('--producers <n>', 'producers')
+    .option('--consumers <n>', 'consumers (0 = none)')
+    .option('--partitions <n>', 'partitions')
+    .option('--producer-rate <n>', 'records/s over all producers (0 = max rate)')
+    .option('--data-dir <dir>', 'directory on the disk under test', tmpdir())
+    .option('--out <dir>', 'output folder (default bench-results/<workload>-<time>)')
+    .option('--no-baselines', 'skip fio and iperf3')
+    .option('--baseline-seconds <n>', 'seconds per fio job (at most) and per iperf3 run')
+    .option('--no-charts', 'skip the SVG charts')
+    .option('--progress <kind>', 'bar, plain or none (default: bar on a terminal, plain otherwise)')
+    .option('--iperf-server <host:port>', 'iperf3 server on the receiver host (two-host runs)')
+    .action(async (opts: BenchCliOptions) => {
+      const { workload, file } = resolveWorkload(opts);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const outDir = opts.out ?? join('bench-results', `${workload.name}-${stamp}`);
+      const results = await runBench({
+        workload,
+        workloadFile: file,
+        dataDir: opts.dataDir ?? tmpdir(),
+        outDir,
+        quick: !!opts.quick,
+        progress: progressFor(opts.progress),
+        baselines: opts.baselines,
+        baselineSeconds: opts.baselineSeconds ? positiveInt('--baseline-seconds', opts.baselineSeconds) : opts.quick ? 1 : 3,
+        iperfServer: opts.iperfServer ? hostPort('--iperf-server', opts.iperfServer) : undefined,
+        charts: opts.charts,
+      });
+      const ok = results.cells.filter((c) => c.status === 'ok').length;
+      const skipped = results.cells.filter((c) => c.status === 'skipped').length;
+      const failed = results.cells.filter((c) => c.status === 'failed').length;
+      process.stdout.write(`${results.cells.length} cells: ${ok} ok, ${skipped} skipped, ${failed} failed in ${results.durationSeconds} s\nresults: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.md')}\n`);
+      if (failed > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,136 @@
+/**
+ * fio baselines on the same directory as the cells: the physical limit set beside each figure.
+ * The job matches the cell: sequential writes of the cell's mean batch size into a growing file
+ * (`--fallocate=none`, like an unpreallocated segment), `--fdatasync=1` for engines that sync every
+ * append, `--ioengine=mmap` for mmap, plain psync otherwise; hot sequential reads at the fetch size
+ * with `--invalidate=0`, cold ones with fio's default invalidation. Identical jobs run once per run.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const FIO_INSTALL_HINT = 'fio is not installed: the run continues without disk baselines (install it with `apt-get install fio`)';
+
+export interface FioJob {
+  kind: 'write' | 'read-hot' | 'read-cold';
+  blockBytes: number;
+  sizeBytes: number;
+  ioengine: 'psync' | 'mmap';
+  fdatasync: boolean;
+  runtimeSecondsMax: number;
+}
+
+export interface FioResult {
+  job: FioJob;
+  /** The exact command line, so the figure can be reproduced by hand. */
+  command: string;
+  mbPerSec: number;
+  iops: number;
+  /** Completion latency of each write/read. */
+  latencyUsP50: number;
+  latencyUsP99: number;
+  latencyUsP999: number;
+  /** fdatasync latency (only with fdatasync). */
+  syncUsP50?: number;
+  syncUsP99?: number;
+  syncUsP999?: number;
+  cpuUserPercent: number;
+  cpuSystemPercent: number;
+}
+
+export function fioJobKey(job: FioJob): string {
+  return `${job.kind}/${job.ioengine}/bs${job.blockBytes}/size${job.sizeBytes}/${job.fdatasync ? 'fdatasync' : 'nosync'}/t${job.runtimeSecondsMax}`;
+}
+
+export async function fioVersion(): Promise<string | undefined> {
+  try {
+    const { stdout } = await execFileAsync('fio', ['--version']);
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function fioArgs(job: FioJob, dir: string): string[] {
+  const args = [
+    `--name=strata-${job.kind}`,
+    `--directory=${dir}`,
+    `--bs=${job.blockBytes}`,
+    `--size=${job.sizeBytes}`,
+    `--ioengine=${job.ioengine}`,
+    `--runtime=${job.runtimeSecondsMax}`,
+    '--output-format=json',
+  ];
+  if (job.kind === 'write') {
+    args.push('--rw=write', '--fallocate=none');
+    if (job.fdatasync) args.push('--fdatasync=1');
+  } else {
+    args.push('--rw=read');
+    if (job.kind === 'read-hot') args.push('--invalidate=0', '--loops=2');
+  }
+  return args;
+}
+
+const pct = (p: Record<string, number> | undefined, key: string): number => Math.round((p?.[key] ?? 0) / 1000);
+
+export async function runFio(job: FioJob, parentDir: string): Promise<FioResult> {
+  const dir = join(parentDir, `fio-${job.kind}-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  const args = fioArgs(job, dir);
+  try {
+    const { stdout } = await execFileAsync('fio', args, { maxBuffer: 16 * 1024 * 1024, timeout: (job.runtimeSecondsMax * 3 + 60) * 1000 });
+    const out = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { jobs: FioJobJson[] };
+    const j = out.jobs[0]!;
+    const side = job.kind === 'write' ? j.write : j.read;
+    const result: FioResult = {
+      job,
+      command: `fio ${args.map((a) => (a.startsWith('--directory=') ? '--directory=DIR' : a)).join(' ')}`,
+      mbPerSec: side.bw_bytes / 1e6,
+      iops: side.iops,
+      latencyUsP50: pct(side.clat_ns.percentile, '50.000000'),
+      latencyUsP99: pct(side.clat_ns.percentile, '99.000000'),
+      latencyUsP999: pct(side.clat_ns.percentile, '99.900000'),
+      cpuUserPercent: j.usr_cpu,
+      cpuSystemPercent: j.sys_cpu,
+    };
+    if (job.fdatasync && j.sync?.lat_ns?.percentile) {
+      result.syncUsP50 = pct(j.sync.lat_ns.percentile, '50.000000');
+      result.syncUsP99 = pct(j.sync.lat_ns.percentile, '99.000000');
+      result.syncUsP999 = pct(j.sync.lat_ns.percentile, '99.900000');
+    }
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface FioSideJson {
+  bw_bytes: number;
+  iops: number;
+  clat_ns: { percentile?: Record<string, number> };
+}
+interface FioJobJson {
+  read: FioSideJson;
+  write: FioSideJson;
+  sync?: { lat_ns?: { percentile?: Record<string, number> } };
+  usr_cpu: number;
+  sys_cpu: number;
+}
+
+/** The fio jobs that bound a cell: its write pattern, and hot/cold reads at the fetch size. */
+export function fioJobsFor(engine: { name: string; supports: { durableAppend: boolean } }, batchBytesMean: number, diskBytes: number, fetchBytes: number, runtimeSecondsMax: number): { write: FioJob; readHot: FioJob; readCold: FioJob } {
+  const MIB = 1024 * 1024;
+  // at least 16 MiB so tiny cells still give a stable figure; at most 1 GiB per job
+  const sizeBytes = Math.min(1024 * MIB, Math.max(16 * MIB, Math.ceil(diskBytes / MIB) * MIB));
+  // fio needs a block size that divides nothing in particular, but round to 512 B for sanity
+  const blockBytes = Math.max(512, Math.round(batchBytesMean / 512) * 512);
+  const ioengine = engine.name.startsWith('mmap') ? 'mmap' : 'psync';
+  return {
+    write: { kind: 'write', blockBytes, sizeBytes, ioengine, fdatasync: engine.supports.durableAppend, runtimeSecondsMax },
+    readHot: { kind: 'read-hot', blockBytes: fetchBytes, sizeBytes, ioengine, fdatasync: false, runtimeSecondsMax },
+    readCold: { kind: 'read-cold', blockBytes: fetchBytes, sizeBytes, ioengine: 'psync', fdatasync: false, runtimeSecondsMax },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * SVG charts drawn with Vega-Lite (compiled to Vega, rendered headless by vega's View.toSVG with
+ * the `none` renderer: no browser, no canvas, no native module). See docs/harness.md for why.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { BenchResults } from './results.js';
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+interface Bar {
+  cell: string;
+  metric: string;
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function throughputSpec(results: BenchResults): TopLevelSpec | undefined {
+  const rows: Bar[] = [];
+  for (const c of results.cells) {
+    if (c.status !== 'ok') continue;
+    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read']] as const) {
+      const s = c.summary[key];
+      if (s) rows.push({ cell: c.id, metric: label, ...s });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${results.workload.name}: throughput per cell (median, min–max)`, anchor: 'start' },
+    data: { values: rows },
+    width: 520,
+    height: { step: 14 },
+    encoding: {
+      y: { field: 'cell', type: 'nominal', sort: null, title: null, axis: { labelLimit: 420 } },
+      yOffset: { field: 'metric', type: 'nominal' },
+      color: { field: 'metric', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+    },
+    layer: [
+      { mark: 'bar', encoding: { x: { field: 'median', type: 'quantitative', title: 'MB/s (10^6 B/s)' } } },
+      { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'min', type: 'quantitative' }, x2: { field: 'max' } } },
+    ],
+  } as TopLevelSpec;
+}
+
+const PERCENTILES = [['usP50', 'p50'], ['usP90', 'p90'], ['usP99', 'p99'], ['usP999', 'p99.9'], ['usMax', 'max']] as const;
+
+export function latencySpec(results: BenchResults, prefix: string, title: string): TopLevelSpec | undefined {
+  const rows: { cell: string; percentile: string; order: number; us: number }[] = [];
+  for (const c of results.cells) {
+    if (c.status !== 'ok') continue;
+    PERCENTILES.forEach(([key, label], order) => {
+      const s = c.summary[`${prefix}.${key}`];
+      if (s) rows.push({ cell: c.id, percentile: label, order, us: Math.max(1, s.median) });
+    });
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${results.workload.name}: ${title} (median of repetitions)`, anchor: 'start' },
+    data: { values: rows },
+    width: 420,
+    height: 300,
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'percentile', type: 'ordinal', sort: PERCENTILES.map(([, l]) => l), title: 'percentile' },
+      y: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'microseconds (log scale)' },
+      color: { field: 'cell', type: 'nominal', legend: { orient: 'right', labelLimit: 360 } },
+    },
+  } as TopLevelSpec;
+}
+
+/** Writes the charts next to results.json; returns their file names. */
+export async function writeCharts(results: BenchResults, outDir: string): Promise<string[]> {
+  const written: string[] = [];
+  const charts: [string, TopLevelSpec | undefined][] = [
+    ['throughput.svg', throughputSpec(results)],
+    ['append-latency.svg', latencySpec(results, 'produce.appendLatency', 'append latency percentiles')],
+    ['end-to-end-latency.svg', latencySpec(results, 'endToEnd.latency', 'end-to-end latency percentiles')],
+  ];
+  for (const [name, spec] of charts) {
+    if (!spec) continue;
+    await writeFile(join(outDir, name), await renderSvg(spec));
+    written.push(name);
+  }
+  return written;
+}

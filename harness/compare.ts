@@ -1,0 +1,103 @@
+/**
+ * `strata compare A.json B.json`: per cell (matched by id) and per metric, the change of B's median
+ * against A's, marked `noise` when the two min-max ranges overlap (the repetitions cannot tell the
+ * two apart), else `better` / `worse` for metrics with a direction, `changed` otherwise.
+ */
+import { readFileSync } from 'node:fs';
+import { StrataError } from '../core/errors.js';
+import { higherIsBetter, lowerIsBetter, type BenchResults } from './results.js';
+import { validateResults } from './schema.js';
+import { overlaps, round, type Spread } from './stats.js';
+
+export type Verdict = 'noise' | 'better' | 'worse' | 'changed';
+
+export interface MetricDelta {
+  cell: string;
+  metric: string;
+  a: Spread;
+  b: Spread;
+  /** (b - a) / a in percent, from the medians. */
+  deltaPercent: number;
+  verdict: Verdict;
+}
+
+export interface Comparison {
+  deltas: MetricDelta[];
+  onlyInA: string[];
+  onlyInB: string[];
+  /** Environment fields that differ (kernel, CPU, file system...): a reason besides the code. */
+  environmentChanges: string[];
+}
+
+export function loadResults(path: string): BenchResults {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new StrataError('INVALID_ARGUMENT', `cannot read results ${path}: ${(err as Error).message}`);
+  }
+  validateResults(raw, path);
+  return raw as BenchResults;
+}
+
+/** The metrics compare looks at by default: throughput, latency percentiles, CPU per GB. */
+export const DEFAULT_COMPARE_METRICS = /(PerSec|\.usP50|\.usP99|\.usP999|cpuSecondsPerGb|compressionRatio)$/;
+
+export function compareResults(a: BenchResults, b: BenchResults, metricFilter: RegExp = DEFAULT_COMPARE_METRICS): Comparison {
+  const byIdA = new Map(a.cells.filter((c) => c.status === 'ok').map((c) => [c.id, c]));
+  const byIdB = new Map(b.cells.filter((c) => c.status === 'ok').map((c) => [c.id, c]));
+  const deltas: MetricDelta[] = [];
+  for (const [id, ca] of byIdA) {
+    const cb = byIdB.get(id);
+    if (!cb) continue;
+    for (const metric of Object.keys(ca.summary).sort()) {
+      if (!metricFilter.test(metric)) continue;
+      const sa = ca.summary[metric]!;
+      const sb = cb.summary[metric];
+      if (!sb) continue;
+      const deltaPercent = sa.median === 0 ? (sb.median === 0 ? 0 : 100) : round(((sb.median - sa.median) / Math.abs(sa.median)) * 100);
+      let verdict: Verdict;
+      if (overlaps(sa, sb)) verdict = 'noise';
+      else if (higherIsBetter(metric)) verdict = sb.median > sa.median ? 'better' : 'worse';
+      else if (lowerIsBetter(metric)) verdict = sb.median < sa.median ? 'better' : 'worse';
+      else verdict = 'changed';
+      deltas.push({ cell: id, metric, a: sa, b: sb, deltaPercent, verdict });
+    }
+  }
+  const environmentChanges: string[] = [];
+  const fa = a.fingerprint;
+  const fb = b.fingerprint;
+  const envPairs: [string, unknown, unknown][] = [
+    ['kernel', fa.kernel, fb.kernel], ['cpuModel', fa.cpuModel, fb.cpuModel], ['cpuCount', fa.cpuCount, fb.cpuCount],
+    ['fileSystem', JSON.stringify(fa.fileSystem), JSON.stringify(fb.fileSystem)], ['node', fa.node, fb.node],
+    ['git', fa.git?.commit, fb.git?.commit], ['workloadHash', fa.workloadHash, fb.workloadHash],
+  ];
+  for (const [name, x, y] of envPairs) if (x !== y) environmentChanges.push(`${name}: ${String(x)} -> ${String(y)}`);
+  return {
+    deltas,
+    onlyInA: [...byIdA.keys()].filter((id) => !byIdB.has(id)),
+    onlyInB: [...byIdB.keys()].filter((id) => !byIdA.has(id)),
+    environmentChanges,
+  };
+}
+
+export function renderComparison(c: Comparison, showNoise: boolean): string {
+  const lines: string[] = [];
+  if (c.environmentChanges.length) lines.push(`environment differs: ${c.environmentChanges.join('; ')}`);
+  let cell = '';
+  for (const d of c.deltas) {
+    if (!showNoise && d.verdict === 'noise') continue;
+    if (d.cell !== cell) {
+      cell = d.cell;
+      lines.push(cell);
+    }
+    const sign = d.deltaPercent > 0 ? '+' : '';
+    lines.push(`  ${d.metric.padEnd(40)} ${String(d.a.median).padStart(12)} -> ${String(d.b.median).padEnd(12)} ${`${sign}${d.deltaPercent}%`.padStart(9)}  ${d.verdict}${d.verdict === 'noise' ? ' (min-max ranges overlap)' : ''}`);
+  }
+  const counts = { better: 0, worse: 0, changed: 0, noise: 0 };
+  for (const d of c.deltas) counts[d.verdict]++;
+  lines.push(`${c.deltas.length} figures compared: ${counts.better} better, ${counts.worse} worse, ${counts.changed} changed, ${counts.noise} within noise`);
+  if (c.onlyInA.length) lines.push(`only in A: ${c.onlyInA.join(', ')}`);
+  if (c.onlyInB.length) lines.push(`only in B: ${c.onlyInB.join(', ')}`);
+  return lines.join('\n') + '\n';
+}

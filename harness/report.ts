@@ -1,0 +1,132 @@
+/** results.csv and report.md from a results file. Figures: median [min-max] of the repetitions. */
+import type { BenchResults, CellResult } from './results.js';
+import type { Spread } from './stats.js';
+
+function fmtNum(x: number): string {
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  return String(x);
+}
+
+function fmt(s: Spread | undefined, scale = 1): string {
+  if (!s) return '–';
+  const f = (v: number) => fmtNum(Math.round((v / scale) * 100) / 100);
+  return s.min === s.max ? f(s.median) : `${f(s.median)} [${f(s.min)}–${f(s.max)}]`;
+}
+
+function fmtRatio(r: number | undefined): string {
+  return r === undefined ? '–' : `${r}×`;
+}
+
+function csvField(v: string | number | undefined): string {
+  if (v === undefined) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(results: BenchResults): string {
+  const metricKeys = new Set<string>();
+  for (const c of results.cells) for (const k of Object.keys(c.summary)) metricKeys.add(k);
+  const metrics = [...metricKeys].sort();
+  const ratioKeys = ['produceToFioWrite', 'warmReadToFioReadHot', 'coldReadToFioReadCold', 'warmReadToIperf'] as const;
+  const header = ['id', 'engine', 'transfer', 'cache', 'codec', 'recordBytes', 'batchRecords', 'config', 'status', 'reason', 'repetitions', ...ratioKeys.map((k) => `ratio.${k}`)];
+  for (const m of metrics) header.push(`${m}.median`, `${m}.min`, `${m}.max`);
+  const lines = [header.join(',')];
+  for (const c of results.cells) {
+    const row: (string | number | undefined)[] = [
+      c.id, c.engine, c.transfer, c.cache, c.codec, c.recordBytes, c.batchRecords,
+      Object.entries(c.config).map(([k, v]) => `${k}=${v}`).join(';'), c.status, c.reason, c.repetitions.length,
+      ...ratioKeys.map((k) => c.ratios[k]),
+    ];
+    for (const m of metrics) {
+      const s = c.summary[m];
+      row.push(s?.median, s?.min, s?.max);
+    }
+    lines.push(row.map(csvField).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function table(header: string[], rows: string[][]): string {
+  const out = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const r of rows) out.push(`| ${r.join(' | ')} |`);
+  return out.join('\n');
+}
+
+const MB = 1e6;
+
+export function renderReport(results: BenchResults, charts: string[] = []): string {
+  const w = results.workload;
+  const fp = results.fingerprint;
+  const ok = results.cells.filter((c) => c.status === 'ok');
+  const s = (c: CellResult, k: string) => c.summary[k];
+  const parts: string[] = [];
+  parts.push(`# strata bench: ${w.name}${results.quick ? ' (quick)' : ''}`);
+  if (w.description) parts.push(w.description);
+  parts.push(
+    `Figures are the median [min–max] of ${w.repetitions} repetition(s); MB = 10^6 bytes; latencies in microseconds. ` +
+      `${w.records.toLocaleString('en-US')} records of ${w.matrix.recordBytes.join('/')} bytes per repetition` +
+      `${w.durationSeconds > 0 ? ` (or ${w.durationSeconds} s)` : ''}, ${w.producers} producer(s), ${w.consumers} consumer(s), ${w.partitions} partition(s), ` +
+      `${w.producerRate > 0 ? `fixed rate ${w.producerRate.toLocaleString('en-US')} records/s (latency from intended send time)` : 'max rate'}, payload ${w.payload}, seed ${w.seed}. ` +
+      `Run took ${results.durationSeconds} s.`,
+  );
+
+  parts.push('## Environment');
+  parts.push(table(['what', 'value'], [
+    ['kernel', fp.kernel],
+    ['CPU', `${fp.cpuModel} × ${fp.cpuCount}`],
+    ['memory', `${(fp.memoryBytes / 2 ** 30).toFixed(1)} GiB`],
+    ['data dir', `${fp.dataDir} (${fp.fileSystem.type} on ${fp.fileSystem.source}, ${fp.fileSystem.mountOptions})`],
+    ['block device', fp.blockDevice ? `${fp.blockDevice.name}: scheduler ${fp.blockDevice.scheduler}, write cache ${fp.blockDevice.writeCache}, rotational ${fp.blockDevice.rotational}` : 'unknown'],
+    ['Node', fp.node],
+    ['git', fp.git ? `${fp.git.commit.slice(0, 12)}${fp.git.dirty ? ' (dirty)' : ''}` : 'unknown'],
+    ['workload hash', fp.workloadHash],
+    ['fio / iperf3', `${fp.tools.fio ?? 'missing'} / ${fp.tools.iperf3 ?? 'missing'}`],
+  ]));
+
+  parts.push('## Baselines (same run, same directory, same network path)');
+  const fioRows = Object.entries(results.baselines.fio).map(([key, f]) => [key, `${f.mbPerSec.toFixed(1)}`, Math.round(f.iops).toLocaleString('en-US'), `${f.latencyUsP50}/${f.latencyUsP99}/${f.latencyUsP999}`, f.syncUsP50 !== undefined ? `${f.syncUsP50}/${f.syncUsP99}/${f.syncUsP999}` : '–', `\`${f.command}\``]);
+  if (fioRows.length) parts.push(table(['fio job', 'MB/s', 'IOPS', 'lat p50/p99/p99.9 us', 'fdatasync p50/p99/p99.9 us', 'command'], fioRows));
+  const iperfRows = results.baselines.iperf3.map((i) => [i.zeroCopy ? 'iperf3 -Z (sendfile)' : 'iperf3', i.mbPerSec.toFixed(0), i.gbitPerSec.toFixed(2), `${i.senderCpuPercent.toFixed(0)}% / ${i.receiverCpuPercent.toFixed(0)}%`, `\`${i.command}\``]);
+  if (iperfRows.length) parts.push(table(['network', 'MB/s', 'Gbit/s', 'CPU sender / receiver', 'command'], iperfRows));
+  for (const n of results.baselines.notes) parts.push(`- ${n}`);
+
+  if (ok.length) {
+    parts.push('## Produce');
+    parts.push(table(
+      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'vs fio write', 'append p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50', 'bytes ratio', 'CPU s/GB'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.recordsPerSec')), fmt(s(c, 'produce.mbPerSec')), fmt(s(c, 'produce.diskMbPerSec')), fmtRatio(c.ratios.produceToFioWrite),
+        fmt(s(c, 'produce.appendLatency.usP50')), fmt(s(c, 'produce.appendLatency.usP99')), fmt(s(c, 'produce.appendLatency.usP999')), fmt(s(c, 'produce.appendLatency.usMax')),
+        fmt(s(c, 'produce.produceLatency.usP99')), fmt(s(c, 'produce.flushLatency.usP50')), fmt(s(c, 'produce.compressionRatio')), fmt(s(c, 'produce.cpuSecondsPerGb'))]),
+    ));
+    if (ok.some((c) => s(c, 'warmRead.mbPerSec'))) {
+      parts.push('## Consume (transfer to consumers over TCP)');
+      parts.push(table(
+        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs iperf3', 'warm records/s', 'warm CPU s/GB', 'cold MB/s', 'vs fio cold read', 'cold CPU s/GB', 'resident before cold'],
+        ok.filter((c) => s(c, 'warmRead.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToIperf),
+          fmt(s(c, 'warmRead.recordsPerSec')), fmt(s(c, 'warmRead.cpuSecondsPerGb')), fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
+          s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–']),
+      ));
+    }
+    if (ok.some((c) => s(c, 'endToEnd.latency.usP50'))) {
+      parts.push('## End-to-end latency (append start to receipt by consumer 0)');
+      parts.push(table(['cell', 'p50', 'p90', 'p99', 'p99.9', 'max'], ok.filter((c) => s(c, 'endToEnd.latency.usP50')).map((c) => [c.id,
+        fmt(s(c, 'endToEnd.latency.usP50')), fmt(s(c, 'endToEnd.latency.usP90')), fmt(s(c, 'endToEnd.latency.usP99')), fmt(s(c, 'endToEnd.latency.usP999')), fmt(s(c, 'endToEnd.latency.usMax'))])));
+    }
+    parts.push('## Resources during produce');
+    parts.push(table(['cell', 'CPU user s', 'CPU sys s', 'minor faults', 'major faults', 'voluntary ctx', 'involuntary ctx', 'peak RSS MB', 'segment MB', 'resident after produce MB'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.cpuUserS')), fmt(s(c, 'produce.cpuSystemS')), fmt(s(c, 'produce.pageFaultsMinor')), fmt(s(c, 'produce.pageFaultsMajor')),
+        fmt(s(c, 'produce.ctxSwitchesVoluntary')), fmt(s(c, 'produce.ctxSwitchesInvoluntary')), fmt(s(c, 'produce.peakRssBytes'), MB), fmt(s(c, 'produce.segmentBytes'), MB), fmt(s(c, 'produce.residentBytesAfterProduce'), MB)])));
+  }
+  const notOk = results.cells.filter((c) => c.status !== 'ok');
+  if (notOk.length) {
+    parts.push('## Skipped or failed cells');
+    parts.push(table(['cell', 'status', 'reason'], notOk.map((c) => [c.id, c.status, (c.reason ?? '').replace(/\|/g, '\\|')])));
+  }
+  const notes = [...new Set(results.cells.flatMap((c) => c.notes))];
+  if (notes.length) parts.push('## Notes', ...notes.map((n) => `- ${n}`));
+  if (charts.length) {
+    parts.push('## Charts');
+    for (const c of charts) parts.push(`![${c}](${c})`);
+  }
+  return parts.join('\n\n') + '\n';
+}

@@ -1,0 +1,109 @@
+/**
+ * The results file (results.json; schema in harness/schema/results.schema.json, documented in
+ * docs/harness.md). Per-repetition metrics are flat `phase.metric[.percentile]` keys so the CSV,
+ * the report and `strata compare` treat every figure alike.
+ */
+import type { Fingerprint } from './fingerprint.js';
+import type { FioResult } from './baselines/fio.js';
+import type { IperfResult } from './baselines/iperf.js';
+import type { LatencySummary } from './histogram.js';
+import type { Cell } from './matrix.js';
+import type { RepetitionResult } from './run-cell.js';
+import { round, spread, type Spread } from './stats.js';
+import type { Workload } from './workload.js';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type Metrics = Record<string, number>;
+
+export interface CellRatios {
+  /** Median produce disk MB/s over fio's matching sequential write. */
+  produceToFioWrite?: number;
+  /** Median warm-read MB/s over fio's hot sequential read (page cache). */
+  warmReadToFioReadHot?: number;
+  /** Median cold-read MB/s over fio's cold sequential read. */
+  coldReadToFioReadCold?: number;
+  /** Median warm-read MB/s over iperf3 on the same path (-Z for zero-copy transfers). */
+  warmReadToIperf?: number;
+}
+
+export interface CellResult extends Cell {
+  status: 'ok' | 'skipped' | 'failed';
+  /** Why a cell was skipped or failed. */
+  reason?: string;
+  notes: string[];
+  logImpl?: string;
+  /** The Transfer's own name (e.g. `buffered(harness-fallback)` when the real one is missing). */
+  transferImpl?: string;
+  repetitions: Metrics[];
+  summary: Record<string, Spread>;
+  /** Keys into results.baselines.fio, and which iperf3 run the read is set against. */
+  baselineRefs: { fioWrite?: string; fioReadHot?: string; fioReadCold?: string; iperf?: 'plain' | 'zerocopy' };
+  ratios: CellRatios;
+  /** HDR histograms (compressed base64) of the first repetition, for later re-analysis. */
+  histograms?: Record<string, string>;
+}
+
+export interface BenchResults {
+  schemaVersion: number;
+  tool: 'strata bench';
+  /** The effective workload after defaults and command-line overrides: what --replay re-runs. */
+  workload: Workload;
+  workloadFile: string | null;
+  quick: boolean;
+  fingerprint: Fingerprint;
+  baselines: {
+    fio: Record<string, FioResult>;
+    iperf3: IperfResult[];
+    notes: string[];
+  };
+  cells: CellResult[];
+  durationSeconds: number;
+}
+
+function addLatency(out: Metrics, prefix: string, s: LatencySummary | undefined): void {
+  if (!s || s.count === 0) return;
+  out[`${prefix}.usP50`] = s.usP50;
+  out[`${prefix}.usP90`] = s.usP90;
+  out[`${prefix}.usP99`] = s.usP99;
+  out[`${prefix}.usP999`] = s.usP999;
+  out[`${prefix}.usMax`] = s.usMax;
+}
+
+const PHASE_USAGE_KEYS = ['cpuUserS', 'cpuSystemS', 'cpuSecondsPerGb', 'pageFaultsMinor', 'pageFaultsMajor', 'ctxSwitchesVoluntary', 'ctxSwitchesInvoluntary', 'peakRssBytes'] as const;
+
+export function flattenRepetition(r: RepetitionResult): Metrics {
+  const out: Metrics = {};
+  const p = r.produce;
+  for (const k of ['records', 'seconds', 'recordsPerSec', 'mbPerSec', 'diskMbPerSec', 'diskBytes', 'payloadBytes', 'compressionRatio', 'batches', 'batchBytesMean', 'residentBytesAfterProduce', 'segmentBytes', ...PHASE_USAGE_KEYS] as const) {
+    out[`produce.${k}`] = round(p[k]);
+  }
+  addLatency(out, 'produce.appendLatency', p.appendLatency);
+  addLatency(out, 'produce.produceLatency', p.produceLatency);
+  addLatency(out, 'produce.flushLatency', p.flushLatency);
+  addLatency(out, 'endToEnd.latency', r.endToEndLatency);
+  for (const [name, phase] of [['warmRead', r.warmRead], ['coldRead', r.coldRead]] as const) {
+    if (!phase) continue;
+    for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', ...PHASE_USAGE_KEYS] as const) {
+      out[`${name}.${k}`] = round(phase[k]);
+    }
+  }
+  return out;
+}
+
+export function summarizeRepetitions(reps: readonly Metrics[]): Record<string, Spread> {
+  const keys = new Set<string>();
+  for (const r of reps) for (const k of Object.keys(r)) keys.add(k);
+  const out: Record<string, Spread> = {};
+  for (const k of [...keys].sort()) out[k] = spread(reps.map((r) => r[k]).filter((v): v is number => v !== undefined));
+  return out;
+}
+
+/** Metrics where larger is better (throughput); everything else (latency, CPU, bytes) is neutral or smaller-better. */
+export function higherIsBetter(metric: string): boolean {
+  return /(PerSec|compressionRatio)$/.test(metric);
+}
+
+export function lowerIsBetter(metric: string): boolean {
+  return /(\.us(P\d+|Max)|cpuSecondsPerGb|cpuUserS|cpuSystemS|peakRssBytes|seconds)$/.test(metric);
+}

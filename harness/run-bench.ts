@@ -1,0 +1,183 @@
+/**
+ * A whole run: expand the matrix, run every cell's repetitions, run the matching fio jobs and the
+ * iperf3 pair in the same run, and write results.json, results.csv, report.md and the charts.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { logConfigFrom } from '../core/config/log-config.js';
+import { StrataError } from '../core/errors.js';
+import { fioJobKey, fioJobsFor, fioVersion, FIO_INSTALL_HINT, runFio, type FioJob, type FioResult } from './baselines/fio.js';
+import { iperfVersion, IPERF_INSTALL_HINT, runIperfLoopback, runIperfRemote, type IperfResult } from './baselines/iperf.js';
+import { writeCharts } from './charts.js';
+import { resolveComponents } from './components.js';
+import { fingerprint } from './fingerprint.js';
+import { encodeHistogram } from './histogram.js';
+import { expandMatrix, type Cell } from './matrix.js';
+import type { Progress } from './progress.js';
+import { renderCsv, renderReport } from './report.js';
+import { flattenRepetition, RESULTS_SCHEMA_VERSION, summarizeRepetitions, type BenchResults, type CellResult, type Metrics } from './results.js';
+import { FETCH_BYTES_MAX, runRepetition } from './run-cell.js';
+import { validateResults } from './schema.js';
+import { round } from './stats.js';
+import { workloadHash, type Workload } from './workload.js';
+
+export interface BenchOptions {
+  workload: Workload;
+  workloadFile: string | null;
+  /** Directory on the disk under test; cells write below it and remove what they wrote. */
+  dataDir: string;
+  outDir: string;
+  quick: boolean;
+  progress: Progress;
+  /** Run fio / iperf3 baselines (when installed). */
+  baselines: boolean;
+  /** Seconds each fio job may run at most, and each iperf3 run lasts. */
+  baselineSeconds: number;
+  /** iperf3 server on the receiver host (two-host runs); loopback otherwise. */
+  iperfServer?: { host: string; port: number };
+  charts: boolean;
+}
+
+/** Checks every cell's Kafka config up front so a bad value fails before anything runs. */
+function checkConfigs(cells: readonly Cell[]): void {
+  for (const cell of cells) {
+    try {
+      logConfigFrom(cell.config);
+    } catch (err) {
+      throw new StrataError('INVALID_ARGUMENT', `workload matrix.config: ${(err as Error).message}`);
+    }
+  }
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchResults> {
+  const started = process.hrtime.bigint();
+  const w = opts.workload;
+  const cells = expandMatrix(w.matrix);
+  checkConfigs(cells);
+  const dataDir = resolve(opts.dataDir);
+  const runDir = join(dataDir, `strata-harness-run-${process.pid}-${Date.now()}`);
+  await mkdir(runDir, { recursive: true });
+  await mkdir(opts.outDir, { recursive: true });
+
+  const baselineNotes: string[] = [];
+  const fioV = opts.baselines ? await fioVersion() : undefined;
+  const iperfV = opts.baselines ? await iperfVersion() : undefined;
+  if (opts.baselines && !fioV) {
+    baselineNotes.push(FIO_INSTALL_HINT);
+    opts.progress.log(`strata bench: ${FIO_INSTALL_HINT}`);
+  }
+  if (opts.baselines && !iperfV) {
+    baselineNotes.push(IPERF_INSTALL_HINT);
+    opts.progress.log(`strata bench: ${IPERF_INSTALL_HINT}`);
+  }
+  if (!opts.baselines) baselineNotes.push('baselines disabled (--no-baselines)');
+  const fp = await fingerprint(dataDir, workloadHash(w), w.seed, { fio: fioV, iperf3: iperfV });
+
+  const fioResults: Record<string, FioResult> = {};
+  let iperf: IperfResult[] = [];
+  const cellResults: CellResult[] = [];
+  try {
+    if (iperfV && w.consumers > 0) {
+      try {
+        iperf = opts.iperfServer
+          ? await runIperfRemote(opts.iperfServer.host, opts.iperfServer.port, opts.baselineSeconds)
+          : await runIperfLoopback(opts.baselineSeconds);
+      } catch (err) {
+        baselineNotes.push(`iperf3 failed: ${(err as Error).message}`);
+      }
+    }
+    const fioFor = async (job: FioJob): Promise<string | undefined> => {
+      if (!fioV) return undefined;
+      const key = fioJobKey(job);
+      if (!fioResults[key]) {
+        try {
+          fioResults[key] = await runFio(job, runDir);
+        } catch (err) {
+          baselineNotes.push(`fio ${key} failed: ${(err as Error).message.split('\n')[0]}`);
+          return undefined;
+        }
+      }
+      return key;
+    };
+
+    opts.progress.start(cells.length * w.repetitions);
+    for (let ci = 0; ci < cells.length; ci++) {
+      const cell = cells[ci]!;
+      const base: CellResult = { ...cell, status: 'ok', notes: [], repetitions: [], summary: {}, baselineRefs: {}, ratios: {} };
+      const resolved = await resolveComponents(cell);
+      if (!resolved.ok) {
+        cellResults.push({ ...base, status: 'skipped', reason: resolved.reason });
+        opts.progress.log(`skipped ${cell.id}: ${resolved.reason}`);
+        opts.progress.advance(w.repetitions, `${cell.id} skipped`);
+        continue;
+      }
+      base.notes.push(...resolved.notes);
+      base.transferImpl = resolved.components.transfer.name;
+      const reps: Metrics[] = [];
+      try {
+        for (let r = 0; r < w.repetitions; r++) {
+          const result = await runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r });
+          base.logImpl = result.logImpl;
+          const m = flattenRepetition(result);
+          reps.push(m);
+          if (r === 0) {
+            base.histograms = {};
+            for (const [name, h] of Object.entries(result.histograms)) if (h.totalCount > 0) base.histograms[name] = encodeHistogram(h);
+          }
+          opts.progress.advance(1, `${cell.id} rep ${r + 1}/${w.repetitions}: ${Math.round(m['produce.recordsPerSec'] ?? 0).toLocaleString('en-US')} rec/s`);
+        }
+      } catch (err) {
+        cellResults.push({ ...base, status: 'failed', reason: (err as Error).message, repetitions: reps, summary: summarizeRepetitions(reps) });
+        opts.progress.log(`failed ${cell.id}: ${(err as Error).message}`);
+        continue;
+      }
+      base.repetitions = reps;
+      base.summary = summarizeRepetitions(reps);
+      // baselines sized from what the cell actually wrote
+      if (opts.baselines) {
+        const s = base.summary;
+        const jobs = fioJobsFor(resolved.components.engine, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
+        base.baselineRefs.fioWrite = await fioFor(jobs.write);
+        if (s['warmRead.mbPerSec']) base.baselineRefs.fioReadHot = await fioFor(jobs.readHot);
+        if (s['coldRead.mbPerSec']) base.baselineRefs.fioReadCold = await fioFor(jobs.readCold);
+        if (iperf.length === 2 && s['warmRead.mbPerSec']) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
+        base.ratios = ratiosOf(base, fioResults, iperf);
+      }
+      cellResults.push(base);
+    }
+  } finally {
+    opts.progress.stop();
+    await rm(runDir, { recursive: true, force: true });
+  }
+
+  const results: BenchResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: 'strata bench',
+    workload: w,
+    workloadFile: opts.workloadFile,
+    quick: opts.quick,
+    fingerprint: fp,
+    baselines: { fio: fioResults, iperf3: iperf, notes: baselineNotes },
+    cells: cellResults,
+    durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
+  };
+  validateResults(results);
+  await writeFile(join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFile(join(opts.outDir, 'results.csv'), renderCsv(results));
+  const charts = opts.charts ? await writeCharts(results, opts.outDir) : [];
+  await writeFile(join(opts.outDir, 'report.md'), renderReport(results, charts));
+  return results;
+}
+
+function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: IperfResult[]): CellResult['ratios'] {
+  const s = cell.summary;
+  const out: CellResult['ratios'] = {};
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? round(a / b) : undefined);
+  const refs = cell.baselineRefs;
+  if (refs.fioWrite) out.produceToFioWrite = ratio(s['produce.diskMbPerSec']?.median, fio[refs.fioWrite]?.mbPerSec);
+  if (refs.fioReadHot) out.warmReadToFioReadHot = ratio(s['warmRead.mbPerSec']?.median, fio[refs.fioReadHot]?.mbPerSec);
+  if (refs.fioReadCold) out.coldReadToFioReadCold = ratio(s['coldRead.mbPerSec']?.median, fio[refs.fioReadCold]?.mbPerSec);
+  if (refs.iperf) out.warmReadToIperf = ratio(s['warmRead.mbPerSec']?.median, iperf.find((i) => i.zeroCopy === (refs.iperf === 'zerocopy'))?.mbPerSec);
+  for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
