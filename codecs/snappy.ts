@@ -107,7 +107,8 @@ export function xerialBlocks(blob: Buffer, outputBytesMax: number): { blocks: Bu
     }
     const block = blob.subarray(at, at + length);
     const where = `xerial block ${blocks.length}`;
-    const bytes = rawUncompressedLength(block, outputBytesMax - totalBytes, where);
+    const bytes = rawUncompressedLength(block, Number.MAX_SAFE_INTEGER, where);
+    if (totalBytes + bytes > outputBytesMax) throw outputTooLarge('snappy', `at least ${totalBytes + bytes}`, outputBytesMax);
     blocks.push(block);
     uncompressedBytes.push(bytes);
     totalBytes += bytes;
