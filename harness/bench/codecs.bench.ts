@@ -40,6 +40,7 @@ import { buildBatch, buildCompressedBatch, decodeBatch, decodeBatchSync, type Pr
 import { GZIP_LEVEL_DEFAULT } from '../../codecs/gzip.js';
 import { builtinCodecs } from '../../codecs/index.js';
 import { walkLz4Frames } from '../../codecs/lz4-frame.js';
+import { lz4ExpectedOutputBytes } from '../../codecs/lz4.js';
 import { SYNC_BYTES_MAX } from '../../codecs/sync-thresholds.js';
 import { ZSTD_LEVEL_DEFAULT } from '../../codecs/zstd.js';
 import { PAYLOAD_PROFILES, makeRecords, recordsSectionOf, withLoopTurns, type PayloadProfile } from './payloads.js';
@@ -84,8 +85,8 @@ function libDecompress(name: CodecName, blob: Buffer, outputBytes: number): () =
         ? () => snappy.uncompressSync(blob, { asBuffer: true, copyOutputData: true })
         : () => snappy.uncompress(blob, { asBuffer: true, copyOutputData: true });
     case 'lz4':
-      // the codec decides on the walked bound, not the true size
-      return walkLz4Frames(blob, Number.MAX_SAFE_INTEGER).outputBytesBound <= SYNC_BYTES_MAX.lz4.decompress
+      // the codec decides on its estimate from the frame headers, not the true size
+      return lz4ExpectedOutputBytes(walkLz4Frames(blob, Number.MAX_SAFE_INTEGER), blob.length) <= SYNC_BYTES_MAX.lz4.decompress
         ? () => lz4.decompressFrameSync(blob)
         : () => lz4.decompressFrame(blob);
     case 'zstd':
