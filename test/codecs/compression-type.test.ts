@@ -7,7 +7,7 @@ import { logConfigFrom } from '../../core/config/log-config.js';
 import { StrataError } from '../../core/errors.js';
 import { compressionOf, readBatchHeader } from '../../core/format/record-batch.js';
 import { buildCompressedBatch, decodeBatch } from '../../core/format/records.js';
-import { codecNameForCompressionType, recompressBatches } from '../../codecs/compression-type.js';
+import { codecNameForCompressionType, recompressBatches } from '../../core/format/compression-type.js';
 import { mixedRecords, registry } from './helpers.js';
 
 const codecs = registry();

@@ -5,8 +5,8 @@
  * this on append). These are the pieces an append path needs: the codec a config names, and the
  * recompression of one or more batches that keeps every header field and record.
  */
-import type { Codec, CodecName, CodecRegistry } from '../core/codec.js';
-import { StrataError } from '../core/errors.js';
+import type { Codec, CodecName, CodecRegistry } from '../codec.js';
+import { StrataError } from '../errors.js';
 import {
   CONTROL_FLAG_MASK,
   LOG_OVERHEAD_BYTES,
@@ -15,8 +15,8 @@ import {
   readBatchHeader,
   timestampTypeOf,
   validateBatch,
-} from '../core/format/record-batch.js';
-import { DEFAULT_DECOMPRESSED_BYTES_MAX, buildCompressedBatch, decodeBatch } from '../core/format/records.js';
+} from './record-batch.js';
+import { DEFAULT_DECOMPRESSED_BYTES_MAX, buildCompressedBatch, decodeBatch } from './records.js';
 
 /** The codec `compression.type` asks batches to be stored in, or 'producer' (keep as sent). */
 export function codecNameForCompressionType(compressionType: string): CodecName | 'producer' {
