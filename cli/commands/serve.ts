@@ -2,6 +2,7 @@
  * `strata serve`: the Kafka-protocol broker over a data directory. SIGTERM/SIGINT shut it down
  * gracefully (requests in progress finish, logs flush and close with clean-shutdown markers).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { parseConfigPairs } from '../../core/config/log-config.js';
 import { StrataError } from '../../core/errors.js';
@@ -29,7 +30,8 @@ export function register(program: Command): void {
     .option('--cache <name>', 'read cache', 'none')
     .option('--config <key=value...>', 'broker or topic config (Kafka keys), repeatable', [])
     .option('--auto-create-topics', 'create unknown topics on Metadata requests (auto.create.topics.enable)', false)
-    .action(async (opts: { dataDir: string; listen: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics: boolean }) => {
+    .option('--event-loop-stats', 'log the event loop delay percentiles (a stalled loop delays every client) at shutdown', false)
+    .action(async (opts: { dataDir: string; listen: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics: boolean; eventLoopStats: boolean }) => {
       const { host, port } = parseListen(opts.listen);
       const server = await startBroker({
         dataDir: opts.dataDir,
@@ -42,11 +44,18 @@ export function register(program: Command): void {
         autoCreateTopics: opts.autoCreateTopics,
         logger: stderrLogger,
       });
+      const loopDelay = opts.eventLoopStats ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+      loopDelay?.enable();
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
         stderrLogger.info(`${signal}: shutting down`);
+        if (loopDelay) {
+          loopDelay.disable();
+          const ms = (ns: number) => (ns / 1e6).toFixed(2);
+          stderrLogger.info(`event loop delay ms: p50 ${ms(loopDelay.percentile(50))} p99 ${ms(loopDelay.percentile(99))} p99.9 ${ms(loopDelay.percentile(99.9))} max ${ms(loopDelay.max)}`);
+        }
         server.close().then(
           () => process.exit(0),
           (err: unknown) => {

@@ -57,11 +57,13 @@ interface Server {
   child: ChildProcess;
   port: number;
   pid: number;
-  stop(): Promise<void>;
+  /** Stops the server; resolves with its event-loop delay line when it was started with eventLoopStats. */
+  stop(): Promise<{ p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number } | undefined>;
 }
 
-async function startServer(dataDir: string, engine: string, transfer?: string): Promise<Server> {
+async function startServer(dataDir: string, engine: string, transfer?: string, eventLoopStats = false): Promise<Server> {
   const args = ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', '--engine', engine];
+  if (eventLoopStats) args.push('--event-loop-stats');
   if (transfer) args.push('--transfer', transfer);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -78,6 +80,8 @@ async function startServer(dataDir: string, engine: string, transfer?: string): 
         stop: async () => {
           child.kill('SIGTERM');
           await exited;
+          const m = /event loop delay ms: p50 ([\d.]+) p99 ([\d.]+) p99\.9 ([\d.]+) max ([\d.]+)/.exec(err);
+          return m ? { p50Ms: Number(m[1]), p99Ms: Number(m[2]), p999Ms: Number(m[3]), maxMs: Number(m[4]) } : undefined;
         },
       };
     }
@@ -148,10 +152,12 @@ async function latencySection(a: Args) {
   const runs = Object.fromEntries(clients.map((c) => [c, { p50: [] as number[], p99: [] as number[], p999: [] as number[], achieved: [] as number[] }]));
   const rss: number[] = [];
   const failures: string[] = [];
+  const loopP99: number[] = [];
+  const loopMax: number[] = [];
   for (let rep = 0; rep < a.reps; rep++) {
     for (const client of clients) {
       const dir = freshDir('e2e');
-      const server = await startServer(dir, a.engine);
+      const server = await startServer(dir, a.engine, undefined, true);
       try {
         const records = a.e2eRate * a.e2eSeconds;
         const e =
@@ -170,13 +176,18 @@ async function latencySection(a: Args) {
         failures.push(`${client} rep ${rep + 1}: ${(err as Error).message}`);
         console.log(`e2e ${client} rep ${rep + 1} FAILED: ${(err as Error).message}`);
       } finally {
-        await server.stop();
+        const loop = await server.stop();
+        if (loop) {
+          loopP99.push(loop.p99Ms);
+          loopMax.push(loop.maxMs);
+          console.log(`  broker event loop delay: p50 ${loop.p50Ms} ms, p99 ${loop.p99Ms} ms, p99.9 ${loop.p999Ms} ms, max ${loop.maxMs} ms`);
+        }
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
   }
   const summary = (c: (typeof clients)[number]) => ({ p50Ms: stat(runs[c]!.p50), p99Ms: stat(runs[c]!.p99), p999Ms: stat(runs[c]!.p999), achievedRatePerSecond: stat(runs[c]!.achieved) });
-  return { ratePerSecond: a.e2eRate, seconds: a.e2eSeconds, kcat: summary('kcat'), raw: summary('raw'), failures, serverRssPeakMb: stat(rss), published2014: { p50Ms: 2, p99Ms: 3, p999Ms: 14 } };
+  return { ratePerSecond: a.e2eRate, seconds: a.e2eSeconds, kcat: summary('kcat'), raw: summary('raw'), failures, brokerEventLoopDelayMs: { p99: stat(loopP99), max: stat(loopMax) }, serverRssPeakMb: stat(rss), published2014: { p50Ms: 2, p99Ms: 3, p999Ms: 14 } };
 }
 
 async function consumeOnce(port: number, topic: string, expected: number, partitionFetchBytes: number): Promise<void> {
@@ -275,6 +286,9 @@ async function main(): Promise<void> {
     for (const c of ['kcat', 'raw'] as const) {
       const l = latency[c];
       console.log(`| end-to-end ${c} p50 / p99 / p99.9 at ${latency.ratePerSecond}/s (ms) | ${fmt(l.p50Ms, 2)} / ${fmt(l.p99Ms, 2)} / ${fmt(l.p999Ms, 2)} (2014: 2 / 3 / 14) |`);
+    }
+    if (latency.brokerEventLoopDelayMs) {
+      console.log(`| broker event loop delay p99 / max during those runs (ms) | ${fmt(latency.brokerEventLoopDelayMs.p99, 2)} / ${fmt(latency.brokerEventLoopDelayMs.max, 2)} |`);
     }
   }
   if (fetchCpu) {
