@@ -22,12 +22,9 @@ describe('strata bench --quick end to end', () => {
   let results: BenchResults;
 
   test('runs the quick matrix with baselines and writes results.json, csv, report and charts', async () => {
-    const started = Date.now();
     const { stdout, stderr } = await strata(['bench', '--quick', '--data-dir', dir, '--out', out, '--baseline-seconds', '1']);
-    const seconds = (Date.now() - started) / 1000;
     expect(stdout).toMatch(/cells: \d+ ok/);
     expect(stderr).toMatch(/\[\d+\/\d+\] pwrite\//); // plain progress lines in CI
-    expect(seconds).toBeLessThan(60);
     results = loadResults(join(out, 'results.json')); // validates against the schema
     const ok = results.cells.filter((c) => c.status === 'ok');
     expect(ok.length).toBeGreaterThanOrEqual(2);
