@@ -19,3 +19,5 @@ export * from './log/log-segment.js';
 export * from './log/log.js';
 export * from './log/log-manager.js';
 export * from './container.js';
+export * from './log/log-verifier.js';
+export * from './log/read-only-file.js';

@@ -13,25 +13,47 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+/**
+ * Starts a sync when the writes in flight have all landed (so one sync covers everyone who is
+ * about to ask), or after SYNC_DELAY_MS_MAX when writes keep arriving, so a steady stream cannot
+ * postpone a waiting append indefinitely.
+ */
+const SYNC_DELAY_MS_MAX = 1;
+
 class GroupCommitter {
   private running = false;
   /** Appends waiting for the next sync; bounded by the appends in flight, which the Log bounds. */
   private next: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly fd: number) {}
+  constructor(private readonly file: PwriteSegmentFile) {
+    file.onWritesIdle = () => this.maybeRun(false);
+  }
 
   sync(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.next.push({ resolve, reject });
-      if (!this.running) this.run();
+      this.maybeRun(false);
     });
   }
 
-  private run(): void {
+  private maybeRun(force: boolean): void {
+    if (this.running || this.next.length === 0) return;
+    if (!force && this.file.writesInFlight > 0) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.maybeRun(true);
+      }, SYNC_DELAY_MS_MAX);
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const group = this.next;
     this.next = [];
     this.running = true;
-    fdatasyncFd(this.fd).then(
+    fdatasyncFd(this.file.fd).then(
       () => this.finish(group, undefined),
       (err: unknown) => this.finish(group, err ?? new Error('fdatasync failed')),
     );
@@ -40,7 +62,7 @@ class GroupCommitter {
   private finish(group: Waiter[], err: unknown): void {
     this.running = false;
     for (const w of group) (err ? w.reject(err) : w.resolve());
-    if (this.next.length > 0) this.run();
+    this.maybeRun(false);
   }
 }
 
@@ -50,7 +72,7 @@ export const fsyncGroupEngine: StorageEngine = {
   open: async (path, options) => {
     let committer: GroupCommitter | undefined;
     return PwriteSegmentFile.open(path, options, (file) => {
-      committer ??= new GroupCommitter(file.fd);
+      committer ??= new GroupCommitter(file);
       return committer.sync();
     });
   },

@@ -10,12 +10,14 @@ import type { StorageEngine, StorageEngineModule } from '../core/engine.js';
 import { StrataError } from '../core/errors.js';
 import { fsyncGroupEngine } from './fsync-group.js';
 import { fsyncPerWriteEngine } from './fsync-per-write.js';
+import { mmapEngine } from './mmap.js';
 import { pwriteEngine } from './pwrite.js';
 
 export const builtinEngines: Record<string, () => StorageEngine> = {
   pwrite: () => pwriteEngine,
   'fsync-per-write': () => fsyncPerWriteEngine,
   'fsync-group': () => fsyncGroupEngine,
+  mmap: () => mmapEngine,
 };
 
 function isEngine(value: unknown): value is StorageEngine {

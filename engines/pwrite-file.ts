@@ -16,6 +16,9 @@ export class PwriteSegmentFile implements SegmentFile {
   /** Bytes of file reserved ahead of the data (file length when preallocated). */
   private reservedBytes: number;
   private closed = false;
+  private inFlight = 0;
+  /** Called whenever the last write in flight settles (group commit waits for that moment). */
+  onWritesIdle: (() => void) | undefined;
 
   private constructor(
     readonly path: string,
@@ -48,6 +51,11 @@ export class PwriteSegmentFile implements SegmentFile {
     }
   }
 
+  /** Appends whose write has not completed yet. */
+  get writesInFlight(): number {
+    return this.inFlight;
+  }
+
   get sizeBytes(): number {
     return this.size;
   }
@@ -56,7 +64,15 @@ export class PwriteSegmentFile implements SegmentFile {
     this.checkOpen();
     const position = this.size;
     this.size += byteLength;
-    const written = pwritevAll(this.fd, chunks, position);
+    this.inFlight++;
+    const settle = (): void => {
+      this.inFlight--;
+      if (this.inFlight === 0) this.onWritesIdle?.();
+    };
+    const written = pwritevAll(this.fd, chunks, position).then(settle, (err: unknown) => {
+      settle();
+      throw err;
+    });
     return this.afterWrite ? written.then(() => this.afterWrite!(this)) : written;
   }
 

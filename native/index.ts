@@ -1,12 +1,177 @@
 /**
- * The native addon (native/src, built by node-gyp during `npm install`). Everything that does not
- * need it works without it; loadNative() returns undefined when it was not built.
- * (The addon itself arrives with the native I/O issue; until then this always returns undefined.)
+ * The native addon (native/src, built by node-gyp during `npm install`; by hand:
+ * `npm run build:native`, or `npx node-gyp rebuild --directory=native --nodedir=/usr`). Everything
+ * that does not need it works without it; loadNative() returns undefined when it was not built, and
+ * requireNative(what) throws ENGINE_UNAVAILABLE naming how to build it.
+ *
+ * Every function validates its arguments (TypeError `ERR_INVALID_ARG_TYPE` / RangeError
+ * `ERR_OUT_OF_RANGE` naming the argument) and throws a Node-style error on a failed system call:
+ * `code` is the errno name ('EBADF', 'ENOSPC', ...), `errno` the negative number, `syscall` the
+ * call. Offsets and lengths are byte counts, non-negative integers up to Number.MAX_SAFE_INTEGER.
+ *
+ * Setting STRATA_NATIVE=0 in the environment makes loadNative() act as if the addon was not built
+ * (to exercise the fallbacks).
  */
-export interface NativeAddon {
-  fallocate(fd: number, offset: number, length: number): void;
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { StrataError } from '../core/errors.js';
+
+/** posix_fadvise(2) advice values. */
+export interface FadviseAdvice {
+  readonly NORMAL: number;
+  readonly SEQUENTIAL: number;
+  readonly RANDOM: number;
+  readonly WILLNEED: number;
+  /** Drop the range's clean pages from the page cache (dirty pages stay: write them back first). */
+  readonly DONTNEED: number;
+  /** A no-op on Linux; accepted for completeness. */
+  readonly NOREUSE: number;
 }
 
+/** madvise(2) advice values. */
+export interface MadviseAdvice {
+  readonly NORMAL: number;
+  readonly RANDOM: number;
+  readonly SEQUENTIAL: number;
+  readonly WILLNEED: number;
+  readonly DONTNEED: number;
+  /**
+   * Linux 5.14+: fault the range in now, readable / writable, in one call instead of one page fault
+   * per page (EINVAL on older kernels; EFAULT, not SIGBUS, for pages past the end of the file).
+   */
+  readonly POPULATE_READ: number;
+  readonly POPULATE_WRITE: number;
+}
+
+/** A libuv uv_poll_t watching one descriptor on Node's own event loop. */
+export interface NativePoller {
+  readonly fd: number;
+  /** True between start() and stop()/close() (or an error callback). */
+  readonly active: boolean;
+  /**
+   * Calls `callback(err, events)` each time the fd is ready for `events` (default
+   * Poller.WRITABLE; level triggered: it keeps firing while writable, so stop() once notified).
+   * A hung-up socket reports as writable (the next write/sendfile then fails with EPIPE or
+   * ECONNRESET); a poll error arrives as `err` (code e.g. 'EBADF') and stops the poller. Calling
+   * start() again replaces the callback and events. While started, the poller keeps the event loop
+   * alive and itself from being garbage collected.
+   */
+  start(callback: (err: NodeJS.ErrnoException | null, events: number) => void, events?: number): void;
+  /** No more callbacks until start() is called again. */
+  stop(): void;
+  /** Stops and releases the libuv handle; idempotent. Does NOT close the fd. */
+  close(): void;
+}
+
+export interface NativePollerConstructor {
+  /** Throws (code e.g. 'EBADF', or 'EPERM' for a regular file, which epoll cannot watch) when `fd` cannot be polled. */
+  new (fd: number): NativePoller;
+  readonly READABLE: number;
+  readonly WRITABLE: number;
+  readonly DISCONNECT: number;
+}
+
+export interface NativeAddon {
+  /** ABI version of the addon's JS API (bumped on incompatible change). */
+  readonly version: number;
+  /** The system page size (mmap offsets must be multiples of it). */
+  pageSize(): number;
+
+  /**
+   * mmap(2) `length` bytes of `fd` from `offset` (a multiple of pageSize()), MAP_SHARED, read-only
+   * or read-write, as an external ArrayBuffer over the mapping. Throws EINVAL for length 0 or an
+   * unaligned offset, EACCES when the fd's mode does not allow the protection, EBADF, ENODEV.
+   * Touching a page wholly past the end of the file raises SIGBUS and kills the process: size the
+   * file first (fallocate) and never touch bytes past its end.
+   */
+  mmap(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
+  /**
+   * Unmaps a mapping from mmap() and DETACHES its ArrayBuffer: its byteLength and that of every view
+   * over it become 0, so stale views read as empty instead of crashing. Throws EINVAL when `buffer`
+   * is not a live mapping (already unmapped, or not from mmap()), EBUSY while an msyncAsync on it is
+   * in flight. A mapping never unmapped is unmapped when its ArrayBuffer is garbage collected.
+   */
+  munmap(buffer: ArrayBuffer): void;
+  /**
+   * msync(2) bytes [offset, offset + length) of the mapping (widened down to a page boundary):
+   * MS_SYNC (blocks the calling thread until written back) when `sync`, else MS_ASYNC.
+   * RangeError when the range exceeds the mapping; EINVAL when it is not a live mapping.
+   */
+  msync(buffer: ArrayBuffer, offset: number, length: number, sync: boolean): void;
+  /** msync(MS_SYNC) of the range on the libuv thread pool; the mapping cannot be unmapped meanwhile (EBUSY). */
+  msyncAsync(buffer: ArrayBuffer, offset: number, length: number): Promise<void>;
+  /** madvise(2) the range of the mapping (widened down to a page boundary) with a MADV value. */
+  madvise(buffer: ArrayBuffer, offset: number, length: number, advice: number): void;
+  /**
+   * How many bytes of [offset, offset + length) are resident in the page cache (page granular,
+   * clipped to the range). With a file descriptor (opened for reading; a regular file, else EINVAL)
+   * the range is clipped to the file's size and mapped read-only window by window, which faults
+   * nothing in; with a mapping from mmap() the range is relative to the mapping.
+   */
+  mincore(fdOrBuffer: number | ArrayBuffer, offset: number, length: number): number;
+  readonly MADV: MadviseAdvice;
+
+  /** posix_fadvise(2); length 0 means to the end of the file. Throws EBADF, ESPIPE (pipe/socket), EINVAL (bad advice). */
+  posix_fadvise(fd: number, offset: number, length: number, advice: number): void;
+  readonly FADV: FadviseAdvice;
+  /**
+   * fallocate(2) with mode 0: allocates real blocks for [offset, offset + length), extending the
+   * file size if the range ends past it. Throws ENOSPC on a full disk, EINVAL for length 0, EBADF
+   * (also for a read-only fd), EOPNOTSUPP where the filesystem cannot.
+   */
+  fallocate(fd: number, offset: number, length: number): void;
+  /** dup(2) (close-on-exec): a new descriptor for the same open file. */
+  dup(fd: number): number;
+  /** close(2) a descriptor (one from dup(); Node's own fds belong to Node). */
+  close(fd: number): void;
+  /** Sets (default) or clears O_NONBLOCK; it is a property of the open file, shared by its dups. */
+  setNonBlocking(fd: number, on?: boolean): void;
+  /**
+   * One sendfile(2) of up to `length` bytes of `inFd` from `position` (inFd's own offset does not
+   * move) to `outFd`. Returns the bytes sent (may be fewer than asked), 0 at end of file, or -1
+   * when `outFd` is non-blocking and full (EAGAIN: wait with a Poller, then call again). Throws on
+   * other errors (EPIPE, ECONNRESET, EBADF, EINVAL).
+   */
+  sendfile(outFd: number, inFd: number, position: number, length: number): number;
+  readonly Poller: NativePollerConstructor;
+}
+
+const ADDON_FILE = 'build/Release/strata_native.node';
+const BUILD_HINT = 'run `npm run build:native` (or `npx node-gyp rebuild --directory=native --nodedir=/usr`) in the strata package; it needs python3, make and a C++ compiler';
+
+let loaded: { addon?: NativeAddon; why: string } | undefined;
+
+/** Where the built addon may be: beside this file (source) or in ../native (bundled into dist/). */
+function candidates(): string[] {
+  return [new URL(ADDON_FILE, import.meta.url), new URL(`../native/${ADDON_FILE}`, import.meta.url)].map((u) => fileURLToPath(u));
+}
+
+function load(): { addon?: NativeAddon; why: string } {
+  if (process.env.STRATA_NATIVE === '0') return { why: 'disabled by STRATA_NATIVE=0' };
+  const require = createRequire(import.meta.url);
+  for (const path of candidates()) {
+    if (!existsSync(path)) continue;
+    try {
+      return { addon: require(path) as NativeAddon, why: '' };
+    } catch (err) {
+      // built for another Node ABI, or a missing library: report it rather than pretend it is absent
+      return { why: `${path} failed to load: ${(err as Error).message}` };
+    }
+  }
+  return { why: '' };
+}
+
+/** The addon, or undefined when it was not built (or cannot load). */
 export function loadNative(): NativeAddon | undefined {
-  return undefined;
+  loaded ??= load();
+  return loaded.addon;
+}
+
+/** The addon, or a StrataError ENGINE_UNAVAILABLE saying that `what` needs it and how to build it. */
+export function requireNative(what: string): NativeAddon {
+  const addon = loadNative();
+  if (addon) return addon;
+  const why = loaded!.why ? `${loaded!.why}; ` : '';
+  throw new StrataError('ENGINE_UNAVAILABLE', `unavailable: native addon not built (${what} needs it; ${why}${BUILD_HINT})`);
 }

@@ -41,8 +41,10 @@ export function writeVarint(buf: Buffer, offset: number, value: number): number 
   return offset;
 }
 
-/** Writes a safe-integer `value` as a zigzag varlong at `offset`; returns the offset after it. */
+/** Writes `value` (|value| < 2^52) as a zigzag varlong at `offset`; returns the offset after it. */
 export function writeVarlong(buf: Buffer, offset: number, value: number): number {
+  // zigzag doubles the magnitude: beyond 2^52 the doubled value is no longer exact in a double
+  if (!(Math.abs(value) < 2 ** 52)) throw new RangeError(`varlong value ${value} is outside +-2^52`);
   if (value >= -0x40000000 && value < 0x40000000) return writeVarint(buf, offset, value);
   let v = value >= 0 ? value * 2 : -value * 2 - 1;
   while (v >= 0x80) {

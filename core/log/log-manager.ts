@@ -9,6 +9,7 @@ import type { Cache } from '../cache.js';
 import type { CodecRegistry } from '../codec.js';
 import { logConfigFrom, type LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
+import { ensureDir } from '../dirs.js';
 import { StrataError } from '../errors.js';
 import { TOKENS, type Logger } from '../tokens.js';
 import { parsePartitionDirName, partitionDirName } from '../topic.js';
@@ -33,7 +34,7 @@ export class LogManager {
     @inject(TOKENS.Logger) private readonly logger: Logger,
   ) {
     try {
-      fs.mkdirSync(dataDir, { recursive: true });
+      ensureDir(dataDir);
       fs.accessSync(dataDir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
     } catch (err) {
       throw new StrataError('STORAGE_ERROR', `data dir ${dataDir} is not a usable directory: ${(err as Error).message}`, { cause: err });

@@ -14,6 +14,7 @@ import { CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import { LONG_MAX } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
+import { ensureDir } from '../dirs.js';
 import { StrataError } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
 import {
@@ -158,7 +159,7 @@ export class Log {
   }
 
   private async load(): Promise<void> {
-    fs.mkdirSync(this.dir, { recursive: true });
+    ensureDir(this.dir);
     const cleanMarker = join(this.dir, CLEAN_SHUTDOWN_FILE);
     const clean = fs.existsSync(cleanMarker);
     this.recoveryPoint = clean ? LONG_MAX : readRecoveryPoint(this.dir);

@@ -1,0 +1,36 @@
+/** What every request handler can reach: the broker's parts, shared by all connections. */
+import type { CodecRegistry } from '../core/codec.js';
+import type { LogManager } from '../core/log/log-manager.js';
+import type { Logger } from '../core/tokens.js';
+import type { Transfer } from '../core/transfer.js';
+import type { BrokerConfig } from './broker-config.js';
+import type { FlushCoalescer } from './flush-coalescer.js';
+import type { GroupCoordinator } from './group-coordinator.js';
+import type { PartitionWaiters } from './partition-waiters.js';
+import type { RequestHeader } from './protocol/headers.js';
+import type { ResponsePart } from './protocol/fetch.js';
+import type { KafkaReader } from './protocol/reader.js';
+import type { TopicManager } from './topic-manager.js';
+
+/** This broker's single node. */
+export const NODE_ID = 0;
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly transfer: Transfer;
+  readonly codecs: CodecRegistry;
+  readonly logs: LogManager;
+  readonly topics: TopicManager;
+  readonly groups: GroupCoordinator;
+  readonly waiters: PartitionWaiters;
+  readonly flusher: FlushCoalescer;
+  readonly clusterId: string;
+  /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
+  advertisedHost(): string;
+  advertisedPort(): number;
+  isShuttingDown(): boolean;
+}
+
+/** A request handler: decodes the body from `r`, acts, returns the encoded response (or null: no response, acks=0). */
+export type RequestHandler = (ctx: BrokerContext, header: RequestHeader, r: KafkaReader) => Promise<ResponsePart[] | null>;

@@ -1,0 +1,99 @@
+/**
+ * Produce: every partition's batches are validated (produce-validator.ts) before the log sees them;
+ * partitions are appended concurrently (different logs), each append in request order within its
+ * log. acks=1 answers once the log acknowledged the append (the engine's durability domain);
+ * acks=-1 also waits for a flush that started after the append (flush-coalescer.ts); acks=0 sends
+ * no response, and - as Kafka does - closes the connection when a partition failed, since that is
+ * the only signal such a producer can get.
+ */
+import { validateTopicName } from '../../core/topic.js';
+import type { Log } from '../../core/log/log.js';
+import type { BrokerContext, RequestHandler } from '../context.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import { ErrorCode, errorName } from '../protocol/errors.js';
+import { decodeProduceRequest, encodeProduceResponse, type ProducePartitionResponse, type ProduceTopicResponse } from '../protocol/produce.js';
+import { simpleResponse } from '../response.js';
+import { validateProducedRecords } from '../produce-validator.js';
+import { kafkaErrorCode, topicNameError } from './errors.js';
+
+async function producePartition(
+  ctx: BrokerContext,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  version: number,
+  acks: number,
+): Promise<ProducePartitionResponse> {
+  const result: ProducePartitionResponse = { index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null };
+  const nameError = topicNameError(topic, validateTopicName);
+  if (nameError !== ErrorCode.NONE) {
+    result.errorCode = nameError;
+    result.errorMessage = `invalid topic name "${topic}"`;
+    return result;
+  }
+  let log: Log | undefined;
+  try {
+    log = await ctx.topics.log(topic, index);
+  } catch (err) {
+    result.errorCode = kafkaErrorCode(err);
+    result.errorMessage = (err as Error).message;
+    return result;
+  }
+  if (!log) {
+    result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    result.errorMessage = `${topic}-${index} does not exist`;
+    return result;
+  }
+  const check = await validateProducedRecords(records, { codecs: ctx.codecs, messageMaxBytes: log.config.messageMaxBytes, produceVersion: version });
+  if (check.errorCode !== ErrorCode.NONE) {
+    result.errorCode = check.errorCode;
+    result.errorMessage = check.message;
+    ctx.logger.warn(`produce to ${topic}-${index} rejected with ${errorName(check.errorCode)}: ${check.message}`);
+    return result;
+  }
+  try {
+    const info = await log.append(records!);
+    result.baseOffset = info.firstOffset;
+    result.logStartOffset = log.logStartOffset;
+    ctx.waiters.notify(topic, index);
+    if (acks === -1) await ctx.flusher.flush(log);
+  } catch (err) {
+    result.errorCode = kafkaErrorCode(err);
+    result.errorMessage = (err as Error).message;
+    ctx.logger.error(`append to ${topic}-${index} failed: ${(err as Error).message}`);
+  }
+  return result;
+}
+
+export const handleProduce: RequestHandler = async (ctx, header, r) => {
+  const version = header.apiVersion;
+  const req = decodeProduceRequest(r, version);
+  r.expectEnd('Produce');
+  const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  const topics: ProduceTopicResponse[] = await Promise.all(
+    req.topics.map(async (t) => ({
+      name: t.name,
+      partitions: await Promise.all(
+        t.partitions.map((p) =>
+          acksValid
+            ? producePartition(ctx, t.name, p.index, p.records, version, req.acks)
+            : Promise.resolve({
+                index: p.index,
+                errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
+                baseOffset: -1,
+                logAppendTimeMs: -1,
+                logStartOffset: -1,
+                errorMessage: `acks must be 0, 1 or -1, got ${req.acks}`,
+              }),
+        ),
+      ),
+    })),
+  );
+  if (req.acks === 0) {
+    const failed = topics.flatMap((t) => t.partitions.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => `${t.name}-${p.index}: ${errorName(p.errorCode)}`));
+    if (failed.length > 0) throw new ProtocolError(`acks=0 produce failed (${failed.join(', ')}); closing the connection so the producer notices`);
+    return null;
+  }
+  return simpleResponse(ApiKey.Produce, version, header.correlationId, (w) => encodeProduceResponse(w, version, { topics, throttleTimeMs: 0 }));
+};

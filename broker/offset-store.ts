@@ -1,0 +1,115 @@
+/**
+ * Committed consumer-group offsets for one node. Kafka keeps them in the __consumer_offsets topic;
+ * strata keeps them in memory and in DATA_DIR/strata-consumer-offsets.json, rewritten (temp file,
+ * fsync, rename) before an OffsetCommit is acknowledged, so an acknowledged commit survives a
+ * crash. Concurrent commits share one write: a commit waits for the next write to START after it.
+ */
+import fs from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StrataError } from '../core/errors.js';
+
+export const OFFSETS_FILE = 'strata-consumer-offsets.json';
+/** Bounds the state: groups, and partitions per group. */
+export const GROUPS_WITH_OFFSETS_MAX = 10_000;
+export const OFFSETS_PER_GROUP_MAX = 100_000;
+
+export interface CommittedOffset {
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+}
+
+type Saved = Record<string, Record<string, Record<string, CommittedOffset>>>;
+
+export class OffsetStore {
+  private readonly groups = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+  private readonly file: string;
+
+  constructor(dataDir: string) {
+    this.file = join(dataDir, OFFSETS_FILE);
+    if (!fs.existsSync(this.file)) return;
+    let saved: Saved;
+    try {
+      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Saved;
+    } catch (err) {
+      throw new StrataError('STORAGE_ERROR', `${this.file} is not valid JSON: ${(err as Error).message}`);
+    }
+    for (const [group, topics] of Object.entries(saved)) {
+      const g = new Map<string, Map<number, CommittedOffset>>();
+      for (const [topic, partitions] of Object.entries(topics)) {
+        g.set(topic, new Map(Object.entries(partitions).map(([p, o]) => [Number(p), o])));
+      }
+      this.groups.set(group, g);
+    }
+  }
+
+  get(group: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.groups.get(group)?.get(topic)?.get(partition);
+  }
+
+  /** Every committed partition of a group, by topic. */
+  all(group: string): Map<string, Map<number, CommittedOffset>> {
+    return this.groups.get(group) ?? new Map();
+  }
+
+  /** Records a commit in memory; returns false when a bound would be exceeded. */
+  put(group: string, topic: string, partition: number, value: CommittedOffset): boolean {
+    let g = this.groups.get(group);
+    if (!g) {
+      if (this.groups.size >= GROUPS_WITH_OFFSETS_MAX) return false;
+      this.groups.set(group, (g = new Map()));
+    }
+    let t = g.get(topic);
+    if (!t) g.set(topic, (t = new Map()));
+    if (!t.has(partition)) {
+      let n = 0;
+      for (const m of g.values()) n += m.size;
+      if (n >= OFFSETS_PER_GROUP_MAX) return false;
+    }
+    t.set(partition, value);
+    return true;
+  }
+
+  /** Resolves once a write that started after this call has reached the disk. */
+  persist(): Promise<void> {
+    if (!this.running) {
+      this.running = this.write();
+      return this.running;
+    }
+    this.next ??= this.running.then(
+      () => this.startNext(),
+      () => this.startNext(),
+    );
+    return this.next;
+  }
+
+  private startNext(): Promise<void> {
+    this.next = undefined;
+    this.running = this.write();
+    return this.running;
+  }
+
+  private async write(): Promise<void> {
+    try {
+      const saved: Saved = {};
+      for (const [group, topics] of this.groups) {
+        saved[group] = {};
+        for (const [topic, partitions] of topics) saved[group][topic] = Object.fromEntries(partitions);
+      }
+      const tmp = `${this.file}.tmp`;
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(JSON.stringify(saved));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.file);
+    } finally {
+      if (!this.next) this.running = undefined;
+    }
+  }
+}

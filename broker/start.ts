@@ -1,0 +1,59 @@
+/**
+ * Building a KafkaServer by names (engine, transfer, cache) and Kafka config keys, for
+ * `strata serve`, the tests and the harness. `--config` keys that are broker keys
+ * (socket.request.max.bytes, num.partitions, ...) configure the broker; the rest are topic
+ * configs applied to every log (segment.bytes, flush.messages, ...), checked by LogConfig.
+ */
+import type { CodecRegistry } from '../core/codec.js';
+import { StrataError } from '../core/errors.js';
+import type { LogManager } from '../core/log/log-manager.js';
+import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
+import type { Transfer } from '../core/transfer.js';
+import { composeByName } from '../engines/compose.js';
+import { builtinTransfers } from '../engines/transfer/index.js';
+import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
+import { preadFallbackTransfer } from './pread-fallback-transfer.js';
+import { KafkaServer } from './server.js';
+
+export interface StartBrokerOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  engine?: string;
+  transfer?: string;
+  cache?: string;
+  config?: Readonly<Record<string, string>>;
+  autoCreateTopics?: boolean;
+  logger?: Logger;
+}
+
+/**
+ * The transfer by name. Until engines/transfer registers `buffered`, asking for it (or for none)
+ * gives the pread fallback of this directory; asking for `sendfile` when it is not built is an error.
+ */
+export function pickTransfer(name: string | undefined, logger: Logger): Transfer {
+  const wanted = name ?? (builtinTransfers.sendfile ? 'sendfile' : 'buffered');
+  const make = builtinTransfers[wanted];
+  if (make) return make();
+  if (wanted === 'buffered' || wanted === 'pread-fallback') {
+    if (wanted === 'buffered') logger.warn('transfer "buffered" is not built in yet; using the pread fallback of broker/');
+    return preadFallbackTransfer;
+  }
+  throw new StrataError('INVALID_ARGUMENT', `unknown transfer "${wanted}" (available: ${[...Object.keys(builtinTransfers), 'pread-fallback'].join(', ')})`);
+}
+
+export async function startBroker(options: StartBrokerOptions): Promise<KafkaServer> {
+  const logger = options.logger ?? stderrLogger;
+  const brokerProps: Record<string, string> = {};
+  const logProps: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : logProps)[k] = v;
+  if (options.autoCreateTopics) brokerProps['auto.create.topics.enable'] = 'true';
+  const config = brokerConfigFrom(brokerProps);
+  const transfer = pickTransfer(options.transfer, logger);
+  const container = await composeByName({ dataDir: options.dataDir, engine: options.engine, cache: options.cache, config: logProps, logger });
+  const logs = container.get<LogManager>(TOKENS.LogManager);
+  const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
+  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port });
+  await server.start();
+  return server;
+}

@@ -1,0 +1,46 @@
+/** `strata consume`: values one per line from an offset (like `kcat -C -e`). */
+import type { Command } from 'commander';
+import { StrataError } from '../../core/errors.js';
+import { validateTopicName } from '../../core/topic.js';
+import { openLogManager } from '../../engines/compose.js';
+import { intOption } from '../options.js';
+
+export function register(program: Command): void {
+  program
+    .command('consume')
+    .description('print the values of a topic partition, one per line, then exit at the end')
+    .requiredOption('--data-dir <dir>', 'data directory')
+    .requiredOption('--topic <name>', 'topic')
+    .option('--partition <n>', 'partition', intOption('--partition'), 0)
+    .option('--from <offset>', 'first offset (default: the log start)', intOption('--from'))
+    .option('--count <n>', 'stop after this many records', intOption('--count', 1))
+    .option('--engine <name>', 'storage engine (built-in name or module path)', 'pwrite')
+    .action(async (opts: { dataDir: string; topic: string; partition: number; from?: number; count?: number; engine: string }) => {
+      validateTopicName(opts.topic);
+      const manager = await openLogManager({ dataDir: opts.dataDir, engine: opts.engine });
+      try {
+        const log = await manager.getLog(opts.topic, opts.partition);
+        if (!log) throw new StrataError('INVALID_ARGUMENT', `no partition ${opts.topic}-${opts.partition} in ${opts.dataDir}`);
+        let offset = opts.from ?? log.logStartOffset;
+        let left = opts.count ?? Number.MAX_SAFE_INTEGER;
+        const out: string[] = [];
+        while (offset < log.logEndOffset && left > 0) {
+          const batches = await log.readBatches(offset, 1024 * 1024);
+          for (const batch of batches) {
+            for (const r of batch.records) {
+              if (r.offset < offset || left <= 0) continue;
+              out.push(r.value === null ? '' : r.value.toString('utf8'));
+              left--;
+            }
+            offset = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
+          }
+          if (out.length > 0) {
+            process.stdout.write(out.join('\n') + '\n');
+            out.length = 0;
+          }
+        }
+      } finally {
+        await manager.close();
+      }
+    });
+}

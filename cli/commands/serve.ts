@@ -1,0 +1,61 @@
+/**
+ * `strata serve`: the Kafka-protocol broker over a data directory. SIGTERM/SIGINT shut it down
+ * gracefully (requests in progress finish, logs flush and close with clean-shutdown markers).
+ */
+import type { Command } from 'commander';
+import { parseConfigPairs } from '../../core/config/log-config.js';
+import { StrataError } from '../../core/errors.js';
+import { stderrLogger } from '../../core/tokens.js';
+import { startBroker } from '../../broker/start.js';
+
+function parseListen(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) throw new StrataError('INVALID_ARGUMENT', `--listen "${text}" is not HOST:PORT`);
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const portText = text.slice(colon + 1);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new StrataError('INVALID_ARGUMENT', `--listen port "${portText}" is not a port number (0-65535)`);
+  return { host, port };
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve the logs of a data directory to Kafka clients over the Kafka wire protocol')
+    .requiredOption('--data-dir <dir>', 'data directory (TOPIC-PARTITION subdirectories)')
+    .option('--listen <host:port>', 'listener (loopback by default; port 0 = ephemeral)', '127.0.0.1:9092')
+    .option('--engine <name>', 'storage engine: built-in name or module path', 'pwrite')
+    .option('--transfer <name>', 'how Fetch sends segment bytes: sendfile | buffered')
+    .option('--cache <name>', 'read cache', 'none')
+    .option('--config <key=value...>', 'broker or topic config (Kafka keys), repeatable', [])
+    .option('--auto-create-topics', 'create unknown topics on Metadata requests (auto.create.topics.enable)', false)
+    .action(async (opts: { dataDir: string; listen: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics: boolean }) => {
+      const { host, port } = parseListen(opts.listen);
+      const server = await startBroker({
+        dataDir: opts.dataDir,
+        host,
+        port,
+        engine: opts.engine,
+        transfer: opts.transfer,
+        cache: opts.cache,
+        config: parseConfigPairs(opts.config),
+        autoCreateTopics: opts.autoCreateTopics,
+        logger: stderrLogger,
+      });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        stderrLogger.info(`${signal}: shutting down`);
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            stderrLogger.error(`shutdown failed: ${(err as Error).message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,21 @@
+/** `strata verify`: exit 0 when every segment and index is valid; otherwise name the first bad batch. */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { StrataError } from '../../core/errors.js';
+import { verifyDataDir } from '../../core/log/log-verifier.js';
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('check every segment and index of a data dir (read-only)')
+    .requiredOption('--data-dir <dir>', 'data directory')
+    .action(async (opts: { dataDir: string }) => {
+      if (!fs.existsSync(opts.dataDir) || !fs.statSync(opts.dataDir).isDirectory()) {
+        throw new StrataError('INVALID_ARGUMENT', `data dir ${opts.dataDir} does not exist or is not a directory`);
+      }
+      const report = await verifyDataDir(opts.dataDir);
+      const summary = `${report.partitions} partitions, ${report.segments} segments, ${report.batches} batches, ${report.records} records`;
+      if (report.problem) throw new StrataError('CORRUPT_RECORD', `invalid: ${report.problem} (checked before it: ${summary})`);
+      process.stdout.write(`ok: ${summary}\n`);
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * lz4 (attributes codec 3): the LZ4 frame format, written by lz4-napi (lz4_flex). What it emits is
+ * what Kafka's Lz4BlockInputStream accepts: FLG 0x60 (version 01, independent blocks, no block
+ * checksum, no content size, no content checksum), a correct header checksum byte. Its block
+ * maximum follows the input size (64 KiB for inputs up to 64 KiB, up to 4 MiB above), all within
+ * the 64 KiB..4 MiB Kafka allows. Every frame written is checked against that contract.
+ *
+ * Decompression is bounded: the frame is walked first (lz4-frame.ts) for an upper bound on its
+ * output. Within the limit, one library call decodes it. Beyond it (a bomb, or an over-estimate),
+ * blocks are decoded one at a time into buffers capped by the remaining budget, so at most the
+ * limit is ever allocated and the first block past it ends the work.
+ */
+import lz4 from 'lz4-napi';
+import type { Codec } from '../core/codec.js';
+import { assert } from '../core/errors.js';
+import { CompressionType } from '../core/format/record-batch.js';
+import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
+import { LZ4_FRAME_MAGIC, lz4HeaderChecksum, walkLz4Frames, type Lz4Walk } from './lz4-frame.js';
+import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
+
+/** What Kafka's own writer sets: version 01 and block independence, nothing else. */
+export const KAFKA_LZ4_FLG = 0x60;
+const FRAME_OPTIONS = { blockChecksums: false, contentChecksum: false } as const;
+
+/** Asserts a frame we wrote is one Kafka reads (cheap: looks at 7 bytes). */
+function checkWrittenFrame(frame: Buffer): Buffer {
+  assert(frame.length >= 7 && frame.readUInt32LE(0) === LZ4_FRAME_MAGIC, 'lz4-napi wrote an LZ4 frame');
+  assert(frame[4] === KAFKA_LZ4_FLG, `lz4-napi wrote FLG 0x${frame[4]!.toString(16)}, Kafka expects 0x60`);
+  assert(frame[6] === lz4HeaderChecksum(frame, 4, 6), 'lz4-napi wrote a correct header checksum');
+  return frame;
+}
+
+/** Decodes block by block, never holding more than outputBytesMax. */
+function decompressBlocksBounded(blob: Buffer, walk: Lz4Walk, outputBytesMax: number): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const frame of walk.frames) {
+    for (const block of frame.blocks) {
+      const budget = outputBytesMax - total;
+      const data = blob.subarray(block.dataOffset, block.dataOffset + block.dataBytes);
+      let out: Buffer;
+      if (!block.compressed) {
+        if (block.dataBytes > budget) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+        out = data;
+      } else {
+        if (budget === 0) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+        const cap = Math.min(block.outputBytesMax, budget);
+        // lz4-napi's block API takes a little-endian size prefix as the output capacity
+        const framed = Buffer.allocUnsafe(4 + data.length);
+        framed.writeUInt32LE(cap, 0);
+        data.copy(framed, 4);
+        try {
+          out = lz4.uncompressSync(framed);
+        } catch (err) {
+          if (cap < block.outputBytesMax && /too small/.test(messageOf(err))) {
+            throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+          }
+          throw corruptBlob('lz4', `corrupt block at byte ${block.dataOffset}: ${messageOf(err)}`, err);
+        }
+      }
+      parts.push(out);
+      total += out.length;
+    }
+  }
+  return Buffer.concat(parts, total);
+}
+
+export interface Lz4CodecOptions {
+  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  syncBytesMax?: Partial<SyncBytesMax>;
+}
+
+export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
+  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.lz4, ...options.syncBytesMax };
+  return {
+    name: 'lz4',
+    type: CompressionType.lz4,
+    async compress(records: Buffer): Promise<Buffer> {
+      const frame = records.length <= syncBytesMax.compress ? lz4.compressFrameSync(records, FRAME_OPTIONS) : await lz4.compressFrame(records, FRAME_OPTIONS);
+      return checkWrittenFrame(frame);
+    },
+    async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
+      checkOutputBytesMax('lz4', outputBytesMax);
+      const walk = walkLz4Frames(blob, outputBytesMax);
+      for (const frame of walk.frames) {
+        if (!frame.blockIndependent) {
+          throw corruptBlob('lz4', 'frame uses linked (dependent) blocks, which Kafka rejects ("Dependent block stream is unsupported")');
+        }
+      }
+      if (walk.outputBytesBound > outputBytesMax) return decompressBlocksBounded(blob, walk, outputBytesMax);
+      let out: Buffer;
+      try {
+        out = walk.outputBytesBound <= syncBytesMax.decompress ? lz4.decompressFrameSync(blob) : await lz4.decompressFrame(blob);
+      } catch (err) {
+        throw corruptBlob('lz4', `corrupt or truncated frame of ${blob.length} bytes: ${messageOf(err)}`, err);
+      }
+      assert(out.length <= walk.outputBytesBound, `lz4 output ${out.length} within the walked bound ${walk.outputBytesBound}`);
+      return out;
+    },
+  };
+}
+
+export const lz4Codec: Codec = createLz4Codec();

@@ -1,0 +1,166 @@
+/**
+ * snappy (attributes codec 2). Kafka has two framings on the wire:
+ *  - raw snappy (one block with a varint uncompressed-length prefix): what librdkafka/kcat write,
+ *    and what strata writes;
+ *  - xerial framing: what Kafka's Java client writes (SnappyOutputStream): a 16-byte header
+ *    0x82 'SNAPPY' 0x00, int32 version, int32 compatible version, then blocks of
+ *    [int32 BE compressed length][raw snappy block].
+ * A broker must read both. Every raw block states its uncompressed length up front; that length is
+ * checked against the limit (and against the most a snappy block of that size can expand to)
+ * before anything is allocated.
+ */
+import snappy from 'snappy';
+import type { Codec } from '../core/codec.js';
+import { CompressionType } from '../core/format/record-batch.js';
+import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
+import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
+
+export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+export const XERIAL_HEADER_BYTES = 16;
+/** What snappy-java writes: version 1, compatible with 1. */
+export const XERIAL_VERSION = 1;
+export const XERIAL_COMPATIBLE_VERSION = 1;
+/** snappy-java's default block size (SnappyOutputStream's DEFAULT_BLOCK_SIZE, 32 KiB). */
+export const XERIAL_BLOCK_BYTES_DEFAULT = 32 * 1024;
+
+/**
+ * The most output one snappy element per input byte can give: a copy with a 2-byte offset is 3
+ * bytes and copies up to 64 bytes. A block claiming more than this for its size is corrupt.
+ */
+const SNAPPY_EXPANSION_MAX = 64 / 3;
+
+export function isXerialFramed(blob: Buffer): boolean {
+  return blob.length >= XERIAL_MAGIC.length && blob.compare(XERIAL_MAGIC, 0, XERIAL_MAGIC.length, 0, XERIAL_MAGIC.length) === 0;
+}
+
+/** Reads a raw block's uncompressed-length varint (uint32, at most 5 bytes) and checks it. */
+export function rawUncompressedLength(block: Buffer, outputBytesMax: number, where: string): number {
+  let value = 0;
+  for (let i = 0; i < 5; i++) {
+    if (i >= block.length) throw corruptBlob('snappy', `${where}: truncated uncompressed-length prefix`);
+    const byte = block[i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) {
+      if (value > 0xffffffff) throw corruptBlob('snappy', `${where}: uncompressed-length prefix ${value} exceeds 2^32-1`);
+      if (value > outputBytesMax) throw outputTooLarge('snappy', value, outputBytesMax);
+      const bodyBytes = block.length - (i + 1);
+      if (value > Math.ceil(bodyBytes * SNAPPY_EXPANSION_MAX)) {
+        throw corruptBlob('snappy', `${where}: claims ${value} uncompressed bytes, more than a ${block.length}-byte block can hold`);
+      }
+      return value;
+    }
+  }
+  throw corruptBlob('snappy', `${where}: uncompressed-length prefix longer than 5 bytes`);
+}
+
+function uncompressRawSync(block: Buffer, expectedBytes: number, where: string): Buffer {
+  let out: Buffer;
+  try {
+    out = snappy.uncompressSync(block, { asBuffer: true }) as Buffer;
+  } catch (err) {
+    throw corruptBlob('snappy', `${where}: corrupt snappy data: ${messageOf(err)}`, err);
+  }
+  if (out.length !== expectedBytes) throw corruptBlob('snappy', `${where}: decoded ${out.length} bytes, its prefix said ${expectedBytes}`);
+  return out;
+}
+
+async function uncompressRawAsync(block: Buffer, expectedBytes: number, where: string): Promise<Buffer> {
+  let out: Buffer;
+  try {
+    out = (await snappy.uncompress(block, { asBuffer: true })) as Buffer;
+  } catch (err) {
+    throw corruptBlob('snappy', `${where}: corrupt snappy data: ${messageOf(err)}`, err);
+  }
+  if (out.length !== expectedBytes) throw corruptBlob('snappy', `${where}: decoded ${out.length} bytes, its prefix said ${expectedBytes}`);
+  return out;
+}
+
+/** Splits a xerial stream into its raw blocks, checking every length before decoding any block. */
+export function xerialBlocks(blob: Buffer, outputBytesMax: number): { blocks: Buffer[]; uncompressedBytes: number[]; totalBytes: number } {
+  if (blob.length < XERIAL_HEADER_BYTES) {
+    throw corruptBlob('snappy', `xerial header needs ${XERIAL_HEADER_BYTES} bytes, blob has ${blob.length}`);
+  }
+  const compatible = blob.readInt32BE(12);
+  if (compatible < 1 || compatible > XERIAL_VERSION) {
+    throw corruptBlob('snappy', `xerial compatible version ${compatible} is not supported (this reader is version ${XERIAL_VERSION})`);
+  }
+  const blocks: Buffer[] = [];
+  const uncompressedBytes: number[] = [];
+  let totalBytes = 0;
+  let at = XERIAL_HEADER_BYTES;
+  while (at < blob.length) {
+    if (blob.length - at < 4) throw corruptBlob('snappy', `xerial block ${blocks.length} at byte ${at}: truncated length (${blob.length - at} bytes left)`);
+    const length = blob.readInt32BE(at);
+    at += 4;
+    if (length <= 0 || length > blob.length - at) {
+      throw corruptBlob('snappy', `xerial block ${blocks.length} at byte ${at - 4}: length ${length} does not fit the ${blob.length - at} bytes left (truncated or corrupt)`);
+    }
+    const block = blob.subarray(at, at + length);
+    const where = `xerial block ${blocks.length}`;
+    const bytes = rawUncompressedLength(block, outputBytesMax - totalBytes, where);
+    blocks.push(block);
+    uncompressedBytes.push(bytes);
+    totalBytes += bytes;
+    at += length;
+  }
+  // snappy-java writes no block for empty input, but a compressed batch always holds a record
+  if (blocks.length === 0) throw corruptBlob('snappy', 'xerial stream has a header and no blocks (truncated)');
+  return { blocks, uncompressedBytes, totalBytes };
+}
+
+/** Writes xerial framing by hand over raw snappy calls (what Kafka's Java producer emits). */
+export function compressXerialSync(records: Buffer, blockBytes = XERIAL_BLOCK_BYTES_DEFAULT): Buffer {
+  if (!Number.isInteger(blockBytes) || blockBytes <= 0) throw new RangeError(`xerial block size must be a positive integer, got ${blockBytes}`);
+  const header = Buffer.alloc(XERIAL_HEADER_BYTES);
+  XERIAL_MAGIC.copy(header, 0);
+  header.writeInt32BE(XERIAL_VERSION, 8);
+  header.writeInt32BE(XERIAL_COMPATIBLE_VERSION, 12);
+  const parts: Buffer[] = [header];
+  for (let at = 0; at < records.length; at += blockBytes) {
+    const block = snappy.compressSync(records.subarray(at, Math.min(records.length, at + blockBytes)));
+    const length = Buffer.allocUnsafe(4);
+    length.writeInt32BE(block.length, 0);
+    parts.push(length, block);
+  }
+  return Buffer.concat(parts);
+}
+
+export interface SnappyCodecOptions {
+  /** Framing to write: 'raw' (librdkafka's, the default) or 'xerial' (Kafka Java's). Both are read. */
+  framing?: 'raw' | 'xerial';
+  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  syncBytesMax?: Partial<SyncBytesMax>;
+}
+
+export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
+  const framing = options.framing ?? 'raw';
+  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.snappy, ...options.syncBytesMax };
+  return {
+    name: 'snappy',
+    type: CompressionType.snappy,
+    async compress(records: Buffer): Promise<Buffer> {
+      if (framing === 'xerial') return compressXerialSync(records);
+      return records.length <= syncBytesMax.compress ? snappy.compressSync(records) : snappy.compress(records);
+    },
+    async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
+      checkOutputBytesMax('snappy', outputBytesMax);
+      if (isXerialFramed(blob)) {
+        const { blocks, uncompressedBytes, totalBytes } = xerialBlocks(blob, outputBytesMax);
+        // all lengths were checked above, so the whole output is allocated once, within the limit
+        const out = Buffer.allocUnsafe(totalBytes);
+        const parts =
+          totalBytes <= syncBytesMax.decompress
+            ? blocks.map((block, i) => uncompressRawSync(block, uncompressedBytes[i]!, `xerial block ${i}`))
+            : // independent blocks: decode them side by side on the threadpool
+              await Promise.all(blocks.map((block, i) => uncompressRawAsync(block, uncompressedBytes[i]!, `xerial block ${i}`)));
+        let at = 0;
+        for (const part of parts) at += part.copy(out, at);
+        return out;
+      }
+      const bytes = rawUncompressedLength(blob, outputBytesMax, 'raw block');
+      return bytes <= syncBytesMax.decompress ? uncompressRawSync(blob, bytes, 'raw block') : uncompressRawAsync(blob, bytes, 'raw block');
+    },
+  };
+}
+
+export const snappyCodec: Codec = createSnappyCodec();

@@ -1,0 +1,219 @@
+/**
+ * A segment file written through a shared memory mapping: append copies into the mapping (the page
+ * cache itself, no system call), read copies out, flush is msync(MS_SYNC) of the bytes appended
+ * since the last flush.
+ *
+ * The one rule that keeps the process alive: every byte copied in or out lies below the file's
+ * size (`fileBytes`), because touching a mapped page wholly past the end of the file raises SIGBUS.
+ * So the file is extended with fallocate BEFORE an append copies into it (fallocate, not ftruncate:
+ * writing into a sparse hole through a mapping on a full disk also raises SIGBUS, while fallocate
+ * reports ENOSPC as an error), and it is only ever shrunk synchronously on the event loop (no copy
+ * can run between the shrink and the bookkeeping) to no less than the valid bytes, which are the
+ * most any copy touches. A file shrunk by ANOTHER process while mapped can still SIGBUS us; strata
+ * owns its segment files and never does that.
+ */
+import fs from 'node:fs';
+import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
+import { StrataError, assert } from '../core/errors.js';
+import { requireNative, type NativeAddon } from '../native/index.js';
+import { closeFd, fstatSize, openFd } from './fs-io.js';
+import { MappedRegions } from './mmap-regions.js';
+
+/** Growth step when the segment is not preallocated: the file is extended this much at a time. */
+export const MMAP_GROWTH_STEP_BYTES = 8 * 1024 * 1024;
+/**
+ * Appends fault the pages ahead of them in writable this many bytes at a time (MADV_POPULATE_WRITE),
+ * bounded by the file's size.
+ */
+export const MMAP_POPULATE_STEP_BYTES = 4 * 1024 * 1024;
+/** Region (single mapping) size bounds; a preallocated segment is one region when it fits. */
+const REGION_BYTES_MIN = 16 * 1024 * 1024;
+const REGION_BYTES_MAX = 1024 * 1024 * 1024;
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}
+
+export class MmapSegmentFile implements SegmentFile {
+  private size: number;
+  /** The file's length: everything below it may be touched through the mapping. */
+  private fileBytes: number;
+  /** Bytes known durable (msync'ed); flush syncs [syncedBytes, size). */
+  private syncedBytes: number;
+  /** Pages below this were faulted in writable ahead of appends; false once the kernel said it cannot. */
+  private populatedBytes = 0;
+  private populate = true;
+  private readonly inflight = new Set<Promise<void>>();
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly path: string,
+    readonly fd: number,
+    private readonly native: NativeAddon,
+    private readonly regions: MappedRegions,
+    validBytes: number,
+    fileBytes: number,
+    private readonly preallocateBytes: number,
+  ) {
+    this.size = validBytes;
+    this.syncedBytes = validBytes;
+    this.fileBytes = fileBytes;
+  }
+
+  static async open(path: string, options: SegmentOpenOptions): Promise<MmapSegmentFile> {
+    const native = requireNative('the mmap engine');
+    assert(Number.isSafeInteger(options.preallocateBytes) && options.preallocateBytes >= 0, `preallocateBytes ${options.preallocateBytes} must be a non-negative integer`);
+    const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    try {
+      let fileBytes = await fstatSize(fd);
+      const validBytes = options.validBytes ?? fileBytes;
+      assert(validBytes >= 0 && validBytes <= fileBytes, `valid bytes ${validBytes} outside 0..${fileBytes} (file size) of ${path}`);
+      if (options.preallocateBytes > fileBytes) {
+        native.fallocate(fd, fileBytes, options.preallocateBytes - fileBytes);
+        fileBytes = options.preallocateBytes;
+      }
+      const page = native.pageSize();
+      const regionBytes = Math.min(REGION_BYTES_MAX, Math.max(REGION_BYTES_MIN, roundUp(options.preallocateBytes, page)));
+      const regions = new MappedRegions(native, fd, regionBytes);
+      return new MmapSegmentFile(path, fd, native, regions, validBytes, fileBytes, options.preallocateBytes);
+    } catch (err) {
+      await closeFd(fd).catch(() => {});
+      throw err;
+    }
+  }
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  append(chunks: readonly Buffer[], byteLength: number): Promise<void> {
+    try {
+      this.checkUsable();
+      let total = 0;
+      for (const chunk of chunks) total += chunk.length;
+      assert(total === byteLength, `append of ${byteLength} bytes got chunks totalling ${total}`);
+      const position = this.size;
+      // grow first: on ENOSPC nothing was copied and sizeBytes stays where it was
+      this.reserve(position + byteLength);
+      this.populateAhead(position, position + byteLength);
+      let at = position;
+      for (const chunk of chunks) {
+        this.regions.write(at, chunk);
+        at += chunk.length;
+      }
+      this.size = position + byteLength;
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  read(position: number, length: number): Promise<Buffer> {
+    try {
+      this.checkUsable();
+      assert(Number.isSafeInteger(position) && position >= 0 && Number.isSafeInteger(length) && length >= 0, `read(${position}, ${length}) needs non-negative integers`);
+      // never past the valid bytes (which never exceed the file size): a copy, so it outlives munmap
+      const capped = Math.max(0, Math.min(length, this.size - position));
+      const out = Buffer.allocUnsafe(capped);
+      if (capped > 0) this.regions.readInto(position, out, 0, capped);
+      return Promise.resolve(out);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async flush(): Promise<void> {
+    this.checkUsable();
+    const end = this.size;
+    if (end <= this.syncedBytes) return;
+    const start = this.syncedBytes;
+    const pending = this.regions.sync(start, end);
+    this.inflight.add(pending);
+    try {
+      await pending;
+    } catch (err) {
+      // after a failed writeback the kernel may mark the pages clean: a later msync could report
+      // success for data that never reached the disk, so every later flush fails too
+      this.failure = err as Error;
+      throw new StrataError('STORAGE_ERROR', `msync of ${this.path} [${start}, ${end}) failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.inflight.delete(pending);
+    }
+    this.syncedBytes = Math.max(this.syncedBytes, Math.min(end, this.size));
+  }
+
+  async truncate(sizeBytes: number): Promise<void> {
+    this.checkUsable();
+    assert(Number.isSafeInteger(sizeBytes) && sizeBytes >= 0 && sizeBytes <= this.size, `truncate to ${sizeBytes} outside 0..${this.size} of ${this.path}`);
+    // synchronous, so no append or read runs between the shrink and the bookkeeping: cut the torn
+    // tail (it must not survive in reserved space), then reserve again as at open
+    fs.ftruncateSync(this.fd, sizeBytes);
+    this.fileBytes = sizeBytes;
+    this.size = sizeBytes;
+    this.syncedBytes = Math.min(this.syncedBytes, sizeBytes);
+    this.populatedBytes = Math.min(this.populatedBytes, sizeBytes);
+    if (this.preallocateBytes > sizeBytes) {
+      this.native.fallocate(this.fd, sizeBytes, this.preallocateBytes - sizeBytes);
+      this.fileBytes = this.preallocateBytes;
+    }
+  }
+
+  async trim(): Promise<void> {
+    this.checkUsable();
+    this.trimNow();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  /** Bytes of the valid range resident in the page cache (mapped regions only): a metric. */
+  residentBytes(): number {
+    this.checkUsable();
+    return this.regions.residentBytes(0, this.size);
+  }
+
+  private async doClose(): Promise<void> {
+    // an msync in flight holds its mapping (munmap would say EBUSY): let it finish first
+    await Promise.allSettled([...this.inflight]);
+    try {
+      this.regions.unmapAll();
+      this.trimNow();
+    } finally {
+      await closeFd(this.fd);
+    }
+  }
+
+  private trimNow(): void {
+    if (this.fileBytes > this.size) {
+      fs.ftruncateSync(this.fd, this.size);
+      this.fileBytes = this.size;
+      this.populatedBytes = Math.min(this.populatedBytes, this.size);
+    }
+  }
+
+  /** Faults in the pages [position, end) will be copied into, plus a step ahead, never past the file. */
+  private populateAhead(position: number, end: number): void {
+    if (!this.populate || end <= this.populatedBytes) return;
+    const from = Math.max(this.populatedBytes, position);
+    const to = Math.min(this.fileBytes, Math.max(end, from + MMAP_POPULATE_STEP_BYTES));
+    assert(to >= end, `populate range ends at ${to}, before the append's end ${end}`);
+    this.populate = this.regions.populate(from, to);
+    this.populatedBytes = to;
+  }
+
+  /** Makes the file at least `end` bytes long: the preallocation, else the next growth step. */
+  private reserve(end: number): void {
+    if (end <= this.fileBytes) return;
+    const target = end <= this.preallocateBytes ? this.preallocateBytes : roundUp(end, MMAP_GROWTH_STEP_BYTES);
+    this.native.fallocate(this.fd, this.fileBytes, target - this.fileBytes);
+    this.fileBytes = target;
+  }
+
+  private checkUsable(): void {
+    if (this.closing) throw new StrataError('LOG_CLOSED', `segment file ${this.path} is closed`);
+    if (this.failure) throw new StrataError('STORAGE_ERROR', `segment file ${this.path} failed earlier: ${this.failure.message}`, { cause: this.failure });
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `buffered`: the portable transfer. Each slice is read with pread into a pooled 1 MiB chunk and
+ * written with socket.write, two chunks per send in flight: while chunk k is being written the
+ * next is being read. A chunk goes back to the pool only in its write callback (libuv writes the
+ * Buffer by reference, so reusing it earlier would corrupt the stream), which is also the
+ * backpressure: a send never has more than one chunk queued on the socket, so a slow reader holds
+ * at most two chunks of memory, however large the slices.
+ */
+import fs from 'node:fs';
+import type { Socket } from 'node:net';
+import type { FileSlice, Transfer } from '../../core/transfer.js';
+import { BufferPool } from './buffer-pool.js';
+import { TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
+
+export const BUFFERED_CHUNK_BYTES = 1 << 20;
+/** 32 MiB of chunks at most across all concurrent buffered sends of the process. */
+export const BUFFERED_POOL_CHUNKS_MAX = 32;
+
+const sharedPool = new BufferPool(BUFFERED_CHUNK_BYTES, BUFFERED_POOL_CHUNKS_MAX);
+
+/** Reads `length` bytes at `position` into buf[0, length), fewer only at end of file. */
+function preadInto(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    const step = (): void => {
+      fs.read(fd, buf, got, length - got, position + got, (err, n) => {
+        if (err) return reject(err);
+        got += n;
+        if (n === 0 || got === length) resolve(got);
+        else step();
+      });
+    };
+    step();
+  });
+}
+
+export class BufferedTransfer implements Transfer {
+  readonly name = 'buffered';
+  readonly supports = { zeroCopy: false, native: false };
+
+  constructor(private readonly pool: BufferPool = sharedPool) {}
+
+  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal): Promise<number> {
+    checkSlices(slices, this.name);
+    const guard = new TransferGuard(socket, signal, this.name);
+    const pool = this.pool;
+    let sent = 0;
+    /** The write of the previous chunk: its callback must run before the next write. */
+    let previousWrite: Promise<void> | undefined;
+    /** Chunks handed to socket.write whose callback has not run yet. */
+    const writing = new Set<Buffer>();
+
+    const write = (chunk: Buffer, length: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        writing.add(chunk);
+        socket.write(chunk.subarray(0, length), (err) => {
+          if (!writing.delete(chunk)) return; // already discarded after a failure
+          pool.release(chunk);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+
+    try {
+      guard.check();
+      for (const slice of slices) {
+        let position = slice.position;
+        const end = slice.position + slice.length;
+        while (position < end) {
+          const chunk = await guard.race(pool.acquire(signal));
+          const want = Math.min(end - position, chunk.length);
+          const read = preadInto(slice.fd, chunk, want, position);
+          let got: number;
+          try {
+            got = await guard.race(read);
+          } catch (err) {
+            // the chunk is free again only when the read stops writing into it
+            read.then(() => pool.release(chunk), () => pool.release(chunk));
+            throw err;
+          }
+          if (got < want) {
+            pool.release(chunk);
+            throw shortFileError(this.name, slice, position + got);
+          }
+          if (previousWrite) await guard.race(previousWrite);
+          guard.check();
+          previousWrite = write(chunk, got);
+          previousWrite.catch(() => {}); // observed by the next race, or the final one
+          position += got;
+          sent += got;
+        }
+      }
+      if (previousWrite) await guard.race(previousWrite);
+      // a socket destroyed under a pending write may run its callback without an error
+      guard.check();
+      if (socket.destroyed) throw guard.error ?? new Error(`${this.name} transfer failed: the socket was destroyed`);
+      return sent;
+    } finally {
+      // chunks still referenced by writes that a destroyed socket will never complete
+      for (const _ of writing) pool.discard();
+      writing.clear();
+      guard.dispose();
+    }
+  }
+}
+
+export const bufferedTransfer = new BufferedTransfer();

@@ -1,0 +1,175 @@
+/**
+ * Core engine benchmarks of issue 2, each next to its baseline measured in the same run:
+ *  1. pwrite, 100-byte records in ~16 KiB batches: records/s (pre-built batches, and build+append),
+ *     beside Kafka 2014's 821,557 records/s single producer;
+ *  2. pwrite 64 KiB batches + final fdatasync: MB/s vs fio psync 64k write + end_fsync;
+ *  3. fsync-per-write 4 KiB appends: p50 latency vs fio psync 4k with fdatasync=1 (write + sync);
+ *  4. fsync-group vs fsync-per-write, 16 concurrent appenders of 4 KiB: records/s.
+ * Usage: npx tsx harness/bench/core.ts [--dir D] [--reps N] [--out results/core]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { logConfigFrom } from '../../core/config/log-config.js';
+import type { StorageEngine } from '../../core/engine.js';
+import { buildBatch } from '../../core/format/records.js';
+import { Log } from '../../core/log/log.js';
+import { silentLogger } from '../../core/tokens.js';
+import { fsyncGroupEngine } from '../../engines/fsync-group.js';
+import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
+import { pwriteEngine } from '../../engines/pwrite.js';
+import { runFio } from './fio.js';
+import { fmt, percentile, summarize, type Summary } from './stats.js';
+
+const { values: args } = parseArgs({ options: { dir: { type: 'string' }, reps: { type: 'string', default: '5' }, out: { type: 'string', default: 'results/core' } } });
+const root = fs.mkdtempSync(join(args.dir ?? os.tmpdir(), 'strata-bench-'));
+const reps = Number(args.reps);
+const KAFKA_2014_RECORDS_PER_S = 821_557;
+
+async function withLog<T>(engine: StorageEngine, props: Record<string, string>, fn: (log: Log) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(join(root, `${engine.name}-`));
+  const log = await Log.open(dir, logConfigFrom({ 'retention.ms': '-1', ...props }), { engine, logger: silentLogger });
+  try {
+    return await fn(log);
+  } finally {
+    await log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** 1. 100-byte records in 16 KiB batches, appended with up to `inFlight` appends outstanding. */
+async function smallRecords(prebuilt: boolean): Promise<number> {
+  const value = Buffer.alloc(100, 'v');
+  const recordsPerBatch = 130; // 130 x ~122 B on disk ~= 16 KiB
+  const batchesTotal = 4000; // 520,000 records, ~63 MB
+  const records = Array.from({ length: recordsPerBatch }, () => ({ value }));
+  const batches = prebuilt ? Array.from({ length: batchesTotal }, () => buildBatch(records)) : [];
+  return withLog(pwriteEngine, { 'segment.bytes': String(256 << 20) }, async (log) => {
+    const start = process.hrtime.bigint();
+    let pending: Promise<unknown>[] = [];
+    for (let i = 0; i < batchesTotal; i++) {
+      pending.push(prebuilt ? log.append(batches[i]!, { trusted: false }) : log.appendRecords(records));
+      if (pending.length >= 32) {
+        await Promise.all(pending);
+        pending = [];
+      }
+    }
+    await Promise.all(pending);
+    return (batchesTotal * recordsPerBatch) / seconds(start);
+  });
+}
+
+/** 2. 64 KiB batches, `totalBytes`, final fdatasync: MB/s (10^6). */
+async function bigBatches(totalBytes: number): Promise<number> {
+  const batch = buildBatch([{ value: Buffer.alloc(64 * 1024 - 61 - 8, 'x') }]);
+  const count = Math.floor(totalBytes / batch.length);
+  return withLog(pwriteEngine, { 'segment.bytes': String(1 << 30) }, async (log) => {
+    const start = process.hrtime.bigint();
+    let pending: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      pending.push(log.append(Buffer.from(batch), { trusted: true }));
+      if (pending.length >= 8) {
+        await Promise.all(pending);
+        pending = [];
+      }
+    }
+    await Promise.all(pending);
+    await log.flush();
+    return (count * batch.length) / 1e6 / seconds(start);
+  });
+}
+
+/** 3. sequential 4 KiB appends through fsync-per-write: latency percentiles in microseconds. */
+async function fsyncLatency(appends: number): Promise<{ p50: number; p99: number }> {
+  const batch = buildBatch([{ value: Buffer.alloc(4096 - 61 - 8, 'x') }]);
+  return withLog(fsyncPerWriteEngine, {}, async (log) => {
+    const lat: number[] = [];
+    for (let i = 0; i < appends; i++) {
+      const t = process.hrtime.bigint();
+      await log.append(Buffer.from(batch), { trusted: true });
+      lat.push(Number(process.hrtime.bigint() - t) / 1000);
+    }
+    lat.sort((a, b) => a - b);
+    return { p50: percentile(lat, 50), p99: percentile(lat, 99) };
+  });
+}
+
+/** 4. `appenders` concurrent appenders of 4 KiB records for `durationS`: records/s. */
+async function concurrent(engine: StorageEngine, appenders: number, durationS: number): Promise<number> {
+  const batch = buildBatch([{ value: Buffer.alloc(4096 - 61 - 8, 'x') }]);
+  return withLog(engine, {}, async (log) => {
+    let done = 0;
+    const deadline = Date.now() + durationS * 1000;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: appenders }, async () => {
+        while (Date.now() < deadline) {
+          await log.append(Buffer.from(batch), { trusted: true });
+          done++;
+        }
+      }),
+    );
+    return done / seconds(start);
+  });
+}
+
+function fioWriteMBps(bs: string, size: string, extra: string[]): number | undefined {
+  const r = runFio({ name: `seq-${bs}`, directory: root, args: [`--rw=write`, `--bs=${bs}`, `--size=${size}`, '--ioengine=psync', '--end_fsync=1', ...extra] });
+  if (!r) return undefined;
+  const job = r.jobs[0];
+  return (job.write.io_bytes / 1e6) / (job.job_runtime / 1000);
+}
+
+function fioFdatasyncP50us(): { p50: number; iops: number } | undefined {
+  const r = runFio({ name: 'fdatasync-4k', directory: root, args: ['--rw=write', '--bs=4k', '--size=16m', '--ioengine=psync', '--fdatasync=1'] });
+  if (!r) return undefined;
+  const job = r.jobs[0];
+  // fio reports the write and the fdatasync separately; an append costs both
+  const writeP50 = job.write.clat_ns.percentile['50.000000'] / 1000;
+  const syncP50 = job.sync.lat_ns.percentile['50.000000'] / 1000;
+  return { p50: writeP50 + syncP50, iops: job.write.iops };
+}
+
+const results: Record<string, { strata: Summary; baseline?: Summary; ratio?: number; unit: string; target: string }> = {};
+function record(name: string, unit: string, target: string, strata: number[], baseline?: number[]) {
+  const s = summarize(strata);
+  const b = baseline && baseline.length ? summarize(baseline) : undefined;
+  results[name] = { strata: s, baseline: b, ratio: b ? s.median / b.median : undefined, unit, target };
+  process.stdout.write(`${name}: median ${fmt(s.median, 1)} ${unit} [${fmt(s.min, 1)}-${fmt(s.max, 1)}]${b ? ` vs baseline ${fmt(b.median, 1)} [${fmt(b.min, 1)}-${fmt(b.max, 1)}] => ratio ${fmt(s.median / b.median, 2)}` : ''}\n`);
+}
+
+const r1a: number[] = [], r1b: number[] = [], r2: number[] = [], f2: number[] = [], r3: number[] = [], f3: number[] = [], r4g: number[] = [], r4p: number[] = [];
+for (let rep = 0; rep < reps; rep++) {
+  process.stderr.write(`repetition ${rep + 1}/${reps}\n`);
+  r1a.push(await smallRecords(true));
+  r1b.push(await smallRecords(false));
+  // baseline and strata alternate within a repetition so drift hits both
+  const fioMB = fioWriteMBps('64k', '512m', []);
+  if (fioMB !== undefined) f2.push(fioMB);
+  r2.push(await bigBatches(512 * 1024 * 1024));
+  const fioSync = fioFdatasyncP50us();
+  if (fioSync) f3.push(fioSync.p50);
+  r3.push((await fsyncLatency(2000)).p50);
+  r4p.push(await concurrent(fsyncPerWriteEngine, 16, 3));
+  r4g.push(await concurrent(fsyncGroupEngine, 16, 3));
+}
+record('pwrite 100 B records, 16 KiB batches, pre-built (records/s)', 'records/s', '>= 2,000,000; Kafka 2014: 821,557', r1a, r1a.map(() => KAFKA_2014_RECORDS_PER_S));
+record('pwrite 100 B records, 16 KiB batches, build + append (records/s)', 'records/s', 'Kafka 2014: 821,557', r1b, r1b.map(() => KAFKA_2014_RECORDS_PER_S));
+record('pwrite 64 KiB batches + final fdatasync vs fio psync 64k end_fsync (MB/s)', 'MB/s', 'ratio >= 0.9', r2, f2);
+record('fsync-per-write 4 KiB append p50 vs fio psync 4k fdatasync=1 write+sync p50 (us)', 'us', 'ratio <= 1.2', r3, f3);
+record('fsync-group vs fsync-per-write, 16 appenders, 4 KiB (records/s)', 'records/s', 'ratio >= 5', r4g, r4p);
+
+fs.mkdirSync(args.out!, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const env = { kernel: os.release(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, memBytes: os.totalmem(), node: process.version, dir: root, reps };
+fs.writeFileSync(join(args.out!, `core-${stamp}.json`), JSON.stringify({ env, results }, null, 2));
+const md = [`# Core engine benchmarks (${new Date().toISOString()})`, '', `Command: \`npx tsx harness/bench/core.ts --reps ${reps}\`; env: ${JSON.stringify(env)}`, '', '| measurement | strata median [min-max] | baseline median [min-max] | ratio | target |', '|---|---|---|---|---|'];
+for (const [name, r] of Object.entries(results)) {
+  md.push(`| ${name} | ${fmt(r.strata.median, 1)} [${fmt(r.strata.min, 1)}-${fmt(r.strata.max, 1)}] | ${r.baseline ? `${fmt(r.baseline.median, 1)} [${fmt(r.baseline.min, 1)}-${fmt(r.baseline.max, 1)}]` : 'n/a'} | ${r.ratio !== undefined ? fmt(r.ratio, 2) : 'n/a'} | ${r.target} |`);
+}
+fs.writeFileSync(join(args.out!, `core-${stamp}.md`), md.join('\n') + '\n');
+process.stdout.write(md.join('\n') + '\n');
+fs.rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "strata_native",
+      "sources": [
+        "src/addon.cc",
+        "src/errors.cc",
+        "src/args.cc",
+        "src/mapping.cc",
+        "src/fileio.cc",
+        "src/poller.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-O2"],
+      "conditions": [
+        ["OS!='linux'", { "defines": ["STRATA_NOT_LINUX"] }]
+      ]
+    }
+  ]
+}

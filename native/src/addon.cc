@@ -1,0 +1,17 @@
+// strata_native: the system calls strata needs that Node does not expose (see native/index.ts for
+// the JS signatures and docs/native.md for how to build it).
+#include <napi.h>
+
+#include "fileio.h"
+#include "mapping.h"
+#include "poller.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  strata::InitMapping(env, exports);
+  strata::InitFileIo(env, exports);
+  strata::InitPoller(env, exports);
+  exports.Set("version", Napi::Number::New(env, 1));
+  return exports;
+}
+
+NODE_API_MODULE(strata_native, Init)

@@ -1,0 +1,7 @@
+#pragma once
+#include <napi.h>
+
+namespace strata {
+// posix_fadvise, fallocate, dup, close, sendfile, setNonBlocking, pageSize and the FADV constants
+void InitFileIo(Napi::Env env, Napi::Object exports);
+}

@@ -1,0 +1,7 @@
+#pragma once
+#include <napi.h>
+
+namespace strata {
+// mmap, munmap, msync, msyncAsync, madvise, mincore and the MADV constants
+void InitMapping(Napi::Env env, Napi::Object exports);
+}
