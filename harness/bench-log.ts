@@ -25,6 +25,8 @@ export interface ReadResult {
 
 export interface BenchLog {
   readonly impl: string;
+  /** The core Log underneath (log shipping takes it). */
+  readonly coreLog: Log;
   /** Appends one or more RecordBatch v2 (offsets assigned in place, CRCs validated like a broker). */
   append(batch: Buffer): Promise<AppendResult>;
   read(offset: number, maxBytes: number): Promise<ReadResult>;
@@ -53,6 +55,9 @@ class CoreLog implements BenchLog {
   trimmedReads = 0;
 
   constructor(private readonly log: Log, private readonly dir: string) {}
+  get coreLog(): Log {
+    return this.log;
+  }
   get logEndOffset(): number {
     return this.log.logEndOffset;
   }

@@ -29,7 +29,7 @@ export function throughputSpec(results: BenchResults): TopLevelSpec | undefined 
   const rows: Bar[] = [];
   for (const c of results.cells) {
     if (c.status !== 'ok') continue;
-    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read']] as const) {
+    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read'], ['ship.mbPerSec', 'ship to receiver']] as const) {
       const s = c.summary[key];
       if (s) rows.push({ cell: c.id, metric: label, ...s });
     }

@@ -107,6 +107,11 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
           s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–']),
       ));
     }
+    if (ok.some((c) => s(c, 'ship.mbPerSec'))) {
+      parts.push(`## Log shipping to the receiver ${results.receiver ?? ''} (strata receive, its append included)`);
+      parts.push(table(['cell', 'transfer', 'MB/s', 'records/s', 'seconds', 'vs iperf3', 'sender CPU s/GB'],
+        ok.filter((c) => s(c, 'ship.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'ship.mbPerSec')), fmt(s(c, 'ship.recordsPerSec')), fmt(s(c, 'ship.seconds')), fmtRatio(c.ratios.shipToIperf), fmt(s(c, 'ship.cpuSecondsPerGb'))])));
+    }
     if (ok.some((c) => s(c, 'endToEnd.latency.usP50'))) {
       parts.push('## End-to-end latency (append start to receipt by consumer 0)');
       parts.push(table(['cell', 'p50', 'p90', 'p99', 'p99.9', 'max'], ok.filter((c) => s(c, 'endToEnd.latency.usP50')).map((c) => [c.id,
