@@ -27,6 +27,8 @@ export interface BenchLog {
   readonly impl: string;
   /** The core Log underneath (log shipping takes it). */
   readonly coreLog: Log;
+  /** Reads whose slices ran past their nextOffset and were trimmed (see CoreLog). */
+  readonly trimmedReads: number;
   /** Appends one or more RecordBatch v2 (offsets assigned in place, CRCs validated like a broker). */
   append(batch: Buffer): Promise<AppendResult>;
   read(offset: number, maxBytes: number): Promise<ReadResult>;
