@@ -36,7 +36,7 @@ export async function resolveComponents(cell: Cell): Promise<Resolved> {
     try {
       engine = await loadEngine(cell.engine);
     } catch (err) {
-      return { ok: false, reason: `engine "${cell.engine}" is not available (built-in: ${Object.keys(builtinEngines).join(', ')}): ${(err as Error).message}` };
+      return { ok: false, reason: `engine "${cell.engine}" is not available: ${(err as Error).message}` };
     }
   }
   if (engine.supports.native && !loadNative()) {
