@@ -104,19 +104,22 @@ describe('mmap engine', () => {
     await seg2.close();
   });
 
-  test('appends and reads that cross a mapping region boundary', async () => {
+  test('appends and reads that cross mapping region boundaries', async () => {
     const file = next();
-    // 16 MiB regions (the minimum): write 17 MiB in odd-sized pieces
-    const seg = await mmapEngine.open(file, { preallocateBytes: 0 });
-    const piece = patterned(1_000_003, 9);
-    const total = 17;
+    const regionBytes = 256 * 1024;
+    const seg = await MmapSegmentFile.open(file, { preallocateBytes: 0, regionBytes });
+    const piece = patterned(100_003, 9);
+    const total = 9; // ~900 KB over 4 regions, pieces straddling each boundary
     for (let i = 0; i < total; i++) await seg.append([piece], piece.length);
-    const boundary = 16 * 1024 * 1024;
-    const across = await seg.read(boundary - 1000, 3000);
-    const expected = Buffer.concat(Array.from({ length: total }, () => piece)).subarray(boundary - 1000, boundary + 2000);
-    expect(across.equals(expected)).toBe(true);
+    const whole = Buffer.concat(Array.from({ length: total }, () => piece));
+    for (const boundary of [regionBytes, 2 * regionBytes, 3 * regionBytes]) {
+      expect((await seg.read(boundary - 1000, 3000)).equals(whole.subarray(boundary - 1000, boundary + 2000))).toBe(true);
+    }
+    expect((await seg.read(0, whole.length)).equals(whole)).toBe(true); // one read over all four
+    await seg.flush(); // one msync per region
     await seg.close();
-    expect(fs.statSync(file).size).toBe(total * piece.length);
+    expect(fs.readFileSync(file).equals(whole)).toBe(true);
+    await expect(MmapSegmentFile.open(file, { preallocateBytes: 0, regionBytes: 1000 })).rejects.toThrow(/multiple of the page size/);
   });
 
   test('truncate cuts the tail, re-reserves zeros, and appends continue from there', async () => {
