@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['index.ts', 'conformance.ts', 'cli/main.ts'],
+  entry: {
+    index: 'index.ts',
+    conformance: 'conformance.ts',
+    'cli/main': 'cli/main.ts',
+    // the conformance suite's crash test runs this in a child process; built so that a third-party
+    // engine running the suite from dist/ needs no TypeScript loader
+    'conformance-crash-writer': 'test/conformance/crash-writer.ts',
+  },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -337,12 +337,15 @@ export function runConformance(options: ConformanceOptions): void {
     const crashCycles = options.crashCycles ?? 20;
     it.skipIf(!options.engineModule)(`keeps every durable append across ${crashCycles} SIGKILLs of a real writer`, async () => {
       const dir = newDir();
-      const childScript = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
+      // from source the writer is TypeScript run through tsx; from dist/ it is built JavaScript
+      const built = fileURLToPath(new URL('./conformance-crash-writer.js', import.meta.url));
+      const childScript = fs.existsSync(built) ? built : fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
+      const loader = childScript.endsWith('.ts') ? ['--import', 'tsx'] : [];
       const acked = new Map<number, number>();
       let seed = 12345;
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
       for (let cycle = 0; cycle < crashCycles; cycle++) {
-        const child = spawn(process.execPath, ['--import', 'tsx', childScript, dir, options.engineModule!, '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, [...loader, childScript, dir, options.engineModule!, '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         let ready!: () => void;
         const readyP = new Promise<void>((r) => (ready = r));
