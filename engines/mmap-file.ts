@@ -212,7 +212,8 @@ export class MmapSegmentFile implements SegmentFile {
     const from = Math.max(this.populatedBytes, position);
     const to = Math.min(this.fileBytes, Math.max(end, from + MMAP_POPULATE_STEP_BYTES));
     assert(to >= end, `populate range ends at ${to}, before the append's end ${end}`);
-    this.populate = this.regions.populate(from, to);
+    const outcome = this.regions.populate(from, to);
+    if (outcome === 'unsupported') this.populate = false;
     this.populatedBytes = to;
   }
 
