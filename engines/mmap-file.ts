@@ -27,11 +27,6 @@ import { MappedRegions } from './mmap-regions.js';
 export const MMAP_GROWTH_STEP_BYTES = 8 * 1024 * 1024;
 export const MMAP_GROWTH_STEP_BYTES_MAX = 64 * 1024 * 1024;
 /**
- * Appends fault the pages ahead of them in writable this many bytes at a time (MADV_POPULATE_WRITE),
- * bounded by the file's size.
- */
-export const MMAP_POPULATE_STEP_BYTES = 4 * 1024 * 1024;
-/**
  * Bytes one mapping covers. A segment up to this size is one mapping whatever its file size (the
  * mapping costs address space only, and pages past the file's end are never touched), so a flush
  * is one msync: each msync(MS_SYNC) ends in a device cache flush, and 64 of them for 64 small
@@ -54,9 +49,6 @@ export class MmapSegmentFile implements SegmentFile {
   private fileBytes: number;
   /** Bytes known durable (msync'ed); flush syncs [syncedBytes, size). */
   private syncedBytes: number;
-  /** Pages below this were faulted in writable ahead of appends; false once the kernel said it cannot. */
-  private populatedBytes = 0;
-  private populate = true;
   private readonly inflight = new Set<Promise<void>>();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -108,7 +100,6 @@ export class MmapSegmentFile implements SegmentFile {
       const position = this.size;
       // grow first: on ENOSPC nothing was copied and sizeBytes stays where it was
       this.reserve(position + byteLength);
-      this.populateAhead(position, position + byteLength);
       let at = position;
       for (const chunk of chunks) {
         this.regions.write(at, chunk);
@@ -164,7 +155,6 @@ export class MmapSegmentFile implements SegmentFile {
     this.fileBytes = sizeBytes;
     this.size = sizeBytes;
     this.syncedBytes = Math.min(this.syncedBytes, sizeBytes);
-    this.populatedBytes = Math.min(this.populatedBytes, sizeBytes);
     if (this.preallocateBytes > sizeBytes) {
       this.native.fallocate(this.fd, sizeBytes, this.preallocateBytes - sizeBytes);
       this.fileBytes = this.preallocateBytes;
@@ -202,19 +192,7 @@ export class MmapSegmentFile implements SegmentFile {
     if (this.fileBytes > this.size) {
       fs.ftruncateSync(this.fd, this.size);
       this.fileBytes = this.size;
-      this.populatedBytes = Math.min(this.populatedBytes, this.size);
     }
-  }
-
-  /** Faults in the pages [position, end) will be copied into, plus a step ahead, never past the file. */
-  private populateAhead(position: number, end: number): void {
-    if (!this.populate || end <= this.populatedBytes) return;
-    const from = Math.max(this.populatedBytes, position);
-    const to = Math.min(this.fileBytes, Math.max(end, from + MMAP_POPULATE_STEP_BYTES));
-    assert(to >= end, `populate range ends at ${to}, before the append's end ${end}`);
-    const outcome = this.regions.populate(from, to);
-    if (outcome === 'unsupported') this.populate = false;
-    this.populatedBytes = to;
   }
 
   /** Makes the file at least `end` bytes long: the preallocation, else the next growth step. */

@@ -68,33 +68,6 @@ export class MappedRegions {
     }
   }
 
-  /**
-   * Faults [start, end) in writable with one madvise(MADV_POPULATE_WRITE) per region instead of a
-   * page fault per 4 KiB page on first write (a modest gain here: copy phase median 177 vs 216 ms
-   * for 256 MiB, harness/bench/mmap-mapping.ts, within the noise of a shared machine). The caller guarantees
-   * end <= file size. Returns 'unsupported' when the kernel cannot (EINVAL: before Linux 5.14) and
-   * 'skipped' when it could not this time (ENOMEM, EINTR, EAGAIN under memory pressure): either way
-   * the pages fault in one by one as they are written, which is correct, only slower. EFAULT (a page
-   * past the end of the file) is a broken invariant and throws.
-   */
-  populate(start: number, end: number): 'done' | 'unsupported' | 'skipped' {
-    for (let at = start; at < end; ) {
-      const index = Math.floor(at / this.regionBytes);
-      const regionStart = index * this.regionBytes;
-      const stop = Math.min(end, regionStart + this.regionBytes);
-      try {
-        this.native.madvise(this.region(index).mapping, at - regionStart, stop - at, this.native.MADV.POPULATE_WRITE);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EINVAL') return 'unsupported';
-        if (code === 'ENOMEM' || code === 'EINTR' || code === 'EAGAIN') return 'skipped';
-        throw err;
-      }
-      at = stop;
-    }
-    return 'done';
-  }
-
   /** msync(MS_SYNC), on the thread pool, of [start, end) where it is mapped (unmapped regions hold no dirty pages of ours). */
   async sync(start: number, end: number): Promise<void> {
     const pending: Promise<void>[] = [];

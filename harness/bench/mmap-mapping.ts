@@ -1,8 +1,9 @@
 /**
- * The two mapping choices the mmap engine makes, measured with the raw addon side by side:
- *  1. MADV_POPULATE_WRITE 4 MiB ahead of the copy vs one page fault per 4 KiB page (copy phase);
- *  2. one mapping for the whole file vs 16 MiB mappings (msync of everything: one msync(MS_SYNC),
- *     so one device cache flush, vs one per mapping).
+ * Two mapping choices for the mmap engine, measured with the raw addon side by side:
+ *  1. one mapping for the whole file vs 16 MiB mappings (msync of everything: one msync(MS_SYNC),
+ *     so one device cache flush, vs one per mapping): the engine maps 1 GiB at a time;
+ *  2. MADV_POPULATE_WRITE 4 MiB ahead of the copy vs one page fault per 4 KiB page (copy phase):
+ *     no gain measured here, so the engine does not populate.
  * Each run: fallocate a new file of --size, map it, copy 64 KiB blocks into it, msync, unmap.
  *
  *   npx tsx harness/bench/mmap-mapping.ts [--dir DIR] [--size 512m] [--reps 3]

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadEngine } from '../../engines/index.js';
-import { MMAP_GROWTH_STEP_BYTES, MMAP_POPULATE_STEP_BYTES, MmapSegmentFile } from '../../engines/mmap-file.js';
+import { MMAP_GROWTH_STEP_BYTES, MmapSegmentFile } from '../../engines/mmap-file.js';
 import { mmapEngine } from '../../engines/mmap.js';
 import { nativeAddon, patterned, removeDir, tempDir } from './helpers.js';
 
@@ -11,17 +11,6 @@ nativeAddon();
 let dir: string;
 let n = 0;
 const next = (): string => path.join(dir, `seg-${n++}.log`);
-
-/** Resident bytes mapped into this process from `file` (the Rss of its mappings in /proc/self/smaps). */
-function mappedRssBytes(file: string): number {
-  let total = 0;
-  let inFile = false;
-  for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inFile = line.endsWith(` ${file}`);
-    else if (inFile && line.startsWith('Rss:')) total += Number(/(\d+) kB/.exec(line)![1]) * 1024;
-  }
-  return total;
-}
 
 beforeAll(() => {
   dir = tempDir('mmap-engine');
@@ -85,23 +74,6 @@ describe('mmap engine', () => {
     const bytes = fs.readFileSync(file);
     expect(bytes.length).toBe(110 + big.length);
     expect(bytes.subarray(100, 100 + big.length).equals(big)).toBe(true);
-  });
-
-  test('appends fault the pages ahead in (MADV_POPULATE_WRITE), never past the end of the file', async () => {
-    // page tables, not the page cache (the kernel's own read-ahead fills that): smaps Rss counts
-    // the pages mapped into this process, which a single first write would make one (plus ~16 of
-    // fault-around), and the populate step makes 1024
-    const file = next();
-    const seg = await mmapEngine.open(file, { preallocateBytes: 64 * 1024 * 1024 });
-    await seg.append([patterned(100)], 100);
-    expect(mappedRssBytes(file)).toBeGreaterThanOrEqual(MMAP_POPULATE_STEP_BYTES);
-    expect(mappedRssBytes(file)).toBeLessThan(2 * MMAP_POPULATE_STEP_BYTES);
-    await seg.close();
-    const small = next();
-    const seg2 = await mmapEngine.open(small, { preallocateBytes: 40960 });
-    await seg2.append([patterned(100)], 100); // the step is cut at the file's end: no EFAULT, no SIGBUS
-    expect(mappedRssBytes(small)).toBe(40960);
-    await seg2.close();
   });
 
   test('appends and reads that cross mapping region boundaries', async () => {
