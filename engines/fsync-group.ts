@@ -33,7 +33,9 @@ class GroupCommitter {
   sync(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.next.push({ resolve, reject });
-      this.maybeRun(false);
+      // the appends written by one coalesced write all call sync() in the same microtask turn:
+      // deciding after them lets one fdatasync cover the whole group
+      if (this.next.length === 1) queueMicrotask(() => this.maybeRun(false));
     });
   }
 

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
-import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull, pwritevAll } from './fs-io.js';
+import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
+import { WriteCoalescer } from './write-coalescer.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
@@ -16,7 +17,7 @@ export class PwriteSegmentFile implements SegmentFile {
   /** Bytes of file reserved ahead of the data (file length when preallocated). */
   private reservedBytes: number;
   private closed = false;
-  private inFlight = 0;
+  private readonly writer: WriteCoalescer;
   /** Called whenever the last write in flight settles (group commit waits for that moment). */
   onWritesIdle: (() => void) | undefined;
 
@@ -30,6 +31,7 @@ export class PwriteSegmentFile implements SegmentFile {
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
+    this.writer = new WriteCoalescer(fd, validBytes, () => this.onWritesIdle?.());
   }
 
   static async open(path: string, options: SegmentOpenOptions, afterWrite?: AfterWrite): Promise<PwriteSegmentFile> {
@@ -53,7 +55,7 @@ export class PwriteSegmentFile implements SegmentFile {
 
   /** Appends whose write has not completed yet. */
   get writesInFlight(): number {
-    return this.inFlight;
+    return this.writer.pending;
   }
 
   get sizeBytes(): number {
@@ -62,17 +64,8 @@ export class PwriteSegmentFile implements SegmentFile {
 
   append(chunks: readonly Buffer[], byteLength: number): Promise<void> {
     this.checkOpen();
-    const position = this.size;
     this.size += byteLength;
-    this.inFlight++;
-    const settle = (): void => {
-      this.inFlight--;
-      if (this.inFlight === 0) this.onWritesIdle?.();
-    };
-    const written = pwritevAll(this.fd, chunks, position).then(settle, (err: unknown) => {
-      settle();
-      throw err;
-    });
+    const written = this.writer.write(chunks, byteLength);
     return this.afterWrite ? written.then(() => this.afterWrite!(this)) : written;
   }
 
@@ -92,8 +85,10 @@ export class PwriteSegmentFile implements SegmentFile {
     assert(sizeBytes >= 0 && sizeBytes <= this.size, `truncate to ${sizeBytes} outside 0..${this.size} of ${this.path}`);
     // cut everything past the valid bytes (a torn tail must not survive in reserved space), then
     // reserve again so later appends still overwrite instead of extending
+    assert(this.writer.pending === 0, `truncate of ${this.path} while appends are in flight`);
     await ftruncateFd(this.fd, sizeBytes);
     this.size = sizeBytes;
+    this.writer.reset(sizeBytes);
     this.reservedBytes = sizeBytes;
     if (this.preallocateBytes > sizeBytes) {
       await preallocateFile(this.fd, sizeBytes, this.preallocateBytes);
@@ -111,9 +106,12 @@ export class PwriteSegmentFile implements SegmentFile {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.trim();
-    this.closed = true;
-    await closeFd(this.fd);
+    try {
+      await this.trim();
+    } finally {
+      this.closed = true;
+      await closeFd(this.fd);
+    }
   }
 
   private checkOpen(): void {

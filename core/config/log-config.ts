@@ -30,6 +30,8 @@ export interface LogConfig {
   messageMaxBytes: number;
   /** preallocate: reserve segment.bytes of file up front, trimmed on roll and close. */
   preallocate: boolean;
+  /** file.delete.delay.ms: how long a deleted segment's descriptor stays open for readers in flight. */
+  fileDeleteDelayMs: number;
   /** compression.type: codec for batches the log's own producers build (producer = keep as sent). */
   compressionType: string;
 }
@@ -45,6 +47,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMs: LONG_MAX,
   messageMaxBytes: 1048588,
   preallocate: false,
+  fileDeleteDelayMs: 60_000,
   compressionType: 'producer',
 });
 
@@ -68,6 +71,7 @@ export const LOG_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = Object.freeze(
   'flush.ms': { field: 'flushMs', kind: 'long', min: 0 },
   'message.max.bytes': { field: 'messageMaxBytes', kind: 'int', min: 0 },
   preallocate: { field: 'preallocate', kind: 'bool', min: 0 },
+  'file.delete.delay.ms': { field: 'fileDeleteDelayMs', kind: 'long', min: 0 },
   'compression.type': {
     field: 'compressionType',
     kind: 'string',

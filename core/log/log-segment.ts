@@ -295,24 +295,48 @@ export class LogSegment {
     this.flushIndexes(false);
   }
 
+  /** Trims and closes; the file descriptor is closed even when trimming fails (a full disk). */
   async close(): Promise<void> {
-    if (this.active) await this.onBecomeInactive();
-    else this.flushIndexes(false);
-    await this.file.close();
+    try {
+      if (this.active) await this.onBecomeInactive();
+      else this.flushIndexes(false);
+    } finally {
+      await this.file.close();
+    }
   }
 
-  /** Renames the files to `.deleted` (so a crash mid-way cannot resurrect them), then removes them. */
-  async delete(): Promise<void> {
+  /**
+   * Renames the files to `.deleted` so the segment is no longer part of the log (and a crash cannot
+   * resurrect it); the descriptor stays open so reads and transfers already holding a slice finish.
+   */
+  markDeleted(): void {
     this.deps.cache.invalidate(this.file.path);
-    await this.file.close();
-    for (const path of [this.file.path, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of this.paths()) {
       try {
         fs.renameSync(path, path + DELETED_SUFFIX);
-        fs.unlinkSync(path + DELETED_SUFFIX);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
+  }
+
+  /** Closes the descriptor and removes the `.deleted` files. */
+  async destroy(): Promise<void> {
+    try {
+      await this.file.close();
+    } finally {
+      for (const path of this.paths()) fs.rmSync(path + DELETED_SUFFIX, { force: true });
+    }
+  }
+
+  /** Deletes at once (recovery, replacing an empty segment): nothing can hold a slice of it. */
+  async delete(): Promise<void> {
+    this.markDeleted();
+    await this.destroy();
+  }
+
+  private paths(): string[] {
+    return [this.file.path, this.offsetIndex.path, this.timeIndex.path];
   }
 }
 

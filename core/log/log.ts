@@ -100,6 +100,8 @@ export class Log {
   private flushTimer: NodeJS.Timeout | undefined;
   private recoveryPoint = 0;
   private failure: Error | undefined;
+  /** Deleted segments whose descriptors close after file.delete.delay.ms (run at close too). */
+  private readonly pendingDestroys = new Set<() => void>();
   private closed = false;
   private readonly codecs: CodecRegistry;
   private readonly cache: Cache;
@@ -561,20 +563,53 @@ export class Log {
       sizeBytes -= oldest.sizeBytes;
       this.startOffset = this.segments[0]!.baseOffset;
       this.logger.info(`retention: deleting segment ${oldest.file.path} (${byTime ? `retention.ms ${this.config.retentionMs}` : `retention.bytes ${this.config.retentionBytes}`})`);
-      await oldest.delete();
+      this.scheduleDestroy(oldest);
       deleted++;
     }
     return deleted;
+  }
+
+  /**
+   * Removes a segment from the log now but closes and unlinks it only after file.delete.delay.ms,
+   * like Kafka: a fetch or transfer that already holds its descriptor must not find it closed (or,
+   * worse, reused by another file) mid-send.
+   */
+  private scheduleDestroy(segment: LogSegment): void {
+    segment.markDeleted();
+    const destroy = () => {
+      this.pendingDestroys.delete(destroy);
+      segment.destroy().catch((err: unknown) => this.logger.error(`removing deleted segment ${segment.file.path}: ${(err as Error).message}`));
+    };
+    this.pendingDestroys.add(destroy);
+    setTimeout(destroy, this.config.fileDeleteDelayMs).unref();
   }
 
   /** Flushes, trims and closes every segment, then writes the clean-shutdown marker. */
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.flushTimer) clearInterval(this.flushTimer);
-    const healthy = !this.failure;
-    if (healthy) await this.flush();
+    let healthy = !this.failure;
+    let firstError: unknown;
+    if (healthy) {
+      try {
+        await this.flush();
+      } catch (err) {
+        healthy = false;
+        firstError = err;
+      }
+    }
     this.closed = true;
-    for (const segment of this.segments) await segment.close();
+    for (const destroy of [...this.pendingDestroys]) destroy();
+    // every descriptor is closed whatever fails, so a failed disk does not leak open files
+    for (const segment of this.segments) {
+      try {
+        await segment.close();
+      } catch (err) {
+        healthy = false;
+        firstError ??= err;
+      }
+    }
+    if (firstError) throw firstError;
     if (healthy) {
       fs.writeFileSync(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
       syncDir(this.dir);

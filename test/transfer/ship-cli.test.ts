@@ -1,9 +1,10 @@
 /**
- * `strata send` -> `strata receive` end to end through the built CLI in child processes: a
+ * `strata send` -> `strata receive` end to end through the built CLI (`npm run build`, then
+ * `node bin/strata.js` in child processes): a
  * byte-identical copy (same offsets), a mid-log start, and corrupt, truncated or overlapping
  * streams rejected with the receiver's log still valid.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -99,8 +100,24 @@ let source: string;
 let sourceBytes: Buffer;
 let sourceEnd: number;
 
+/** Newest modification time of the sources the CLI bundles. */
+function newestSourceMs(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSourceMs(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
 beforeAll(async () => {
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  // dist/ comes from `npm run build` (npm install / npm ci run it). It is not rebuilt here: tsup
+  // empties dist/ first, which would break other test files running the CLI at the same time.
+  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  if (!fs.existsSync(main)) throw new Error('dist/ missing: run `npm run build` before the shipping CLI tests');
+  const newest = Math.max(...['cli', 'core', 'engines', 'codecs', 'native'].map((d) => newestSourceMs(join(ROOT, d))));
+  if (newest > fs.statSync(main).mtimeMs) throw new Error('dist/ is older than the sources: run `npm run build` before the shipping CLI tests');
   work = await mkdtemp(join(tmpdir(), 'strata-ship-'));
   source = join(work, 'source');
   // 400 batches of 10 records across ~10 segments of 100 kB
@@ -204,7 +221,7 @@ describe('strata send | strata receive', () => {
     const badTo = await strata(['send', '--data-dir', source, '--topic', TOPIC, '--to', 'localhost']);
     expect(badTo.stderr).toMatch(/--to "localhost" is not HOST:PORT/);
     const badTransfer = await strata(['send', '--data-dir', source, '--topic', TOPIC, '--to', `127.0.0.1:${r.port}`, '--transfer', 'carrier-pigeon']);
-    expect(badTransfer.stderr).toMatch(/unknown transfer "carrier-pigeon"/);
+    expect(badTransfer.stderr).toMatch(/unknown transfer "carrier-pigeon" \(known: buffered, sendfile\)/);
     // the receiver is still waiting: a foreign stream is refused by name
     const s = net.connect(r.port, '127.0.0.1');
     s.on('error', () => {});
@@ -212,5 +229,14 @@ describe('strata send | strata receive', () => {
     const refused = await r.done;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/not a strata shipping stream/);
-  }, 60_000);
+
+    // a receiver set up for another partition refuses the stream, and the sender says why
+    const other = await receiver(join(work, 'other'), ['--partition', '1']);
+    const mismatch = await strata(['send', '--data-dir', source, '--topic', TOPIC, '--to', `127.0.0.1:${other.port}`]);
+    const otherDone = await other.done;
+    expect(otherDone.code).toBe(1);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/the receiver rejected the stream: the stream carries ship-0, but this receiver writes ship-1; nothing was appended/);
+    expect(fs.existsSync(join(work, 'other', `${TOPIC}-1`))).toBe(false);
+  }, 90_000);
 });

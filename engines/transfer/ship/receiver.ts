@@ -14,6 +14,10 @@ export const RECEIVE_APPEND_BYTES = 4 << 20;
 /** After rejecting, how long to drain the sender's bytes so our reply is not lost to a reset. */
 const REJECT_DRAIN_MS = 5_000;
 const EMPTY = Buffer.alloc(0);
+/** Appends issued and not yet acknowledged, at most. */
+const APPENDS_IN_FLIGHT_MAX = 4;
+/** Batches this large are appended on their own, without being copied into a group. */
+const BIG_BATCH_BYTES = 256 * 1024;
 
 export interface ReceiveLogOptions {
   host: string;
@@ -67,6 +71,10 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
   let firstOffset: number | undefined;
   let lastOffset: number | undefined;
 
+  // appends overlap with reading the socket: up to APPENDS_IN_FLIGHT_MAX are issued before the
+  // oldest is awaited (the log keeps their order and acknowledges them in order)
+  const inFlight: Promise<void>[] = [];
+  let appendError: Error | undefined;
   const appendGathered = async (): Promise<void> => {
     if (gathered.length === 0) return;
     // a lone batch goes as is (socket chunks are never reused by Node, and 'keep' does not write)
@@ -74,20 +82,30 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
     const n = gathered.length;
     gathered = [];
     gatheredBytes = 0;
-    let info;
-    try {
-      // validated by the decoder already (validateBatch): the log need not compute CRCs again
-      info = await log!.append(buf, { offsets: 'keep', trusted: true });
-    } catch (err) {
-      if (err instanceof StrataError && err.code === 'INVALID_ARGUMENT') {
-        throw new StrataError('INVALID_ARGUMENT', `cannot append the stream's batches to ${log!.dir} (log end offset ${log!.logEndOffset}): ${err.message}`, { cause: err });
-      }
-      throw err;
-    }
-    firstOffset ??= info.firstOffset;
-    lastOffset = info.lastOffset;
-    bytes += buf.length;
-    batches += n;
+    const target = log!;
+    // validated by the decoder already (validateBatch): the log need not compute CRCs again
+    const appended = target.append(buf, { offsets: 'keep', trusted: true }).then(
+      (info) => {
+        firstOffset ??= info.firstOffset;
+        lastOffset = info.lastOffset;
+        bytes += buf.length;
+        batches += n;
+      },
+      (err: unknown) => {
+        if (appendError) return; // later appends fail for the same reason
+        appendError =
+          err instanceof StrataError && err.code === 'INVALID_ARGUMENT'
+            ? new StrataError('INVALID_ARGUMENT', `cannot append the stream's batches to ${target.dir} (log end offset ${target.logEndOffset}): ${err.message}`, { cause: err })
+            : (err as Error);
+      },
+    );
+    inFlight.push(appended);
+    if (inFlight.length >= APPENDS_IN_FLIGHT_MAX) await inFlight.shift();
+    if (appendError) throw appendError;
+  };
+  const appendsDone = async (): Promise<void> => {
+    await Promise.all(inFlight.splice(0));
+    if (appendError) throw appendError;
   };
 
   let failure: Error | undefined;
@@ -111,9 +129,11 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
       for (const b of d.batches) {
         // one append never straddles more than a segment's worth: the log rolls between appends,
         // so the copy's segments respect its own segment.bytes
-        if (gatheredBytes > 0 && gatheredBytes + b.length > appendBytesMax) await appendGathered();
+        if (gatheredBytes > 0 && (gatheredBytes + b.length > appendBytesMax || b.length >= BIG_BATCH_BYTES)) await appendGathered();
         gathered.push(b);
         gatheredBytes += b.length;
+        // a big batch is its own buffer already: appending it alone spares copying it again
+        if (b.length >= BIG_BATCH_BYTES) await appendGathered();
       }
       if (gatheredBytes >= appendBytesMax || d.end || d.error) await appendGathered();
       if (d.error) throw d.error;
@@ -121,6 +141,7 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
     }
     decoder.finish();
     if (!log) throw new CorruptRecordError('shipping stream ended before its header', 0);
+    await appendsDone();
     await log.flush();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -132,7 +153,9 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
   // keep every whole, valid batch that arrived before the damage
   if (failure && log) {
     try {
-      await appendGathered();
+      if (!appendError) await appendGathered();
+      await Promise.all(inFlight.splice(0)); // settles: append errors land in appendError
+      if (appendError && appendError !== failure) throw appendError;
       await log.flush();
     } catch (err) {
       failure = new StrataError('STORAGE_ERROR', `${failure.message}; and keeping the batches before it failed: ${(err as Error).message}`, { cause: failure });

@@ -1,4 +1,4 @@
-/** Option parsing shared by `strata send` and `strata receive`. */
+/** HOST:PORT option values (`--to`, `--listen`); IPv6 hosts in brackets: [::1]:9400. */
 import { StrataError } from '../core/errors.js';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
@@ -8,10 +8,4 @@ export function parseHostPort(value: string, flag: string): { host: string; port
     throw new StrataError('INVALID_ARGUMENT', `${flag} "${value}" is not HOST:PORT (e.g. 127.0.0.1:9400)`);
   }
   return { host: m[1] ?? m[2]!, port };
-}
-
-export function parseNonNegativeInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new StrataError('INVALID_ARGUMENT', `${flag} must be a non-negative integer, got "${value}"`);
-  return n;
 }
