@@ -10,7 +10,7 @@ export interface SyncBytesMax {
 }
 
 export const SYNC_BYTES_MAX: Readonly<Record<'gzip' | 'snappy' | 'lz4', Readonly<SyncBytesMax>>> = Object.freeze({
-  gzip: Object.freeze({ compress: 4 * 1024, decompress: 16 * 1024 }),
+  gzip: Object.freeze({ compress: 4 * 1024, decompress: 4 * 1024 }),
   snappy: Object.freeze({ compress: 16 * 1024, decompress: 64 * 1024 }),
-  lz4: Object.freeze({ compress: 16 * 1024, decompress: 64 * 1024 }),
+  lz4: Object.freeze({ compress: 16 * 1024, decompress: 16 * 1024 }),
 });

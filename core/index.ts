@@ -21,3 +21,4 @@ export * from './log/log-manager.js';
 export * from './container.js';
 export * from './log/log-verifier.js';
 export * from './log/read-only-file.js';
+export * from './format/compression-type.js';

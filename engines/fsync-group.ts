@@ -19,9 +19,15 @@ interface Waiter {
  * postpone a waiting append indefinitely.
  */
 const SYNC_DELAY_MS_MAX = 1;
+/**
+ * Syncs in flight at once. One at a time leaves the disk idle while the next group gathers; a few
+ * overlapping ones keep it busy (on this VM the host coalesces concurrent flushes), and each still
+ * covers a whole group instead of one append. Half of libuv's 4 threads, leaving room for writes.
+ */
+const SYNCS_IN_FLIGHT_MAX = 2;
 
 class GroupCommitter {
-  private running = false;
+  private running = 0;
   /** Appends waiting for the next sync; bounded by the appends in flight, which the Log bounds. */
   private next: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -40,7 +46,7 @@ class GroupCommitter {
   }
 
   private maybeRun(force: boolean): void {
-    if (this.running || this.next.length === 0) return;
+    if (this.running >= SYNCS_IN_FLIGHT_MAX || this.next.length === 0) return;
     if (!force && this.file.writesInFlight > 0) {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
@@ -54,7 +60,7 @@ class GroupCommitter {
     }
     const group = this.next;
     this.next = [];
-    this.running = true;
+    this.running++;
     fdatasyncFd(this.file.fd).then(
       () => this.finish(group, undefined),
       (err: unknown) => this.finish(group, err ?? new Error('fdatasync failed')),
@@ -62,7 +68,7 @@ class GroupCommitter {
   }
 
   private finish(group: Waiter[], err: unknown): void {
-    this.running = false;
+    this.running--;
     for (const w of group) (err ? w.reject(err) : w.resolve());
     this.maybeRun(false);
   }

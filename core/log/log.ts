@@ -17,8 +17,13 @@ import type { StorageEngine } from '../engine.js';
 import { ensureDir } from '../dirs.js';
 import { StrataError } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
+import { codecNameForCompressionType, recompressBatches } from '../format/compression-type.js';
 import {
+  ATTRIBUTES_OFFSET,
+  BATCH_HEADER_BYTES,
   LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD_BYTES,
+  compressionOf,
   MAX_TIMESTAMP_OFFSET,
   RECORDS_COUNT_OFFSET,
   setBaseOffset,
@@ -255,6 +260,7 @@ export class Log {
     if (batches.length > APPEND_BYTES_MAX) {
       throw new StrataError('RECORD_TOO_LARGE', `append of ${batches.length} bytes exceeds the ${APPEND_BYTES_MAX}-byte limit per append`);
     }
+    batches = await this.applyCompressionType(batches);
     const layout = this.validateForAppend(batches, options.trusted === true);
     if (this.appendsInFlight >= APPENDS_IN_FLIGHT_MAX) {
       await new Promise<void>((resolve) => this.appendSlotWaiters.push(resolve));
@@ -266,6 +272,26 @@ export class Log {
       this.appendsInFlight--;
       this.appendSlotWaiters.shift()?.();
     }
+  }
+
+  /**
+   * Kafka's compression.type on the log: `producer` stores batches as sent; a codec name (or
+   * `uncompressed`) makes the log store every batch in that codec, rebuilding those that arrive in
+   * another one with all header fields and records kept.
+   */
+  private async applyCompressionType(batches: Buffer): Promise<Buffer> {
+    const target = codecNameForCompressionType(this.config.compressionType);
+    if (target === 'producer') return batches;
+    const codec = this.codecs.byNameOrThrow(target);
+    for (let position = 0; position + ATTRIBUTES_OFFSET + 2 <= batches.length; ) {
+      if (compressionOf(batches.readInt16BE(position + ATTRIBUTES_OFFSET)) !== codec.type) {
+        return recompressBatches(batches, codec, this.codecs, { decompressedBytesMax: 4 * this.config.messageMaxBytes });
+      }
+      const sizeBytes = LOG_OVERHEAD_BYTES + batches.readInt32BE(position + 8);
+      if (sizeBytes < BATCH_HEADER_BYTES) break; // malformed: validation names it
+      position += sizeBytes;
+    }
+    return batches;
   }
 
   /** Builds one batch from `records` (compressed with `codec`, default none) and appends it. */

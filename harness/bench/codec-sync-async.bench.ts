@@ -2,7 +2,8 @@
  * Sync vs threadpool cost per codec and size, to choose SYNC_BYTES_MAX (codecs/sync-thresholds.ts).
  * For each codec, size and direction: the median time of the synchronous call (all of it blocks
  * the event loop) and of the async call (a libuv threadpool hop; the event loop only dispatches
- * and resolves). Payload: JSON log lines (profile json), seeded.
+ * and resolves). Payload: JSON log lines (profile json), seeded. Both sides yield an event-loop
+ * turn every 32 calls (withLoopTurns: lets napi finalizers free native output buffers).
  *
  *   npx tsx harness/bench/codec-sync-async.bench.ts        (writes results/codecs/sync-async.json)
  */
@@ -13,7 +14,7 @@ import lz4 from 'lz4-napi';
 import snappy from 'snappy';
 import zstd from '@mongodb-js/zstd';
 import { measure } from 'mitata';
-import { makeRecords, recordsSectionOf } from './payloads.js';
+import { makeRecords, recordsSectionOf, withLoopTurns } from './payloads.js';
 
 const SIZES = [1024, 4096, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024];
 const gzipAsync = promisify(zlib.gzip);
@@ -30,8 +31,8 @@ interface Pair {
 const pairs: Pair[] = [
   { codec: 'gzip', op: 'compress', prepare: (b) => b, sync: (b) => zlib.gzipSync(b, { level: 6 }), async: (b) => gzipAsync(b, { level: 6 }) },
   { codec: 'gzip', op: 'decompress', prepare: (b) => zlib.gzipSync(b, { level: 6 }), sync: (b) => zlib.gunzipSync(b), async: (b) => gunzipAsync(b) },
-  { codec: 'snappy', op: 'compress', prepare: (b) => b, sync: (b) => snappy.compressSync(b), async: (b) => snappy.compress(b) },
-  { codec: 'snappy', op: 'decompress', prepare: (b) => snappy.compressSync(b), sync: (b) => snappy.uncompressSync(b), async: (b) => snappy.uncompress(b) },
+  { codec: 'snappy', op: 'compress', prepare: (b) => b, sync: (b) => snappy.compressSync(b, { copyOutputData: true }), async: (b) => snappy.compress(b, { copyOutputData: true }) },
+  { codec: 'snappy', op: 'decompress', prepare: (b) => snappy.compressSync(b), sync: (b) => snappy.uncompressSync(b, { asBuffer: true, copyOutputData: true }), async: (b) => snappy.uncompress(b, { asBuffer: true, copyOutputData: true }) },
   { codec: 'lz4', op: 'compress', prepare: (b) => b, sync: (b) => lz4.compressFrameSync(b), async: (b) => lz4.compressFrame(b) },
   { codec: 'lz4', op: 'decompress', prepare: (b) => lz4.compressFrameSync(b), sync: (b) => lz4.decompressFrameSync(b), async: (b) => lz4.decompressFrame(b) },
   { codec: 'zstd', op: 'compress', prepare: (b) => b, async: (b) => zstd.compress(b, 3) },
@@ -62,8 +63,8 @@ for (let round = 0; round < ROUNDS; round++) {
       const key = `${p.codec}/${p.op}/${bytes}`;
       const input = inputs.get(key)!;
       const entry = samples.get(key) ?? { sync: [], async: [] };
-      if (p.sync) entry.sync.push((await measure(() => p.sync!(input), opts)).p50 / 1000);
-      entry.async.push((await measure(async () => p.async(input), opts)).p50 / 1000);
+      if (p.sync) entry.sync.push((await measure(withLoopTurns(() => p.sync!(input)), opts)).p50 / 1000);
+      entry.async.push((await measure(withLoopTurns(() => p.async(input)), opts)).p50 / 1000);
       samples.set(key, entry);
     }
   }

@@ -75,3 +75,19 @@ export function makeRecords(profile: PayloadProfile, bytes: number, seed = 42): 
 export function recordsSectionOf(records: readonly ProducerRecord[]): Buffer {
   return Buffer.from(buildBatch(records, { timestamp: 1_700_000_000_000 }).subarray(RECORDS_OFFSET));
 }
+
+/**
+ * Wraps a benchmarked call so that every `every` calls it yields one event-loop turn. The napi
+ * codecs (lz4-napi, snappy without copyOutputData, zstd) return buffers whose native memory is freed
+ * by finalizers that only run on a later loop turn; a timing loop that never yields piles up GiBs of
+ * it and then measures page faults instead of the codec (docs/codecs.md). Real servers turn the loop
+ * all the time. The turn is inside the timed region, so it is applied to both sides of a comparison.
+ */
+export function withLoopTurns(fn: () => unknown, every = 32): () => Promise<unknown> {
+  let calls = 0;
+  return async () => {
+    const out = await fn();
+    if (++calls % every === 0) await new Promise((resolve) => setImmediate(resolve));
+    return out;
+  };
+}

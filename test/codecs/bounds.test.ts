@@ -219,6 +219,21 @@ describe('decompression bombs (1 GiB of zeros) are refused fast, without inflati
   }, 30_000);
 });
 
+test('lz4: a frame whose walked bound passes the limit but whose content fits decodes block by block', async () => {
+  const lz4 = codecs.byNameOrThrow('lz4');
+  const data = recordsSectionOf(mixedRecords('json', 300 * 1024));
+  for (const blockSize of ['-B4', '-B7']) {
+    const blob = binary('lz4', ['-c', '-q', blockSize], data); // liblz4, with a content checksum
+    // the bound is a block maximum per compressed block: 64 KiB x 5 or 4 MiB, both above 310 KiB
+    const out = await lz4.decompress(blob, data.length + 10);
+    expect(out.equals(data)).toBe(true);
+    expect((await rejection(lz4, blob, data.length - 1)).message).toMatch(/more than the limit/);
+  }
+  // incompressible data: liblz4 stores blocks uncompressed, which the bound counts exactly
+  const random = recordsSectionOf(mixedRecords('random', 200 * 1024));
+  expect((await lz4.decompress(binary('lz4', ['-c', '-q', '-B4'], random), random.length)).equals(random)).toBe(true);
+});
+
 describe('header-level errors name the problem', () => {
   test('lz4: bad header checksum, linked blocks, bad magic', async () => {
     const lz4 = codecs.byNameOrThrow('lz4');

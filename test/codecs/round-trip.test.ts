@@ -105,3 +105,17 @@ test('a xerial snappy batch truncated between blocks is caught by the batch reco
   batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), CRC_OFFSET);
   await expect(decodeBatch(batch, 0, { codecs })).rejects.toThrow(/declares \d+ records but its records section ends after \d+|record \d+ of batch at offset 0 claims/);
 });
+
+test('lz4: a small frame of one 64 KiB block is expected at its likely size, so it takes the sync path', async () => {
+  const { lz4ExpectedOutputBytes } = await import('../../codecs/lz4.js');
+  const { walkLz4Frames } = await import('../../codecs/lz4-frame.js');
+  const { SYNC_BYTES_MAX } = await import('../../codecs/sync-thresholds.js');
+  const { recordsSectionOf } = await import('../../harness/bench/payloads.js');
+  const section = recordsSectionOf(mixedRecords('json', 8 * 1024));
+  const blob = await registry().byNameOrThrow('lz4').compress(section);
+  const walk = walkLz4Frames(blob, 1 << 30);
+  expect(walk.outputBytesBound).toBe(64 * 1024); // the block maximum: a bound, far above the content
+  const expected = lz4ExpectedOutputBytes(walk, blob.length);
+  expect(expected).toBeGreaterThanOrEqual(section.length);
+  expect(expected).toBeLessThanOrEqual(SYNC_BYTES_MAX.lz4.decompress);
+});

@@ -1,0 +1,84 @@
+/**
+ * Kafka's topic config `compression.type` (LogConfig.compressionType): `producer` keeps each batch
+ * as the producer compressed it; `uncompressed`/`none` and the codec names make the broker store
+ * batches in that codec, recompressing the ones that arrive in another (Kafka's LogValidator does
+ * this on append). These are the pieces an append path needs: the codec a config names, and the
+ * recompression of one or more batches that keeps every header field and record.
+ */
+import type { Codec, CodecName, CodecRegistry } from '../codec.js';
+import { StrataError } from '../errors.js';
+import {
+  CONTROL_FLAG_MASK,
+  LOG_OVERHEAD_BYTES,
+  TRANSACTIONAL_FLAG_MASK,
+  compressionOf,
+  readBatchHeader,
+  timestampTypeOf,
+  validateBatch,
+} from './record-batch.js';
+import { DEFAULT_DECOMPRESSED_BYTES_MAX, buildCompressedBatch, decodeBatch } from './records.js';
+
+/** The codec `compression.type` asks batches to be stored in, or 'producer' (keep as sent). */
+export function codecNameForCompressionType(compressionType: string): CodecName | 'producer' {
+  switch (compressionType) {
+    case 'producer':
+      return 'producer';
+    case 'uncompressed':
+    case 'none':
+      return 'none';
+    case 'gzip':
+    case 'snappy':
+    case 'lz4':
+    case 'zstd':
+      return compressionType;
+    default:
+      throw new StrataError('INVALID_CONFIG', `compression.type must be one of producer, uncompressed, none, gzip, snappy, lz4, zstd, got "${compressionType}"`);
+  }
+}
+
+export interface RecompressOptions {
+  decompressedBytesMax?: number;
+}
+
+/**
+ * Returns `batches` (one or more v2 batches back to back) with every batch whose codec is not
+ * `target` rebuilt in `target`; batches already in it are copied unchanged. Header fields (base
+ * offset, leader epoch, timestamp type, producer id/epoch, base sequence, transactional and control
+ * flags) and records (offsets, timestamps, keys, values, headers) are kept. A batch whose offsets
+ * are not consecutive (a compacted one) is refused: rebuilding would renumber its records.
+ */
+export async function recompressBatches(batches: Buffer, target: Codec, codecs: CodecRegistry, options: RecompressOptions = {}): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let position = 0; position < batches.length; ) {
+    const sizeBytes = validateBatch(batches, position);
+    const header = readBatchHeader(batches, position);
+    if (compressionOf(header.attributes) === target.type) {
+      parts.push(batches.subarray(position, position + sizeBytes));
+    } else {
+      const decoded = await decodeBatch(batches, position, { codecs, decompressedBytesMax: options.decompressedBytesMax ?? DEFAULT_DECOMPRESSED_BYTES_MAX });
+      decoded.records.forEach((r, i) => {
+        if (r.offset !== header.baseOffset + i) {
+          throw new StrataError('CORRUPT_RECORD', `batch at offset ${header.baseOffset} has non-consecutive offsets (record ${i} is ${r.offset}); it cannot be recompressed without renumbering`);
+        }
+      });
+      const rebuilt = await buildCompressedBatch(
+        decoded.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
+        target,
+        {
+          baseOffset: header.baseOffset,
+          partitionLeaderEpoch: header.partitionLeaderEpoch,
+          timestampType: timestampTypeOf(header.attributes),
+          producerId: header.producerId,
+          producerEpoch: header.producerEpoch,
+          baseSequence: header.baseSequence,
+          transactional: (header.attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
+          control: (header.attributes & CONTROL_FLAG_MASK) !== 0,
+        },
+      );
+      parts.push(rebuilt);
+    }
+    position += sizeBytes;
+  }
+  if (parts.length === 0) throw new StrataError('INVALID_ARGUMENT', `no record batch in ${batches.length} bytes (a batch needs at least ${LOG_OVERHEAD_BYTES} bytes)`);
+  return Buffer.concat(parts);
+}
