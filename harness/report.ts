@@ -101,9 +101,9 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
     if (ok.some((c) => s(c, 'warmRead.mbPerSec'))) {
       parts.push('## Consume (transfer to consumers over TCP)');
       parts.push(table(
-        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs iperf3', 'warm records/s', 'warm CPU s/GB', 'cold MB/s', 'vs fio cold read', 'cold CPU s/GB', 'resident before cold'],
+        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs iperf3', 'warm records/s', 'warm CPU s/GB (user + sys)', 'cold MB/s', 'vs fio cold read', 'cold CPU s/GB', 'resident before cold'],
         ok.filter((c) => s(c, 'warmRead.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToIperf),
-          fmt(s(c, 'warmRead.recordsPerSec')), fmt(s(c, 'warmRead.cpuSecondsPerGb')), fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
+          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
           s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–']),
       ));
     }

@@ -74,7 +74,7 @@ function addLatency(out: Metrics, prefix: string, s: LatencySummary | undefined)
   out[`${prefix}.usMax`] = s.usMax;
 }
 
-const PHASE_USAGE_KEYS = ['cpuUserS', 'cpuSystemS', 'cpuSecondsPerGb', 'pageFaultsMinor', 'pageFaultsMajor', 'ctxSwitchesVoluntary', 'ctxSwitchesInvoluntary', 'peakRssBytes'] as const;
+const PHASE_USAGE_KEYS = ['cpuUserS', 'cpuSystemS', 'cpuSecondsPerGb', 'cpuUserSecondsPerGb', 'cpuSystemSecondsPerGb', 'pageFaultsMinor', 'pageFaultsMajor', 'ctxSwitchesVoluntary', 'ctxSwitchesInvoluntary', 'peakRssBytes'] as const;
 
 export function flattenRepetition(r: RepetitionResult): Metrics {
   const out: Metrics = {};

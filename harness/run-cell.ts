@@ -34,6 +34,8 @@ export interface PhaseUsage extends UsageDelta {
   peakRssBytes: number;
   /** (user + system CPU seconds) per GB (10^9 B) moved in the phase. */
   cpuSecondsPerGb: number;
+  cpuUserSecondsPerGb: number;
+  cpuSystemSecondsPerGb: number;
 }
 
 export interface ProduceMetrics extends PhaseUsage {
@@ -96,7 +98,14 @@ class AppendSignal {
 
 function phaseUsage(delta: UsageDelta, peakRssBytes: number, bytesMoved: number): PhaseUsage {
   const cpu = delta.cpuUserS + delta.cpuSystemS;
-  return { ...delta, peakRssBytes, cpuSecondsPerGb: bytesMoved > 0 ? cpu / (bytesMoved / 1e9) : 0 };
+  const gb = bytesMoved / 1e9;
+  return {
+    ...delta,
+    peakRssBytes,
+    cpuSecondsPerGb: gb > 0 ? cpu / gb : 0,
+    cpuUserSecondsPerGb: gb > 0 ? delta.cpuUserS / gb : 0,
+    cpuSystemSecondsPerGb: gb > 0 ? delta.cpuSystemS / gb : 0,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
