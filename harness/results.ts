@@ -86,7 +86,6 @@ export function flattenRepetition(r: RepetitionResult): Metrics {
   addLatency(out, 'produce.produceLatency', p.produceLatency);
   addLatency(out, 'produce.flushLatency', p.flushLatency);
   addLatency(out, 'endToEnd.latency', r.endToEndLatency);
-  out['log.trimmedReads'] = r.trimmedReads;
   for (const [name, phase] of [['warmRead', r.warmRead], ['coldRead', r.coldRead], ['ship', r.ship]] as const) {
     if (!phase) continue;
     for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', ...PHASE_USAGE_KEYS] as const) {

@@ -79,8 +79,6 @@ export interface RepetitionResult {
   ship?: ReadMetrics;
   histograms: { append: Histogram; produce: Histogram; flush: Histogram; endToEnd: Histogram };
   logImpl: string;
-  /** Log reads that overshot their nextOffset (a core Log.read race) and were trimmed. */
-  trimmedReads: number;
 }
 
 /** Resolves waiters whenever an append completes (tailing fetchers wait on it). */
@@ -415,7 +413,6 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
       ship,
       histograms: { append: main.hAppend, produce: main.hProduce, flush: hFlush, endToEnd: hE2e },
       logImpl: logs[0]!.impl,
-      trimmedReads: logs.reduce((n, l) => n + l.trimmedReads, 0),
     };
   } finally {
     await consumerSet?.close().catch(() => {});
