@@ -19,16 +19,25 @@ import { requireNative, type NativeAddon } from '../native/index.js';
 import { closeFd, fstatSize, openFd } from './fs-io.js';
 import { MappedRegions } from './mmap-regions.js';
 
-/** Growth step when the segment is not preallocated: the file is extended this much at a time. */
-export const MMAP_GROWTH_STEP_BYTES = 8 * 1024 * 1024;
 /**
- * Appends fault the pages ahead of them in writable this many bytes at a time (MADV_POPULATE_WRITE),
- * bounded by the file's size.
+ * Growth when the segment is not preallocated: the file is extended a quarter of its size at a
+ * time, in multiples of the minimum step and at most the maximum, so a small segment reserves
+ * little and a large one is extended (and its blocks allocated) in few, large extents.
  */
-export const MMAP_POPULATE_STEP_BYTES = 4 * 1024 * 1024;
-/** Region (single mapping) size bounds; a preallocated segment is one region when it fits. */
-const REGION_BYTES_MIN = 16 * 1024 * 1024;
-const REGION_BYTES_MAX = 1024 * 1024 * 1024;
+export const MMAP_GROWTH_STEP_BYTES = 8 * 1024 * 1024;
+export const MMAP_GROWTH_STEP_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Bytes one mapping covers. A segment up to this size is one mapping whatever its file size (the
+ * mapping costs address space only, and pages past the file's end are never touched), so a flush
+ * is one msync: each msync(MS_SYNC) ends in a device cache flush, and 64 of them for 64 small
+ * mappings made a flush of 1 GiB take 2x as long here.
+ */
+export const MMAP_REGION_BYTES = 1024 * 1024 * 1024;
+
+export interface MmapOpenOptions extends SegmentOpenOptions {
+  /** Mapping size (a multiple of the page size); tests use small ones to cross region boundaries. */
+  regionBytes?: number;
+}
 
 function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
@@ -40,9 +49,6 @@ export class MmapSegmentFile implements SegmentFile {
   private fileBytes: number;
   /** Bytes known durable (msync'ed); flush syncs [syncedBytes, size). */
   private syncedBytes: number;
-  /** Pages below this were faulted in writable ahead of appends; false once the kernel said it cannot. */
-  private populatedBytes = 0;
-  private populate = true;
   private readonly inflight = new Set<Promise<void>>();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -61,7 +67,7 @@ export class MmapSegmentFile implements SegmentFile {
     this.fileBytes = fileBytes;
   }
 
-  static async open(path: string, options: SegmentOpenOptions): Promise<MmapSegmentFile> {
+  static async open(path: string, options: MmapOpenOptions): Promise<MmapSegmentFile> {
     const native = requireNative('the mmap engine');
     assert(Number.isSafeInteger(options.preallocateBytes) && options.preallocateBytes >= 0, `preallocateBytes ${options.preallocateBytes} must be a non-negative integer`);
     const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
@@ -73,9 +79,7 @@ export class MmapSegmentFile implements SegmentFile {
         native.fallocate(fd, fileBytes, options.preallocateBytes - fileBytes);
         fileBytes = options.preallocateBytes;
       }
-      const page = native.pageSize();
-      const regionBytes = Math.min(REGION_BYTES_MAX, Math.max(REGION_BYTES_MIN, roundUp(options.preallocateBytes, page)));
-      const regions = new MappedRegions(native, fd, regionBytes);
+      const regions = new MappedRegions(native, fd, options.regionBytes ?? MMAP_REGION_BYTES);
       return new MmapSegmentFile(path, fd, native, regions, validBytes, fileBytes, options.preallocateBytes);
     } catch (err) {
       await closeFd(fd).catch(() => {});
@@ -96,7 +100,6 @@ export class MmapSegmentFile implements SegmentFile {
       const position = this.size;
       // grow first: on ENOSPC nothing was copied and sizeBytes stays where it was
       this.reserve(position + byteLength);
-      this.populateAhead(position, position + byteLength);
       let at = position;
       for (const chunk of chunks) {
         this.regions.write(at, chunk);
@@ -152,7 +155,6 @@ export class MmapSegmentFile implements SegmentFile {
     this.fileBytes = sizeBytes;
     this.size = sizeBytes;
     this.syncedBytes = Math.min(this.syncedBytes, sizeBytes);
-    this.populatedBytes = Math.min(this.populatedBytes, sizeBytes);
     if (this.preallocateBytes > sizeBytes) {
       this.native.fallocate(this.fd, sizeBytes, this.preallocateBytes - sizeBytes);
       this.fileBytes = this.preallocateBytes;
@@ -190,24 +192,14 @@ export class MmapSegmentFile implements SegmentFile {
     if (this.fileBytes > this.size) {
       fs.ftruncateSync(this.fd, this.size);
       this.fileBytes = this.size;
-      this.populatedBytes = Math.min(this.populatedBytes, this.size);
     }
-  }
-
-  /** Faults in the pages [position, end) will be copied into, plus a step ahead, never past the file. */
-  private populateAhead(position: number, end: number): void {
-    if (!this.populate || end <= this.populatedBytes) return;
-    const from = Math.max(this.populatedBytes, position);
-    const to = Math.min(this.fileBytes, Math.max(end, from + MMAP_POPULATE_STEP_BYTES));
-    assert(to >= end, `populate range ends at ${to}, before the append's end ${end}`);
-    this.populate = this.regions.populate(from, to);
-    this.populatedBytes = to;
   }
 
   /** Makes the file at least `end` bytes long: the preallocation, else the next growth step. */
   private reserve(end: number): void {
     if (end <= this.fileBytes) return;
-    const target = end <= this.preallocateBytes ? this.preallocateBytes : roundUp(end, MMAP_GROWTH_STEP_BYTES);
+    const step = Math.min(MMAP_GROWTH_STEP_BYTES_MAX, Math.max(MMAP_GROWTH_STEP_BYTES, roundUp(this.fileBytes / 4, MMAP_GROWTH_STEP_BYTES)));
+    const target = end <= this.preallocateBytes ? this.preallocateBytes : roundUp(end, step);
     this.native.fallocate(this.fd, this.fileBytes, target - this.fileBytes);
     this.fileBytes = target;
   }

@@ -68,28 +68,6 @@ export class MappedRegions {
     }
   }
 
-  /**
-   * Faults [start, end) in writable with one madvise(MADV_POPULATE_WRITE) per region instead of a
-   * page fault per 4 KiB page on first write (2-4x faster appends here). The caller guarantees
-   * end <= file size. Returns false when the kernel cannot (before Linux 5.14): then the pages
-   * fault in one by one as they are written, which is correct, only slower.
-   */
-  populate(start: number, end: number): boolean {
-    for (let at = start; at < end; ) {
-      const index = Math.floor(at / this.regionBytes);
-      const regionStart = index * this.regionBytes;
-      const stop = Math.min(end, regionStart + this.regionBytes);
-      try {
-        this.native.madvise(this.region(index).mapping, at - regionStart, stop - at, this.native.MADV.POPULATE_WRITE);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
-        throw err;
-      }
-      at = stop;
-    }
-    return true;
-  }
-
   /** msync(MS_SYNC), on the thread pool, of [start, end) where it is mapped (unmapped regions hold no dirty pages of ours). */
   async sync(start: number, end: number): Promise<void> {
     const pending: Promise<void>[] = [];

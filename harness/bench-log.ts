@@ -25,6 +25,8 @@ export interface ReadResult {
 
 export interface BenchLog {
   readonly impl: string;
+  /** The core Log underneath (log shipping takes it). */
+  readonly coreLog: Log;
   /** Appends one or more RecordBatch v2 (offsets assigned in place, CRCs validated like a broker). */
   append(batch: Buffer): Promise<AppendResult>;
   read(offset: number, maxBytes: number): Promise<ReadResult>;
@@ -43,46 +45,18 @@ export interface OpenDeps {
 
 class CoreLog implements BenchLog {
   readonly impl = 'core-log';
-  /**
-   * Bytes and next offset of every batch this log appended, by base offset. Used to trim a read
-   * that overshoots: core Log.read takes the log end offset before it awaits and the segment's
-   * committed bytes after, so while appends land it can return batches past the `nextOffset` it
-   * reports, and a tailing reader would send them twice. Remove once Log.read is fixed.
-   */
-  private readonly batchesByOffset = new Map<number, { bytes: number; next: number }>();
-  trimmedReads = 0;
-
   constructor(private readonly log: Log, private readonly dir: string) {}
+  get coreLog(): Log {
+    return this.log;
+  }
   get logEndOffset(): number {
     return this.log.logEndOffset;
   }
-  async append(batch: Buffer): Promise<AppendResult> {
-    const bytes = batch.length;
-    const r = await this.log.append(batch);
-    this.batchesByOffset.set(r.firstOffset, { bytes, next: r.lastOffset + 1 });
-    return r;
+  append(batch: Buffer): Promise<AppendResult> {
+    return this.log.append(batch);
   }
-  async read(offset: number, maxBytes: number): Promise<ReadResult> {
-    const r = await this.log.read(offset, maxBytes);
-    if (r.firstBatchOffset === undefined || r.bytes === 0) return r;
-    let expected = 0;
-    for (let o = r.firstBatchOffset; o < r.nextOffset; ) {
-      const b = this.batchesByOffset.get(o);
-      if (!b) return r; // not a batch this log appended (cannot check): pass through
-      expected += b.bytes;
-      o = b.next;
-    }
-    if (expected >= r.bytes) return r;
-    this.trimmedReads++;
-    const slices: FileSlice[] = [];
-    let left = expected;
-    for (const slice of r.slices) {
-      if (left <= 0) break;
-      const length = Math.min(slice.length, left);
-      slices.push({ ...slice, length });
-      left -= length;
-    }
-    return { slices, nextOffset: r.nextOffset, bytes: expected };
+  read(offset: number, maxBytes: number): Promise<ReadResult> {
+    return this.log.read(offset, maxBytes);
   }
   flush(): Promise<void> {
     return this.log.flush();

@@ -29,7 +29,7 @@ export function throughputSpec(results: BenchResults): TopLevelSpec | undefined 
   const rows: Bar[] = [];
   for (const c of results.cells) {
     if (c.status !== 'ok') continue;
-    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read']] as const) {
+    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read'], ['ship.mbPerSec', 'ship to receiver']] as const) {
       const s = c.summary[key];
       if (s) rows.push({ cell: c.id, metric: label, ...s });
     }
@@ -80,6 +80,38 @@ export function latencySpec(results: BenchResults, prefix: string, title: string
   } as TopLevelSpec;
 }
 
+/**
+ * Produce records/s against a numeric axis (batchRecords or recordBytes) when the matrix has at
+ * least three values of it: the batching curve. One line per combination of the other axes.
+ */
+export function axisCurveSpec(results: BenchResults, axis: 'batchRecords' | 'recordBytes'): TopLevelSpec | undefined {
+  if (results.workload.matrix[axis].length < 3) return undefined;
+  const rows: { series: string; x: number; median: number; min: number; max: number }[] = [];
+  for (const c of results.cells) {
+    const s = c.summary['produce.recordsPerSec'];
+    if (c.status !== 'ok' || !s) continue;
+    const series = c.id.split('/').filter((part) => part !== (axis === 'batchRecords' ? `b${c.batchRecords}` : `r${c.recordBytes}`)).join('/');
+    rows.push({ series, x: c[axis], ...s });
+  }
+  if (rows.length === 0) return undefined;
+  const label = axis === 'batchRecords' ? 'records per batch' : 'record bytes';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${results.workload.name}: produce records/s against ${label} (median, min–max)`, anchor: 'start' },
+    data: { values: rows },
+    width: 420,
+    height: 300,
+    encoding: {
+      x: { field: 'x', type: 'quantitative', scale: { type: 'log' }, title: `${label} (log scale)` },
+      color: { field: 'series', type: 'nominal', legend: { orient: 'bottom', labelLimit: 420 } },
+    },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { y: { field: 'median', type: 'quantitative', scale: { type: 'log' }, title: 'records/s (log scale)' } } },
+      { mark: 'rule', encoding: { y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } } },
+    ],
+  } as TopLevelSpec;
+}
+
 /** Writes the charts next to results.json; returns their file names. */
 export async function writeCharts(results: BenchResults, outDir: string): Promise<string[]> {
   const written: string[] = [];
@@ -87,6 +119,8 @@ export async function writeCharts(results: BenchResults, outDir: string): Promis
     ['throughput.svg', throughputSpec(results)],
     ['append-latency.svg', latencySpec(results, 'produce.appendLatency', 'append latency percentiles')],
     ['end-to-end-latency.svg', latencySpec(results, 'endToEnd.latency', 'end-to-end latency percentiles')],
+    ['batch-curve.svg', axisCurveSpec(results, 'batchRecords')],
+    ['record-size-curve.svg', axisCurveSpec(results, 'recordBytes')],
   ];
   for (const [name, spec] of charts) {
     if (!spec) continue;

@@ -13,7 +13,6 @@ import { builtinEngines, loadEngine } from '../engines/index.js';
 import { builtinTransfers } from '../engines/transfer/index.js';
 import { loadNative } from '../native/index.js';
 import type { Cell } from './matrix.js';
-import { bufferedFallbackTransfer } from './transfer-fallback.js';
 
 export interface CellComponents {
   engine: StorageEngine;
@@ -36,7 +35,7 @@ export async function resolveComponents(cell: Cell): Promise<Resolved> {
     try {
       engine = await loadEngine(cell.engine);
     } catch (err) {
-      return { ok: false, reason: `engine "${cell.engine}" is not available (built-in: ${Object.keys(builtinEngines).join(', ')}): ${(err as Error).message}` };
+      return { ok: false, reason: `engine "${cell.engine}" is not available: ${(err as Error).message}` };
     }
   }
   if (engine.supports.native && !loadNative()) {
@@ -45,10 +44,12 @@ export async function resolveComponents(cell: Cell): Promise<Resolved> {
 
   let transfer: Transfer;
   const transferFactory = builtinTransfers[cell.transfer];
-  if (transferFactory) transfer = transferFactory();
-  else if (cell.transfer === 'buffered') {
-    transfer = bufferedFallbackTransfer;
-    notes.push('transfer "buffered" is not registered in engines/transfer yet: used the harness fallback (pread + socket.write)');
+  if (transferFactory) {
+    try {
+      transfer = transferFactory();
+    } catch (err) {
+      return { ok: false, reason: `transfer "${cell.transfer}" is not available: ${(err as Error).message}` };
+    }
   } else {
     return { ok: false, reason: `transfer "${cell.transfer}" is not available (registered: ${Object.keys(builtinTransfers).join(', ') || 'none'})` };
   }

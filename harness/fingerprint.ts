@@ -71,12 +71,20 @@ function packageVersions(root: string): Record<string, string> {
     out.strata = 'unknown';
   }
   for (const name of MEASURED_PACKAGES) {
-    try {
-      const pkgPath = require.resolve(`${name}/package.json`);
-      out[name] = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
-    } catch {
-      out[name] = 'not installed';
+    // node_modules/<name>/package.json directly: packages with an `exports` map often do not export it
+    let version = 'not installed';
+    for (const candidate of [join(root, 'node_modules', name, 'package.json')]) {
+      try {
+        version = (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
+      } catch {
+        try {
+          version = (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+        } catch {
+          // not installed
+        }
+      }
     }
+    out[name] = version;
   }
   return out;
 }

@@ -101,11 +101,16 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
     if (ok.some((c) => s(c, 'warmRead.mbPerSec'))) {
       parts.push('## Consume (transfer to consumers over TCP)');
       parts.push(table(
-        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs iperf3', 'warm records/s', 'warm CPU s/GB', 'cold MB/s', 'vs fio cold read', 'cold CPU s/GB', 'resident before cold'],
+        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs iperf3', 'warm records/s', 'warm CPU s/GB (user + sys)', 'cold MB/s', 'vs fio cold read', 'cold CPU s/GB', 'resident before cold'],
         ok.filter((c) => s(c, 'warmRead.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToIperf),
-          fmt(s(c, 'warmRead.recordsPerSec')), fmt(s(c, 'warmRead.cpuSecondsPerGb')), fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
+          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
           s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–']),
       ));
+    }
+    if (ok.some((c) => s(c, 'ship.mbPerSec'))) {
+      parts.push(`## Log shipping to the receiver ${results.receiver ?? ''} (strata receive, its append included)`);
+      parts.push(table(['cell', 'transfer', 'MB/s', 'records/s', 'seconds', 'vs iperf3', 'sender CPU s/GB'],
+        ok.filter((c) => s(c, 'ship.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'ship.mbPerSec')), fmt(s(c, 'ship.recordsPerSec')), fmt(s(c, 'ship.seconds')), fmtRatio(c.ratios.shipToIperf), fmt(s(c, 'ship.cpuSecondsPerGb'))])));
     }
     if (ok.some((c) => s(c, 'endToEnd.latency.usP50'))) {
       parts.push('## End-to-end latency (append start to receipt by consumer 0)');

@@ -25,6 +25,8 @@ export interface CellRatios {
   coldReadToFioReadCold?: number;
   /** Median warm-read MB/s over iperf3 on the same path (-Z for zero-copy transfers). */
   warmReadToIperf?: number;
+  /** Median log-shipping MB/s to the receiver over iperf3 to the receiver host. */
+  shipToIperf?: number;
 }
 
 export interface CellResult extends Cell {
@@ -51,6 +53,8 @@ export interface BenchResults {
   workload: Workload;
   workloadFile: string | null;
   quick: boolean;
+  /** HOST:PORT of the remote `strata receive` the cells shipped to, or null (loopback only). */
+  receiver: string | null;
   fingerprint: Fingerprint;
   baselines: {
     fio: Record<string, FioResult>;
@@ -70,7 +74,7 @@ function addLatency(out: Metrics, prefix: string, s: LatencySummary | undefined)
   out[`${prefix}.usMax`] = s.usMax;
 }
 
-const PHASE_USAGE_KEYS = ['cpuUserS', 'cpuSystemS', 'cpuSecondsPerGb', 'pageFaultsMinor', 'pageFaultsMajor', 'ctxSwitchesVoluntary', 'ctxSwitchesInvoluntary', 'peakRssBytes'] as const;
+const PHASE_USAGE_KEYS = ['cpuUserS', 'cpuSystemS', 'cpuSecondsPerGb', 'cpuUserSecondsPerGb', 'cpuSystemSecondsPerGb', 'pageFaultsMinor', 'pageFaultsMajor', 'ctxSwitchesVoluntary', 'ctxSwitchesInvoluntary', 'peakRssBytes'] as const;
 
 export function flattenRepetition(r: RepetitionResult): Metrics {
   const out: Metrics = {};
@@ -82,7 +86,7 @@ export function flattenRepetition(r: RepetitionResult): Metrics {
   addLatency(out, 'produce.produceLatency', p.produceLatency);
   addLatency(out, 'produce.flushLatency', p.flushLatency);
   addLatency(out, 'endToEnd.latency', r.endToEndLatency);
-  for (const [name, phase] of [['warmRead', r.warmRead], ['coldRead', r.coldRead]] as const) {
+  for (const [name, phase] of [['warmRead', r.warmRead], ['coldRead', r.coldRead], ['ship', r.ship]] as const) {
     if (!phase) continue;
     for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', ...PHASE_USAGE_KEYS] as const) {
       out[`${name}.${k}`] = round(phase[k]);

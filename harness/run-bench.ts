@@ -35,6 +35,8 @@ export interface BenchOptions {
   baselineSeconds: number;
   /** iperf3 server on the receiver host (two-host runs); loopback otherwise. */
   iperfServer?: { host: string; port: number };
+  /** `strata receive --topic strata-bench` on another host: each cell ships its log there. */
+  receiver?: { host: string; port: number };
   charts: boolean;
 }
 
@@ -77,7 +79,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   let iperf: IperfResult[] = [];
   const cellResults: CellResult[] = [];
   try {
-    if (iperfV && w.consumers > 0) {
+    if (opts.receiver && w.partitions !== 1) {
+      throw new StrataError('INVALID_ARGUMENT', `--receiver ships partition 0 to one \`strata receive\`: the workload must have partitions: 1 (it has ${w.partitions})`);
+    }
+    if (iperfV && opts.receiver && !opts.iperfServer) {
+      baselineNotes.push('iperf3 skipped: with --receiver the network baseline needs an iperf3 server on the receiver host (`iperf3 -s` there, then --iperf-server HOST:5201)');
+    } else if (iperfV && (w.consumers > 0 || opts.receiver)) {
       try {
         iperf = opts.iperfServer
           ? await runIperfRemote(opts.iperfServer.host, opts.iperfServer.port, opts.baselineSeconds)
@@ -116,7 +123,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       const reps: Metrics[] = [];
       try {
         for (let r = 0; r < w.repetitions; r++) {
-          const result = await runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r });
+          const result = await runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r, receiver: opts.receiver });
           base.logImpl = result.logImpl;
           const m = flattenRepetition(result);
           reps.push(m);
@@ -140,7 +147,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         base.baselineRefs.fioWrite = await fioFor(jobs.write);
         if (s['warmRead.mbPerSec']) base.baselineRefs.fioReadHot = await fioFor(jobs.readHot);
         if (s['coldRead.mbPerSec']) base.baselineRefs.fioReadCold = await fioFor(jobs.readCold);
-        if (iperf.length === 2 && s['warmRead.mbPerSec']) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
+        if (iperf.length === 2 && (s['warmRead.mbPerSec'] || s['ship.mbPerSec'])) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
         base.ratios = ratiosOf(base, fioResults, iperf);
       }
       cellResults.push(base);
@@ -156,6 +163,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     workload: w,
     workloadFile: opts.workloadFile,
     quick: opts.quick,
+    receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
     fingerprint: fp,
     baselines: { fio: fioResults, iperf3: iperf, notes: baselineNotes },
     cells: cellResults,
@@ -177,7 +185,9 @@ function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: Iperf
   if (refs.fioWrite) out.produceToFioWrite = ratio(s['produce.diskMbPerSec']?.median, fio[refs.fioWrite]?.mbPerSec);
   if (refs.fioReadHot) out.warmReadToFioReadHot = ratio(s['warmRead.mbPerSec']?.median, fio[refs.fioReadHot]?.mbPerSec);
   if (refs.fioReadCold) out.coldReadToFioReadCold = ratio(s['coldRead.mbPerSec']?.median, fio[refs.fioReadCold]?.mbPerSec);
-  if (refs.iperf) out.warmReadToIperf = ratio(s['warmRead.mbPerSec']?.median, iperf.find((i) => i.zeroCopy === (refs.iperf === 'zerocopy'))?.mbPerSec);
+  const iperfMb = iperf.find((i) => i.zeroCopy === (refs.iperf === 'zerocopy'))?.mbPerSec;
+  if (refs.iperf && s['warmRead.mbPerSec']) out.warmReadToIperf = ratio(s['warmRead.mbPerSec'].median, iperfMb);
+  if (refs.iperf && s['ship.mbPerSec']) out.shipToIperf = ratio(s['ship.mbPerSec'].median, iperfMb);
   for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
   return out;
 }

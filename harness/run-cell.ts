@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { logConfigFrom } from '../core/config/log-config.js';
 import { buildBatch, buildCompressedBatch, type ProducerRecord } from '../core/format/records.js';
 import { CompressionType } from '../core/format/record-batch.js';
+import { sendLog } from '../engines/transfer/ship/sender.js';
 import { openBenchLog, type BenchLog } from './bench-log.js';
 import type { CellComponents } from './components.js';
 import { startConsumers, wallNowMs, type ConsumerHandle, type PartitionReport } from './consumer.js';
@@ -33,6 +34,8 @@ export interface PhaseUsage extends UsageDelta {
   peakRssBytes: number;
   /** (user + system CPU seconds) per GB (10^9 B) moved in the phase. */
   cpuSecondsPerGb: number;
+  cpuUserSecondsPerGb: number;
+  cpuSystemSecondsPerGb: number;
 }
 
 export interface ProduceMetrics extends PhaseUsage {
@@ -72,6 +75,8 @@ export interface RepetitionResult {
   endToEndLatency?: LatencySummary;
   warmRead?: ReadMetrics;
   coldRead?: ReadMetrics;
+  /** Log shipping of the measured records to the remote receiver (its append included). */
+  ship?: ReadMetrics;
   histograms: { append: Histogram; produce: Histogram; flush: Histogram; endToEnd: Histogram };
   logImpl: string;
 }
@@ -91,7 +96,14 @@ class AppendSignal {
 
 function phaseUsage(delta: UsageDelta, peakRssBytes: number, bytesMoved: number): PhaseUsage {
   const cpu = delta.cpuUserS + delta.cpuSystemS;
-  return { ...delta, peakRssBytes, cpuSecondsPerGb: bytesMoved > 0 ? cpu / (bytesMoved / 1e9) : 0 };
+  const gb = bytesMoved / 1e9;
+  return {
+    ...delta,
+    peakRssBytes,
+    cpuSecondsPerGb: gb > 0 ? cpu / gb : 0,
+    cpuUserSecondsPerGb: gb > 0 ? delta.cpuUserS / gb : 0,
+    cpuSystemSecondsPerGb: gb > 0 ? delta.cpuSystemS / gb : 0,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -124,7 +136,14 @@ export interface CellRunOptions {
   repetition: number;
   /** Keep the segment files (for inspection); default removes them. */
   keepData?: boolean;
+  /** A `strata receive` on another host: the cell also ships its log there (the NIC under test). */
+  receiver?: { host: string; port: number };
 }
+
+/** Topic the harness ships under; the receiver must be started with --topic strata-bench. */
+export const RECEIVER_TOPIC = 'strata-bench';
+/** How long a ship waits for the receiver to accept (it restarts between streams). */
+const RECEIVER_CONNECT_WAIT_MS = 15_000;
 
 export async function runRepetition(opts: CellRunOptions): Promise<RepetitionResult> {
   const { workload: w, cell, components, dir } = opts;
@@ -333,6 +352,34 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
         coldRead = await readPhase([consumers[0]!]);
       }
     }
+    let ship: ReadMetrics | undefined;
+    if (opts.receiver) {
+      const before = await residency(paths);
+      const ru0 = usageNow();
+      const sampler = new RssSampler();
+      const deadline = Date.now() + RECEIVER_CONNECT_WAIT_MS;
+      let r: Awaited<ReturnType<typeof sendLog>>;
+      for (;;) {
+        try {
+          r = await sendLog({ log: logs[0]!.coreLog, topic: RECEIVER_TOPIC, partition: 0, fromOffset: startOffsets[0]!, host: opts.receiver.host, port: opts.receiver.port, transfer: components.transfer, replyTimeoutMs: PHASE_TIMEOUT_MS });
+          break;
+        } catch (err) {
+          // the receiver takes one stream per process: give a restarting one a moment
+          if (!/cannot connect/.test((err as Error).message) || Date.now() > deadline) throw err;
+          await sleep(200);
+        }
+      }
+      const secs = r.elapsedMs / 1000;
+      ship = {
+        ...phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), r.bytes),
+        consumers: 1,
+        bytes: r.bytes,
+        seconds: secs,
+        mbPerSec: r.bytes / 1e6 / secs,
+        recordsPerSec: records / secs,
+        residentBytesBefore: before.residentBytes,
+      };
+    }
     if (w.endToEnd && consumers.length > 0 && !fixedRate) {
       // after the reads, so they move exactly what the measured phase wrote; the tail starts at the log end
       logs.forEach((l, p) => (tailOffsets[p] = l.logEndOffset));
@@ -363,6 +410,7 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
       endToEndLatency,
       warmRead,
       coldRead,
+      ship,
       histograms: { append: main.hAppend, produce: main.hProduce, flush: hFlush, endToEnd: hE2e },
       logImpl: logs[0]!.impl,
     };
@@ -385,4 +433,3 @@ function addEndToEnd(h: Histogram, reports: PartitionReport[], sendTimes: Map<nu
   });
 }
 
-export { sleep };

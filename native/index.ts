@@ -142,9 +142,12 @@ const BUILD_HINT = 'run `npm run build:native` (or `npx node-gyp rebuild --direc
 
 let loaded: { addon?: NativeAddon; why: string } | undefined;
 
-/** Where the built addon may be: beside this file (source) or in ../native (bundled into dist/). */
+/**
+ * Where the built addon may be: beside this file (running from source), or in the package's native/
+ * seen from a bundle in dist/ or dist/<dir>/ (tsup puts this code in whichever file imports it).
+ */
 function candidates(): string[] {
-  return [new URL(ADDON_FILE, import.meta.url), new URL(`../native/${ADDON_FILE}`, import.meta.url)].map((u) => fileURLToPath(u));
+  return [ADDON_FILE, `../native/${ADDON_FILE}`, `../../native/${ADDON_FILE}`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
 }
 
 function load(): { addon?: NativeAddon; why: string } {

@@ -38,6 +38,7 @@ interface BenchCliOptions {
   charts: boolean;
   progress?: string;
   iperfServer?: string;
+  receiver?: string;
 }
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -158,6 +159,7 @@ export function register(program: Command): void {
     .option('--baseline-seconds <n>', 'seconds per fio job (at most) and per iperf3 run')
     .option('--no-charts', 'skip the SVG charts')
     .option('--progress <kind>', 'bar, plain or none (default: bar on a terminal, plain otherwise)')
+    .option('--receiver <host:port>', 'a `strata receive --topic strata-bench` on another host: each cell also ships its log there')
     .option('--iperf-server <host:port>', 'iperf3 server on the receiver host (two-host runs)')
     .action(async (opts: BenchCliOptions) => {
       const { workload, file } = resolveWorkload(opts);
@@ -173,6 +175,7 @@ export function register(program: Command): void {
         baselines: opts.baselines,
         baselineSeconds: opts.baselineSeconds ? positiveInt('--baseline-seconds', opts.baselineSeconds) : opts.quick ? 1 : 3,
         iperfServer: opts.iperfServer ? hostPort('--iperf-server', opts.iperfServer) : undefined,
+        receiver: opts.receiver ? hostPort('--receiver', opts.receiver) : undefined,
         charts: opts.charts,
       });
       const ok = results.cells.filter((c) => c.status === 'ok').length;

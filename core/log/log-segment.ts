@@ -137,9 +137,9 @@ export class LogSegment {
    * The first batch whose last offset >= `offset`, searching from the index entry at or below it,
    * within the committed bytes; undefined when the segment has none.
    */
-  async translateOffset(offset: number): Promise<BatchLocation | undefined> {
+  async translateOffset(offset: number, endBytes = this.committedBytes): Promise<BatchLocation | undefined> {
     const start = this.offsetIndex.lookup(offset);
-    for await (const batch of scanBatchHeaders(this.file, start.position, this.committedBytes)) {
+    for await (const batch of scanBatchHeaders(this.file, start.position, endBytes)) {
       if (batch.lastOffset >= offset) return batch;
     }
     return undefined;
@@ -149,11 +149,11 @@ export class LogSegment {
    * The end of the last whole batch in [from, limit): where a read of at most limit - from bytes
    * must stop so that it returns whole batches only. Returns `from` when not even one batch fits.
    */
-  async batchBoundaryAtOrBefore(from: number, limit: number): Promise<number> {
-    if (limit >= this.committedBytes) return this.committedBytes;
+  async batchBoundaryAtOrBefore(from: number, limit: number, endBytes = this.committedBytes): Promise<number> {
+    if (limit >= endBytes) return endBytes;
     const entry = this.offsetIndex.lookupByPosition(limit);
     let end = Math.max(from, entry.position);
-    for await (const batch of scanBatchHeaders(this.file, end, this.committedBytes)) {
+    for await (const batch of scanBatchHeaders(this.file, end, endBytes)) {
       if (batch.position + batch.sizeBytes > limit) break;
       end = batch.position + batch.sizeBytes;
     }
@@ -172,8 +172,8 @@ export class LogSegment {
   }
 
   /** Base offset of the batch starting at `position`, if one does. */
-  async baseOffsetAt(position: number): Promise<number | undefined> {
-    const first = await scanBatchHeaders(this.file, position, this.committedBytes).next();
+  async baseOffsetAt(position: number, endBytes = this.committedBytes): Promise<number | undefined> {
+    const first = await scanBatchHeaders(this.file, position, endBytes).next();
     return first.done ? undefined : first.value.baseOffset;
   }
 

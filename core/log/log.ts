@@ -463,16 +463,22 @@ export class Log {
     if (startOffset < this.startOffset || startOffset > endOffset) {
       throw new StrataError('OFFSET_OUT_OF_RANGE', `offset ${startOffset} is outside the log's range [${this.startOffset}, ${endOffset}]`);
     }
+    // the end offset and the bytes that hold it are taken together, before any await: appends
+    // landing during the read must not widen the slices past the offset reported as their end
+    const endBytesOf = new Map(this.segments.map((s) => [s, s.committedBytes] as const));
     const minOneBatch = options.minOneBatch ?? true;
     const result: FetchDataInfo = { slices: [], bytes: 0, firstBatchOffset: undefined, nextOffset: startOffset, logEndOffset: endOffset, logStartOffset: this.startOffset };
     let remaining = maxBytes;
     let offset = startOffset;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < endOffset; i++) {
-      const segment = this.segments[i]!;
-      const first = await segment.translateOffset(offset);
+    // a snapshot of the list: retention or a roll during the awaits must not shift the walk
+    const segments = [...this.segments];
+    for (let i = this.segmentIndexFor(offset); i < segments.length && offset < endOffset; i++) {
+      const segment = segments[i]!;
+      const segmentEnd = endBytesOf.get(segment);
+      if (segmentEnd === undefined) break; // rolled in after the read began: beyond endOffset
+      const first = await segment.translateOffset(offset, segmentEnd);
       if (!first) continue; // nothing at or after `offset` in this segment: the next one has it
-      const segmentEnd = segment.committedBytes;
-      let end = await segment.batchBoundaryAtOrBefore(first.position, Math.min(segmentEnd, first.position + remaining));
+      let end = await segment.batchBoundaryAtOrBefore(first.position, Math.min(segmentEnd, first.position + remaining), segmentEnd);
       if (end === first.position) {
         if (result.slices.length > 0 || !minOneBatch) break;
         end = first.position + first.sizeBytes; // the first batch alone is larger than maxBytes
@@ -483,9 +489,9 @@ export class Log {
       remaining -= end - first.position;
       // the offset after the last batch returned: the next segment's base if the slice ran to
       // this segment's end, else found by the batch that starts at `end`
-      if (end >= segmentEnd) offset = i + 1 < this.segments.length ? this.segments[i + 1]!.baseOffset : endOffset;
+      if (end >= segmentEnd) offset = i + 1 < segments.length ? segments[i + 1]!.baseOffset : endOffset;
       else {
-        const next = await segment.baseOffsetAt(end);
+        const next = await segment.baseOffsetAt(end, segmentEnd);
         offset = next ?? endOffset;
         break;
       }

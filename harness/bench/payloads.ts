@@ -7,21 +7,13 @@
  */
 import { buildBatch, type ProducerRecord } from '../../core/format/records.js';
 import { RECORDS_OFFSET } from '../../core/format/record-batch.js';
+import { prng } from '../payload.js';
 
 export type PayloadProfile = 'random' | 'json' | 'repetitive';
 export const PAYLOAD_PROFILES: readonly PayloadProfile[] = ['random', 'json', 'repetitive'];
 
-/** mulberry32: small, fast, seeded; good enough for benchmark data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The harness's seeded PRNG (mulberry32), so codec and matrix payloads come from one generator. */
+export const seededRandom = prng;
 
 const LEVELS = ['INFO', 'INFO', 'INFO', 'DEBUG', 'WARN', 'ERROR'];
 const SERVICES = ['checkout', 'payments', 'inventory', 'search', 'auth', 'shipping'];

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -42,9 +43,25 @@ struct Mapping {
   int busy;
 };
 
-std::unordered_map<void*, Mapping*>& Registry() {
-  static std::unordered_map<void*, Mapping*> registry;
-  return registry;
+// Process-wide (worker threads may load the addon too), so guarded by a mutex. A Mapping itself is
+// only ever used by the thread whose ArrayBuffer owns it.
+std::mutex registryMutex;
+std::unordered_map<void*, Mapping*> registry;
+
+void RegistryAdd(Mapping* m) {
+  std::lock_guard<std::mutex> lock(registryMutex);
+  registry[m->addr] = m;
+}
+
+void RegistryRemove(void* addr) {
+  std::lock_guard<std::mutex> lock(registryMutex);
+  registry.erase(addr);
+}
+
+Mapping* RegistryFind(void* addr) {
+  std::lock_guard<std::mutex> lock(registryMutex);
+  auto it = registry.find(addr);
+  return it == registry.end() ? nullptr : it->second;
 }
 
 size_t PageSize() {
@@ -54,8 +71,8 @@ size_t PageSize() {
 
 void FinalizeMapping(Napi::Env, void*, Mapping* m) {
   if (!m->unmapped) {
+    RegistryRemove(m->addr);
     munmap(m->addr, m->length);
-    Registry().erase(m->addr);
   }
   delete m;
 }
@@ -63,13 +80,13 @@ void FinalizeMapping(Napi::Env, void*, Mapping* m) {
 // The live mapping behind `ab`; throws EINVAL when it is detached or not from mmap().
 Mapping* LiveMapping(Napi::Env env, Napi::ArrayBuffer ab, const char* syscall) {
   void* data = ab.Data();
-  auto it = data ? Registry().find(data) : Registry().end();
-  if (it == Registry().end()) {
+  Mapping* m = data ? RegistryFind(data) : nullptr;
+  if (!m) {
     Napi::Error e = ErrnoError(env, EINVAL, syscall);
     e.Set("message", Napi::String::New(env, std::string("EINVAL: not a live mapping from mmap() (already unmapped?), ") + syscall));
     throw e;
   }
-  return it->second;
+  return m;
 }
 
 // [offset, offset + length) inside the mapping, widened down to a page boundary as msync/madvise
@@ -95,7 +112,7 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
   void* addr = mmap(nullptr, static_cast<size_t>(length), prot, MAP_SHARED, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) ThrowErrno(env, errno, "mmap");
   Mapping* m = new Mapping{addr, static_cast<size_t>(length), false, 0};
-  Registry()[addr] = m;
+  RegistryAdd(m);
   return Napi::ArrayBuffer::New(env, addr, m->length, FinalizeMapping, m);
 }
 
@@ -105,9 +122,14 @@ Napi::Value Munmap(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer ab = ArgArrayBuffer(info, 0, "buffer");
   Mapping* m = LiveMapping(env, ab, "munmap");
   if (m->busy > 0) ThrowErrno(env, EBUSY, "munmap");  // an msyncAsync still works on it
-  if (munmap(m->addr, m->length) != 0) ThrowErrno(env, errno, "munmap");
+  // out of the registry before the address is free for another thread's mmap to reuse
+  RegistryRemove(m->addr);
+  if (munmap(m->addr, m->length) != 0) {
+    int err = errno;
+    RegistryAdd(m);
+    ThrowErrno(env, err, "munmap");
+  }
   m->unmapped = true;
-  Registry().erase(m->addr);
   // last: detaching may run the finalizer (which frees m) at once
   ab.Detach();
   return env.Undefined();

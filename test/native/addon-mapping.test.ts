@@ -91,6 +91,36 @@ describe('mmap / munmap', () => {
     expect(JSON.parse(child.stdout)).toEqual({ before: 50, after: 0 });
   });
 
+  test('loads in worker threads, which map and unmap concurrently with the main thread', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { file, fd } = fileOf('workers', patterned(4 * page));
+    const addonPath = path.resolve(import.meta.dirname, '../../native/build/Release/strata_native.node');
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const native = require(workerData.addonPath);
+      const fs = require('node:fs');
+      const fd = fs.openSync(workerData.file, 'r');
+      let sum = 0;
+      for (let i = 0; i < 2000; i++) {
+        const ab = native.mmap(fd, 0, workerData.length, false);
+        sum += new Uint8Array(ab)[i % workerData.length];
+        native.munmap(ab);
+      }
+      fs.closeSync(fd);
+      parentPort.postMessage(sum);`;
+    const run = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(source, { eval: true, workerData: { addonPath, file, length: 4 * page } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    const expected = Array.from({ length: 2000 }, (_, i) => patterned(4 * page)[i % (4 * page)]!).reduce((a, b) => a + b, 0);
+    const workers = [run(), run()];
+    for (let i = 0; i < 2000; i++) native.munmap(native.mmap(fd, 0, page, false));
+    expect(await Promise.all(workers)).toEqual([expected, expected]);
+    fs.closeSync(fd);
+  });
+
   test('mmap errno paths: EBADF, EINVAL (length 0, unaligned offset), EACCES, ENODEV', () => {
     const { file, fd } = fileOf('errs', patterned(2 * page));
     const closed = fs.openSync(file, 'r');
