@@ -79,9 +79,11 @@ export const fsyncGroupEngine: StorageEngine = {
   supports: { durableAppend: true, groupCommit: true, preallocate: true, native: false },
   open: async (path, options) => {
     let committer: GroupCommitter | undefined;
-    return PwriteSegmentFile.open(path, options, (file) => {
-      committer ??= new GroupCommitter(file);
-      return committer.sync();
+    return PwriteSegmentFile.open(path, options, {
+      afterWrite: (file) => {
+        committer ??= new GroupCommitter(file);
+        return committer.sync();
+      },
     });
   },
 };

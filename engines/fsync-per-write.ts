@@ -1,9 +1,13 @@
-/** `fsync-per-write`: every append is fdatasync'ed before it is acknowledged. */
+/**
+ * `fsync-per-write`: every append is durable before it is acknowledged, each with its own sync.
+ * The descriptor is O_DSYNC, so the write itself returns only once the data is on disk (what
+ * fdatasync after it would do, in one threadpool round trip instead of two; fio's --sync=dsync).
+ */
 import type { StorageEngine } from '../core/engine.js';
 import { PwriteSegmentFile } from './pwrite-file.js';
 
 export const fsyncPerWriteEngine: StorageEngine = {
   name: 'fsync-per-write',
   supports: { durableAppend: true, groupCommit: false, preallocate: true, native: false },
-  open: (path, options) => PwriteSegmentFile.open(path, options, (file) => file.flush()),
+  open: (path, options) => PwriteSegmentFile.open(path, options, { dsync: true }),
 };

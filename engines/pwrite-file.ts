@@ -1,23 +1,33 @@
 /**
  * A segment file written with positional writes (writev at the segment end) into the page cache.
  * The pwrite, fsync-per-write and fsync-group engines share it and differ only in what an append
- * waits for after its write: nothing, its own fdatasync, or a shared one (`afterWrite`).
+ * waits for: nothing, its own O_DSYNC write, or a shared fdatasync (`afterWrite`).
  */
 import fs from 'node:fs';
 import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
-import { WriteCoalescer } from './write-coalescer.js';
+import { DirectWriter, WriteCoalescer, type SegmentWriter } from './write-coalescer.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
+
+export interface PwriteOptions {
+  /** What an append waits for after its write: nothing (pwrite), or a shared sync (fsync-group). */
+  afterWrite?: AfterWrite;
+  /**
+   * Open with O_DSYNC and write each append on its own: the write returns once the data is durable,
+   * one threadpool round trip instead of a write plus an fdatasync (fsync-per-write).
+   */
+  dsync?: boolean;
+}
 
 export class PwriteSegmentFile implements SegmentFile {
   private size: number;
   /** Bytes of file reserved ahead of the data (file length when preallocated). */
   private reservedBytes: number;
   private closed = false;
-  private readonly writer: WriteCoalescer;
+  private readonly writer: SegmentWriter;
   /** Called whenever the last write in flight settles (group commit waits for that moment). */
   onWritesIdle: (() => void) | undefined;
 
@@ -28,20 +38,22 @@ export class PwriteSegmentFile implements SegmentFile {
     fileBytes: number,
     private readonly preallocateBytes: number,
     private readonly afterWrite: AfterWrite | undefined,
+    dsync: boolean,
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
-    this.writer = new WriteCoalescer(fd, validBytes, () => this.onWritesIdle?.());
+    const onIdle = () => this.onWritesIdle?.();
+    this.writer = dsync ? new DirectWriter(fd, validBytes, onIdle) : new WriteCoalescer(fd, validBytes, onIdle);
   }
 
-  static async open(path: string, options: SegmentOpenOptions, afterWrite?: AfterWrite): Promise<PwriteSegmentFile> {
+  static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
     // O_APPEND is deliberately absent: on Linux it makes pwrite ignore the position
-    const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT | (pwrite.dsync ? fs.constants.O_DSYNC : 0));
     try {
       const fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
-      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, afterWrite);
+      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, pwrite.dsync === true);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);
         file.reservedBytes = options.preallocateBytes;

@@ -18,7 +18,52 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-export class WriteCoalescer {
+/** How a segment file issues its writes (positions follow the order of write() calls). */
+export interface SegmentWriter {
+  /** Appends queued or being written. */
+  readonly pending: number;
+  write(chunks: readonly Buffer[], bytes: number): Promise<void>;
+  /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
+  reset(position: number): void;
+}
+
+/**
+ * One pwritev per append, issued at once at its own position: concurrent appends run in parallel
+ * in libuv's pool. For fsync-per-write on an O_DSYNC descriptor, where every append must carry its
+ * own sync (coalescing would turn it into group commit).
+ */
+export class DirectWriter implements SegmentWriter {
+  private inFlight = 0;
+
+  constructor(
+    private readonly fd: number,
+    private nextPosition: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  write(chunks: readonly Buffer[], bytes: number): Promise<void> {
+    const position = this.nextPosition;
+    this.nextPosition += bytes;
+    this.inFlight++;
+    const settle = (): void => {
+      if (--this.inFlight === 0) this.onIdle();
+    };
+    return pwritevAll(this.fd, chunks, position).then(settle, (err: unknown) => {
+      settle();
+      throw err;
+    });
+  }
+
+  reset(position: number): void {
+    this.nextPosition = position;
+  }
+}
+
+export class WriteCoalescer implements SegmentWriter {
   private queue: Pending[] = [];
   private writing = 0;
   private failure: unknown;
