@@ -78,7 +78,7 @@ async function bigBatches(totalBytes: number, validate: boolean): Promise<number
   const count = Math.floor(totalBytes / batchBytes);
   return withLog(pwriteEngine, { 'segment.bytes': String(1 << 30), preallocate: 'true' }, async (log) => {
     const start = process.hrtime.bigint();
-    const slots: Promise<unknown>[] = new Array(inFlight);
+    const slots: (Promise<unknown> | undefined)[] = new Array(inFlight);
     for (let i = 0; i < count; i++) {
       const slot = i % inFlight;
       if (slots[slot]) await slots[slot]; // the buffer's previous append was acknowledged
