@@ -113,7 +113,7 @@ export abstract class IndexFile {
   }
 }
 
-/** Reads an index file's bytes, dropping a torn trailing partial entry. */
+/** Reads an index file's bytes, or undefined when it does not exist (whole entries are cut by the caller). */
 export function readIndexFile(path: string): Buffer | undefined {
   try {
     return fs.readFileSync(path);

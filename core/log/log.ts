@@ -260,7 +260,8 @@ export class Log {
     if (batches.length > APPEND_BYTES_MAX) {
       throw new StrataError('RECORD_TOO_LARGE', `append of ${batches.length} bytes exceeds the ${APPEND_BYTES_MAX}-byte limit per append`);
     }
-    batches = await this.applyCompressionType(batches);
+    // the default (`producer`) keeps batches as sent: no await on the hot path
+    if (this.config.compressionType !== 'producer') batches = await this.applyCompressionType(batches);
     const layout = this.validateForAppend(batches, options.trusted === true);
     if (this.appendsInFlight >= APPENDS_IN_FLIGHT_MAX) {
       await new Promise<void>((resolve) => this.appendSlotWaiters.push(resolve));
@@ -556,7 +557,7 @@ export class Log {
     for (const segment of this.segments) {
       if (segment.isActive || segment.baseOffset >= this.segmentBaseAtOrBelow(this.recoveryPoint)) await segment.flush();
     }
-    if (flushedTo > this.recoveryPoint || this.recoveryPoint === LONG_MAX) {
+    if (flushedTo > this.recoveryPoint) {
       this.recoveryPoint = flushedTo;
       writeRecoveryPoint(this.dir, flushedTo);
     }

@@ -32,7 +32,7 @@ export class TransferGuard {
   constructor(
     private readonly socket: Socket,
     private readonly signal: AbortSignal | undefined,
-    private readonly transferName: string,
+    transferName: string,
   ) {
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;

@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logConfigFrom } from '../../core/config/log-config.js';
 import type { StorageEngine } from '../../core/engine.js';
-import { StrataError } from '../../core/errors.js';
 import { validateBatch } from '../../core/format/record-batch.js';
 import { buildBatch, type ProducerRecord } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
@@ -387,4 +386,3 @@ export function runConformance(options: ConformanceOptions): void {
   });
 }
 
-export { StrataError };
