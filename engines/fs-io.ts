@@ -24,32 +24,47 @@ export function fdatasyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
+/** Drops the first `written` bytes from `pending`; a short write leaves the rest of a chunk to go again. */
+function dropWritten(pending: Buffer[], written: number): void {
+  while (written > 0 && pending.length > 0) {
+    const head = pending[0]!;
+    if (written >= head.length) {
+      written -= head.length;
+      pending.shift();
+    } else {
+      pending[0] = head.subarray(written);
+      written = 0;
+    }
+  }
+}
+
 /** Writes all of `chunks` at `position`, continuing after short writes (a full disk surfaces as ENOSPC). */
 export function pwritevAll(fd: number, chunks: readonly Buffer[], position: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    let pending = chunks.slice();
+    const pending = chunks.slice();
     let at = position;
     const step = (): void => {
       fs.writev(fd, pending, at, (err, written) => {
         if (err) return reject(err);
         at += written;
-        // drop what was written; a short write leaves the rest of a chunk to go again
-        while (written > 0 && pending.length > 0) {
-          const head = pending[0]!;
-          if (written >= head.length) {
-            written -= head.length;
-            pending.shift();
-          } else {
-            pending[0] = head.subarray(written);
-            written = 0;
-          }
-        }
+        dropWritten(pending, written);
         if (pending.length === 0) resolve();
         else step();
       });
     };
     step();
   });
+}
+
+/** pwritevAll made synchronously on the calling thread (the blocking engine's write). */
+export function pwritevAllSync(fd: number, chunks: readonly Buffer[], position: number): void {
+  const pending = chunks.slice();
+  let at = position;
+  while (pending.length > 0) {
+    const written = fs.writevSync(fd, pending, at);
+    at += written;
+    dropWritten(pending, written);
+  }
 }
 
 /** Reads up to `length` bytes at `position`; fewer only at end of file. */

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { StorageEngine, StorageEngineModule } from '../core/engine.js';
 import { StrataError } from '../core/errors.js';
 import { fsyncGroupEngine } from './fsync-group.js';
+import { fsyncPerWriteBlockingEngine } from './fsync-per-write-blocking.js';
 import { fsyncPerWriteEngine } from './fsync-per-write.js';
 import { mmapEngine } from './mmap.js';
 import { pwriteEngine } from './pwrite.js';
@@ -16,6 +17,7 @@ import { pwriteEngine } from './pwrite.js';
 export const builtinEngines: Record<string, () => StorageEngine> = {
   pwrite: () => pwriteEngine,
   'fsync-per-write': () => fsyncPerWriteEngine,
+  'fsync-per-write-blocking': () => fsyncPerWriteBlockingEngine,
   'fsync-group': () => fsyncGroupEngine,
   mmap: () => mmapEngine,
 };

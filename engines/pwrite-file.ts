@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
-import { DirectWriter, WriteCoalescer, type SegmentWriter } from './write-coalescer.js';
+import { BlockingWriter, SerialWriter, WriteCoalescer, type SegmentWriter } from './write-coalescer.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
@@ -20,6 +20,8 @@ export interface PwriteOptions {
    * one threadpool round trip instead of a write plus an fdatasync (fsync-per-write).
    */
   dsync?: boolean;
+  /** Make each write synchronously on the event loop thread (fsync-per-write-blocking, fio's psync). */
+  blocking?: boolean;
 }
 
 export class PwriteSegmentFile implements SegmentFile {
@@ -38,12 +40,13 @@ export class PwriteSegmentFile implements SegmentFile {
     fileBytes: number,
     private readonly preallocateBytes: number,
     private readonly afterWrite: AfterWrite | undefined,
-    dsync: boolean,
+    writerKind: 'coalesce' | 'serial' | 'blocking',
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
     const onIdle = () => this.onWritesIdle?.();
-    this.writer = dsync ? new DirectWriter(fd, validBytes, onIdle) : new WriteCoalescer(fd, validBytes, onIdle);
+    const writers = { coalesce: WriteCoalescer, serial: SerialWriter, blocking: BlockingWriter };
+    this.writer = new writers[writerKind](fd, validBytes, onIdle);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
@@ -53,7 +56,8 @@ export class PwriteSegmentFile implements SegmentFile {
       const fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
-      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, pwrite.dsync === true);
+      const writerKind = pwrite.blocking ? 'blocking' : pwrite.dsync ? 'serial' : 'coalesce';
+      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, writerKind);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);
         file.reservedBytes = options.preallocateBytes;

@@ -130,6 +130,11 @@ export function computeBatchCrc(buf: Buffer, position: number, sizeBytes: number
   return crc32c(buf.subarray(position + ATTRIBUTES_OFFSET, position + sizeBytes));
 }
 
+/** computeBatchCrc of a batch held in two pieces: its header and its records section. */
+export function computeBatchCrcOfParts(header: Buffer, body: Buffer): number {
+  return crc32c(body, crc32c(header.subarray(ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES)));
+}
+
 /**
  * Checks the batch at `position` within buf[position, end): enough bytes for a header, a batch
  * length that is at least a header and ends inside the buffer, magic 2, a matching CRC, and header

@@ -24,6 +24,7 @@ import {
   TRANSACTIONAL_FLAG_MASK,
   compressionOf,
   computeBatchCrc,
+  computeBatchCrcOfParts,
   readBatchHeader,
   validateBatch,
   type RecordBatchHeader,
@@ -153,25 +154,29 @@ function writeRecords(buf: Buffer, at: number, records: readonly ProducerRecord[
   return at;
 }
 
-function writeHeader(buf: Buffer, records: number, l: Layout, opts: BatchOptions, compression: CompressionType): void {
-  const sizeBytes = buf.length;
+/** Writes the header fields of a batch of `sizeBytes` into header[0, BATCH_HEADER_BYTES), CRC excepted. */
+function writeHeaderFields(header: Buffer, sizeBytes: number, records: number, l: Layout, opts: BatchOptions, compression: CompressionType): void {
   let attributes = compression & COMPRESSION_CODEC_MASK;
   if (opts.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
   if (opts.transactional) attributes |= TRANSACTIONAL_FLAG_MASK;
   if (opts.control) attributes |= CONTROL_FLAG_MASK;
-  writeInt64(buf, 0, opts.baseOffset ?? 0);
-  buf.writeInt32BE(sizeBytes - LOG_OVERHEAD_BYTES, 8);
-  buf.writeInt32BE(opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, 12);
-  buf.writeInt8(MAGIC_V2, 16);
-  buf.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  buf.writeInt32BE(records - 1, 23);
-  writeInt64(buf, 27, l.baseTimestamp);
-  writeInt64(buf, 35, l.maxTimestamp);
-  writeInt64(buf, 43, opts.producerId ?? NO_PRODUCER_ID);
-  buf.writeInt16BE(opts.producerEpoch ?? NO_PRODUCER_EPOCH, 51);
-  buf.writeInt32BE(opts.baseSequence ?? NO_SEQUENCE, 53);
-  buf.writeInt32BE(records, 57);
-  buf.writeUInt32BE(computeBatchCrc(buf, 0, sizeBytes), CRC_OFFSET);
+  writeInt64(header, 0, opts.baseOffset ?? 0);
+  header.writeInt32BE(sizeBytes - LOG_OVERHEAD_BYTES, 8);
+  header.writeInt32BE(opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, 12);
+  header.writeInt8(MAGIC_V2, 16);
+  header.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+  header.writeInt32BE(records - 1, 23);
+  writeInt64(header, 27, l.baseTimestamp);
+  writeInt64(header, 35, l.maxTimestamp);
+  writeInt64(header, 43, opts.producerId ?? NO_PRODUCER_ID);
+  header.writeInt16BE(opts.producerEpoch ?? NO_PRODUCER_EPOCH, 51);
+  header.writeInt32BE(opts.baseSequence ?? NO_SEQUENCE, 53);
+  header.writeInt32BE(records, 57);
+}
+
+function writeHeader(buf: Buffer, records: number, l: Layout, opts: BatchOptions, compression: CompressionType): void {
+  writeHeaderFields(buf, buf.length, records, l, opts, compression);
+  buf.writeUInt32BE(computeBatchCrc(buf, 0, buf.length), CRC_OFFSET);
 }
 
 function checkRecords(records: readonly ProducerRecord[]): void {
@@ -190,19 +195,42 @@ export function buildBatch(records: readonly ProducerRecord[], opts: BatchOption
   return buf;
 }
 
-/** Builds a batch whose records section is compressed by `codec` (or not, for `none`). */
-export async function buildCompressedBatch(records: readonly ProducerRecord[], codec: Codec, opts: BatchOptions = {}): Promise<Buffer> {
-  if (codec.type === CompressionType.none) return buildBatch(records, opts);
+/**
+ * A record batch in two pieces, the header and the records section, which are contiguous on disk
+ * and on the wire. A compressed section stays the buffer the codec returned: written next to its
+ * header with one writev rather than copied behind it (a MiB copy costs ~10-30% of a fast codec's
+ * compress time on incompressible data).
+ */
+export interface BatchParts {
+  /** BATCH_HEADER_BYTES bytes, CRC included. */
+  header: Buffer;
+  /** The records section: compressed blob or uncompressed records. */
+  body: Buffer;
+}
+
+/** Builds a batch whose records section is compressed by `codec` (or not, for `none`), in two pieces. */
+export async function buildCompressedBatchParts(records: readonly ProducerRecord[], codec: Codec, opts: BatchOptions = {}): Promise<BatchParts> {
+  if (codec.type === CompressionType.none) {
+    const batch = buildBatch(records, opts);
+    return { header: batch.subarray(0, BATCH_HEADER_BYTES), body: batch.subarray(BATCH_HEADER_BYTES) };
+  }
   checkRecords(records);
   const now = opts.timestamp ?? Date.now();
   const l = layout(records, now);
   const section = Buffer.allocUnsafe(l.recordsBytes);
   writeRecords(section, 0, records, l, now);
-  const blob = await codec.compress(section);
-  const buf = Buffer.allocUnsafe(BATCH_HEADER_BYTES + blob.length);
-  blob.copy(buf, RECORDS_OFFSET);
-  writeHeader(buf, records.length, l, opts, codec.type);
-  return buf;
+  const body = await codec.compress(section);
+  const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+  writeHeaderFields(header, BATCH_HEADER_BYTES + body.length, records.length, l, opts, codec.type);
+  header.writeUInt32BE(computeBatchCrcOfParts(header, body), CRC_OFFSET);
+  return { header, body };
+}
+
+/** Builds a batch whose records section is compressed by `codec` (or not, for `none`), as one buffer. */
+export async function buildCompressedBatch(records: readonly ProducerRecord[], codec: Codec, opts: BatchOptions = {}): Promise<Buffer> {
+  if (codec.type === CompressionType.none) return buildBatch(records, opts);
+  const { header, body } = await buildCompressedBatchParts(records, codec, opts);
+  return Buffer.concat([header, body], header.length + body.length);
 }
 
 /**

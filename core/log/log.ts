@@ -15,7 +15,7 @@ import type { LogConfig } from '../config/log-config.js';
 import { LONG_MAX } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
 import { ensureDir } from '../dirs.js';
-import { StrataError } from '../errors.js';
+import { StrataError, assert } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
 import { codecNameForCompressionType, recompressBatches } from '../format/compression-type.js';
 import {
@@ -29,7 +29,7 @@ import {
   setBaseOffset,
   validateBatch,
 } from '../format/record-batch.js';
-import { buildCompressedBatch, decodeBatch, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
+import { buildCompressedBatchParts, decodeBatch, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
 import { stderrLogger, type Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
 import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_FILE, parseSegmentLogName } from './file-names.js';
@@ -263,12 +263,17 @@ export class Log {
     // the default (`producer`) keeps batches as sent: no await on the hot path
     if (this.config.compressionType !== 'producer') batches = await this.applyCompressionType(batches);
     const layout = this.validateForAppend(batches, options.trusted === true);
+    return this.appendInSlot([batches], batches.length, layout, options.offsets ?? 'assign');
+  }
+
+  /** Waits for one of the bounded append slots, then appends `chunks` (validated, laid out). */
+  private async appendInSlot(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, offsets: 'assign' | 'keep'): Promise<LogAppendInfo> {
     if (this.appendsInFlight >= APPENDS_IN_FLIGHT_MAX) {
       await new Promise<void>((resolve) => this.appendSlotWaiters.push(resolve));
     }
     this.appendsInFlight++;
     try {
-      return await this.appendValidated(batches, layout, options.offsets ?? 'assign');
+      return await this.appendValidated(chunks, bytes, layout, offsets);
     } finally {
       this.appendsInFlight--;
       this.appendSlotWaiters.shift()?.();
@@ -295,14 +300,23 @@ export class Log {
     return batches;
   }
 
-  /** Builds one batch from `records` (compressed with `codec`, default none) and appends it. */
+  /**
+   * Builds one batch from `records` (compressed with `codec`, default none) and appends it. The
+   * batch stays in two pieces (header, records section) down to the engine's writev, so a large
+   * compressed section is never copied in user space.
+   */
   async appendRecords(records: readonly ProducerRecord[], options: BatchOptions & { codec?: string } = {}): Promise<LogAppendInfo> {
+    this.checkUsable();
     const codec = this.codecs.byNameOrThrow(options.codec ?? 'none');
-    const batch = await buildCompressedBatch(records, codec, options);
-    if (batch.length > this.config.messageMaxBytes) {
-      throw new StrataError('RECORD_TOO_LARGE', `record batch of ${batch.length} bytes exceeds message.max.bytes (${this.config.messageMaxBytes})`);
+    const { header, body } = await buildCompressedBatchParts(records, codec, options);
+    const bytes = header.length + body.length;
+    if (bytes > this.config.messageMaxBytes) {
+      throw new StrataError('RECORD_TOO_LARGE', `record batch of ${bytes} bytes exceeds message.max.bytes (${this.config.messageMaxBytes})`);
     }
-    return this.append(batch, { trusted: true });
+    // a log that rewrites batches into its own codec takes the batch as one buffer
+    if (this.config.compressionType !== 'producer') return this.append(Buffer.concat([header, body], bytes), { trusted: true });
+    // built here, so trusted: the layout comes from the header alone
+    return this.appendInSlot([header, body], bytes, this.validateForAppend(header, true), 'assign');
   }
 
   private validateForAppend(batches: Buffer, trusted: boolean): BatchLayout {
@@ -338,7 +352,13 @@ export class Log {
     return layout;
   }
 
-  private async appendValidated(batches: Buffer, layout: BatchLayout, offsets: 'assign' | 'keep'): Promise<LogAppendInfo> {
+  /**
+   * `chunks` hold the batches back to back; every batch header lies in chunks[0] (one buffer of
+   * batches, or one batch as header + records section), since offsets are written into it.
+   */
+  private async appendValidated(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, offsets: 'assign' | 'keep'): Promise<LogAppendInfo> {
+    const batches = chunks[0]!;
+    assert(layout.positions[layout.positions.length - 1]! + BATCH_HEADER_BYTES <= batches.length, 'every batch header must lie in the first chunk');
     // a roll in progress must finish first: offsets and positions are assigned in call order
     while (this.rolling) await this.rolling;
     this.checkUsable();
@@ -371,7 +391,7 @@ export class Log {
     const rollReason =
       firstOffset > this.nextOffset && active.baseOffset !== firstOffset
         ? `offset gap (${this.nextOffset} to ${firstOffset})`
-        : active.rollReason(batches.length, layout.maxTimestamp, lastOffset);
+        : active.rollReason(bytes, layout.maxTimestamp, lastOffset);
     if (rollReason) {
       const rolled = this.roll(firstOffset, rollReason);
       this.rolling = rolled;
@@ -380,11 +400,11 @@ export class Log {
       } finally {
         this.rolling = undefined;
       }
-      return this.appendValidated(batches, layout, offsets);
+      return this.appendValidated(chunks, bytes, layout, offsets);
     }
     const segment = this.activeSegment();
     this.nextOffset = lastOffset + 1;
-    const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, [batches], batches.length);
+    const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, chunks, bytes);
     const endPosition = segment.sizeBytes;
     const previous = this.lastAck;
     const acked = Promise.all([previous, written]).then(() => {
@@ -403,7 +423,7 @@ export class Log {
     }
     this.unflushedMessages += layout.records;
     if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
-    return { firstOffset, lastOffset, records: layout.records, batches: layout.positions.length, bytes: batches.length, maxTimestamp: layout.maxTimestamp };
+    return { firstOffset, lastOffset, records: layout.records, batches: layout.positions.length, bytes, maxTimestamp: layout.maxTimestamp };
   }
 
   /** Starts a new active segment at `baseOffset` (at least the log end). */

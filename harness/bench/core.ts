@@ -5,6 +5,7 @@
  *  2. pwrite 64 KiB batches (preallocated segment) + final fdatasync: MB/s vs fio psync 64k write
  *     + end_fsync (fio preallocates with fallocate by default);
  *  3. fsync-per-write 4 KiB appends: p50 latency vs fio psync 4k with fdatasync=1 (write + sync);
+ *     and through fsync-per-write-blocking, whose writes are blocking syscalls like fio's psync;
  *  4. fsync-group vs fsync-per-write, 16 concurrent appenders of 4 KiB: records/s.
  * Usage: npx tsx harness/bench/core.ts [--dir D] [--reps N] [--out results/core]
  */
@@ -18,6 +19,7 @@ import { buildBatch } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { fsyncGroupEngine } from '../../engines/fsync-group.js';
+import { fsyncPerWriteBlockingEngine } from '../../engines/fsync-per-write-blocking.js';
 import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { runFio } from './fio.js';
@@ -69,14 +71,14 @@ async function smallRecords(prebuilt: boolean): Promise<number> {
  * place, so a buffer is reused only once its append is acknowledged). `validate` adds the CRC check
  * a broker makes; fio has no counterpart to it.
  */
-async function bigBatches(totalBytes: number, validate: boolean): Promise<number> {
+async function bigBatches(engine: StorageEngine, totalBytes: number, validate: boolean): Promise<number> {
   // a sliding window of appends in flight, as a broker with many producers has; the segment is
   // preallocated (fallocate) because fio lays its file out with fallocate by default too
   const inFlight = 32;
   const ring = Array.from({ length: inFlight }, () => buildBatch([{ value: Buffer.alloc(64 * 1024 - 61 - 8, 'x') }]));
   const batchBytes = ring[0]!.length;
   const count = Math.floor(totalBytes / batchBytes);
-  return withLog(pwriteEngine, { 'segment.bytes': String(1 << 30), preallocate: 'true' }, async (log) => {
+  return withLog(engine, { 'segment.bytes': String(1 << 30), preallocate: 'true' }, async (log) => {
     const start = process.hrtime.bigint();
     const slots: (Promise<unknown> | undefined)[] = new Array(inFlight);
     for (let i = 0; i < count; i++) {
@@ -90,13 +92,13 @@ async function bigBatches(totalBytes: number, validate: boolean): Promise<number
   });
 }
 
-/** 3. sequential 4 KiB appends through fsync-per-write: latency percentiles in microseconds. */
-async function fsyncLatency(appends: number, preallocate: boolean): Promise<{ p50: number; p99: number }> {
+/** 3. sequential 4 KiB appends through a durable engine: latency percentiles in microseconds. */
+async function fsyncLatency(engine: StorageEngine, appends: number, preallocate: boolean): Promise<{ p50: number; p99: number }> {
   const batch = buildBatch([{ value: Buffer.alloc(4096 - 61 - 8, 'x') }]);
   // fio lays its file out with fallocate by default, so its writes overwrite reserved blocks;
   // preallocate=true is the like-for-like case, the default (growing file) is shown beside it
   const props: Record<string, string> = preallocate ? { preallocate: 'true', 'segment.bytes': String(64 << 20) } : {};
-  return withLog(fsyncPerWriteEngine, props, async (log) => {
+  return withLog(engine, props, async (log) => {
     const lat: number[] = [];
     for (let i = 0; i < appends; i++) {
       const t = process.hrtime.bigint();
@@ -152,7 +154,7 @@ function record(name: string, unit: string, target: string, strata: number[], ba
   process.stdout.write(`${name}: median ${fmt(s.median, 1)} ${unit} [${fmt(s.min, 1)}-${fmt(s.max, 1)}]${b ? ` vs baseline ${fmt(b.median, 1)} [${fmt(b.min, 1)}-${fmt(b.max, 1)}] => ratio ${fmt(s.median / b.median, 2)}` : ''}\n`);
 }
 
-const r1a: number[] = [], r1b: number[] = [], r2: number[] = [], r2v: number[] = [], f2: number[] = [], r3: number[] = [], r3g: number[] = [], f3: number[] = [], r4g: number[] = [], r4p: number[] = [], r4s: number[] = [];
+const r1a: number[] = [], r1b: number[] = [], r2: number[] = [], r2v: number[] = [], f2: number[] = [], r3: number[] = [], r3b: number[] = [], r3g: number[] = [], f3: number[] = [], r4g: number[] = [], r4p: number[] = [], r4s: number[] = [];
 for (let rep = 0; rep < reps; rep++) {
   process.stderr.write(`repetition ${rep + 1}/${reps}\n`);
   r1a.push(await smallRecords(true));
@@ -160,12 +162,13 @@ for (let rep = 0; rep < reps; rep++) {
   // baseline and strata alternate within a repetition so drift hits both
   const fioMB = fioWriteMBps('64k', '512m', []);
   if (fioMB !== undefined) f2.push(fioMB);
-  r2.push(await bigBatches(512 * 1024 * 1024, false));
-  r2v.push(await bigBatches(512 * 1024 * 1024, true));
+  r2.push(await bigBatches(pwriteEngine, 512 * 1024 * 1024, false));
+  r2v.push(await bigBatches(pwriteEngine, 512 * 1024 * 1024, true));
   const fioSync = fioFdatasyncP50us();
   if (fioSync) f3.push(fioSync.p50);
-  r3.push((await fsyncLatency(2000, true)).p50);
-  r3g.push((await fsyncLatency(2000, false)).p50);
+  r3.push((await fsyncLatency(fsyncPerWriteEngine, 2000, true)).p50);
+  r3b.push((await fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true)).p50);
+  r3g.push((await fsyncLatency(fsyncPerWriteEngine, 2000, false)).p50);
   r4p.push(await concurrent(fsyncPerWriteEngine, 16, 3));
   r4s.push(await concurrent(fsyncPerWriteEngine, 1, 3));
   r4g.push(await concurrent(fsyncGroupEngine, 16, 3));
@@ -175,6 +178,7 @@ record('pwrite 100 B records, 16 KiB batches, build + append (records/s)', 'reco
 record('pwrite 64 KiB batches + final fdatasync vs fio psync 64k end_fsync (MB/s)', 'MB/s', 'ratio >= 0.9', r2, f2);
 record('pwrite 64 KiB batches, CRC-validated like a broker, + final fdatasync vs fio (MB/s)', 'MB/s', 'informational', r2v, f2);
 record('fsync-per-write 4 KiB append p50, preallocated segment, vs fio psync 4k fdatasync=1 write+sync p50 (us)', 'us', 'ratio <= 1.2', r3, f3);
+record('fsync-per-write-blocking (writes on the event loop, like fio psync) 4 KiB append p50, preallocated, vs the same fio p50 (us)', 'us', 'ratio <= 1.2', r3b, f3);
 record('fsync-per-write 4 KiB append p50, growing segment (default), vs the same fio p50 (us)', 'us', 'informational', r3g, f3);
 record('fsync-group vs fsync-per-write, 16 appenders each, 4 KiB (records/s)', 'records/s', 'ratio >= 5', r4g, r4p);
 record('fsync-group 16 appenders vs fsync-per-write 1 appender, 4 KiB (records/s)', 'records/s', 'ratio >= 5', r4g, r4s);

@@ -1,9 +1,13 @@
-/** The write coalescer: contiguous, in-order bytes from concurrent appends, fewer writes, and failure. */
+/**
+ * The segment writers: the coalescer (contiguous, in-order bytes from concurrent appends in fewer
+ * writes), the serial writer of fsync-per-write (one write per append, never two at once), the
+ * blocking writer (no threadpool call at all), and how each fails.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WriteCoalescer } from '../../engines/write-coalescer.js';
+import { BlockingWriter, SerialWriter, WriteCoalescer } from '../../engines/write-coalescer.js';
 
 describe('WriteCoalescer', () => {
   it('writes concurrent appends contiguously, in call order, in fewer writes than appends', async () => {
@@ -37,6 +41,93 @@ describe('WriteCoalescer', () => {
     const writer = new WriteCoalescer(fd, 0, () => {});
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => writer.write([Buffer.from('x')], 1)));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as NodeJS.ErrnoException).code === 'EBADF')).toBe(true);
+    await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
+    fs.closeSync(fd);
+  });
+});
+
+/** Wraps fs.writev to count calls and the most calls in flight at once. */
+function instrumentWritev(): { stats: { calls: number; inFlightMax: number }; restore: () => void } {
+  const writev = fs.writev;
+  const stats = { calls: 0, inFlightMax: 0 };
+  let inFlight = 0;
+  (fs as { writev: unknown }).writev = (fd: number, bufs: Buffer[], pos: number, cb: (err: Error | null, n: number) => void) => {
+    stats.calls++;
+    stats.inFlightMax = Math.max(stats.inFlightMax, ++inFlight);
+    writev(fd, bufs, pos, (err, n) => {
+      inFlight--;
+      cb(err, n);
+    });
+  };
+  return { stats, restore: () => ((fs as { writev: typeof fs.writev }).writev = writev) };
+}
+
+const parts = Array.from({ length: 64 }, (_, i) => [Buffer.from(`<${i}:`), Buffer.alloc(i % 50, 65 + (i % 26)), Buffer.from('>')]);
+const bytesOf = (chunks: Buffer[]) => chunks.reduce((n, c) => n + c.length, 0);
+
+describe('SerialWriter', () => {
+  it('gives every append its own write, one at a time, in call order', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-sw-')), 'f');
+    const fd = fs.openSync(path, 'w+');
+    let idle = 0;
+    const writer = new SerialWriter(fd, 0, () => idle++);
+    const { stats, restore } = instrumentWritev();
+    try {
+      await Promise.all(parts.map((chunks) => writer.write(chunks, bytesOf(chunks))));
+    } finally {
+      restore();
+      fs.closeSync(fd);
+    }
+    expect(fs.readFileSync(path).equals(Buffer.concat(parts.flat()))).toBe(true);
+    expect(stats.calls).toBe(parts.length); // no coalescing: each append carries its own sync
+    expect(stats.inFlightMax).toBe(1); // no overlap: the kernel cannot merge their journal commits
+    expect(writer.pending).toBe(0);
+    expect(idle).toBe(1);
+  });
+
+  it('fails the failing append, every queued one, and every later one', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-sw-')), 'f');
+    fs.writeFileSync(path, '');
+    const fd = fs.openSync(path, 'r');
+    const writer = new SerialWriter(fd, 0, () => {});
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => writer.write([Buffer.from('x')], 1)));
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as NodeJS.ErrnoException).code === 'EBADF')).toBe(true);
+    await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
+    expect(writer.pending).toBe(0);
+    fs.closeSync(fd);
+  });
+});
+
+describe('BlockingWriter', () => {
+  it('has written the bytes when write() returns, without a threadpool call', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-bw-')), 'f');
+    const fd = fs.openSync(path, 'w+');
+    const writer = new BlockingWriter(fd, 0, () => {});
+    const { stats, restore } = instrumentWritev();
+    try {
+      let expectedBytes = 0;
+      const acks: Promise<void>[] = [];
+      for (const chunks of parts) {
+        acks.push(writer.write(chunks, bytesOf(chunks)));
+        expectedBytes += bytesOf(chunks);
+        // before any await: the write already happened
+        expect(fs.fstatSync(fd).size).toBe(expectedBytes);
+      }
+      await Promise.all(acks);
+    } finally {
+      restore();
+      fs.closeSync(fd);
+    }
+    expect(stats.calls).toBe(0);
+    expect(fs.readFileSync(path).equals(Buffer.concat(parts.flat()))).toBe(true);
+  });
+
+  it('rejects the failing append and every later one', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-bw-')), 'f');
+    fs.writeFileSync(path, '');
+    const fd = fs.openSync(path, 'r');
+    const writer = new BlockingWriter(fd, 0, () => {});
+    await expect(writer.write([Buffer.from('x')], 1)).rejects.toMatchObject({ code: 'EBADF' });
     await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
     fs.closeSync(fd);
   });
