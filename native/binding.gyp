@@ -18,6 +18,12 @@
       "conditions": [
         ["OS!='linux'", { "defines": ["STRATA_NOT_LINUX"] }]
       ]
+    },
+    {
+      "target_name": "discard_sink",
+      "type": "executable",
+      "sources": ["src/discard_sink.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -39,15 +39,24 @@ export async function shipToSocket(
   let offset = fromOffset;
   let bytes = 0;
   let firstBatchOffset: number | undefined;
-  while (offset < endOffset) {
+  const readAt = (at: number) => {
+    const read = log.read(at, SHIP_READ_BYTES_MAX);
+    read.catch(() => {}); // awaited below; a send failing first must not leave it unhandled
+    return read;
+  };
+  // one read ahead: the next slices are looked up (index, batch headers) while these are sent, so
+  // the socket buffer does not run dry between reads
+  let next = offset < endOffset ? readAt(offset) : undefined;
+  while (next) {
     signal?.throwIfAborted();
-    const info = await log.read(offset, SHIP_READ_BYTES_MAX);
+    const info = await next;
     if (info.slices.length === 0) break;
+    if (info.nextOffset <= offset) throw new Error(`assertion failed: read at ${offset} did not advance (next ${info.nextOffset})`);
+    next = info.nextOffset < endOffset ? readAt(info.nextOffset) : undefined;
     firstBatchOffset ??= info.firstBatchOffset;
     const sent = await transfer.send(socket, info.slices, signal);
     if (sent !== info.bytes) throw new Error(`assertion failed: transfer sent ${sent} of ${info.bytes} bytes`);
     bytes += sent;
-    if (info.nextOffset <= offset) throw new Error(`assertion failed: read at ${offset} did not advance (next ${info.nextOffset})`);
     offset = info.nextOffset;
   }
   socket.write(encodeEnd({ bytes, nextOffset: offset }));
