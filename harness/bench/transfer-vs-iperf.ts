@@ -2,7 +2,7 @@
  * Log shipping throughput and sender CPU: the sendfile and buffered transfers shipping a partition
  * log over loopback, next to iperf3 (plain and -Z, i.e. sendfile) measured in the same run.
  *
- *   npx tsx harness/bench/transfer-vs-iperf.ts [--mib 1024] [--reps 3] [--e2e]
+ *   npx tsx harness/bench/transfer-vs-iperf.ts [--mib 1024] [--reps 3] [--e2e] [--out results/transfer]
  *
  * Each repetition runs iperf3, iperf3 -Z, strata sendfile and strata buffered back to back (so the
  * noisy shared machine affects them alike) and the table shows medians [min-max]. strata's sender
@@ -17,7 +17,7 @@
  * access pattern, to tell the transfer code from the cost of reading a gigabyte of page cache.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ import { createSendfileTransfer } from '../../engines/transfer/sendfile.js';
 import { shipToSocket } from '../../engines/transfer/ship/sender.js';
 
 const { values: args } = parseArgs({
-  options: { mib: { type: 'string', default: '1024' }, reps: { type: 'string', default: '3' }, e2e: { type: 'boolean', default: false } },
+  options: { mib: { type: 'string', default: '1024' }, reps: { type: 'string', default: '3' }, e2e: { type: 'boolean', default: false }, out: { type: 'string', default: 'results/transfer' } },
 });
 const LOG_MIB = Number(args.mib);
 const REPS = Number(args.reps);
@@ -191,17 +191,24 @@ try {
     }
   }
   const fmt = (xs: number[], d: number) => (xs.some(Number.isNaN) ? 'n/a' : `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)}]`);
+  const report: string[] = [`# Transfer vs iperf3 (${new Date().toISOString()})`, '', `Command: \`npx tsx harness/bench/transfer-vs-iperf.ts --mib ${LOG_MIB} --reps ${REPS}${args.e2e ? ' --e2e' : ''}\``];
   const med = (k: string, f: keyof Sample) => median(results[k]!.map((s) => s[f]));
-  console.log(`\nlog: ${logBytes} bytes (${(logBytes / 2 ** 20).toFixed(0)} MiB), ${REPS} repetitions, median [min-max]; receiver of the strata runs: ${sinkKind}\n`);
-  console.log('| run | Gbit/s | sender CPU s/GB | of which user |');
-  console.log('|---|---|---|---|');
-  for (const [k, v] of Object.entries(results)) console.log(`| ${k} | ${fmt(v.map((s) => s.gbits), 2)} | ${fmt(v.map((s) => s.cpuSecPerGB), 3)} | ${fmt(v.map((s) => s.userSecPerGB), 3)} |`);
-  console.log('');
-  console.log(`sendfile / iperf3 -Z throughput: ${(med('strata sendfile', 'gbits') / med('iperf3 -Z', 'gbits')).toFixed(2)}x (target >= 0.9)`);
-  console.log(`sendfile in iperf3 -Z's pattern (one hot 128 KiB region) / iperf3 -Z throughput: ${(med('strata sendfile, one hot 128 KiB region (iperf3 -Z pattern)', 'gbits') / med('iperf3 -Z', 'gbits')).toFixed(2)}x`);
-  console.log(`sendfile / iperf3 throughput: ${(med('strata sendfile', 'gbits') / med('iperf3', 'gbits')).toFixed(2)}x`);
-  console.log(`sendfile / buffered CPU s/GB: ${(med('strata sendfile', 'cpuSecPerGB') / med('strata buffered', 'cpuSecPerGB')).toFixed(2)}x (target <= 0.35)`);
-  console.log(`sendfile / buffered throughput: ${(med('strata sendfile', 'gbits') / med('strata buffered', 'gbits')).toFixed(2)}x`);
+  report.push(`\nlog: ${logBytes} bytes (${(logBytes / 2 ** 20).toFixed(0)} MiB), ${REPS} repetitions, median [min-max]; receiver of the strata runs: ${sinkKind}\n`);
+  report.push('| run | Gbit/s | sender CPU s/GB | of which user |');
+  report.push('|---|---|---|---|');
+  for (const [k, v] of Object.entries(results)) report.push(`| ${k} | ${fmt(v.map((s) => s.gbits), 2)} | ${fmt(v.map((s) => s.cpuSecPerGB), 3)} | ${fmt(v.map((s) => s.userSecPerGB), 3)} |`);
+  report.push('');
+  report.push(`sendfile / iperf3 -Z throughput: ${(med('strata sendfile', 'gbits') / med('iperf3 -Z', 'gbits')).toFixed(2)}x (target >= 0.9)`);
+  report.push(`sendfile in iperf3 -Z's pattern (one hot 128 KiB region) / iperf3 -Z throughput: ${(med('strata sendfile, one hot 128 KiB region (iperf3 -Z pattern)', 'gbits') / med('iperf3 -Z', 'gbits')).toFixed(2)}x`);
+  report.push(`sendfile / iperf3 throughput: ${(med('strata sendfile', 'gbits') / med('iperf3', 'gbits')).toFixed(2)}x`);
+  report.push(`sendfile / buffered CPU s/GB: ${(med('strata sendfile', 'cpuSecPerGB') / med('strata buffered', 'cpuSecPerGB')).toFixed(2)}x (target <= 0.35)`);
+  report.push(`sendfile / buffered throughput: ${(med('strata sendfile', 'gbits') / med('strata buffered', 'gbits')).toFixed(2)}x`);
+  const text = report.join('\n') + '\n';
+  process.stdout.write(text);
+  mkdirSync(args.out!, { recursive: true });
+  const file = join(args.out!, `transfer-vs-iperf-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
+  writeFileSync(file, text);
+  process.stderr.write(`written to ${file}\n`);
 } finally {
   sink.kill();
   rmSync(work, { recursive: true, force: true });
