@@ -407,11 +407,16 @@ export class Log {
     const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, chunks, bytes);
     const endPosition = segment.sizeBytes;
     const previous = this.lastAck;
+    // acknowledged only after every earlier append, and failed if any of them failed: its bytes
+    // follow one that may be missing (a failed write, a failed sync of an overlapping group), and
+    // recovery cuts the log at the first bad batch, so acknowledging it would promise bytes that
+    // cannot survive
     const acked = Promise.all([previous, written]).then(() => {
       segment.committedBytes = Math.max(segment.committedBytes, endPosition);
       this.committedEndOffset = lastOffset + 1;
     });
-    this.lastAck = acked.catch(() => {});
+    this.lastAck = acked;
+    acked.catch(() => {}); // awaited below; later appends, roll and flush see the failure through lastAck
     try {
       await acked;
     } catch (err) {
@@ -426,12 +431,21 @@ export class Log {
     return { firstOffset, lastOffset, records: layout.records, batches: layout.positions.length, bytes, maxTimestamp: layout.maxTimestamp };
   }
 
+  /** Waits for every append issued so far; a failed one marks the log failed (checkUsable throws). */
+  private async settleAcks(): Promise<void> {
+    try {
+      await this.lastAck;
+    } catch (err) {
+      this.failure ??= err as Error;
+    }
+  }
+
   /** Starts a new active segment at `baseOffset` (at least the log end). */
   private async roll(baseOffset: number, reason: string): Promise<void> {
     const old = this.activeSegment();
     const newBase = Math.max(baseOffset, this.nextOffset);
     // appends already issued to the old segment must land before it is trimmed
-    await this.lastAck;
+    await this.settleAcks();
     this.checkUsable();
     if (old.sizeBytes === 0 && this.segments.length > 0 && old.baseOffset !== newBase && newBase >= old.baseOffset) {
       // an empty active segment at the wrong base (a gap before any data): replace it
@@ -570,7 +584,8 @@ export class Log {
    */
   async flush(): Promise<void> {
     this.checkUsable();
-    await this.lastAck;
+    await this.settleAcks();
+    this.checkUsable();
     const flushedTo = this.committedEndOffset;
     this.unflushedMessages = 0;
     this.lastFlushMs = this.now();
