@@ -46,6 +46,83 @@ describe('WriteCoalescer', () => {
   });
 });
 
+describe('WriteCoalescer with two writes in flight', () => {
+  it('starts a second write once 256 KiB queued behind the first, and settles them in file order', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
+    const fd = fs.openSync(path, 'w+');
+    const writev = fs.writev;
+    let calls = 0;
+    let inFlight = 0;
+    let inFlightMax = 0;
+    // the first write finishes last: its callback is held back 50 ms
+    (fs as { writev: unknown }).writev = (f: number, bufs: Buffer[], pos: number, cb: (err: Error | null, n: number) => void) => {
+      const call = calls++;
+      inFlightMax = Math.max(inFlightMax, ++inFlight);
+      writev(f, bufs, pos, (err, n) => {
+        const finish = () => {
+          inFlight--;
+          cb(err, n);
+        };
+        if (call === 0) setTimeout(finish, 50);
+        else finish();
+      });
+    };
+    const order: number[] = [];
+    try {
+      const writer = new WriteCoalescer(fd, 0, () => {});
+      const chunk = (i: number) => [Buffer.alloc(64 * 1024, 48 + (i % 10))];
+      const acks = Array.from({ length: 12 }, (_, i) => writer.write(chunk(i), 64 * 1024).then(() => order.push(i)));
+      await Promise.all(acks);
+      expect(fs.readFileSync(path).equals(Buffer.concat(Array.from({ length: 12 }, (_, i) => chunk(i)[0]!)))).toBe(true);
+    } finally {
+      (fs as { writev: typeof fs.writev }).writev = writev;
+      fs.closeSync(fd);
+    }
+    expect(inFlightMax).toBe(2); // the second write did not wait for the first
+    expect(calls).toBeLessThan(12); // the rest still coalesced
+    expect(order).toEqual(Array.from({ length: 12 }, (_, i) => i)); // acknowledged in file order
+  });
+
+  it('keeps a small tail queued behind one write in flight (it joins the next write)', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
+    const fd = fs.openSync(path, 'w+');
+    const { stats, restore } = instrumentWritev();
+    try {
+      const writer = new WriteCoalescer(fd, 0, () => {});
+      // 1 KiB appends: 64 KiB in all never reaches the pipelining threshold
+      await Promise.all(Array.from({ length: 64 }, () => writer.write([Buffer.alloc(1024, 7)], 1024)));
+    } finally {
+      restore();
+      fs.closeSync(fd);
+    }
+    expect(stats.inFlightMax).toBe(1);
+    expect(stats.calls).toBe(2); // the first alone, the other 63 together
+  });
+
+  it('fails a write that landed behind a failed one', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
+    const fd = fs.openSync(path, 'w+');
+    const writev = fs.writev;
+    let calls = 0;
+    // the first write fails after the second has already landed
+    (fs as { writev: unknown }).writev = (f: number, bufs: Buffer[], pos: number, cb: (err: Error | null, n: number) => void) => {
+      if (calls++ === 0) setTimeout(() => cb(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }), 0), 30);
+      else writev(f, bufs, pos, cb);
+    };
+    try {
+      const writer = new WriteCoalescer(fd, 0, () => {});
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => writer.write([Buffer.alloc(64 * 1024, 1)], 64 * 1024)));
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(results.every((r) => r.status === 'rejected' && (r.reason as NodeJS.ErrnoException).code === 'EIO')).toBe(true);
+      await expect(writer.write([Buffer.from('x')], 1)).rejects.toMatchObject({ code: 'EIO' });
+      expect(writer.pending).toBe(0);
+    } finally {
+      (fs as { writev: typeof fs.writev }).writev = writev;
+      fs.closeSync(fd);
+    }
+  });
+});
+
 /** Wraps fs.writev to count calls and the most calls in flight at once. */
 function instrumentWritev(): { stats: { calls: number; inFlightMax: number }; restore: () => void } {
   const writev = fs.writev;
