@@ -12,10 +12,12 @@ import { fsyncGroupEngine } from './fsync-group.js';
 import { fsyncPerWriteBlockingEngine } from './fsync-per-write-blocking.js';
 import { fsyncPerWriteEngine } from './fsync-per-write.js';
 import { mmapEngine } from './mmap.js';
+import { pwriteBlockingEngine } from './pwrite-blocking.js';
 import { pwriteEngine } from './pwrite.js';
 
 export const builtinEngines: Record<string, () => StorageEngine> = {
   pwrite: () => pwriteEngine,
+  'pwrite-blocking': () => pwriteBlockingEngine,
   'fsync-per-write': () => fsyncPerWriteEngine,
   'fsync-per-write-blocking': () => fsyncPerWriteBlockingEngine,
   'fsync-group': () => fsyncGroupEngine,

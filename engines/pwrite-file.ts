@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
-import { BlockingWriter, SerialWriter, WriteCoalescer, type SegmentWriter } from './write-coalescer.js';
+import { BlockingWriter, SERIAL, WriteCoalescer, type SegmentWriter } from './write-coalescer.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
@@ -20,7 +20,7 @@ export interface PwriteOptions {
    * one threadpool round trip instead of a write plus an fdatasync (fsync-per-write).
    */
   dsync?: boolean;
-  /** Make each write synchronously on the event loop thread (fsync-per-write-blocking, fio's psync). */
+  /** Make each write synchronously on the event loop thread (the -blocking engines, fio's psync). */
   blocking?: boolean;
 }
 
@@ -45,8 +45,8 @@ export class PwriteSegmentFile implements SegmentFile {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
     const onIdle = () => this.onWritesIdle?.();
-    const writers = { coalesce: WriteCoalescer, serial: SerialWriter, blocking: BlockingWriter };
-    this.writer = new writers[writerKind](fd, validBytes, onIdle);
+    this.writer =
+      writerKind === 'blocking' ? new BlockingWriter(fd, validBytes, onIdle) : new WriteCoalescer(fd, validBytes, onIdle, writerKind === 'serial' ? SERIAL : undefined);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {

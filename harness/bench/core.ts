@@ -2,8 +2,10 @@
  * Core engine benchmarks of issue 2, each next to its baseline measured in the same run:
  *  1. pwrite, 100-byte records in ~16 KiB batches: records/s (pre-built batches, and build+append),
  *     beside Kafka 2014's 821,557 records/s single producer;
- *  2. pwrite 64 KiB batches (preallocated segment) + final fdatasync: MB/s vs fio psync 64k write
- *     + end_fsync (fio preallocates with fallocate by default);
+ *  2. pwrite and pwrite-blocking, 64 KiB batches (exactly 65,536 bytes, preallocated segment)
+ *     into the page cache: MB/s vs fio --rw=write --bs=64k --ioengine=psync (fio preallocates with
+ *     fallocate by default); beside it a CRC-validated run, 65,539-byte batches (what a batch
+ *     size that is not a page multiple costs), and a run with a final fdatasync vs fio --end_fsync=1;
  *  3. fsync-per-write 4 KiB appends: p50 latency vs fio psync 4k with fdatasync=1 (write + sync);
  *     and through fsync-per-write-blocking, whose writes are blocking syscalls like fio's psync;
  *  4. fsync-group vs fsync-per-write, 16 concurrent appenders of 4 KiB: records/s.
@@ -21,6 +23,7 @@ import { silentLogger } from '../../core/tokens.js';
 import { fsyncGroupEngine } from '../../engines/fsync-group.js';
 import { fsyncPerWriteBlockingEngine } from '../../engines/fsync-per-write-blocking.js';
 import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
+import { pwriteBlockingEngine } from '../../engines/pwrite-blocking.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { runFio } from './fio.js';
 import { fmt, percentile, summarize, type Summary } from './stats.js';
@@ -65,36 +68,55 @@ async function smallRecords(prebuilt: boolean): Promise<number> {
   });
 }
 
+/** One record whose batch is exactly `batchBytes` long (61 header bytes, record framing, value). */
+function batchOfBytes(batchBytes: number): Buffer {
+  // the framing's varints grow with the value: adjust the value until the batch fits exactly
+  let valueBytes = batchBytes - 61;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const batch = buildBatch([{ value: Buffer.alloc(valueBytes, 'x') }]);
+    if (batch.length === batchBytes) return batch;
+    valueBytes -= batch.length - batchBytes;
+  }
+  throw new Error(`assertion failed: no single-record batch of exactly ${batchBytes} bytes`);
+}
+
+interface BigBatchOptions {
+  /** Bytes per batch: 65,536 like fio's --bs=64k, or another size to show what misalignment costs. */
+  batchBytes: number;
+  /** Add the CRC check a broker makes (fio has no counterpart to it). */
+  validate: boolean;
+  /** fdatasync at the end, inside the timing (the comparison with fio --end_fsync=1). */
+  finalSync: boolean;
+}
+
 /**
- * 2. 64 KiB batches, `totalBytes`, final fdatasync: MB/s (10^6). Batches come from a ring of
- * distinct pre-built buffers (a broker receives batch bytes; an append rewrites the base offset in
- * place, so a buffer is reused only once its append is acknowledged). `validate` adds the CRC check
- * a broker makes; fio has no counterpart to it.
+ * 2. Large batches, `totalBytes` in all: MB/s (10^6). Batches come from a ring of distinct
+ * pre-built buffers (a broker receives batch bytes; an append rewrites the base offset in place,
+ * so a buffer is reused only once its append is acknowledged).
  */
-async function bigBatches(engine: StorageEngine, totalBytes: number, validate: boolean): Promise<number> {
+async function bigBatches(engine: StorageEngine, totalBytes: number, o: BigBatchOptions): Promise<number> {
   // a sliding window of appends in flight, as a broker with many producers has; the segment is
   // preallocated (fallocate) because fio lays its file out with fallocate by default too
   const inFlight = 32;
-  const ring = Array.from({ length: inFlight }, () => buildBatch([{ value: Buffer.alloc(64 * 1024 - 61 - 8, 'x') }]));
-  const batchBytes = ring[0]!.length;
-  const count = Math.floor(totalBytes / batchBytes);
+  const ring = Array.from({ length: inFlight }, () => batchOfBytes(o.batchBytes));
+  const count = Math.floor(totalBytes / o.batchBytes);
   return withLog(engine, { 'segment.bytes': String(1 << 30), preallocate: 'true' }, async (log) => {
     const start = process.hrtime.bigint();
     const slots: (Promise<unknown> | undefined)[] = new Array(inFlight);
     for (let i = 0; i < count; i++) {
       const slot = i % inFlight;
       if (slots[slot]) await slots[slot]; // the buffer's previous append was acknowledged
-      slots[slot] = log.append(ring[slot]!, { trusted: !validate });
+      slots[slot] = log.append(ring[slot]!, { trusted: !o.validate });
     }
     await Promise.all(slots);
-    await log.flush();
-    return (count * batchBytes) / 1e6 / seconds(start);
+    if (o.finalSync) await log.flush();
+    return (count * o.batchBytes) / 1e6 / seconds(start);
   });
 }
 
 /** 3. sequential 4 KiB appends through a durable engine: latency percentiles in microseconds. */
 async function fsyncLatency(engine: StorageEngine, appends: number, preallocate: boolean): Promise<{ p50: number; p99: number }> {
-  const batch = buildBatch([{ value: Buffer.alloc(4096 - 61 - 8, 'x') }]);
+  const batch = batchOfBytes(4096);
   // fio lays its file out with fallocate by default, so its writes overwrite reserved blocks;
   // preallocate=true is the like-for-like case, the default (growing file) is shown beside it
   const props: Record<string, string> = preallocate ? { preallocate: 'true', 'segment.bytes': String(64 << 20) } : {};
@@ -112,7 +134,7 @@ async function fsyncLatency(engine: StorageEngine, appends: number, preallocate:
 
 /** 4. `appenders` concurrent appenders of 4 KiB records for `durationS`: records/s. */
 async function concurrent(engine: StorageEngine, appenders: number, durationS: number): Promise<number> {
-  const batch = buildBatch([{ value: Buffer.alloc(4096 - 61 - 8, 'x') }]);
+  const batch = batchOfBytes(4096);
   return withLog(engine, {}, async (log) => {
     let done = 0;
     const deadline = Date.now() + durationS * 1000;
@@ -154,7 +176,9 @@ function record(name: string, unit: string, target: string, strata: number[], ba
   process.stdout.write(`${name}: median ${fmt(s.median, 1)} ${unit} [${fmt(s.min, 1)}-${fmt(s.max, 1)}]${b ? ` vs baseline ${fmt(b.median, 1)} [${fmt(b.min, 1)}-${fmt(b.max, 1)}] => ratio ${fmt(s.median / b.median, 2)}` : ''}\n`);
 }
 
-const r1a: number[] = [], r1b: number[] = [], r2: number[] = [], r2v: number[] = [], f2: number[] = [], r3: number[] = [], r3b: number[] = [], r3g: number[] = [], f3: number[] = [], r4g: number[] = [], r4p: number[] = [], r4s: number[] = [];
+const r1a: number[] = [], r1b: number[] = [], f2: number[] = [], f2s: number[] = [], r2: number[] = [], r2b: number[] = [], r2s: number[] = [], r2v: number[] = [], r2u: number[] = [];
+const r3: number[] = [], r3b: number[] = [], r3g: number[] = [], f3: number[] = [], r4g: number[] = [], r4p: number[] = [], r4s: number[] = [];
+const MB512 = 512 * 1024 * 1024;
 for (let rep = 0; rep < reps; rep++) {
   process.stderr.write(`repetition ${rep + 1}/${reps}\n`);
   r1a.push(await smallRecords(true));
@@ -162,8 +186,13 @@ for (let rep = 0; rep < reps; rep++) {
   // baseline and strata alternate within a repetition so drift hits both
   const fioMB = fioWriteMBps('64k', '512m', []);
   if (fioMB !== undefined) f2.push(fioMB);
-  r2.push(await bigBatches(pwriteEngine, 512 * 1024 * 1024, false));
-  r2v.push(await bigBatches(pwriteEngine, 512 * 1024 * 1024, true));
+  r2.push(await bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false }));
+  r2b.push(await bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false }));
+  r2v.push(await bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false }));
+  r2u.push(await bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false }));
+  const fioSyncedMB = fioWriteMBps('64k', '512m', ['--end_fsync=1']);
+  if (fioSyncedMB !== undefined) f2s.push(fioSyncedMB);
+  r2s.push(await bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true }));
   const fioSync = fioFdatasyncP50us();
   if (fioSync) f3.push(fioSync.p50);
   r3.push((await fsyncLatency(fsyncPerWriteEngine, 2000, true)).p50);
@@ -175,8 +204,11 @@ for (let rep = 0; rep < reps; rep++) {
 }
 record('pwrite 100 B records, 16 KiB batches, pre-built (records/s)', 'records/s', '>= 2,000,000; Kafka 2014: 821,557', r1a, r1a.map(() => KAFKA_2014_RECORDS_PER_S));
 record('pwrite 100 B records, 16 KiB batches, build + append (records/s)', 'records/s', 'Kafka 2014: 821,557', r1b, r1b.map(() => KAFKA_2014_RECORDS_PER_S));
-record('pwrite 64 KiB batches + final fdatasync vs fio psync 64k end_fsync (MB/s)', 'MB/s', 'ratio >= 0.9', r2, f2);
-record('pwrite 64 KiB batches, CRC-validated like a broker, + final fdatasync vs fio (MB/s)', 'MB/s', 'informational', r2v, f2);
+record('pwrite (threadpool writes) 64 KiB batches into the page cache vs fio --rw=write --bs=64k --ioengine=psync (MB/s)', 'MB/s', 'ratio >= 0.9', r2, f2);
+record('pwrite-blocking (writes on the event loop, like fio psync) 64 KiB batches into the page cache vs the same fio (MB/s)', 'MB/s', 'ratio >= 0.9', r2b, f2);
+record('pwrite 64 KiB batches, CRC-validated like a broker, vs the same fio (MB/s)', 'MB/s', 'informational', r2v, f2);
+record('pwrite-blocking 65,539-byte batches (not a multiple of the 4 KiB page) vs the same fio (MB/s)', 'MB/s', 'informational', r2u, f2);
+record('pwrite 64 KiB batches + final fdatasync vs fio psync 64k --end_fsync=1 (MB/s)', 'MB/s', 'informational', r2s, f2s);
 record('fsync-per-write 4 KiB append p50, preallocated segment, vs fio psync 4k fdatasync=1 write+sync p50 (us)', 'us', 'ratio <= 1.2', r3, f3);
 record('fsync-per-write-blocking (writes on the event loop, like fio psync) 4 KiB append p50, preallocated, vs the same fio p50 (us)', 'us', 'ratio <= 1.2', r3b, f3);
 record('fsync-per-write 4 KiB append p50, growing segment (default), vs the same fio p50 (us)', 'us', 'informational', r3g, f3);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BlockingWriter, SerialWriter, WriteCoalescer } from '../../engines/write-coalescer.js';
+import { BlockingWriter, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
 
 describe('WriteCoalescer', () => {
   it('writes concurrent appends contiguously, in call order, in fewer writes than appends', async () => {
@@ -142,12 +142,12 @@ function instrumentWritev(): { stats: { calls: number; inFlightMax: number }; re
 const parts = Array.from({ length: 64 }, (_, i) => [Buffer.from(`<${i}:`), Buffer.alloc(i % 50, 65 + (i % 26)), Buffer.from('>')]);
 const bytesOf = (chunks: Buffer[]) => chunks.reduce((n, c) => n + c.length, 0);
 
-describe('SerialWriter', () => {
+describe('WriteCoalescer with the SERIAL limits (fsync-per-write)', () => {
   it('gives every append its own write, one at a time, in call order', async () => {
     const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-sw-')), 'f');
     const fd = fs.openSync(path, 'w+');
     let idle = 0;
-    const writer = new SerialWriter(fd, 0, () => idle++);
+    const writer = new WriteCoalescer(fd, 0, () => idle++, SERIAL);
     const { stats, restore } = instrumentWritev();
     try {
       await Promise.all(parts.map((chunks) => writer.write(chunks, bytesOf(chunks))));
@@ -166,7 +166,7 @@ describe('SerialWriter', () => {
     const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-sw-')), 'f');
     fs.writeFileSync(path, '');
     const fd = fs.openSync(path, 'r');
-    const writer = new SerialWriter(fd, 0, () => {});
+    const writer = new WriteCoalescer(fd, 0, () => {}, SERIAL);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => writer.write([Buffer.from('x')], 1)));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as NodeJS.ErrnoException).code === 'EBADF')).toBe(true);
     await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
