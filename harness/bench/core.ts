@@ -152,7 +152,7 @@ async function concurrent(engine: StorageEngine, appenders: number, durationS: n
 }
 
 function fioWriteMBps(bs: string, size: string, extra: string[]): number | undefined {
-  const r = runFio({ name: `seq-${bs}`, directory: root, args: [`--rw=write`, `--bs=${bs}`, `--size=${size}`, '--ioengine=psync', '--end_fsync=1', ...extra] });
+  const r = runFio({ name: `seq-${bs}`, directory: root, args: [`--rw=write`, `--bs=${bs}`, `--size=${size}`, '--ioengine=psync', ...extra] });
   if (!r) return undefined;
   const job = r.jobs[0];
   return (job.write.io_bytes / 1e6) / (job.job_runtime / 1000);
