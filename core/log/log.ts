@@ -84,7 +84,7 @@ export interface ReadOptions {
 }
 
 /** Bounds the appends in flight so a fast producer cannot queue unbounded memory. */
-const APPENDS_IN_FLIGHT_MAX = 1024;
+export const APPENDS_IN_FLIGHT_MAX = 1024;
 /** Largest buffer one append() takes: a produce request's worth of batches. */
 export const APPEND_BYTES_MAX = 100 * 1024 * 1024;
 
@@ -95,8 +95,12 @@ export class Log {
   /** Offset after the last acknowledged record: readers see offsets below it. */
   private committedEndOffset = 0;
   private startOffset = 0;
-  /** Resolves when every append issued so far has been acknowledged (acks go in order). */
+  /** Settles when every append issued so far has (acks go in order); rejects after a failure. */
   private lastAck: Promise<void> = Promise.resolve();
+  /** Appends written or being written, in offset order, not yet acknowledged. */
+  private readonly pendingAcks: PendingAck[] = [];
+  /** The first append failure: every append behind it fails too. */
+  private ackFailure: unknown;
   private appendsInFlight = 0;
   private readonly appendSlotWaiters: (() => void)[] = [];
   private rolling: Promise<void> | undefined;
@@ -254,30 +258,35 @@ export class Log {
    * bytes go to the active segment. Resolves once the engine acknowledged these bytes and every
    * earlier append, so acknowledgements come in offset order.
    */
-  async append(batches: Buffer, options: AppendOptions = {}): Promise<LogAppendInfo> {
-    this.checkUsable();
-    if (batches.length === 0) throw new StrataError('INVALID_ARGUMENT', 'append of an empty buffer');
-    if (batches.length > APPEND_BYTES_MAX) {
-      throw new StrataError('RECORD_TOO_LARGE', `append of ${batches.length} bytes exceeds the ${APPEND_BYTES_MAX}-byte limit per append`);
+  append(batches: Buffer, options: AppendOptions = {}): Promise<LogAppendInfo> {
+    // not async: the hot path allocates no promise until the write (every call still reports
+    // problems as a rejection, never a throw)
+    try {
+      this.checkUsable();
+      if (batches.length === 0) throw new StrataError('INVALID_ARGUMENT', 'append of an empty buffer');
+      if (batches.length > APPEND_BYTES_MAX) {
+        throw new StrataError('RECORD_TOO_LARGE', `append of ${batches.length} bytes exceeds the ${APPEND_BYTES_MAX}-byte limit per append`);
+      }
+      // the default (`producer`) keeps batches as sent: no await on the hot path
+      if (this.config.compressionType !== 'producer') {
+        return this.applyCompressionType(batches).then((converted) => this.appendBuffer(converted, options));
+      }
+      return this.appendBuffer(batches, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    // the default (`producer`) keeps batches as sent: no await on the hot path
-    if (this.config.compressionType !== 'producer') batches = await this.applyCompressionType(batches);
-    const layout = this.validateForAppend(batches, options.trusted === true);
-    return this.appendInSlot([batches], batches.length, layout, options.offsets ?? 'assign');
   }
 
-  /** Waits for one of the bounded append slots, then appends `chunks` (validated, laid out). */
-  private async appendInSlot(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, offsets: 'assign' | 'keep'): Promise<LogAppendInfo> {
-    if (this.appendsInFlight >= APPENDS_IN_FLIGHT_MAX) {
-      await new Promise<void>((resolve) => this.appendSlotWaiters.push(resolve));
-    }
-    this.appendsInFlight++;
-    try {
-      return await this.appendValidated(chunks, bytes, layout, offsets);
-    } finally {
-      this.appendsInFlight--;
-      this.appendSlotWaiters.shift()?.();
-    }
+  private appendBuffer(batches: Buffer, options: AppendOptions): Promise<LogAppendInfo> {
+    const layout = this.validateForAppend(batches, options.trusted === true);
+    return this.appendValidated([batches], batches.length, layout, options.offsets ?? 'assign');
+  }
+
+  /** Hands a finished append's slot to the first waiter, or frees it. */
+  private releaseAppendSlot(): void {
+    const next = this.appendSlotWaiters.shift();
+    if (next) next();
+    else this.appendsInFlight--;
   }
 
   /**
@@ -316,7 +325,7 @@ export class Log {
     // a log that rewrites batches into its own codec takes the batch as one buffer
     if (this.config.compressionType !== 'producer') return this.append(Buffer.concat([header, body], bytes), { trusted: true });
     // built here, so trusted: the layout comes from the header alone
-    return this.appendInSlot([header, body], bytes, this.validateForAppend(header, true), 'assign');
+    return this.appendValidated([header, body], bytes, this.validateForAppend(header, true), 'assign');
   }
 
   private validateForAppend(batches: Buffer, trusted: boolean): BatchLayout {
@@ -359,76 +368,117 @@ export class Log {
   private async appendValidated(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, offsets: 'assign' | 'keep'): Promise<LogAppendInfo> {
     const batches = chunks[0]!;
     assert(layout.positions[layout.positions.length - 1]! + BATCH_HEADER_BYTES <= batches.length, 'every batch header must lie in the first chunk');
-    // a roll in progress must finish first: offsets and positions are assigned in call order
-    while (this.rolling) await this.rolling;
-    this.checkUsable();
-    let firstOffset: number;
-    if (offsets === 'assign') {
-      firstOffset = this.nextOffset;
-    } else {
-      firstOffset = readInt64(batches, layout.positions[0]!);
-      if (firstOffset < this.nextOffset) {
-        throw new StrataError('INVALID_ARGUMENT', `batch base offset ${firstOffset} is below the log end offset ${this.nextOffset}`);
-      }
-    }
-    // offsets of each batch; with 'keep', verify they increase
-    let offset = firstOffset;
-    let lastOffset = firstOffset;
-    let offsetOfMaxTimestamp = firstOffset;
-    for (let i = 0; i < layout.positions.length; i++) {
-      const pos = layout.positions[i]!;
-      if (offsets === 'assign') setBaseOffset(batches, pos, offset);
-      else {
-        const base = readInt64(batches, pos);
-        if (base < offset) throw new StrataError('INVALID_ARGUMENT', `batch base offset ${base} does not follow ${offset - 1}`);
-        offset = base;
-      }
-      lastOffset = offset + layout.lastOffsetDeltas[i]!;
-      if (i === layout.offsetOfMaxTimestampIndex) offsetOfMaxTimestamp = lastOffset;
-      offset = lastOffset + 1;
-    }
-    const active = this.activeSegment();
-    const rollReason =
-      firstOffset > this.nextOffset && active.baseOffset !== firstOffset
-        ? `offset gap (${this.nextOffset} to ${firstOffset})`
-        : active.rollReason(bytes, layout.maxTimestamp, lastOffset);
-    if (rollReason) {
-      const rolled = this.roll(firstOffset, rollReason);
-      this.rolling = rolled;
-      try {
-        await rolled;
-      } finally {
-        this.rolling = undefined;
-      }
-      return this.appendValidated(chunks, bytes, layout, offsets);
-    }
-    const segment = this.activeSegment();
-    this.nextOffset = lastOffset + 1;
-    const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, chunks, bytes);
-    const endPosition = segment.sizeBytes;
-    const previous = this.lastAck;
-    // acknowledged only after every earlier append, and failed if any of them failed: its bytes
-    // follow one that may be missing (a failed write, a failed sync of an overlapping group), and
-    // recovery cuts the log at the first bad batch, so acknowledging it would promise bytes that
-    // cannot survive
-    const acked = Promise.all([previous, written]).then(() => {
-      segment.committedBytes = Math.max(segment.committedBytes, endPosition);
-      this.committedEndOffset = lastOffset + 1;
-    });
-    this.lastAck = acked;
-    acked.catch(() => {}); // awaited below; later appends, roll and flush see the failure through lastAck
+    // a bounded number of appends in flight, so a fast producer cannot queue unbounded memory; a
+    // freed slot goes to the first waiter
+    if (this.appendsInFlight >= APPENDS_IN_FLIGHT_MAX) await new Promise<void>((resolve) => this.appendSlotWaiters.push(resolve));
+    else this.appendsInFlight++;
     try {
-      await acked;
-    } catch (err) {
-      // the file may now hold a partial write at an offset we handed out: stop accepting appends
-      // until reopened, when recovery cuts the damage (Kafka takes the log dir offline)
-      this.failure ??= err as Error;
-      const io = err as NodeJS.ErrnoException;
-      throw new StrataError('STORAGE_ERROR', `append to ${segment.file.path} failed: ${io.code ?? ''} ${io.message}`.trim(), { cause: err });
+      // One async frame from here to the acknowledgement, whatever path an append takes (a roll
+      // loops instead of recursing): acknowledgements settle in offset order (queueAck), and each
+      // caller then hears of its own exactly one step later, so callers hear them in that order.
+      let firstOffset: number;
+      let lastOffset: number;
+      let offsetOfMaxTimestamp: number;
+      for (;;) {
+        // a roll in progress must finish first: offsets and positions are assigned in call order
+        while (this.rolling) await this.rolling;
+        this.checkUsable();
+        if (offsets === 'assign') {
+          firstOffset = this.nextOffset;
+        } else {
+          firstOffset = readInt64(batches, layout.positions[0]!);
+          if (firstOffset < this.nextOffset) {
+            throw new StrataError('INVALID_ARGUMENT', `batch base offset ${firstOffset} is below the log end offset ${this.nextOffset}`);
+          }
+        }
+        // offsets of each batch; with 'keep', verify they increase
+        let offset = firstOffset;
+        lastOffset = firstOffset;
+        offsetOfMaxTimestamp = firstOffset;
+        for (let i = 0; i < layout.positions.length; i++) {
+          const pos = layout.positions[i]!;
+          if (offsets === 'assign') setBaseOffset(batches, pos, offset);
+          else {
+            const base = readInt64(batches, pos);
+            if (base < offset) throw new StrataError('INVALID_ARGUMENT', `batch base offset ${base} does not follow ${offset - 1}`);
+            offset = base;
+          }
+          lastOffset = offset + layout.lastOffsetDeltas[i]!;
+          if (i === layout.offsetOfMaxTimestampIndex) offsetOfMaxTimestamp = lastOffset;
+          offset = lastOffset + 1;
+        }
+        const active = this.activeSegment();
+        const rollReason =
+          firstOffset > this.nextOffset && active.baseOffset !== firstOffset
+            ? `offset gap (${this.nextOffset} to ${firstOffset})`
+            : active.rollReason(bytes, layout.maxTimestamp, lastOffset);
+        if (!rollReason) break;
+        const rolled = this.roll(firstOffset, rollReason);
+        this.rolling = rolled;
+        try {
+          await rolled;
+        } finally {
+          this.rolling = undefined;
+        }
+      }
+      const segment = this.activeSegment();
+      this.nextOffset = lastOffset + 1;
+      const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, chunks, bytes);
+      const endPosition = segment.sizeBytes;
+      const acked = this.queueAck(written, segment, endPosition, lastOffset);
+      try {
+        await acked;
+      } catch (err) {
+        // the file may now hold a partial write at an offset we handed out: stop accepting appends
+        // until reopened, when recovery cuts the damage (Kafka takes the log dir offline)
+        this.failure ??= err as Error;
+        const io = err as NodeJS.ErrnoException;
+        throw new StrataError('STORAGE_ERROR', `append to ${segment.file.path} failed: ${io.code ?? ''} ${io.message}`.trim(), { cause: err });
+      }
+      this.unflushedMessages += layout.records;
+      if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
+      return { firstOffset, lastOffset, records: layout.records, batches: layout.positions.length, bytes, maxTimestamp: layout.maxTimestamp };
+    } finally {
+      this.releaseAppendSlot();
     }
-    this.unflushedMessages += layout.records;
-    if (this.unflushedMessages >= this.config.flushMessages) await this.flush();
-    return { firstOffset, lastOffset, records: layout.records, batches: layout.positions.length, bytes, maxTimestamp: layout.maxTimestamp };
+  }
+
+  /**
+   * Acknowledges appends in offset order: an append's promise settles only after every earlier
+   * one's, and fails if any of them failed (its bytes follow ones that may be missing, a failed
+   * write or a failed sync of an overlapping group, and recovery cuts the log at the first bad
+   * batch, so acknowledging it would promise bytes that cannot survive). A queue rather than a
+   * promise chain: one promise per append, settled as soon as the head of the queue has landed.
+   */
+  private queueAck(written: Promise<void>, segment: LogSegment, endPosition: number, lastOffset: number): Promise<void> {
+    let entry!: PendingAck;
+    const acked = new Promise<void>((resolve, reject) => {
+      entry = { done: false, err: undefined, segment, endPosition, lastOffset, resolve, reject };
+    });
+    this.pendingAcks.push(entry);
+    this.lastAck = acked;
+    acked.catch(() => {}); // the caller awaits it; roll and flush see a failure through lastAck
+    written.then(
+      () => this.landed(entry, undefined),
+      (err: unknown) => this.landed(entry, err ?? new Error('append failed')),
+    );
+    return acked;
+  }
+
+  private landed(entry: PendingAck, err: unknown): void {
+    entry.done = true;
+    entry.err = err;
+    while (this.pendingAcks.length > 0 && this.pendingAcks[0]!.done) {
+      const head = this.pendingAcks.shift()!;
+      this.ackFailure ??= head.err;
+      if (this.ackFailure) {
+        head.reject(this.ackFailure);
+        continue;
+      }
+      head.segment.committedBytes = Math.max(head.segment.committedBytes, head.endPosition);
+      this.committedEndOffset = head.lastOffset + 1;
+      head.resolve();
+    }
   }
 
   /** Waits for every append issued so far; a failed one marks the log failed (checkUsable throws). */
@@ -683,6 +733,17 @@ export class Log {
       syncDir(this.dir);
     }
   }
+}
+
+interface PendingAck {
+  /** Its write (and sync, for durable engines) finished. */
+  done: boolean;
+  err: unknown;
+  segment: LogSegment;
+  endPosition: number;
+  lastOffset: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 interface BatchLayout {
