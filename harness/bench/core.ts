@@ -168,6 +168,23 @@ function fioFdatasyncP50us(): { p50: number; iops: number } | undefined {
   return { p50: writeP50 + syncP50, iops: job.write.iops };
 }
 
+/**
+ * Runs one measurement with a time limit: a phase that stalls (once seen here in the fsync-group
+ * phase, not reproduced since) ends the run with its name instead of hanging it.
+ */
+const PHASE_SECONDS_MAX = 300;
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`benchmark phase "${name}" did not finish within ${PHASE_SECONDS_MAX} s`)), PHASE_SECONDS_MAX * 1000);
+  });
+  try {
+    return await Promise.race([run(), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const results: Record<string, { strata: Summary; baseline?: Summary; ratio?: number; unit: string; target: string }> = {};
 function record(name: string, unit: string, target: string, strata: number[], baseline?: number[]) {
   const s = summarize(strata);
@@ -181,26 +198,26 @@ const r3: number[] = [], r3b: number[] = [], r3g: number[] = [], f3: number[] = 
 const MB512 = 512 * 1024 * 1024;
 for (let rep = 0; rep < reps; rep++) {
   process.stderr.write(`repetition ${rep + 1}/${reps}\n`);
-  r1a.push(await smallRecords(true));
-  r1b.push(await smallRecords(false));
+  r1a.push(await phase('smallRecords(true)', () => smallRecords(true)));
+  r1b.push(await phase('smallRecords(false)', () => smallRecords(false)));
   // baseline and strata alternate within a repetition so drift hits both
   const fioMB = fioWriteMBps('64k', '512m', []);
   if (fioMB !== undefined) f2.push(fioMB);
-  r2.push(await bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false }));
-  r2b.push(await bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false }));
-  r2v.push(await bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false }));
-  r2u.push(await bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false }));
+  r2.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
+  r2b.push(await phase('bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
+  r2v.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false })));
+  r2u.push(await phase('bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false })', () => bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false })));
   const fioSyncedMB = fioWriteMBps('64k', '512m', ['--end_fsync=1']);
   if (fioSyncedMB !== undefined) f2s.push(fioSyncedMB);
-  r2s.push(await bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true }));
+  r2s.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })));
   const fioSync = fioFdatasyncP50us();
   if (fioSync) f3.push(fioSync.p50);
-  r3.push((await fsyncLatency(fsyncPerWriteEngine, 2000, true)).p50);
-  r3b.push((await fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true)).p50);
-  r3g.push((await fsyncLatency(fsyncPerWriteEngine, 2000, false)).p50);
-  r4p.push(await concurrent(fsyncPerWriteEngine, 16, 3));
-  r4s.push(await concurrent(fsyncPerWriteEngine, 1, 3));
-  r4g.push(await concurrent(fsyncGroupEngine, 16, 3));
+  r3.push((await phase('fsyncLatency(fsyncPerWriteEngine, 2000, true)', () => fsyncLatency(fsyncPerWriteEngine, 2000, true))).p50);
+  r3b.push((await phase('fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true)', () => fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true))).p50);
+  r3g.push((await phase('fsyncLatency(fsyncPerWriteEngine, 2000, false)', () => fsyncLatency(fsyncPerWriteEngine, 2000, false))).p50);
+  r4p.push(await phase('concurrent(fsyncPerWriteEngine, 16, 3)', () => concurrent(fsyncPerWriteEngine, 16, 3)));
+  r4s.push(await phase('concurrent(fsyncPerWriteEngine, 1, 3)', () => concurrent(fsyncPerWriteEngine, 1, 3)));
+  r4g.push(await phase('concurrent(fsyncGroupEngine, 16, 3)', () => concurrent(fsyncGroupEngine, 16, 3)));
 }
 record('pwrite 100 B records, 16 KiB batches, pre-built (records/s)', 'records/s', '>= 2,000,000; Kafka 2014: 821,557', r1a, r1a.map(() => KAFKA_2014_RECORDS_PER_S));
 record('pwrite 100 B records, 16 KiB batches, build + append (records/s)', 'records/s', 'Kafka 2014: 821,557', r1b, r1b.map(() => KAFKA_2014_RECORDS_PER_S));
