@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { CodecRegistry, type Codec } from '../../core/codec.js';
 import { logConfigFrom } from '../../core/config/log-config.js';
-import type { SegmentFile, StorageEngine } from '../../core/engine.js';
 import { BATCH_HEADER_BYTES, validateBatch } from '../../core/format/record-batch.js';
 import { buildCompressedBatch, buildCompressedBatchParts, decodeBatch } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { builtinCodecs } from '../../codecs/index.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
+import { wrapAppend } from '../support/wrap-append.js';
 import { COMPRESSED, mixedRecords, registry } from './helpers.js';
 
 let dir: string;
@@ -54,19 +54,10 @@ test('Log.appendRecords hands the codec output to the engine without copying it'
     },
   };
   const appended: Buffer[][] = [];
-  const engine: StorageEngine = {
-    ...pwriteEngine,
-    open: async (path, options) => {
-      const file = await pwriteEngine.open(path, options);
-      const append = file.append.bind(file);
-      return Object.assign(file, {
-        append: (chunks: readonly Buffer[], bytes: number) => {
-          appended.push([...chunks]);
-          return append(chunks, bytes);
-        },
-      }) as SegmentFile;
-    },
-  };
+  const engine = wrapAppend(pwriteEngine, (append) => (chunks, bytes) => {
+    appended.push([...chunks]);
+    return append(chunks, bytes);
+  });
   const codecs = new CodecRegistry(builtinCodecs.map((c) => (c.name === 'lz4' ? recording : c)));
   const log = await Log.open(join(dir, 't-0'), logConfigFrom({ 'retention.ms': '-1' }), { engine, codecs, logger: silentLogger });
   const records = mixedRecords('random', 256 * 1024, 5);

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { logConfigFrom } from '../../core/config/log-config.js';
-import type { SegmentFile, StorageEngine } from '../../core/engine.js';
+import type { StorageEngine } from '../../core/engine.js';
 import { buildBatch } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
+import { wrapAppend } from '../support/wrap-append.js';
 
 let dir: string;
 beforeEach(() => {
@@ -22,27 +23,14 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** pwrite, except that append number `failing` (0-based) reports EIO a little later than the others land. */
 function engineFailingAppend(failing: number): StorageEngine {
-  return {
-    ...pwriteEngine,
-    name: 'fails-one-append',
-    open: async (path, options) => {
-      const file = await pwriteEngine.open(path, options);
-      const append = file.append.bind(file);
-      let appends = 0;
-      return Object.assign(file, {
-        append: (chunks: readonly Buffer[], bytes: number) => {
-          const written = append(chunks, bytes);
-          if (appends++ !== failing) return written;
-          return written.then(
-            () =>
-              new Promise<void>((_, reject) =>
-                setTimeout(() => reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })), 30),
-              ),
-          );
-        },
-      }) as SegmentFile;
-    },
-  };
+  let appends = 0;
+  return wrapAppend(pwriteEngine, (append) => (chunks, bytes) => {
+    const written = append(chunks, bytes);
+    if (appends++ !== failing) return written;
+    return written.then(
+      () => new Promise<void>((_, reject) => setTimeout(() => reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })), 30)),
+    );
+  });
 }
 
 test('appends behind a failed one fail too, though their own writes succeeded', async () => {

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { logConfigFrom } from '../../core/config/log-config.js';
-import type { SegmentFile, StorageEngine } from '../../core/engine.js';
 import { buildBatch } from '../../core/format/records.js';
 import { APPENDS_IN_FLIGHT_MAX, Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
+import { wrapAppend } from '../support/wrap-append.js';
 
 let dir: string;
 beforeEach(() => {
@@ -24,19 +24,10 @@ test('appends beyond the in-flight limit wait for a slot and are acknowledged in
   let inEngine = 0;
   let inEngineMax = 0;
   // pwrite, counting appends between the engine call and its completion
-  const engine: StorageEngine = {
-    ...pwriteEngine,
-    open: async (path, options) => {
-      const file = await pwriteEngine.open(path, options);
-      const append = file.append.bind(file);
-      return Object.assign(file, {
-        append: (chunks: readonly Buffer[], bytes: number) => {
-          inEngineMax = Math.max(inEngineMax, ++inEngine);
-          return append(chunks, bytes).finally(() => inEngine--);
-        },
-      }) as SegmentFile;
-    },
-  };
+  const engine = wrapAppend(pwriteEngine, (append) => (chunks, bytes) => {
+    inEngineMax = Math.max(inEngineMax, ++inEngine);
+    return append(chunks, bytes).finally(() => inEngine--);
+  });
   const log = await Log.open(join(dir, 't-0'), logConfigFrom({ 'retention.ms': '-1', 'segment.bytes': String(256 * 1024) }), { engine, logger: silentLogger });
   const total = APPENDS_IN_FLIGHT_MAX * 3;
   const heard: number[] = [];
