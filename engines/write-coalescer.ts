@@ -1,7 +1,7 @@
 /**
  * The segment writers. WriteCoalescer (pwrite, fsync-group): appends that arrive while a write is
  * in flight queue up and the next write takes them all in one pwritev, since their positions are
- * contiguous; a second write may run behind the first once enough has queued. Under load this
+ * contiguous; a second write may run beside the first once enough has queued. Under load this
  * turns many threadpool round trips (and writers contending for the inode lock) into a few large
  * writes; with one appender it costs nothing, as the queue is empty whenever an append arrives.
  * With the SERIAL limits (fsync-per-write), and in BlockingWriter (the -blocking engines), every
@@ -88,13 +88,6 @@ export class BlockingWriter extends PositionedWriter {
   }
 }
 
-/** Appends written together by one pwritev, settled once it and every earlier write completed. */
-interface WriteGroup {
-  appends: Pending[];
-  done: boolean;
-  err: unknown;
-}
-
 /** How much a WriteCoalescer may coalesce and overlap. */
 export interface CoalescerLimits {
   appendsPerWriteMax: number;
@@ -116,8 +109,7 @@ export const SERIAL: CoalescerLimits = { appendsPerWriteMax: 1, writesInFlightMa
 export class WriteCoalescer extends PositionedWriter {
   private queue: Pending[] = [];
   private queuedBytes = 0;
-  /** Writes issued and not yet settled, in issue (= file position) order. */
-  private readonly writes: WriteGroup[] = [];
+  private writesInFlight = 0;
   private appendsWriting = 0;
 
   /** `nextPosition`: where the first queued append goes (the file's valid size). */
@@ -146,8 +138,8 @@ export class WriteCoalescer extends PositionedWriter {
    * it then waits in the threadpool while the first copies, instead of after it.
    */
   private startWrites(): void {
-    while (this.queue.length > 0 && this.writes.length < this.limits.writesInFlightMax && !this.failure) {
-      if (this.writes.length > 0 && this.queuedBytes < PIPELINE_BYTES_MIN) return;
+    while (this.queue.length > 0 && this.writesInFlight < this.limits.writesInFlightMax && !this.failure) {
+      if (this.writesInFlight > 0 && this.queuedBytes < PIPELINE_BYTES_MIN) return;
       this.startWrite();
     }
   }
@@ -168,22 +160,21 @@ export class WriteCoalescer extends PositionedWriter {
     const chunks = appends.length === 1 ? appends[0]!.chunks : appends.flatMap((p) => p.chunks);
     const position = this.nextPosition;
     this.nextPosition += bytes;
-    const group: WriteGroup = { appends, done: false, err: undefined };
-    this.writes.push(group);
+    this.writesInFlight++;
     this.appendsWriting += appends.length;
     pwritevAll(this.fd, chunks, position).then(
-      () => this.complete(group, undefined),
-      (err: unknown) => this.complete(group, err),
+      () => this.complete(appends, undefined),
+      (err: unknown) => this.complete(appends, err),
     );
   }
 
   /**
-   * Settles finished writes in position order: a write that finished early waits for the ones
-   * before it, so no append is acknowledged while bytes in front of it may still be missing.
+   * Settles one finished write. Two writes in flight may finish out of order; the Log acknowledges
+   * appends in offset order (and fails every append behind a failed one), so this writer need not.
    */
-  private complete(group: WriteGroup, err: unknown): void {
-    group.done = true;
-    group.err = err;
+  private complete(appends: Pending[], err: unknown): void {
+    this.writesInFlight--;
+    this.appendsWriting -= appends.length;
     if (err && !this.failure) {
       // positions after a failed (possibly partial) write are unknown: fail everything queued
       this.failure = err;
@@ -191,15 +182,8 @@ export class WriteCoalescer extends PositionedWriter {
       this.queuedBytes = 0;
       for (const p of queued) p.reject(err);
     }
-    const settled: WriteGroup[] = [];
-    while (this.writes.length > 0 && this.writes[0]!.done) settled.push(this.writes.shift()!);
-    for (const g of settled) this.appendsWriting -= g.appends.length;
     this.startWrites();
-    for (const g of settled) {
-      // a write behind a failed one fails too, even if its own bytes landed
-      const failure = g.err ?? this.failure;
-      for (const p of g.appends) (failure ? p.reject(failure) : p.resolve());
-    }
+    for (const p of appends) (err ? p.reject(err) : p.resolve());
     if (this.pending === 0) this.onIdle();
   }
 }

@@ -456,8 +456,9 @@ export class Log {
       entry = { done: false, err: undefined, segment, endPosition, lastOffset, resolve, reject };
     });
     this.pendingAcks.push(entry);
+    // the caller awaits `acked` at once, so a rejection is always handled; roll and flush see a
+    // failure through lastAck
     this.lastAck = acked;
-    acked.catch(() => {}); // the caller awaits it; roll and flush see a failure through lastAck
     written.then(
       () => this.landed(entry, undefined),
       (err: unknown) => this.landed(entry, err ?? new Error('append failed')),

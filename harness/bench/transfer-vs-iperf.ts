@@ -75,19 +75,29 @@ function lines(child: ChildProcess): AsyncIterator<string> {
   };
 }
 
-async function shipOnce(log: Log, transfer: Transfer, port: number, sinkLines: AsyncIterator<string>, expectBytes: number): Promise<Sample> {
+/**
+ * Connects to the sink, times `send` until the sink has counted every byte, and returns the sample
+ * with the bytes `send` reported and the sink received (each caller checks what it expects).
+ */
+async function timedSend(port: number, sinkLines: AsyncIterator<string>, send: (socket: net.Socket) => Promise<number>): Promise<{ sample: Sample; sent: number; received: number }> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const stats = await shipToSocket(socket, log, TOPIC, 0, log.logStartOffset, transfer);
+  const sent = await send(socket);
   await new Promise<void>((resolve) => socket.end(resolve));
   const received = Number((await sinkLines.next()).value);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   socket.destroy();
-  if (stats.bytes !== expectBytes || received < stats.bytes) throw new Error(`shipped ${stats.bytes} bytes, sink got ${received}, log has ${expectBytes}`);
-  return { gbits: (received * 8) / seconds / 1e9, cpuSecPerGB: (cpu.user + cpu.system) / 1e6 / (received / 1e9), userSecPerGB: cpu.user / 1e6 / (received / 1e9) };
+  const gb = received / 1e9;
+  return { sample: { gbits: (received * 8) / seconds / 1e9, cpuSecPerGB: (cpu.user + cpu.system) / 1e6 / gb, userSecPerGB: cpu.user / 1e6 / gb }, sent, received };
+}
+
+async function shipOnce(log: Log, transfer: Transfer, port: number, sinkLines: AsyncIterator<string>, expectBytes: number): Promise<Sample> {
+  const { sample, sent, received } = await timedSend(port, sinkLines, async (socket) => (await shipToSocket(socket, log, TOPIC, 0, log.logStartOffset, transfer)).bytes);
+  if (sent !== expectBytes || received < sent) throw new Error(`shipped ${sent} bytes, sink got ${received}, log has ${expectBytes}`);
+  return sample;
 }
 
 /**
@@ -101,19 +111,10 @@ async function hotRegionOnce(log: Log, transfer: Transfer, port: number, sinkLin
   const REGION_BYTES = 128 * 1024;
   const first = (await log.read(log.logStartOffset, REGION_BYTES * 2)).slices[0];
   if (!first || first.length < REGION_BYTES) throw new Error('the log has no 128 KiB slice to resend');
-  const slices = Array.from({ length: Math.floor(bytes / REGION_BYTES) }, () => ({ ...first, position: first.position, length: REGION_BYTES }));
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const sent = await transfer.send(socket, slices);
-  await new Promise<void>((resolve) => socket.end(resolve));
-  const received = Number((await sinkLines.next()).value);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  socket.destroy();
+  const slices = Array.from({ length: Math.floor(bytes / REGION_BYTES) }, () => ({ ...first, length: REGION_BYTES }));
+  const { sample, sent, received } = await timedSend(port, sinkLines, (socket) => transfer.send(socket, slices));
   if (received !== sent) throw new Error(`sent ${sent} bytes, sink got ${received}`);
-  return { gbits: (received * 8) / seconds / 1e9, cpuSecPerGB: (cpu.user + cpu.system) / 1e6 / (received / 1e9), userSecPerGB: cpu.user / 1e6 / (received / 1e9) };
+  return sample;
 }
 
 async function iperfOnce(bytes: number, zeroCopy: boolean): Promise<Sample> {
