@@ -13,7 +13,7 @@
  * owns its segment files and never does that.
  */
 import fs from 'node:fs';
-import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
+import { APPEND_LANDED, type SegmentFile, type SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { requireNative, type NativeAddon } from '../native/index.js';
 import { closeFd, fstatSize, openFd } from './fs-io.js';
@@ -106,7 +106,7 @@ export class MmapSegmentFile implements SegmentFile {
         at += chunk.length;
       }
       this.size = position + byteLength;
-      return Promise.resolve();
+      return APPEND_LANDED;
     } catch (err) {
       return Promise.reject(err);
     }

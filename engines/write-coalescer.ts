@@ -7,6 +7,7 @@
  * With the SERIAL limits (fsync-per-write), and in BlockingWriter (the -blocking engines), every
  * append gets its own write.
  */
+import { APPEND_LANDED } from '../core/engine.js';
 import { pwritevAll, pwritevAllSync } from './fs-io.js';
 
 /** Linux's IOV_MAX: chunks one writev may take. */
@@ -84,7 +85,7 @@ export class BlockingWriter extends PositionedWriter {
     } finally {
       this.onIdle();
     }
-    return Promise.resolve();
+    return APPEND_LANDED;
   }
 }
 

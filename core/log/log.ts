@@ -13,7 +13,7 @@ import { noneCache, type Cache } from '../cache.js';
 import { CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import { LONG_MAX } from '../config/log-config.js';
-import type { StorageEngine } from '../engine.js';
+import { APPEND_LANDED, type StorageEngine } from '../engine.js';
 import { ensureDir } from '../dirs.js';
 import { StrataError, assert } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
@@ -425,9 +425,11 @@ export class Log {
       this.nextOffset = lastOffset + 1;
       const written = segment.append(lastOffset, layout.maxTimestamp, offsetOfMaxTimestamp, chunks, bytes);
       const endPosition = segment.sizeBytes;
-      const acked = this.queueAck(written, segment, endPosition, lastOffset);
       try {
-        await acked;
+        // landed already (a blocking engine) with nothing earlier outstanding: acknowledge now,
+        // in offset order all the same, as the queue is empty and no earlier append failed
+        if (written === APPEND_LANDED && this.pendingAcks.length === 0 && this.ackFailure === undefined) this.commit(segment, endPosition, lastOffset);
+        else await this.queueAck(written, segment, endPosition, lastOffset);
       } catch (err) {
         // the file may now hold a partial write at an offset we handed out: stop accepting appends
         // until reopened, when recovery cuts the damage (Kafka takes the log dir offline)
@@ -476,10 +478,15 @@ export class Log {
         head.reject(this.ackFailure);
         continue;
       }
-      head.segment.committedBytes = Math.max(head.segment.committedBytes, head.endPosition);
-      this.committedEndOffset = head.lastOffset + 1;
+      this.commit(head.segment, head.endPosition, head.lastOffset);
       head.resolve();
     }
+  }
+
+  /** Makes an acknowledged append visible to readers (up to `lastOffset`, `endPosition` in `segment`). */
+  private commit(segment: LogSegment, endPosition: number, lastOffset: number): void {
+    segment.committedBytes = Math.max(segment.committedBytes, endPosition);
+    this.committedEndOffset = lastOffset + 1;
   }
 
   /** Waits for every append issued so far; a failed one marks the log failed (checkUsable throws). */

@@ -121,10 +121,14 @@ async function fsyncLatency(engine: StorageEngine, appends: number, preallocate:
   // preallocate=true is the like-for-like case, the default (growing file) is shown beside it
   const props: Record<string, string> = preallocate ? { preallocate: 'true', 'segment.bytes': String(64 << 20) } : {};
   return withLog(engine, props, async (log) => {
+    // distinct buffers, as a broker receives each batch in its own, made before the clock starts:
+    // the latency is the append's, from the call to the acknowledgement (fio's clat likewise
+    // leaves out fio's own buffer handling)
+    const batches = Array.from({ length: appends }, () => Buffer.from(batch));
     const lat: number[] = [];
     for (let i = 0; i < appends; i++) {
       const t = process.hrtime.bigint();
-      await log.append(Buffer.from(batch), { trusted: true });
+      await log.append(batches[i]!, { trusted: true });
       lat.push(Number(process.hrtime.bigint() - t) / 1000);
     }
     lat.sort((a, b) => a - b);
@@ -210,11 +214,15 @@ for (let rep = 0; rep < reps; rep++) {
   const fioSyncedMB = fioWriteMBps('64k', '512m', ['--end_fsync=1']);
   if (fioSyncedMB !== undefined) f2s.push(fioSyncedMB);
   r2s.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })));
-  const fioSync = fioFdatasyncP50us();
-  if (fioSync) f3.push(fioSync.p50);
+  // fio runs before and after the strata runs: the disk's sync latency drifts within minutes here,
+  // and the baseline's median then spans the same stretch of time as the runs it is compared with
+  const fioSyncBefore = fioFdatasyncP50us();
+  if (fioSyncBefore) f3.push(fioSyncBefore.p50);
   r3.push((await phase('fsyncLatency(fsyncPerWriteEngine, 2000, true)', () => fsyncLatency(fsyncPerWriteEngine, 2000, true))).p50);
   r3b.push((await phase('fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true)', () => fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true))).p50);
   r3g.push((await phase('fsyncLatency(fsyncPerWriteEngine, 2000, false)', () => fsyncLatency(fsyncPerWriteEngine, 2000, false))).p50);
+  const fioSyncAfter = fioFdatasyncP50us();
+  if (fioSyncAfter) f3.push(fioSyncAfter.p50);
   r4p.push(await phase('concurrent(fsyncPerWriteEngine, 16, 3)', () => concurrent(fsyncPerWriteEngine, 16, 3)));
   r4s.push(await phase('concurrent(fsyncPerWriteEngine, 1, 3)', () => concurrent(fsyncPerWriteEngine, 1, 3)));
   r4g.push(await phase('concurrent(fsyncGroupEngine, 16, 3)', () => concurrent(fsyncGroupEngine, 16, 3)));

@@ -1,0 +1,109 @@
+/**
+ * APPEND_LANDED: an engine that wrote an append's bytes before returning (the -blocking engines,
+ * mmap) hands back that shared resolved promise, and the Log acknowledges the append at once instead
+ * of after a round of promise callbacks. The append is then visible (log end offset, reads) as soon as
+ * append() returns; and the shortcut never overtakes an earlier append still waiting for its engine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { logConfigFrom } from '../../core/config/log-config.js';
+import { APPEND_LANDED, type StorageEngine } from '../../core/engine.js';
+import { buildBatch } from '../../core/format/records.js';
+import { Log } from '../../core/log/log.js';
+import { silentLogger } from '../../core/tokens.js';
+import { fsyncPerWriteBlockingEngine } from '../../engines/fsync-per-write-blocking.js';
+import { mmapEngine } from '../../engines/mmap.js';
+import { pwriteBlockingEngine } from '../../engines/pwrite-blocking.js';
+import { pwriteEngine } from '../../engines/pwrite.js';
+import { wrapAppend } from '../support/wrap-append.js';
+import { loadNative } from '../../native/index.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'strata-landed-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = () => logConfigFrom({ 'retention.ms': '-1' });
+const batchOf = (value: string) => buildBatch([{ value: Buffer.from(value) }]);
+
+const landedEngines: StorageEngine[] = [pwriteBlockingEngine, fsyncPerWriteBlockingEngine, ...(loadNative() ? [mmapEngine] : [])];
+
+for (const engine of landedEngines) {
+  test(`${engine.name}: an append is acknowledged and readable as soon as append() returns`, async () => {
+    const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+    try {
+      const appended = log.append(batchOf('first'));
+      // no await yet: the Log acknowledged the append in the call itself
+      expect(log.logEndOffset).toBe(1);
+      await expect(appended).resolves.toMatchObject({ firstOffset: 0, lastOffset: 0 });
+      const second = log.append(batchOf('second'));
+      expect(log.logEndOffset).toBe(2);
+      await second;
+      const batches = await log.readBatches(0, 1 << 20);
+      expect(batches.flatMap((b) => b.records.map((r) => r.value?.toString()))).toEqual(['first', 'second']);
+    } finally {
+      await log.close();
+    }
+  });
+}
+
+test('an engine returning some other resolved promise goes the general way: acknowledged a step later', async () => {
+  const engine = wrapAppend(pwriteBlockingEngine, (append) => (chunks, bytes) => append(chunks, bytes).then(() => undefined));
+  const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+  try {
+    const appended = log.append(batchOf('only'));
+    expect(log.logEndOffset).toBe(0);
+    await appended;
+    expect(log.logEndOffset).toBe(1);
+  } finally {
+    await log.close();
+  }
+});
+
+test('a landed append behind one still in its engine waits for it, and callers hear them in offset order', async () => {
+  // the first append's write is held back; the second returns APPEND_LANDED at once
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let calls = 0;
+  const engine = wrapAppend(pwriteBlockingEngine, (append) => (chunks, bytes) => {
+    const written = append(chunks, bytes);
+    expect(written).toBe(APPEND_LANDED);
+    return calls++ === 0 ? written.then(() => held) : written;
+  });
+  const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+  try {
+    const heard: number[] = [];
+    const first = log.append(batchOf('held')).then((info) => heard.push(info.firstOffset));
+    const second = log.append(batchOf('landed')).then((info) => heard.push(info.firstOffset));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.logEndOffset).toBe(0);
+    expect(heard).toEqual([]);
+    release();
+    await Promise.all([first, second]);
+    expect(heard).toEqual([0, 1]);
+    expect(log.logEndOffset).toBe(2);
+  } finally {
+    release(); // so close() does not wait forever for the held write when an expectation failed
+    await log.close();
+  }
+});
+
+test('the threadpool pwrite engine does not claim its appends landed', async () => {
+  const seen: Promise<void>[] = [];
+  const engine = wrapAppend(pwriteEngine, (append) => (chunks, bytes) => {
+    const written = append(chunks, bytes);
+    seen.push(written);
+    return written;
+  });
+  const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+  try {
+    await log.append(batchOf('x'));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toBe(APPEND_LANDED);
+  } finally {
+    await log.close();
+  }
+});
