@@ -12,7 +12,7 @@
  */
 import lz4 from 'lz4-napi';
 import type { Codec } from '../core/codec.js';
-import { assert } from '../core/errors.js';
+import { assert, assertionFailed } from '../core/errors.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
 import { LZ4_FRAME_MAGIC, lz4HeaderChecksum, walkLz4Frames, type Lz4Walk } from './lz4-frame.js';
@@ -106,7 +106,7 @@ export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
       } catch (err) {
         throw corruptBlob('lz4', `corrupt or truncated frame of ${blob.length} bytes: ${messageOf(err)}`, err);
       }
-      assert(out.length <= walk.outputBytesBound, `lz4 output ${out.length} within the walked bound ${walk.outputBytesBound}`);
+      if (out.length > walk.outputBytesBound) assertionFailed(`lz4 output ${out.length} within the walked bound ${walk.outputBytesBound}`);
       return out;
     },
   };

@@ -40,5 +40,14 @@ export class CorruptRecordError extends StrataError {
 }
 
 export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
+  if (!condition) assertionFailed(message);
+}
+
+/**
+ * For assertions on a hot path whose message names values: `if (!ok) assertionFailed(\`…${x}\`)`
+ * builds the message only when it fails. assert(ok, \`…${x}\`) would build (and later collect) the
+ * string on every call, which once made index entries the largest garbage source of an append.
+ */
+export function assertionFailed(message: string): never {
+  throw new Error(`assertion failed: ${message}`);
 }

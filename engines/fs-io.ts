@@ -58,8 +58,14 @@ export function pwritevAll(fd: number, chunks: readonly Buffer[], position: numb
 
 /** pwritevAll made synchronously on the calling thread (the blocking engine's write). */
 export function pwritevAllSync(fd: number, chunks: readonly Buffer[], position: number): void {
+  let bytes = 0;
+  for (const chunk of chunks) bytes += chunk.length;
+  // the usual whole write needs no copy of the chunk list
+  const first = fs.writevSync(fd, chunks as Buffer[], position);
+  if (first === bytes) return;
   const pending = chunks.slice();
-  let at = position;
+  dropWritten(pending, first);
+  let at = position + first;
   while (pending.length > 0) {
     const written = fs.writevSync(fd, pending, at);
     at += written;

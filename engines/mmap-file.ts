@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import { APPEND_LANDED, type SegmentFile, type SegmentOpenOptions } from '../core/engine.js';
-import { StrataError, assert } from '../core/errors.js';
+import { StrataError, assert, assertionFailed } from '../core/errors.js';
 import { requireNative, type NativeAddon } from '../native/index.js';
 import { closeFd, fstatSize, openFd } from './fs-io.js';
 import { MappedRegions } from './mmap-regions.js';
@@ -96,7 +96,7 @@ export class MmapSegmentFile implements SegmentFile {
       this.checkUsable();
       let total = 0;
       for (const chunk of chunks) total += chunk.length;
-      assert(total === byteLength, `append of ${byteLength} bytes got chunks totalling ${total}`);
+      if (total !== byteLength) assertionFailed(`append of ${byteLength} bytes got chunks totalling ${total}`);
       const position = this.size;
       // grow first: on ENOSPC nothing was copied and sizeBytes stays where it was
       this.reserve(position + byteLength);
@@ -115,7 +115,7 @@ export class MmapSegmentFile implements SegmentFile {
   read(position: number, length: number): Promise<Buffer> {
     try {
       this.checkUsable();
-      assert(Number.isSafeInteger(position) && position >= 0 && Number.isSafeInteger(length) && length >= 0, `read(${position}, ${length}) needs non-negative integers`);
+      if (!(Number.isSafeInteger(position) && position >= 0 && Number.isSafeInteger(length) && length >= 0)) assertionFailed(`read(${position}, ${length}) needs non-negative integers`);
       // never past the valid bytes (which never exceed the file size): a copy, so it outlives munmap
       const capped = Math.max(0, Math.min(length, this.size - position));
       const out = Buffer.allocUnsafe(capped);

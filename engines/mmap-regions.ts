@@ -6,7 +6,7 @@
  * copies in or out below the file's size. That is why growth never needs a remap: the file is
  * extended (fallocate) and the existing mapping already covers the new bytes.
  */
-import { assert } from '../core/errors.js';
+import { assert, assertionFailed } from '../core/errors.js';
 import type { NativeAddon } from '../native/index.js';
 
 interface Region {
@@ -34,7 +34,7 @@ export class MappedRegions {
     assert(!this.unmapped, 'mapping used after unmapAll');
     let region = this.regions[index];
     if (!region) {
-      assert(index < REGIONS_MAX, `file position beyond ${REGIONS_MAX} regions of ${this.regionBytes} bytes`);
+      if (index >= REGIONS_MAX) assertionFailed(`file position beyond ${REGIONS_MAX} regions of ${this.regionBytes} bytes`);
       const mapping = this.native.mmap(this.fd, index * this.regionBytes, this.regionBytes, true);
       region = { mapping, view: Buffer.from(mapping) };
       this.regions[index] = region;

@@ -5,7 +5,7 @@
  * checksummed; recovery rebuilds them from the log, as Kafka does).
  */
 import fs from 'node:fs';
-import { assert } from '../errors.js';
+import { assert, assertionFailed } from '../errors.js';
 
 export abstract class IndexFile {
   /** Entries held; grows by doubling up to maxEntries. */
@@ -51,7 +51,7 @@ export abstract class IndexFile {
   }
 
   protected reserveEntry(): number {
-    assert(this.entryCount < this.maxEntries, `index ${this.path} is full (${this.maxEntries} entries)`);
+    if (this.entryCount >= this.maxEntries) assertionFailed(`index ${this.path} is full (${this.maxEntries} entries)`);
     const at = this.entryCount * this.entryBytes;
     if (at + this.entryBytes > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxEntries * this.entryBytes));

@@ -3,7 +3,7 @@
  * by both offset and position. lookup(offset) gives the largest entry at or below it, from where a
  * short scan of batch headers finds the batch itself.
  */
-import { CorruptRecordError, assert } from '../errors.js';
+import { CorruptRecordError, assertionFailed } from '../errors.js';
 import { IndexFile } from './index-file.js';
 
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
@@ -29,9 +29,16 @@ export class OffsetIndex extends IndexFile {
 
   append(offset: number, position: number): void {
     const relative = offset - this.baseOffset;
-    assert(relative >= 0 && relative <= 0xffffffff, `offset ${offset} is outside the relative range of index ${this.path}`);
-    const last = this.lastEntry();
-    assert(!last || (offset > last.offset && position > last.position), `index entry (${offset}, ${position}) is not after the last one (${last?.offset}, ${last?.position}) in ${this.path}`);
+    if (!(relative >= 0 && relative <= 0xffffffff)) assertionFailed(`offset ${offset} is outside the relative range of index ${this.path}`);
+    if (this.entryCount > 0) {
+      // read in place rather than through lastEntry(): no object per append
+      const lastAt = (this.entryCount - 1) * OFFSET_INDEX_ENTRY_BYTES;
+      const lastRelative = this.buf.readUInt32BE(lastAt);
+      const lastPosition = this.buf.readUInt32BE(lastAt + 4);
+      if (!(relative > lastRelative && position > lastPosition)) {
+        assertionFailed(`index entry (${offset}, ${position}) is not after the last one (${this.baseOffset + lastRelative}, ${lastPosition}) in ${this.path}`);
+      }
+    }
     const at = this.reserveEntry();
     this.buf.writeUInt32BE(relative, at);
     this.buf.writeUInt32BE(position, at + 4);

@@ -3,7 +3,7 @@
  * when the timestamp is larger than the last entry's. lookup(ts) gives the largest entry at or
  * below ts: the offset from which to scan for the first record at or after ts.
  */
-import { CorruptRecordError, assert } from '../errors.js';
+import { CorruptRecordError, assertionFailed } from '../errors.js';
 import { readInt64, writeInt64 } from '../format/int64.js';
 import { IndexFile } from './index-file.js';
 
@@ -30,14 +30,17 @@ export class TimeIndex extends IndexFile {
 
   /** Appends when `timestamp` is newer than the last entry (Kafka's maybeAppend). */
   maybeAppend(timestamp: number, offset: number): void {
-    const last = this.lastEntry();
-    if (last && timestamp <= last.timestamp) return;
+    // the last entry is read in place rather than through lastEntry(): no object per append
+    const lastAt = (this.entryCount - 1) * TIME_INDEX_ENTRY_BYTES;
+    if (this.entryCount > 0 && timestamp <= readInt64(this.buf, lastAt)) return;
     // a full index makes the log roll before appending, so this only happens for the final entry
     // written on roll; it is an optimisation for time lookups and can be skipped without harm
     if (this.isFull()) return;
     const relative = offset - this.baseOffset;
-    assert(relative >= 0 && relative <= 0xffffffff, `offset ${offset} is outside the relative range of time index ${this.path}`);
-    assert(!last || offset >= last.offset, `time index entry offset ${offset} goes back before ${last?.offset} in ${this.path}`);
+    if (!(relative >= 0 && relative <= 0xffffffff)) assertionFailed(`offset ${offset} is outside the relative range of time index ${this.path}`);
+    if (this.entryCount > 0 && relative < this.buf.readUInt32BE(lastAt + 8)) {
+      assertionFailed(`time index entry offset ${offset} goes back before ${this.baseOffset + this.buf.readUInt32BE(lastAt + 8)} in ${this.path}`);
+    }
     const at = this.reserveEntry();
     writeInt64(this.buf, at, timestamp);
     this.buf.writeUInt32BE(relative, at + 8);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Cache } from '../cache.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
-import { assert } from '../errors.js';
+import { assert, assertionFailed } from '../errors.js';
 import { OffsetIndex } from '../index/offset-index.js';
 import { readIndexFile } from '../index/index-file.js';
 import { TimeIndex } from '../index/time-index.js';
@@ -114,8 +114,8 @@ export class LogSegment {
    * offset with its START position (the first append never gets one).
    */
   append(lastOffset: number, maxTimestamp: number, offsetOfMaxTimestamp: number, chunks: readonly Buffer[], bytes: number): Promise<void> {
-    assert(this.active, `append to inactive segment ${this.baseOffset}`);
-    assert(lastOffset - this.baseOffset <= RELATIVE_OFFSET_MAX && lastOffset >= this.baseOffset, `offset ${lastOffset} outside segment ${this.baseOffset}`);
+    if (!this.active) assertionFailed(`append to inactive segment ${this.baseOffset}`);
+    if (!(lastOffset - this.baseOffset <= RELATIVE_OFFSET_MAX && lastOffset >= this.baseOffset)) assertionFailed(`offset ${lastOffset} outside segment ${this.baseOffset}`);
     const position = this.file.sizeBytes;
     if (position === 0) this.rollingBasedTimestamp = maxTimestamp;
     if (maxTimestamp > this.maxTimestampSoFar) {
@@ -183,7 +183,7 @@ export class LogSegment {
 
   /** Reads bytes of the committed region, through the cache. */
   async readBytes(position: number, length: number): Promise<Buffer> {
-    assert(position + length <= this.committedBytes, `read past committed bytes of segment ${this.baseOffset}`);
+    if (position + length > this.committedBytes) assertionFailed(`read past committed bytes of segment ${this.baseOffset}`);
     const cached = this.deps.cache.lookup(this.file, position, length);
     if (cached) return cached;
     const data = await this.file.read(position, length);

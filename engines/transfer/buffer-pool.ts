@@ -3,7 +3,7 @@
  * send holds up to two chunks (one being read, one being written): without a cap, many slow
  * consumers would pin unbounded memory; with it, extra sends wait for a chunk instead.
  */
-import { assert } from '../../core/errors.js';
+import { assert, assertionFailed } from '../../core/errors.js';
 
 interface Waiter {
   resolve: (buf: Buffer) => void;
@@ -59,7 +59,7 @@ export class BufferPool {
 
   /** Gives a buffer back; only once nothing (a pending read or socket write) still uses it. */
   release(buf: Buffer): void {
-    assert(buf.length === this.chunkBytes, `released a buffer of ${buf.length} bytes to a pool of ${this.chunkBytes}-byte chunks`);
+    if (buf.length !== this.chunkBytes) assertionFailed(`released a buffer of ${buf.length} bytes to a pool of ${this.chunkBytes}-byte chunks`);
     const waiter = this.waiters.shift();
     if (waiter) {
       if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);

@@ -107,3 +107,33 @@ test('the threadpool pwrite engine does not claim its appends landed', async () 
     await log.close();
   }
 });
+
+test('a landed append made after an earlier one was acknowledged, but before its caller heard, is heard second', async () => {
+  // the first append's engine promise is `firstWritten` itself (its bytes are written in the call);
+  // the second append is made by a callback on that promise registered after the Log's own, so it
+  // runs after the Log acknowledged the first append but before the first append's promise settles
+  let resolveFirst!: () => void;
+  const firstWritten = new Promise<void>((resolve) => (resolveFirst = resolve));
+  let calls = 0;
+  const engine = wrapAppend(pwriteBlockingEngine, (append) => (chunks, bytes) => {
+    const written = append(chunks, bytes);
+    return calls++ === 0 ? firstWritten : written;
+  });
+  const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+  try {
+    const heard: number[] = [];
+    const first = log.append(batchOf('first')).then((info) => heard.push(info.firstOffset));
+    let second: Promise<number> | undefined;
+    const madeSecond = firstWritten.then(() => {
+      expect(log.logEndOffset).toBe(1); // the Log's callback ran first: the first append is acknowledged
+      second = log.append(batchOf('second')).then((info) => heard.push(info.firstOffset));
+    });
+    resolveFirst();
+    await madeSecond;
+    await Promise.all([first, second]);
+    expect(heard).toEqual([0, 1]);
+  } finally {
+    resolveFirst();
+    await log.close();
+  }
+});

@@ -21,7 +21,7 @@
  * rejected with a CorruptRecordError naming the stream byte position, and only the whole, valid
  * batches before the damage are kept.
  */
-import { CorruptRecordError, StrataError, assert } from '../../../core/errors.js';
+import { CorruptRecordError, StrataError, assertionFailed } from '../../../core/errors.js';
 import { readInt64, writeInt64 } from '../../../core/format/int64.js';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES, LAST_OFFSET_DELTA_OFFSET, validateBatch } from '../../../core/format/record-batch.js';
 import { TOPIC_NAME_LENGTH_MAX, validatePartition, validateTopicName } from '../../../core/topic.js';
@@ -56,7 +56,7 @@ export interface ShipReply {
 export function encodeHeader(h: ShipHeader): Buffer {
   validateTopicName(h.topic);
   validatePartition(h.partition);
-  assert(Number.isSafeInteger(h.startOffset) && h.startOffset >= 0, `start offset ${h.startOffset}`);
+  if (!(Number.isSafeInteger(h.startOffset) && h.startOffset >= 0)) assertionFailed(`start offset ${h.startOffset}`);
   const topic = Buffer.from(h.topic, 'utf8');
   const buf = Buffer.alloc(HEADER_FIXED_BYTES + topic.length);
   SHIP_MAGIC.copy(buf, 0);
