@@ -208,13 +208,16 @@ for (let rep = 0; rep < reps; rep++) {
   process.stderr.write(`repetition ${rep + 1}/${reps}\n`);
   r1a.push(await phase('smallRecords(true)', () => smallRecords(true)));
   r1b.push(await phase('smallRecords(false)', () => smallRecords(false)));
-  // baseline and strata alternate within a repetition so drift hits both
+  // baseline and strata alternate within a repetition so drift hits both: fio runs before and after
+  // the strata runs it is compared with
   const fioMB = fioWriteMBps('64k', '512m', []);
   if (fioMB !== undefined) f2.push(fioMB);
   r2.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
   r2b.push(await phase('bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
   r2v.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false })));
   r2u.push(await phase('bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false })', () => bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false })));
+  const fioMBAfter = fioWriteMBps('64k', '512m', []);
+  if (fioMBAfter !== undefined) f2.push(fioMBAfter);
   const fioSyncedMB = fioWriteMBps('64k', '512m', ['--end_fsync=1']);
   if (fioSyncedMB !== undefined) f2s.push(fioSyncedMB);
   r2s.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })));
@@ -246,12 +249,14 @@ record('fsync-group 16 appenders vs fsync-per-write 1 appender, 4 KiB (records/s
 
 fs.mkdirSync(args.out!, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const env = { kernel: os.release(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, memBytes: os.totalmem(), node: process.version, dir: root, reps };
-fs.writeFileSync(join(args.out!, `core-${stamp}.json`), JSON.stringify({ env, results }, null, 2));
-const md = [`# Core engine benchmarks (${new Date().toISOString()})`, '', `Command: \`npx tsx harness/bench/core.ts --reps ${reps}\`; env: ${JSON.stringify(env)}`, '', '| measurement | strata median [min-max] | baseline median [min-max] | ratio | target |', '|---|---|---|---|---|'];
+// libuv hands file operations to io_uring instead of its threadpool only when UV_USE_IO_URING=1
+const ioUring = process.env.UV_USE_IO_URING === '1';
+const env = { kernel: os.release(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, memBytes: os.totalmem(), node: process.version, dir: root, reps, uvUseIoUring: ioUring };
+fs.writeFileSync(join(args.out!, `core-${stamp}${ioUring ? '-io-uring' : ''}.json`), JSON.stringify({ env, results }, null, 2));
+const md = [`# Core engine benchmarks (${new Date().toISOString()})`, '', `Command: \`${ioUring ? 'UV_USE_IO_URING=1 ' : ''}npx tsx harness/bench/core.ts --reps ${reps}\`; env: ${JSON.stringify(env)}`, '', '| measurement | strata median [min-max] | baseline median [min-max] | ratio | target |', '|---|---|---|---|---|'];
 for (const [name, r] of Object.entries(results)) {
   md.push(`| ${name} | ${fmt(r.strata.median, 1)} [${fmt(r.strata.min, 1)}-${fmt(r.strata.max, 1)}] | ${r.baseline ? `${fmt(r.baseline.median, 1)} [${fmt(r.baseline.min, 1)}-${fmt(r.baseline.max, 1)}]` : 'n/a'} | ${r.ratio !== undefined ? fmt(r.ratio, 2) : 'n/a'} | ${r.target} |`);
 }
-fs.writeFileSync(join(args.out!, `core-${stamp}.md`), md.join('\n') + '\n');
+fs.writeFileSync(join(args.out!, `core-${stamp}${ioUring ? '-io-uring' : ''}.md`), md.join('\n') + '\n');
 process.stdout.write(md.join('\n') + '\n');
 fs.rmSync(root, { recursive: true, force: true });
