@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
-import { BlockingWriter, SERIAL, WriteCoalescer, type SegmentWriter } from './write-coalescer.js';
+import { BlockingWriter, COALESCE, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type SegmentWriter } from './write-coalescer.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
@@ -22,6 +22,8 @@ export interface PwriteOptions {
   dsync?: boolean;
   /** Make each write synchronously on the event loop thread (the -blocking engines, fio's psync). */
   blocking?: boolean;
+  /** Write inline while the writer is idle and writes are fast, else through the threadpool (pwrite). */
+  inline?: InlineWrites;
 }
 
 export class PwriteSegmentFile implements SegmentFile {
@@ -40,13 +42,14 @@ export class PwriteSegmentFile implements SegmentFile {
     fileBytes: number,
     private readonly preallocateBytes: number,
     private readonly afterWrite: AfterWrite | undefined,
-    writerKind: 'coalesce' | 'serial' | 'blocking',
+    /** 'blocking' for a BlockingWriter, else the WriteCoalescer's limits. */
+    writerKind: 'blocking' | CoalescerLimits,
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
     const onIdle = () => this.onWritesIdle?.();
     this.writer =
-      writerKind === 'blocking' ? new BlockingWriter(fd, validBytes, onIdle) : new WriteCoalescer(fd, validBytes, onIdle, writerKind === 'serial' ? SERIAL : undefined);
+      writerKind === 'blocking' ? new BlockingWriter(fd, validBytes, onIdle) : new WriteCoalescer(fd, validBytes, onIdle, writerKind);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
@@ -56,7 +59,7 @@ export class PwriteSegmentFile implements SegmentFile {
       const fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
-      const writerKind = pwrite.blocking ? 'blocking' : pwrite.dsync ? 'serial' : 'coalesce';
+      const writerKind = pwrite.blocking ? 'blocking' : pwrite.dsync ? SERIAL : pwrite.inline ? { ...COALESCE, inline: pwrite.inline } : COALESCE;
       const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, writerKind);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);

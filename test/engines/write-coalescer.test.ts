@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BlockingWriter, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
+import { APPEND_LANDED } from '../../core/engine.js';
+import { BlockingWriter, COALESCE, PAGE_CACHE_INLINE, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
 
 describe('WriteCoalescer', () => {
   it('writes concurrent appends contiguously, in call order, in fewer writes than appends', async () => {
@@ -212,5 +213,82 @@ describe('BlockingWriter', () => {
     await expect(writer.write([Buffer.from('x')], 1)).rejects.toMatchObject({ code: 'EBADF' });
     await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
     fs.closeSync(fd);
+  });
+});
+
+describe('WriteCoalescer with inline writes (pwrite)', () => {
+  const tempFile = () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
+    return { path, fd: fs.openSync(path, 'w+') };
+  };
+
+  it('writes an append that finds it idle on the calling thread: landed, and in the file, when write returns', async () => {
+    const { path, fd } = tempFile();
+    let idle = 0;
+    const writer = new WriteCoalescer(fd, 0, () => idle++, { ...COALESCE, inline: PAGE_CACHE_INLINE });
+    try {
+      const written = writer.write([Buffer.from('abc'), Buffer.from('def')], 6);
+      expect(written).toBe(APPEND_LANDED);
+      expect(fs.readFileSync(path, 'utf8')).toBe('abcdef'); // before any await
+      expect(writer.pending).toBe(0);
+      expect(idle).toBe(1);
+      await written;
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('goes to the threadpool for poolPauseMs after a slow inline write, then back inline', async () => {
+    const { path, fd } = tempFile();
+    // every inline write counts as slow (slowWriteMs -1): the next ones take the threadpool
+    const inline = { slowWriteMs: -1, poolPauseMs: 60_000 };
+    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline });
+    try {
+      expect(writer.write([Buffer.from('1')], 1)).toBe(APPEND_LANDED);
+      const pooled = [writer.write([Buffer.from('2')], 1), writer.write([Buffer.from('3')], 1)];
+      for (const p of pooled) expect(p).not.toBe(APPEND_LANDED);
+      expect(writer.pending).toBe(2);
+      await Promise.all(pooled);
+      expect(fs.readFileSync(path, 'utf8')).toBe('123');
+      // a pause of 0: the writer is back inline at once after a slow write
+      const fresh = new WriteCoalescer(fd, 3, () => {}, { ...COALESCE, inline: { slowWriteMs: -1, poolPauseMs: 0 } });
+      expect(fresh.write([Buffer.from('4')], 1)).toBe(APPEND_LANDED);
+      expect(fresh.write([Buffer.from('5')], 1)).toBe(APPEND_LANDED);
+      expect(fs.readFileSync(path, 'utf8')).toBe('12345');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('queues behind a write in flight, after the pause too, instead of writing inline past it', async () => {
+    const { path, fd } = tempFile();
+    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline: { slowWriteMs: -1, poolPauseMs: 20 } });
+    try {
+      writer.write([Buffer.from('a')], 1); // inline, and slow: the threadpool for the next 20 ms
+      const inFlight = writer.write([Buffer.from('b')], 1);
+      // the pause ends while b is still in flight (its completion cannot run during this loop)
+      const until = performance.now() + 40;
+      while (performance.now() < until);
+      expect(writer.pending).toBe(1);
+      const queued = writer.write([Buffer.from('c')], 1);
+      expect(queued).not.toBe(APPEND_LANDED);
+      await Promise.all([inFlight, queued]);
+      expect(fs.readFileSync(path, 'utf8')).toBe('abc');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('fails an inline write clearly and every write after it', async () => {
+    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
+    fs.writeFileSync(path, '');
+    const fd = fs.openSync(path, 'r'); // read-only: writes fail with EBADF
+    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline: PAGE_CACHE_INLINE });
+    try {
+      await expect(writer.write([Buffer.from('x')], 1)).rejects.toMatchObject({ code: 'EBADF' });
+      await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
+    } finally {
+      fs.closeSync(fd);
+    }
   });
 });
