@@ -7,6 +7,7 @@
 import type { StorageEngine } from '../core/engine.js';
 import { fdatasyncFd } from './fs-io.js';
 import { PwriteSegmentFile } from './pwrite-file.js';
+import { PAGE_CACHE_INLINE } from './write-coalescer.js';
 
 interface Waiter {
   resolve: () => void;
@@ -80,6 +81,10 @@ export const fsyncGroupEngine: StorageEngine = {
   open: async (path, options) => {
     let committer: GroupCommitter | undefined;
     return PwriteSegmentFile.open(path, options, {
+      // the page-cache write inline while the writer is idle, like pwrite: 16 appenders of 4 KiB
+      // got ~20% more records/s than with every write through the threadpool (27,859 against
+      // 23,297, medians of 6 alternating 3 s runs); the fdatasync stays in the threadpool
+      inline: PAGE_CACHE_INLINE,
       afterWrite: (file) => {
         committer ??= new GroupCommitter(file);
         return committer.sync();
