@@ -9,7 +9,8 @@
  *     size that is not a page multiple costs), and a run with a final fdatasync vs fio --end_fsync=1;
  *  3. fsync-per-write 4 KiB appends: p50 latency vs fio psync 4k with fdatasync=1 (write + sync);
  *     and through fsync-per-write-blocking, whose writes are blocking syscalls like fio's psync;
- *  4. fsync-group vs fsync-per-write, 16 concurrent appenders of 4 KiB: records/s.
+ *  4. fsync-group vs fsync-per-write and fsync-per-write-blocking, 16 concurrent appenders of 4 KiB:
+ *     records/s.
  * Usage: npx tsx harness/bench/core.ts [--dir D] [--reps N] [--out results/core]
  */
 import fs from 'node:fs';
@@ -210,7 +211,7 @@ function record(name: string, unit: string, target: string, strata: number[], ba
 }
 
 const r1a: number[] = [], r1b: number[] = [], r2t: number[] = [], f2: number[] = [], f2s: number[] = [], r2: number[] = [], r2b: number[] = [], r2s: number[] = [], r2v: number[] = [], r2u: number[] = [];
-const r3: number[] = [], r3b: number[] = [], r3g: number[] = [], f3: number[] = [], r4g: number[] = [], r4p: number[] = [], r4s: number[] = [];
+const r3: number[] = [], r3b: number[] = [], r3g: number[] = [], f3: number[] = [], r4b: number[] = [], r4g: number[] = [], r4p: number[] = [], r4s: number[] = [];
 const MB512 = 512 * 1024 * 1024;
 for (let rep = 0; rep < reps; rep++) {
   process.stderr.write(`repetition ${rep + 1}/${reps}\n`);
@@ -241,6 +242,7 @@ for (let rep = 0; rep < reps; rep++) {
   if (fioSyncAfter) f3.push(fioSyncAfter.p50);
   r4p.push(await phase('concurrent(fsyncPerWriteEngine, 16, 3)', () => concurrent(fsyncPerWriteEngine, 16, 3)));
   r4s.push(await phase('concurrent(fsyncPerWriteEngine, 1, 3)', () => concurrent(fsyncPerWriteEngine, 1, 3)));
+  r4b.push(await phase('concurrent(fsyncPerWriteBlockingEngine, 16, 3)', () => concurrent(fsyncPerWriteBlockingEngine, 16, 3)));
   r4g.push(await phase('concurrent(fsyncGroupEngine, 16, 3)', () => concurrent(fsyncGroupEngine, 16, 3)));
 }
 record('pwrite 100 B records, 16 KiB batches, pre-built (records/s)', 'records/s', '>= 2,000,000; Kafka 2014: 821,557', r1a, r1a.map(() => KAFKA_2014_RECORDS_PER_S));
@@ -256,6 +258,7 @@ record('fsync-per-write-blocking (writes on the event loop, like fio psync) 4 Ki
 record('fsync-per-write 4 KiB append p50, growing segment (default), vs the same fio p50 (us)', 'us', 'informational', r3g, f3);
 record('fsync-group vs fsync-per-write, 16 appenders each, 4 KiB (records/s)', 'records/s', 'ratio >= 5', r4g, r4p);
 record('fsync-group 16 appenders vs fsync-per-write 1 appender, 4 KiB (records/s)', 'records/s', 'ratio >= 5', r4g, r4s);
+record('fsync-group vs fsync-per-write-blocking, 16 appenders each, 4 KiB (records/s)', 'records/s', 'ratio >= 5', r4g, r4b);
 
 fs.mkdirSync(args.out!, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
