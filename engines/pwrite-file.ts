@@ -17,7 +17,7 @@ export interface PwriteOptions {
   afterWrite?: AfterWrite;
   /**
    * Open with O_DSYNC and write each append on its own: the write returns once the data is durable,
-   * one threadpool round trip instead of a write plus an fdatasync (fsync-per-write).
+   * one call instead of a write plus an fdatasync (fsync-per-write).
    */
   dsync?: boolean;
   /** Make each write synchronously on the event loop thread (the -blocking engines, fio's psync). */
@@ -59,7 +59,8 @@ export class PwriteSegmentFile implements SegmentFile {
       const fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
-      const writerKind = pwrite.blocking ? 'blocking' : pwrite.dsync ? SERIAL : pwrite.inline ? { ...COALESCE, inline: pwrite.inline } : COALESCE;
+      const limits = pwrite.dsync ? SERIAL : COALESCE;
+      const writerKind = pwrite.blocking ? 'blocking' : pwrite.inline ? { ...limits, inline: pwrite.inline } : limits;
       const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, writerKind);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);

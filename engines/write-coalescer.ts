@@ -115,6 +115,9 @@ export interface InlineWrites {
 /** The pwrite engine's inline rule: 2 ms is ~130 x a 64 KiB page-cache write here. */
 export const PAGE_CACHE_INLINE: InlineWrites = { slowWriteMs: 2, poolPauseMs: 1000 };
 
+/** fsync-per-write's inline rule for O_DSYNC writes: 10 ms is ~50 x a 4 KiB durable write here. */
+export const DURABLE_INLINE: InlineWrites = { slowWriteMs: 10, poolPauseMs: 1000 };
+
 export const COALESCE: CoalescerLimits = { appendsPerWriteMax: Number.MAX_SAFE_INTEGER, writesInFlightMax: WRITES_IN_FLIGHT_MAX };
 
 /**

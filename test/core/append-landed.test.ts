@@ -17,6 +17,7 @@ import { fsyncPerWriteBlockingEngine } from '../../engines/fsync-per-write-block
 import { mmapEngine } from '../../engines/mmap.js';
 import { pwriteBlockingEngine } from '../../engines/pwrite-blocking.js';
 import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
+import { PwriteSegmentFile } from '../../engines/pwrite-file.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { wrapAppend } from '../support/wrap-append.js';
 import { loadNative } from '../../native/index.js';
@@ -30,8 +31,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const config = () => logConfigFrom({ 'retention.ms': '-1' });
 const batchOf = (value: string) => buildBatch([{ value: Buffer.from(value) }]);
 
-// pwrite lands its appends too while its writer is idle (inline writes)
-const landedEngines: StorageEngine[] = [pwriteEngine, pwriteBlockingEngine, fsyncPerWriteBlockingEngine, ...(loadNative() ? [mmapEngine] : [])];
+// pwrite and fsync-per-write land their appends too while the writer is idle (inline writes)
+const landedEngines: StorageEngine[] = [pwriteEngine, pwriteBlockingEngine, fsyncPerWriteEngine, fsyncPerWriteBlockingEngine, ...(loadNative() ? [mmapEngine] : [])];
 
 for (const engine of landedEngines) {
   test(`${engine.name}: an append is acknowledged and readable as soon as append() returns`, async () => {
@@ -93,9 +94,10 @@ test('a landed append behind one still in its engine waits for it, and callers h
   }
 });
 
-test('an engine writing in the threadpool (fsync-per-write) does not claim its appends landed', async () => {
+test('a writer without inline writes (every write in the threadpool) does not claim its appends landed', async () => {
   const seen: Promise<void>[] = [];
-  const engine = wrapAppend(fsyncPerWriteEngine, (append) => (chunks, bytes) => {
+  const threadpoolOnly: StorageEngine = { ...pwriteEngine, name: 'threadpool-only', open: (path, options) => PwriteSegmentFile.open(path, options) };
+  const engine = wrapAppend(threadpoolOnly, (append) => (chunks, bytes) => {
     const written = append(chunks, bytes);
     seen.push(written);
     return written;

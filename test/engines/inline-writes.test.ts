@@ -1,7 +1,8 @@
 /**
- * pwrite and fsync-group write an append that finds the segment's writer idle inline, on the calling
- * thread: its bytes are in the segment file (the page cache) when append() returns. pwrite then
- * acknowledges at once; fsync-group still waits for an fdatasync that started after the write.
+ * pwrite, fsync-per-write and fsync-group write an append that finds the segment's writer idle
+ * inline, on the calling thread: its bytes are in the segment file when append() returns. pwrite and
+ * fsync-per-write (an O_DSYNC write) then acknowledge at once; fsync-group still waits for an
+ * fdatasync that started after the write.
  */
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { buildBatch } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { fsyncGroupEngine } from '../../engines/fsync-group.js';
+import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 
 let dir: string;
@@ -25,6 +27,7 @@ const segmentBytes = (logDir: string) => fs.statSync(join(logDir, '0000000000000
 
 const cases: [StorageEngine, boolean][] = [
   [pwriteEngine, true],
+  [fsyncPerWriteEngine, true], // its O_DSYNC write returned: durable already
   [fsyncGroupEngine, false],
 ];
 for (const [engine, ackedAtOnce] of cases) {

@@ -279,6 +279,26 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
     }
   });
 
+  it('with the SERIAL limits (fsync-per-write), the threadpool path still takes one append per write', async () => {
+    const { path, fd } = tempFile();
+    const writer = new WriteCoalescer(fd, 0, () => {}, { ...SERIAL, inline: { slowWriteMs: -1, poolPauseMs: 60_000 } });
+    const writev = fs.writev;
+    let writes = 0;
+    (fs as { writev: typeof fs.writev }).writev = ((...args: Parameters<typeof fs.writev>) => {
+      writes++;
+      return writev(...args);
+    }) as typeof fs.writev;
+    try {
+      expect(writer.write([Buffer.from('a')], 1)).toBe(APPEND_LANDED);
+      await Promise.all(['b', 'c', 'd'].map((v) => writer.write([Buffer.from(v)], 1)));
+      expect(writes).toBe(3);
+      expect(fs.readFileSync(path, 'utf8')).toBe('abcd');
+    } finally {
+      (fs as { writev: typeof fs.writev }).writev = writev;
+      fs.closeSync(fd);
+    }
+  });
+
   it('fails an inline write clearly and every write after it', async () => {
     const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
     fs.writeFileSync(path, '');
