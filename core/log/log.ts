@@ -486,10 +486,18 @@ export class Log {
     return { firstOffset, lastOffset, offsetOfMaxTimestamp };
   }
 
-  /** Hands placed batches to the active segment; the log end moves past them at once. */
+  /**
+   * Hands placed batches to the active segment; the log end moves past them at once. An engine that
+   * throws instead of rejecting (a closed file) gives a rejection all the same, so the append fails
+   * through finishAppend like a failed write: slot released, log marked failed.
+   */
   private writePlaced(segment: LogSegment, placed: PlacedAppend, chunks: readonly Buffer[], bytes: number, layout: BatchLayout): Promise<void> {
     this.nextOffset = placed.lastOffset + 1;
-    return segment.append(placed.lastOffset, layout.maxTimestamp, placed.offsetOfMaxTimestamp, chunks, bytes);
+    try {
+      return segment.append(placed.lastOffset, layout.maxTimestamp, placed.offsetOfMaxTimestamp, chunks, bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Waits for a written append's acknowledgement (in offset order), then flushes if flush.messages says so. */

@@ -45,3 +45,18 @@ test('appends behind a failed one fail too, though their own writes succeeded', 
   await expect(log.flush()).rejects.toMatchObject({ code: 'LOG_FAILED' });
   await log.close().catch(() => {});
 });
+
+test('an engine append that throws instead of rejecting fails the append and the log, leaving no hole', async () => {
+  let appends = 0;
+  const engine = wrapAppend(pwriteEngine, (append) => (chunks, bytes) => {
+    if (appends++ === 1) throw new Error('segment file closed under us');
+    return append(chunks, bytes);
+  });
+  const log = await Log.open(join(dir, 't-0'), logConfigFrom({ 'retention.ms': '-1' }), { engine, logger: silentLogger });
+  await expect(log.append(buildBatch([{ value: Buffer.from('v0') }]))).resolves.toMatchObject({ firstOffset: 0 });
+  await expect(log.append(buildBatch([{ value: Buffer.from('v1') }]))).rejects.toMatchObject({ code: 'STORAGE_ERROR', message: expect.stringContaining('segment file closed under us') });
+  // offset 1 was handed out and never written: nothing may be appended behind it
+  await expect(log.append(buildBatch([{ value: Buffer.from('v2') }]))).rejects.toMatchObject({ code: 'LOG_FAILED' });
+  expect(log.logEndOffset).toBe(1);
+  await log.close().catch(() => {});
+});
