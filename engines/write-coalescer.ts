@@ -58,6 +58,22 @@ abstract class PositionedWriter implements SegmentWriter {
   reset(position: number): void {
     this.nextPosition = position;
   }
+
+  /**
+   * Writes at the next position on the calling thread: APPEND_LANDED, or the error, which then fails
+   * every later write too (the file may hold part of this one, so nothing may follow it).
+   */
+  protected writeOnThisThread(chunks: readonly Buffer[], bytes: number): Promise<void> {
+    const position = this.nextPosition;
+    this.nextPosition += bytes;
+    try {
+      pwritevAllSync(this.fd, chunks, position);
+    } catch (err) {
+      this.failure = err;
+      return Promise.reject(err);
+    }
+    return APPEND_LANDED;
+  }
 }
 
 /**
@@ -76,17 +92,11 @@ export class BlockingWriter extends PositionedWriter {
 
   write(chunks: readonly Buffer[], bytes: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const position = this.nextPosition;
-    this.nextPosition += bytes;
     try {
-      pwritevAllSync(this.fd, chunks, position);
-    } catch (err) {
-      this.failure = err;
-      return Promise.reject(err);
+      return this.writeOnThisThread(chunks, bytes);
     } finally {
       this.onIdle();
     }
-    return APPEND_LANDED;
   }
 }
 
@@ -164,20 +174,13 @@ export class WriteCoalescer extends PositionedWriter {
 
   /** The idle writer's write on the calling thread (see InlineWrites); landed when it returns. */
   private writeInline(chunks: readonly Buffer[], bytes: number, startMs: number, inline: InlineWrites): Promise<void> {
-    const position = this.nextPosition;
-    this.nextPosition += bytes;
     try {
-      pwritevAllSync(this.fd, chunks, position);
-    } catch (err) {
-      // the file may hold part of this write: nothing after it may be written
-      this.failure = err;
-      return Promise.reject(err);
+      return this.writeOnThisThread(chunks, bytes);
     } finally {
       const elapsedMs = performance.now() - startMs;
       if (elapsedMs > inline.slowWriteMs) this.poolUntilMs = startMs + elapsedMs + inline.poolPauseMs;
       this.onIdle();
     }
-    return APPEND_LANDED;
   }
 
   /**

@@ -10,27 +10,33 @@ import { describe, expect, it } from 'vitest';
 import { APPEND_LANDED } from '../../core/engine.js';
 import { BlockingWriter, COALESCE, PAGE_CACHE_INLINE, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
 
+/** Counts fs.writev calls (the threadpool writes) until restore(). */
+function countWritevCalls(): { count: number; restore: () => void } {
+  const writev = fs.writev;
+  const counter = { count: 0, restore: () => void ((fs as { writev: typeof fs.writev }).writev = writev) };
+  (fs as { writev: typeof fs.writev }).writev = ((...args: Parameters<typeof fs.writev>) => {
+    counter.count++;
+    return writev(...args);
+  }) as typeof fs.writev;
+  return counter;
+}
+
 describe('WriteCoalescer', () => {
   it('writes concurrent appends contiguously, in call order, in fewer writes than appends', async () => {
     const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-wc-')), 'f');
     const fd = fs.openSync(path, 'w+');
     let idle = 0;
     const writer = new WriteCoalescer(fd, 0, () => idle++);
-    const writev = fs.writev;
-    let writes = 0;
-    (fs as { writev: typeof fs.writev }).writev = ((...args: Parameters<typeof fs.writev>) => {
-      writes++;
-      return writev(...args);
-    }) as typeof fs.writev;
+    const writes = countWritevCalls();
     try {
       const parts = Array.from({ length: 200 }, (_, i) => [Buffer.from(`<${i}:`), Buffer.alloc(i % 50, 65 + (i % 26)), Buffer.from('>')]);
       await Promise.all(parts.map((chunks) => writer.write(chunks, chunks.reduce((n, c) => n + c.length, 0))));
       expect(fs.readFileSync(path).equals(Buffer.concat(parts.flat()))).toBe(true);
-      expect(writes).toBeLessThan(200 / 4); // queued appends share writes
+      expect(writes.count).toBeLessThan(200 / 4); // queued appends share writes
       expect(writer.pending).toBe(0);
       expect(idle).toBeGreaterThanOrEqual(1);
     } finally {
-      (fs as { writev: typeof fs.writev }).writev = writev;
+      writes.restore();
       fs.closeSync(fd);
     }
   });
@@ -282,19 +288,14 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
   it('with the SERIAL limits (fsync-per-write), the threadpool path still takes one append per write', async () => {
     const { path, fd } = tempFile();
     const writer = new WriteCoalescer(fd, 0, () => {}, { ...SERIAL, inline: { slowWriteMs: -1, poolPauseMs: 60_000 } });
-    const writev = fs.writev;
-    let writes = 0;
-    (fs as { writev: typeof fs.writev }).writev = ((...args: Parameters<typeof fs.writev>) => {
-      writes++;
-      return writev(...args);
-    }) as typeof fs.writev;
+    const writes = countWritevCalls();
     try {
       expect(writer.write([Buffer.from('a')], 1)).toBe(APPEND_LANDED);
       await Promise.all(['b', 'c', 'd'].map((v) => writer.write([Buffer.from(v)], 1)));
-      expect(writes).toBe(3);
+      expect(writes.count).toBe(3);
       expect(fs.readFileSync(path, 'utf8')).toBe('abcd');
     } finally {
-      (fs as { writev: typeof fs.writev }).writev = writev;
+      writes.restore();
       fs.closeSync(fd);
     }
   });
