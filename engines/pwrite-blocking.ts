@@ -1,18 +1,16 @@
 /**
- * `pwrite-blocking`: the pwrite engine with each write made synchronously on the event loop
- * thread — fio's psync ioengine, and what Kafka's request handler threads do with
- * FileChannel.write. A 64 KiB write into the page cache then costs the copy and the syscall
- * (~15 us here) instead of a round trip through libuv's threadpool, which on this VM costs more
- * than the copy itself (measured: p50 55-80 us per async 64 KiB write against 11-20 us blocking).
- * The price: nothing else on the loop runs during a write, and a write the kernel throttles under
- * dirty-page pressure stalls the whole loop. Use it where the process (or worker thread) only
- * appends, or to measure the page cache without the threadpool in the way.
+ * `pwrite-blocking`: pwrite with every write made on the calling (event loop) thread, however long
+ * it takes — fio's psync ioengine exactly. pwrite itself writes inline too, but moves to libuv's
+ * threadpool for a second after a write over 2 ms (dirty-page throttling); this engine never does,
+ * so a throttled disk stalls the loop on every append. A reference for benchmarks, or for a process
+ * (or worker thread) that does nothing but append.
  */
 import type { StorageEngine } from '../core/engine.js';
 import { PwriteSegmentFile } from './pwrite-file.js';
+import { ALWAYS_INLINE } from './write-coalescer.js';
 
 export const pwriteBlockingEngine: StorageEngine = {
   name: 'pwrite-blocking',
   supports: { durableAppend: false, groupCommit: false, preallocate: true, native: false },
-  open: (path, options) => PwriteSegmentFile.open(path, options, { blocking: true }),
+  open: (path, options) => PwriteSegmentFile.open(path, options, { inline: ALWAYS_INLINE }),
 };

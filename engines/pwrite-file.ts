@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
-import { BlockingWriter, COALESCE, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type SegmentWriter } from './write-coalescer.js';
+import { COALESCE, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites } from './write-coalescer.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
@@ -20,9 +20,7 @@ export interface PwriteOptions {
    * one call instead of a write plus an fdatasync (fsync-per-write).
    */
   dsync?: boolean;
-  /** Make each write synchronously on the event loop thread (the -blocking engines, fio's psync). */
-  blocking?: boolean;
-  /** Write inline while the writer is idle and writes are fast, else through the threadpool (pwrite). */
+  /** When to write on the calling thread (see InlineWrites); absent: always the threadpool. */
   inline?: InlineWrites;
 }
 
@@ -31,7 +29,7 @@ export class PwriteSegmentFile implements SegmentFile {
   /** Bytes of file reserved ahead of the data (file length when preallocated). */
   private reservedBytes: number;
   private closed = false;
-  private readonly writer: SegmentWriter;
+  private readonly writer: WriteCoalescer;
   /** Called whenever the last write in flight settles (group commit waits for that moment). */
   onWritesIdle: (() => void) | undefined;
 
@@ -42,14 +40,11 @@ export class PwriteSegmentFile implements SegmentFile {
     fileBytes: number,
     private readonly preallocateBytes: number,
     private readonly afterWrite: AfterWrite | undefined,
-    /** 'blocking' for a BlockingWriter, else the WriteCoalescer's limits. */
-    writerKind: 'blocking' | CoalescerLimits,
+    limits: CoalescerLimits,
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
-    const onIdle = () => this.onWritesIdle?.();
-    this.writer =
-      writerKind === 'blocking' ? new BlockingWriter(fd, validBytes, onIdle) : new WriteCoalescer(fd, validBytes, onIdle, writerKind);
+    this.writer = new WriteCoalescer(fd, validBytes, () => this.onWritesIdle?.(), limits);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
@@ -59,9 +54,9 @@ export class PwriteSegmentFile implements SegmentFile {
       const fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
-      const limits = pwrite.dsync ? SERIAL : COALESCE;
-      const writerKind = pwrite.blocking ? 'blocking' : pwrite.inline ? { ...limits, inline: pwrite.inline } : limits;
-      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, writerKind);
+      const base = pwrite.dsync ? SERIAL : COALESCE;
+      const limits = pwrite.inline ? { ...base, inline: pwrite.inline } : base;
+      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, limits);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);
         file.reservedBytes = options.preallocateBytes;

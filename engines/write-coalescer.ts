@@ -1,12 +1,11 @@
 /**
- * The segment writers. WriteCoalescer (pwrite, fsync-group): appends that arrive while a write is
- * in flight queue up and the next write takes them all in one pwritev, since their positions are
- * contiguous; a second write may run beside the first once enough has queued. Under load this
- * turns many threadpool round trips (and writers contending for the inode lock) into a few large
- * writes; with one appender it costs nothing, as the queue is empty whenever an append arrives.
- * With the SERIAL limits (fsync-per-write), and in BlockingWriter (the -blocking engines), every
- * append gets its own write. With inline writes (pwrite), an append that finds the writer idle is
- * written on the calling thread, unless a recent inline write was slow (InlineWrites).
+ * The segment writer of the pwrite-family engines. An append that finds the writer idle is written
+ * inline, on the calling thread, unless a recent inline write was slow (InlineWrites). Otherwise it
+ * goes to libuv's threadpool: appends that arrive while a write is in flight queue up and the next
+ * write takes them all in one pwritev, since their positions are contiguous; a second write may run
+ * beside the first once enough has queued. Under load this turns many threadpool round trips (and
+ * writers contending for the inode lock) into a few large writes. With the SERIAL limits
+ * (fsync-per-write) every append gets its own write.
  */
 import { APPEND_LANDED } from '../core/engine.js';
 import { pwritevAll, pwritevAllSync } from './fs-io.js';
@@ -31,75 +30,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** How a segment file issues its writes (positions follow the order of write() calls). */
-export interface SegmentWriter {
-  /** Appends queued or being written. */
-  readonly pending: number;
-  write(chunks: readonly Buffer[], bytes: number): Promise<void>;
-  /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
-  reset(position: number): void;
-}
-
-/** What every writer holds: the descriptor, where the next append goes, the idle callback. */
-abstract class PositionedWriter implements SegmentWriter {
-  protected failure: unknown;
-
-  constructor(
-    protected readonly fd: number,
-    protected nextPosition: number,
-    /** Called when no append is queued or being written. */
-    protected readonly onIdle: () => void,
-  ) {}
-
-  abstract readonly pending: number;
-  abstract write(chunks: readonly Buffer[], bytes: number): Promise<void>;
-
-  /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
-  reset(position: number): void {
-    this.nextPosition = position;
-  }
-
-  /**
-   * Writes at the next position on the calling thread: APPEND_LANDED, or the error, which then fails
-   * every later write too (the file may hold part of this one, so nothing may follow it).
-   */
-  protected writeOnThisThread(chunks: readonly Buffer[], bytes: number): Promise<void> {
-    const position = this.nextPosition;
-    this.nextPosition += bytes;
-    try {
-      pwritevAllSync(this.fd, chunks, position);
-    } catch (err) {
-      this.failure = err;
-      return Promise.reject(err);
-    }
-    return APPEND_LANDED;
-  }
-}
-
-/**
- * The write made synchronously on the calling (event loop) thread, for the pwrite-blocking and
- * fsync-per-write-blocking engines: no threadpool round trip, so an append costs what its write
- * costs (measured on this VM: ~45 us less per durable 4 KiB append, and a 64 KiB page-cache write
- * at p50 11-20 us instead of 55-80 us), at the price of stalling everything else on the event loop
- * for that long. Meant for a process or worker thread that does nothing but append (a benchmark, a
- * dedicated log writer).
- */
-export class BlockingWriter extends PositionedWriter {
-  /** A write never outlives the call that made it. */
-  get pending(): number {
-    return 0;
-  }
-
-  write(chunks: readonly Buffer[], bytes: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    try {
-      return this.writeOnThisThread(chunks, bytes);
-    } finally {
-      this.onIdle();
-    }
-  }
-}
-
 /** How much a WriteCoalescer may coalesce and overlap, and whether it may write inline. */
 export interface CoalescerLimits {
   appendsPerWriteMax: number;
@@ -109,8 +39,8 @@ export interface CoalescerLimits {
 }
 
 /**
- * Inline writes (the pwrite engine): an append that finds the writer idle is written at once on the
- * calling thread, as Kafka's handler threads and fio's psync write. A page-cache copy is usually
+ * Inline writes: an append that finds the writer idle is written at once on the calling thread, as
+ * Kafka's handler threads and fio's psync write. A page-cache copy is usually
  * shorter than a threadpool round trip (64 KiB: ~15 us against ~50-80 us on this VM), so this is
  * the fast path. But the kernel may make a buffered write wait (dirty-page throttling, a journal
  * commit) and the event loop waits with it; so a write that took longer than `slowWriteMs` sends the
@@ -128,6 +58,13 @@ export const PAGE_CACHE_INLINE: InlineWrites = { slowWriteMs: 2, poolPauseMs: 10
 /** fsync-per-write's inline rule for O_DSYNC writes: 10 ms is ~50 x a 4 KiB durable write here. */
 export const DURABLE_INLINE: InlineWrites = { slowWriteMs: 10, poolPauseMs: 1000 };
 
+/**
+ * The -blocking engines: every write inline, however long it takes (never the threadpool, so the
+ * queue stays empty). A reference for benchmarks, fio's psync exactly, for a process or worker that
+ * does nothing but append: a slow disk stalls its event loop on every append.
+ */
+export const ALWAYS_INLINE: InlineWrites = { slowWriteMs: Number.POSITIVE_INFINITY, poolPauseMs: 0 };
+
 export const COALESCE: CoalescerLimits = { appendsPerWriteMax: Number.MAX_SAFE_INTEGER, writesInFlightMax: WRITES_IN_FLIGHT_MAX };
 
 /**
@@ -140,7 +77,8 @@ export const COALESCE: CoalescerLimits = { appendsPerWriteMax: Number.MAX_SAFE_I
  */
 export const SERIAL: CoalescerLimits = { appendsPerWriteMax: 1, writesInFlightMax: 1 };
 
-export class WriteCoalescer extends PositionedWriter {
+export class WriteCoalescer {
+  private failure: unknown;
   private queue: Pending[] = [];
   private queuedBytes = 0;
   private writesInFlight = 0;
@@ -148,9 +86,18 @@ export class WriteCoalescer extends PositionedWriter {
   /** performance.now() before which writes go to the threadpool (after a slow inline write). */
   private poolUntilMs = 0;
 
-  /** `nextPosition`: where the first queued append goes (the file's valid size). */
-  constructor(fd: number, nextPosition: number, onIdle: () => void, private readonly limits: CoalescerLimits = COALESCE) {
-    super(fd, nextPosition, onIdle);
+  constructor(
+    private readonly fd: number,
+    /** Where the next append goes (at first, the file's valid size). */
+    private nextPosition: number,
+    /** Called when no append is queued or being written. */
+    private readonly onIdle: () => void,
+    private readonly limits: CoalescerLimits = COALESCE,
+  ) {}
+
+  /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
+  reset(position: number): void {
+    this.nextPosition = position;
   }
 
   /** Appends queued or being written. */
@@ -172,10 +119,19 @@ export class WriteCoalescer extends PositionedWriter {
     });
   }
 
-  /** The idle writer's write on the calling thread (see InlineWrites); landed when it returns. */
+  /**
+   * The idle writer's write on the calling thread (see InlineWrites): APPEND_LANDED, or the error,
+   * which then fails every later write too (the file may hold part of this one).
+   */
   private writeInline(chunks: readonly Buffer[], bytes: number, startMs: number, inline: InlineWrites): Promise<void> {
+    const position = this.nextPosition;
+    this.nextPosition += bytes;
     try {
-      return this.writeOnThisThread(chunks, bytes);
+      pwritevAllSync(this.fd, chunks, position);
+      return APPEND_LANDED;
+    } catch (err) {
+      this.failure = err;
+      return Promise.reject(err);
     } finally {
       const elapsedMs = performance.now() - startMs;
       if (elapsedMs > inline.slowWriteMs) this.poolUntilMs = startMs + elapsedMs + inline.poolPauseMs;

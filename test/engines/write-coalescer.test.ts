@@ -8,17 +8,22 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APPEND_LANDED } from '../../core/engine.js';
-import { BlockingWriter, COALESCE, PAGE_CACHE_INLINE, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
+import { ALWAYS_INLINE, COALESCE, PAGE_CACHE_INLINE, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
 
-/** Counts fs.writev calls (the threadpool writes) until restore(). */
-function countWritevCalls(): { count: number; restore: () => void } {
+/** Wraps fs.writev to count calls and the most calls in flight at once. */
+function instrumentWritev(): { stats: { calls: number; inFlightMax: number }; restore: () => void } {
   const writev = fs.writev;
-  const counter = { count: 0, restore: () => void ((fs as { writev: typeof fs.writev }).writev = writev) };
-  (fs as { writev: typeof fs.writev }).writev = ((...args: Parameters<typeof fs.writev>) => {
-    counter.count++;
-    return writev(...args);
-  }) as typeof fs.writev;
-  return counter;
+  const stats = { calls: 0, inFlightMax: 0 };
+  let inFlight = 0;
+  (fs as { writev: unknown }).writev = (fd: number, bufs: Buffer[], pos: number, cb: (err: Error | null, n: number) => void) => {
+    stats.calls++;
+    stats.inFlightMax = Math.max(stats.inFlightMax, ++inFlight);
+    writev(fd, bufs, pos, (err, n) => {
+      inFlight--;
+      cb(err, n);
+    });
+  };
+  return { stats, restore: () => ((fs as { writev: typeof fs.writev }).writev = writev) };
 }
 
 describe('WriteCoalescer', () => {
@@ -27,16 +32,16 @@ describe('WriteCoalescer', () => {
     const fd = fs.openSync(path, 'w+');
     let idle = 0;
     const writer = new WriteCoalescer(fd, 0, () => idle++);
-    const writes = countWritevCalls();
+    const { stats: writes, restore } = instrumentWritev();
     try {
       const parts = Array.from({ length: 200 }, (_, i) => [Buffer.from(`<${i}:`), Buffer.alloc(i % 50, 65 + (i % 26)), Buffer.from('>')]);
       await Promise.all(parts.map((chunks) => writer.write(chunks, chunks.reduce((n, c) => n + c.length, 0))));
       expect(fs.readFileSync(path).equals(Buffer.concat(parts.flat()))).toBe(true);
-      expect(writes.count).toBeLessThan(200 / 4); // queued appends share writes
+      expect(writes.calls).toBeLessThan(200 / 4); // queued appends share writes
       expect(writer.pending).toBe(0);
       expect(idle).toBeGreaterThanOrEqual(1);
     } finally {
-      writes.restore();
+      restore();
       fs.closeSync(fd);
     }
   });
@@ -135,22 +140,6 @@ describe('WriteCoalescer with two writes in flight', () => {
   });
 });
 
-/** Wraps fs.writev to count calls and the most calls in flight at once. */
-function instrumentWritev(): { stats: { calls: number; inFlightMax: number }; restore: () => void } {
-  const writev = fs.writev;
-  const stats = { calls: 0, inFlightMax: 0 };
-  let inFlight = 0;
-  (fs as { writev: unknown }).writev = (fd: number, bufs: Buffer[], pos: number, cb: (err: Error | null, n: number) => void) => {
-    stats.calls++;
-    stats.inFlightMax = Math.max(stats.inFlightMax, ++inFlight);
-    writev(fd, bufs, pos, (err, n) => {
-      inFlight--;
-      cb(err, n);
-    });
-  };
-  return { stats, restore: () => ((fs as { writev: typeof fs.writev }).writev = writev) };
-}
-
 const parts = Array.from({ length: 64 }, (_, i) => [Buffer.from(`<${i}:`), Buffer.alloc(i % 50, 65 + (i % 26)), Buffer.from('>')]);
 const bytesOf = (chunks: Buffer[]) => chunks.reduce((n, c) => n + c.length, 0);
 
@@ -187,11 +176,11 @@ describe('WriteCoalescer with the SERIAL limits (fsync-per-write)', () => {
   });
 });
 
-describe('BlockingWriter', () => {
+describe('WriteCoalescer with ALWAYS_INLINE (the -blocking engines)', () => {
   it('has written the bytes when write() returns, without a threadpool call', async () => {
     const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-bw-')), 'f');
     const fd = fs.openSync(path, 'w+');
-    const writer = new BlockingWriter(fd, 0, () => {});
+    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline: ALWAYS_INLINE });
     const { stats, restore } = instrumentWritev();
     try {
       let expectedBytes = 0;
@@ -209,16 +198,6 @@ describe('BlockingWriter', () => {
     }
     expect(stats.calls).toBe(0);
     expect(fs.readFileSync(path).equals(Buffer.concat(parts.flat()))).toBe(true);
-  });
-
-  it('rejects the failing append and every later one', async () => {
-    const path = join(fs.mkdtempSync(join(os.tmpdir(), 'strata-bw-')), 'f');
-    fs.writeFileSync(path, '');
-    const fd = fs.openSync(path, 'r');
-    const writer = new BlockingWriter(fd, 0, () => {});
-    await expect(writer.write([Buffer.from('x')], 1)).rejects.toMatchObject({ code: 'EBADF' });
-    await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
-    fs.closeSync(fd);
   });
 });
 
@@ -288,14 +267,14 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
   it('with the SERIAL limits (fsync-per-write), the threadpool path still takes one append per write', async () => {
     const { path, fd } = tempFile();
     const writer = new WriteCoalescer(fd, 0, () => {}, { ...SERIAL, inline: { slowWriteMs: -1, poolPauseMs: 60_000 } });
-    const writes = countWritevCalls();
+    const { stats: writes, restore } = instrumentWritev();
     try {
       expect(writer.write([Buffer.from('a')], 1)).toBe(APPEND_LANDED);
       await Promise.all(['b', 'c', 'd'].map((v) => writer.write([Buffer.from(v)], 1)));
-      expect(writes.count).toBe(3);
+      expect(writes.calls).toBe(3);
       expect(fs.readFileSync(path, 'utf8')).toBe('abcd');
     } finally {
-      writes.restore();
+      restore();
       fs.closeSync(fd);
     }
   });
