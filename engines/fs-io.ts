@@ -56,10 +56,8 @@ export function pwritevAll(fd: number, chunks: readonly Buffer[], position: numb
   });
 }
 
-/** pwritevAll made synchronously on the calling thread (the blocking engine's write). */
-export function pwritevAllSync(fd: number, chunks: readonly Buffer[], position: number): void {
-  let bytes = 0;
-  for (const chunk of chunks) bytes += chunk.length;
+/** pwritevAll made synchronously on the calling thread (inline writes); `bytes` is the chunks' total. */
+export function pwritevAllSync(fd: number, chunks: readonly Buffer[], bytes: number, position: number): void {
   // the usual whole write needs no copy of the chunk list
   const first = fs.writevSync(fd, chunks as Buffer[], position);
   if (first === bytes) return;

@@ -127,7 +127,7 @@ export class WriteCoalescer {
     const position = this.nextPosition;
     this.nextPosition += bytes;
     try {
-      pwritevAllSync(this.fd, chunks, position);
+      pwritevAllSync(this.fd, chunks, bytes, position);
       return APPEND_LANDED;
     } catch (err) {
       this.failure = err;

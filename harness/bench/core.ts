@@ -204,6 +204,12 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+// each measurement as a named phase (the name is what a stalled run reports)
+const bigPhase = (engine: StorageEngine, o: BigBatchOptions) => phase(`bigBatches(${engine.name}, ${JSON.stringify(o)})`, () => bigBatches(engine, MB512, o));
+const latencyPhase = async (engine: StorageEngine, preallocate: boolean) =>
+  (await phase(`fsyncLatency(${engine.name}, preallocate ${preallocate})`, () => fsyncLatency(engine, 2000, preallocate))).p50;
+const concurrentPhase = (engine: StorageEngine, appenders: number) => phase(`concurrent(${engine.name}, ${appenders})`, () => concurrent(engine, appenders, 3));
+
 const results: Record<string, { strata: Summary; baseline?: Summary; ratio?: number; unit: string; target: string }> = {};
 function record(name: string, unit: string, target: string, strata: number[], baseline?: number[]) {
   const s = summarize(strata);
@@ -223,29 +229,29 @@ for (let rep = 0; rep < reps; rep++) {
   // the strata runs it is compared with
   const fioMB = fioWriteMBps('64k', '512m', []);
   if (fioMB !== undefined) f2.push(fioMB);
-  r2.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
-  r2t.push(await phase('bigBatches(pwriteThreadpoolOnly, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteThreadpoolOnly, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
-  r2b.push(await phase('bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })', () => bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65536, validate: false, finalSync: false })));
-  r2v.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: true, finalSync: false })));
-  r2u.push(await phase('bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false })', () => bigBatches(pwriteBlockingEngine, MB512, { batchBytes: 65539, validate: false, finalSync: false })));
+  r2.push(await bigPhase(pwriteEngine, { batchBytes: 65536, validate: false, finalSync: false }));
+  r2t.push(await bigPhase(pwriteThreadpoolOnly, { batchBytes: 65536, validate: false, finalSync: false }));
+  r2b.push(await bigPhase(pwriteBlockingEngine, { batchBytes: 65536, validate: false, finalSync: false }));
+  r2v.push(await bigPhase(pwriteEngine, { batchBytes: 65536, validate: true, finalSync: false }));
+  r2u.push(await bigPhase(pwriteBlockingEngine, { batchBytes: 65539, validate: false, finalSync: false }));
   const fioMBAfter = fioWriteMBps('64k', '512m', []);
   if (fioMBAfter !== undefined) f2.push(fioMBAfter);
   const fioSyncedMB = fioWriteMBps('64k', '512m', ['--end_fsync=1']);
   if (fioSyncedMB !== undefined) f2s.push(fioSyncedMB);
-  r2s.push(await phase('bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })', () => bigBatches(pwriteEngine, MB512, { batchBytes: 65536, validate: false, finalSync: true })));
+  r2s.push(await bigPhase(pwriteEngine, { batchBytes: 65536, validate: false, finalSync: true }));
   // fio runs before and after the strata runs: the disk's sync latency drifts within minutes here,
   // and the baseline's median then spans the same stretch of time as the runs it is compared with
   const fioSyncBefore = fioFdatasyncP50us();
   if (fioSyncBefore) f3.push(fioSyncBefore.p50);
-  r3.push((await phase('fsyncLatency(fsyncPerWriteEngine, 2000, true)', () => fsyncLatency(fsyncPerWriteEngine, 2000, true))).p50);
-  r3b.push((await phase('fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true)', () => fsyncLatency(fsyncPerWriteBlockingEngine, 2000, true))).p50);
-  r3g.push((await phase('fsyncLatency(fsyncPerWriteEngine, 2000, false)', () => fsyncLatency(fsyncPerWriteEngine, 2000, false))).p50);
-  r3t.push((await phase('fsyncLatency(fsyncPerWriteThreadpoolOnly, 2000, true)', () => fsyncLatency(fsyncPerWriteThreadpoolOnly, 2000, true))).p50);
+  r3.push(await latencyPhase(fsyncPerWriteEngine, true));
+  r3b.push(await latencyPhase(fsyncPerWriteBlockingEngine, true));
+  r3g.push(await latencyPhase(fsyncPerWriteEngine, false));
+  r3t.push(await latencyPhase(fsyncPerWriteThreadpoolOnly, true));
   const fioSyncAfter = fioFdatasyncP50us();
   if (fioSyncAfter) f3.push(fioSyncAfter.p50);
-  r4p.push(await phase('concurrent(fsyncPerWriteEngine, 16, 3)', () => concurrent(fsyncPerWriteEngine, 16, 3)));
-  r4s.push(await phase('concurrent(fsyncPerWriteEngine, 1, 3)', () => concurrent(fsyncPerWriteEngine, 1, 3)));
-  r4g.push(await phase('concurrent(fsyncGroupEngine, 16, 3)', () => concurrent(fsyncGroupEngine, 16, 3)));
+  r4p.push(await concurrentPhase(fsyncPerWriteEngine, 16));
+  r4s.push(await concurrentPhase(fsyncPerWriteEngine, 1));
+  r4g.push(await concurrentPhase(fsyncGroupEngine, 16));
 }
 record('pwrite 100 B records, 16 KiB batches, pre-built (records/s)', 'records/s', '>= 2,000,000; Kafka 2014: 821,557', r1a, r1a.map(() => KAFKA_2014_RECORDS_PER_S));
 record('pwrite 100 B records, 16 KiB batches, build + append (records/s)', 'records/s', 'Kafka 2014: 821,557', r1b, r1b.map(() => KAFKA_2014_RECORDS_PER_S));
