@@ -82,8 +82,9 @@ export const fsyncGroupEngine: StorageEngine = {
     let committer: GroupCommitter | undefined;
     return PwriteSegmentFile.open(path, options, {
       // the page-cache write inline while the writer is idle, like pwrite: 16 appenders of 4 KiB
-      // got ~20% more records/s than with every write through the threadpool (27,859 against
-      // 23,297, medians of 6 alternating 3 s runs); the fdatasync stays in the threadpool
+      // got ~20% more records/s than with every write through the threadpool (core benchmark,
+      // results/core/core-2026-11-22T01-39-53-340Z.md 23,118 -> -01-44-17-254Z.md 28,093);
+      // the fdatasync stays in the threadpool
       inline: PAGE_CACHE_INLINE,
       afterWrite: (file) => {
         committer ??= new GroupCommitter(file);
