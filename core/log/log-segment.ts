@@ -12,6 +12,7 @@ import { readIndexFile } from '../index/index-file.js';
 import { TimeIndex } from '../index/time-index.js';
 import type { Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
+import { LOG_OVERHEAD_BYTES } from '../format/record-batch.js';
 import { scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
 import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
 
@@ -28,6 +29,15 @@ export interface RecoveryResult {
   reason?: string;
   /** Last offset of the last valid batch, or undefined when the segment holds none. */
   lastOffset?: number;
+}
+
+/** Where a read lies in one segment (LogSegment.locateRead). */
+export interface ReadRange {
+  first: BatchLocation;
+  /** End of the last whole batch returned (a batch boundary). */
+  end: number;
+  /** Last offset of the last batch returned; undefined when the range runs to the segment's end. */
+  lastOffset: number | undefined;
 }
 
 const RELATIVE_OFFSET_MAX = 0xffffffff;
@@ -134,30 +144,40 @@ export class LogSegment {
   }
 
   /**
-   * The first batch whose last offset >= `offset`, searching from the index entry at or below it,
-   * within the committed bytes; undefined when the segment has none.
+   * Where a read of at most `maxBytes` from `offset` lies in this segment, within its first
+   * `endBytes` bytes (the committed bytes a read's snapshot saw): one offset-index lookup and a scan
+   * for the first batch whose last offset >= `offset`; then, unless the read runs to the end, one
+   * more index lookup by position near the byte limit and a short scan for the last whole batch
+   * that fits. Undefined when nothing at or after `offset` is here.
    */
+  async locateRead(offset: number, maxBytes: number, endBytes: number, minOneBatch: boolean): Promise<ReadRange | undefined> {
+    const first = await this.translateOffset(offset, endBytes);
+    if (!first) return undefined;
+    const limit = first.position + maxBytes;
+    if (limit >= endBytes) return { first, end: endBytes, lastOffset: undefined };
+    let end = first.position;
+    let lastOffset: number | undefined;
+    const from = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
+    for await (const batch of scanBatchHeaders(this.file, from, endBytes)) {
+      if (batch.position + batch.sizeBytes > limit) break;
+      end = batch.position + batch.sizeBytes;
+      lastOffset = batch.lastOffset;
+    }
+    if (end === first.position) {
+      if (!minOneBatch) return { first, end, lastOffset: undefined };
+      // the first batch alone is larger than maxBytes (Kafka's minOneMessage)
+      return { first, end: first.position + first.sizeBytes, lastOffset: first.lastOffset };
+    }
+    return { first, end, lastOffset };
+  }
+
+  /** The first batch whose last offset >= `offset`, from the index entry at or below it. */
   async translateOffset(offset: number, endBytes = this.committedBytes): Promise<BatchLocation | undefined> {
     const start = this.offsetIndex.lookup(offset);
     for await (const batch of scanBatchHeaders(this.file, start.position, endBytes)) {
       if (batch.lastOffset >= offset) return batch;
     }
     return undefined;
-  }
-
-  /**
-   * The end of the last whole batch in [from, limit): where a read of at most limit - from bytes
-   * must stop so that it returns whole batches only. Returns `from` when not even one batch fits.
-   */
-  async batchBoundaryAtOrBefore(from: number, limit: number, endBytes = this.committedBytes): Promise<number> {
-    if (limit >= endBytes) return endBytes;
-    const entry = this.offsetIndex.lookupByPosition(limit);
-    let end = Math.max(from, entry.position);
-    for await (const batch of scanBatchHeaders(this.file, end, endBytes)) {
-      if (batch.position + batch.sizeBytes > limit) break;
-      end = batch.position + batch.sizeBytes;
-    }
-    return end;
   }
 
   /** The first batch with maxTimestamp >= ts, scanning from the time index entry at or below ts. */
@@ -169,12 +189,6 @@ export class LogSegment {
       if (batch.maxTimestamp >= timestamp && batch.lastOffset >= startingOffset) return batch;
     }
     return undefined;
-  }
-
-  /** Base offset of the batch starting at `position`, if one does. */
-  async baseOffsetAt(position: number, endBytes = this.committedBytes): Promise<number | undefined> {
-    const first = await scanBatchHeaders(this.file, position, endBytes).next();
-    return first.done ? undefined : first.value.baseOffset;
   }
 
   slice(position: number, length: number): FileSlice {
@@ -197,6 +211,20 @@ export class LogSegment {
     let last: BatchLocation | undefined;
     for await (const batch of scanBatchHeaders(this.file, start, this.committedBytes)) last = batch;
     return last;
+  }
+
+  /**
+   * Validates the tail of a trusted segment, from its last offset-index entry to the end of the
+   * file: every batch whole and valid, and the last one ending where the file ends. A clean-shutdown
+   * marker vouches for the files, not for what happened to them since; returns what is wrong, or
+   * undefined.
+   */
+  async validateTail(batchBytesMax: number): Promise<string | undefined> {
+    const from = this.offsetIndex.lastEntry()?.position ?? 0;
+    const fileBytes = this.file.sizeBytes;
+    const scan = await scanValidBatches(this.file, from, fileBytes, batchBytesMax + LOG_OVERHEAD_BYTES, this.baseOffset, () => {});
+    if (from + scan.validBytes === fileBytes) return undefined;
+    return scan.stopReason ?? `valid batches end at position ${from + scan.validBytes} of ${fileBytes}`;
   }
 
   /**
@@ -265,10 +293,15 @@ export class LogSegment {
     return last;
   }
 
-  /** Writes index entries to their files and makes appended bytes durable. */
+  /**
+   * Makes appended bytes durable. The index files of the active segment are not written: an active
+   * segment is always re-validated after a crash and its indexes rebuilt (as Kafka's recovery does),
+   * so a durable append costs one data sync. A closed segment's indexes are final and synced here,
+   * before a recovery point past it lets a later load trust them.
+   */
   async flush(): Promise<void> {
     await this.file.flush();
-    this.flushIndexes(true);
+    if (!this.active) this.flushIndexes(true);
   }
 
   flushIndexes(sync: boolean): void {
@@ -299,7 +332,8 @@ export class LogSegment {
   async close(): Promise<void> {
     try {
       if (this.active) await this.onBecomeInactive();
-      else this.flushIndexes(false);
+      // synced: a clean-shutdown marker written after close lets the next open trust them
+      this.flushIndexes(true);
     } finally {
       await this.file.close();
     }
