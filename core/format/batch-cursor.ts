@@ -146,14 +146,15 @@ export function validateBatches(buffer: Buffer, batchBytesMax: number): Validate
  * be a separate buffer), checked against message.max.bytes like any other.
  */
 export function layoutOfBuiltBatch(header: Buffer, totalBytes: number, batchBytesMax: number): ValidatedBatches {
-  if (totalBytes > batchBytesMax) throw tooLarge(totalBytes, 0, batchBytesMax);
+  if (totalBytes > batchBytesMax) throw tooLarge(totalBytes, undefined, batchBytesMax);
   const builder = new LayoutBuilder();
   builder.add(new BatchCursor(header, 0, Math.max(header.length, totalBytes)));
   return builder.finish(header);
 }
 
-function tooLarge(sizeBytes: number, position: number, batchBytesMax: number): StrataError {
-  return new StrataError('RECORD_TOO_LARGE', `record batch of ${sizeBytes} bytes at position ${position} exceeds message.max.bytes (${batchBytesMax})`);
+function tooLarge(sizeBytes: number, position: number | undefined, batchBytesMax: number): StrataError {
+  const where = position === undefined ? '' : ` at position ${position}`;
+  return new StrataError('RECORD_TOO_LARGE', `record batch of ${sizeBytes} bytes${where} exceeds message.max.bytes (${batchBytesMax})`);
 }
 
 /** The one-element arrays most appends need, grown only for a second batch. */

@@ -110,7 +110,7 @@ export class LogLoader {
     if (!recover) {
       try {
         lastOffset = (await segment.loadState())?.lastOffset;
-        const damage = await segment.validateTail(this.config.messageMaxBytes);
+        const damage = await segment.validateTail();
         if (damage) throw new Error(damage);
       } catch (err) {
         this.deps.logger.warn(`segment ${segment.file.path} failed its check on open (${(err as Error).message}); recovering it`);

@@ -60,8 +60,8 @@ export class LogReader {
       result.firstBatchOffset ??= range.first.baseOffset;
       result.bytes += length;
       remaining -= length;
-      if (range.lastOffset !== undefined) {
-        offset = range.lastOffset + 1;
+      if (range.nextOffset !== undefined) {
+        offset = range.nextOffset;
         break; // the byte limit fell inside this segment
       }
       // the slice ran to the segment's end: the next segment continues the log

@@ -12,7 +12,6 @@ import { readIndexFile } from '../index/index-file.js';
 import { TimeIndex } from '../index/time-index.js';
 import type { Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
-import { LOG_OVERHEAD_BYTES } from '../format/record-batch.js';
 import { scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
 import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
 
@@ -36,11 +35,18 @@ export interface ReadRange {
   first: BatchLocation;
   /** End of the last whole batch returned (a batch boundary). */
   end: number;
-  /** Last offset of the last batch returned; undefined when the range runs to the segment's end. */
-  lastOffset: number | undefined;
+  /** Where the next read continues (the next batch's base offset); undefined when the range runs to the segment's end. */
+  nextOffset: number | undefined;
 }
 
 const RELATIVE_OFFSET_MAX = 0xffffffff;
+
+/**
+ * The largest batch a scan of a segment file accepts (a bound on what a garbage length can make it
+ * read). Not message.max.bytes: batches stored under a larger setting (or by Kafka with its own)
+ * stay valid when the setting is lowered, as in Kafka, whose recovery applies no size limit.
+ */
+export const STORED_BATCH_BYTES_MAX = 100 * 1024 * 1024;
 
 export class LogSegment {
   /** Bytes whose append completed: readers never look past this. */
@@ -154,21 +160,22 @@ export class LogSegment {
     const first = await this.translateOffset(offset, endBytes);
     if (!first) return undefined;
     const limit = first.position + maxBytes;
-    if (limit >= endBytes) return { first, end: endBytes, lastOffset: undefined };
-    let end = first.position;
-    let lastOffset: number | undefined;
-    const from = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
-    for await (const batch of scanBatchHeaders(this.file, from, endBytes)) {
-      if (batch.position + batch.sizeBytes > limit) break;
+    if (limit >= endBytes) return { first, end: endBytes, nextOffset: undefined };
+    // index entries point at batch starts, so everything before the entry at or below the limit is
+    // whole batches that fit; the scan goes on from there to the first batch that does not
+    let end = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
+    let nextOffset: number | undefined;
+    for await (const batch of scanBatchHeaders(this.file, end, endBytes)) {
+      if (batch.position + batch.sizeBytes > limit) {
+        nextOffset = batch.baseOffset;
+        break;
+      }
       end = batch.position + batch.sizeBytes;
-      lastOffset = batch.lastOffset;
     }
-    if (end === first.position) {
-      if (!minOneBatch) return { first, end, lastOffset: undefined };
-      // the first batch alone is larger than maxBytes (Kafka's minOneMessage)
-      return { first, end: first.position + first.sizeBytes, lastOffset: first.lastOffset };
-    }
-    return { first, end, lastOffset };
+    if (end > first.position) return { first, end, nextOffset };
+    // not even the first batch fits: it alone, when asked (Kafka's minOneMessage), else nothing
+    if (!minOneBatch) return { first, end, nextOffset: first.baseOffset };
+    return { first, end: first.position + first.sizeBytes, nextOffset: first.lastOffset + 1 };
   }
 
   /** The first batch whose last offset >= `offset`, from the index entry at or below it. */
@@ -219,10 +226,10 @@ export class LogSegment {
    * marker vouches for the files, not for what happened to them since; returns what is wrong, or
    * undefined.
    */
-  async validateTail(batchBytesMax: number): Promise<string | undefined> {
+  async validateTail(): Promise<string | undefined> {
     const from = this.offsetIndex.lastEntry()?.position ?? 0;
     const fileBytes = this.file.sizeBytes;
-    const scan = await scanValidBatches(this.file, from, fileBytes, batchBytesMax + LOG_OVERHEAD_BYTES, this.baseOffset, () => {});
+    const scan = await scanValidBatches(this.file, from, fileBytes, STORED_BATCH_BYTES_MAX, this.baseOffset, () => {});
     if (from + scan.validBytes === fileBytes) return undefined;
     return scan.stopReason ?? `valid batches end at position ${from + scan.validBytes} of ${fileBytes}`;
   }
@@ -241,7 +248,7 @@ export class LogSegment {
     let lastOffset: number | undefined;
     const fileBytes = this.file.sizeBytes;
     this.committedBytes = fileBytes;
-    const scan = await scanValidBatches(this.file, 0, fileBytes, this.config.messageMaxBytes + 1024, expectedOffsetMin, (batch) => {
+    const scan = await scanValidBatches(this.file, 0, fileBytes, STORED_BATCH_BYTES_MAX, expectedOffsetMin, (batch) => {
       if (lastOffset === undefined) this.rollingBasedTimestamp = batch.maxTimestamp;
       if (batch.maxTimestamp > this.maxTimestampSoFar) {
         this.maxTimestampSoFar = batch.maxTimestamp;
