@@ -66,7 +66,7 @@ export class CuttingProxy {
 
 /** Calls `onFrame` with each whole size-prefixed frame (prefix included) read from `socket`. */
 function frames(socket: net.Socket, onFrame: (frame: Buffer) => void): void {
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {

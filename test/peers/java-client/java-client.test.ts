@@ -15,7 +15,10 @@ import { SUPPORTED_APIS, apiName } from '../../../broker/protocol/api-keys.js';
 import { OFFSETS_FILE } from '../../../broker/offset-store.js';
 import { CuttingProxy } from '../../broker/cutting-proxy.js';
 import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
-import { javaClient, runJava } from './kafka-lib.js';
+import { encodeSnapshot, readSnapshotFile, writeSnapshotFile } from '../../../core/log/producer-snapshot-file.js';
+import { ProducerStateManager } from '../../../core/log/producer-state-manager.js';
+import { tempDir } from '../../broker/helpers.js';
+import { KAFKA_SNAPSHOT_SOURCE, javaClient, runJava } from './kafka-lib.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -91,6 +94,40 @@ describe('kafka-clients 4.1.1', () => {
       await behind.close();
       await proxy.close();
     }
+  });
+});
+
+describe('producer snapshots, both ways', () => {
+  it("Kafka's DumpLogSegments reads a snapshot strata wrote (CRC checked), field for field", async () => {
+    const dir = tempDir('snap');
+    const path = join(dir, '00000000000000001234.snapshot');
+    writeSnapshotFile(path, [
+      { producerId: 4001, epoch: 3, lastSequence: 99, lastOffset: 1233, offsetDelta: 4, timestamp: 1700000000000, coordinatorEpoch: -1, currentTxnFirstOffset: -1 },
+      { producerId: 4002, epoch: 0, lastSequence: 7, lastOffset: 1200, offsetDelta: 0, timestamp: 1700000000001, coordinatorEpoch: -1, currentTxnFirstOffset: -1 },
+    ]);
+    const dump = await runJava(['kafka.tools.DumpLogSegments', '--files', path]);
+    expect(dump.code, dump.stderr).toBe(0);
+    const lines = dump.stdout.split('\n').filter((l) => l.startsWith('producerId:'));
+    expect(lines).toEqual([
+      'producerId: 4001 producerEpoch: 3 coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty lastTimestamp: 1700000000000 firstSequence: 95 lastSequence: 99 lastOffset: 1233 offsetDelta: 4 timestamp: 1700000000000',
+      'producerId: 4002 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty lastTimestamp: 1700000000001 firstSequence: 7 lastSequence: 7 lastOffset: 1200 offsetDelta: 0 timestamp: 1700000000001',
+    ]);
+  });
+
+  it("strata reads a snapshot Kafka's ProducerStateManager.writeSnapshot wrote, byte for byte what strata writes, and answers its retry", async () => {
+    const dir = tempDir('snap');
+    const path = join(dir, '00000000000000000101.snapshot');
+    const wrote = await runJava([KAFKA_SNAPSHOT_SOURCE, path]);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    const entries = readSnapshotFile(path);
+    expect(entries).toEqual([
+      { producerId: 5001, epoch: 2, lastSequence: 14, lastOffset: 100, offsetDelta: 4, timestamp: 1700000000000, coordinatorEpoch: -1, currentTxnFirstOffset: -1 },
+      { producerId: 5002, epoch: 0, lastSequence: -1, lastOffset: -1, offsetDelta: 0, timestamp: 1700000000001, coordinatorEpoch: 7, currentTxnFirstOffset: 90 },
+    ]);
+    expect(encodeSnapshot(entries).equals(fs.readFileSync(path))).toBe(true);
+    const m = new ProducerStateManager(dir);
+    await m.load({ logStartOffset: 0, logEndOffset: 101, segmentBaseOffsets: [0], batchHeaders: () => (async function* () {})() }, 1700000000000);
+    expect(m.prepare([{ producerId: 5001, producerEpoch: 2, baseSequence: 10, lastOffsetDelta: 4, maxTimestamp: 0, relativeOffset: 0 }])).toMatchObject({ kind: 'duplicate', firstOffset: 96, lastOffset: 100 });
   });
 });
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '../../..');
 export const JAVA_CLIENT_SOURCE = join(here, 'StrataJavaClient.java');
+export const KAFKA_SNAPSHOT_SOURCE = join(here, 'KafkaSnapshot.java');
 export const KAFKA_VERSION = '4.1.1';
 
 export function kafkaLibDir(): string {
