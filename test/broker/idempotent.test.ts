@@ -133,6 +133,7 @@ describe('idempotent produce', () => {
     await b.close();
     const partitionDir = join(dir, 'idem-0');
     expect(listSnapshotOffsets(partitionDir)).toEqual([10]);
+    expect(fs.existsSync(join(partitionDir, '.kafka_cleanshutdown'))).toBe(true);
     expect(readSnapshotFile(join(partitionDir, '00000000000000000010.snapshot'))).toMatchObject([{ producerId, epoch: 0, lastSequence: 9, lastOffset: 9, offsetDelta: 1 }]);
 
     b = await broker(dir);
