@@ -1,5 +1,5 @@
 // Kafka's Java client (kafka-clients 4.1.1) against a broker, with its defaults, for the tests in
-// test/peers/java-client.test.ts. Run as a single-file source program:
+// test/peers/java-client/java-client.test.ts. Run as a single-file source program:
 //   java -cp 'harness/peers/kafka/lib/*' test/peers/java-client/StrataJavaClient.java MODE BOOTSTRAP ARGS...
 // Modes print one JSON object per line on stdout (what the test checks); errors go to stderr and
 // exit 1.

@@ -5,7 +5,7 @@
  * classic-protocol group consumer, the producer retrying through a proxy that cuts a Produce
  * response, and ProducerPerformance / ConsumerPerformance / EndToEndLatency.
  *
- * Needs Java 17 and Kafka's jars (kafka-lib.ts); run alone with
+ * Needs Java 17 and the Kafka peer's jars (`npm run peer:kafka`); run alone with
  *   npx vitest run test/peers/java-client/java-client.test.ts
  */
 import fs from 'node:fs';

@@ -1,51 +1,20 @@
 /**
- * Where Kafka's jars are (kafka-clients, kafka-tools, kafka_2.13 4.1.1 and their dependencies):
- * STRATA_KAFKA_LIB, else harness/peers/kafka/lib (filled from Maven Central by the Kafka peer's
- * install script, which .ci/run calls). A missing directory is one clear error, not a hang.
+ * Running Kafka's Java client programs of this directory (single-file source launch, Java 17) and
+ * Kafka's tools on the jars of the Kafka peer (harness/peers/kafka: `npm run peer:kafka` copies
+ * kafka-clients, kafka-tools and kafka_2.13 4.1.1 from Maven Central into its lib/; .ci/run does it).
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runKafkaTool, type ToolResult } from '../../../harness/peers/kafka/kafka-tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(here, '../../..');
 export const JAVA_CLIENT_SOURCE = join(here, 'StrataJavaClient.java');
 export const KAFKA_SNAPSHOT_SOURCE = join(here, 'KafkaSnapshot.java');
-export const KAFKA_VERSION = '4.1.1';
 
-export function kafkaLibDir(): string {
-  const dir = process.env.STRATA_KAFKA_LIB ?? join(REPO_ROOT, 'harness/peers/kafka/lib');
-  const jar = `kafka-clients-${KAFKA_VERSION}.jar`;
-  if (!fs.existsSync(join(dir, jar))) {
-    throw new Error(`${join(dir, jar)} is missing: install Kafka ${KAFKA_VERSION}'s jars from Maven Central (harness/peers/kafka/install.sh) or set STRATA_KAFKA_LIB to a directory holding them`);
-  }
-  return dir;
-}
-
-export interface JavaResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `java -cp LIB/* ARGS`, killed after timeoutMs (a hang guard, not a speed target). */
-export function runJava(args: readonly string[], timeoutMs = 120_000): Promise<JavaResult> {
-  const lib = kafkaLibDir();
-  return new Promise((resolvePromise, reject) => {
-    // a small heap: the machine has 2 cores and several JVMs may run at once
-    const child = spawn('java', ['-Xmx256m', '-XX:+UseSerialGC', '-cp', `${lib}/*`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+/** A main class or a .java source file with its arguments, on Kafka's class path. */
+export function runJava(args: readonly [string, ...string[]], timeoutMs = 120_000): Promise<ToolResult> {
+  const [main, ...rest] = args;
+  return runKafkaTool(main, rest, { timeoutMs });
 }
 
 /** The JSON lines a StrataJavaClient mode printed; fails with its stderr when it did not exit 0. */
