@@ -56,7 +56,19 @@ export interface ProducerStateSource {
   batchHeaders(fromOffset: number): AsyncIterable<RecordBatchHeader>;
 }
 
-export class ProducerStateManager {
+/**
+ * What the Log calls at placement, synchronously and in offset order, with nothing of the same
+ * partition in between: `prepare` with the append's producer batches (ProducerStateManager
+ * .producerBatches of its buffer) before offsets are assigned - a duplicate is answered with its
+ * offsets and not written, a rejection fails the append with its Kafka error - then, once the
+ * offsets are assigned, `onPlaced` with the append's first offset and the offset after it.
+ */
+export interface ProducerStateGate {
+  prepare(batches: readonly ProducerBatch[]): ProducerAppendCheck;
+  onPlaced(check: ProducerAppendCheck, firstOffset: number, endOffset?: number): void;
+}
+
+export class ProducerStateManager implements ProducerStateGate {
   private readonly producers = new Map<number, ProducerStateEntry>();
   private readonly name: string;
   private readonly expirationMs: number;
