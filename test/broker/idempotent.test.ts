@@ -13,6 +13,7 @@ import { listSnapshotOffsets, readSnapshotFile } from '../../core/log/producer-s
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { ErrorCode } from '../../broker/protocol/errors.js';
 import { RawKafkaClient } from '../../broker/raw-client.js';
+import { PRODUCER_IDS_FILE, ProducerIdManager } from '../../broker/producer-id-manager.js';
 import { CuttingProxy } from './cutting-proxy.js';
 import { startTestBroker, tempDir, validateSegments, type TestBroker } from './helpers.js';
 
@@ -96,6 +97,18 @@ describe('InitProducerId', () => {
     c = await connect(b);
     const third = await initProducerId(c, 5);
     expect(third.producerId).toBeGreaterThan(second.producerId);
+  });
+});
+
+describe('ProducerIdManager', () => {
+  it('records a block before using it, skips the unused rest of a block after a restart, and names a bad file', () => {
+    const dir = tempDir('pids');
+    const a = new ProducerIdManager(dir);
+    expect([a.generateProducerId(), a.generateProducerId()]).toEqual([0, 1]);
+    expect(JSON.parse(fs.readFileSync(join(dir, PRODUCER_IDS_FILE), 'utf8'))).toEqual({ nextBlockStart: 1000 });
+    expect(new ProducerIdManager(dir).generateProducerId()).toBe(1000);
+    fs.writeFileSync(join(dir, PRODUCER_IDS_FILE), '{"nextBlockStart": -5}');
+    expect(() => new ProducerIdManager(dir)).toThrow(`${join(dir, PRODUCER_IDS_FILE)}: nextBlockStart must be a non-negative integer, got -5`);
   });
 });
 
