@@ -26,6 +26,30 @@ export interface SegmentOpenOptions {
   validBytes?: number;
 }
 
+/**
+ * What one open segment file has done so far, counted where each system call (or copy into a
+ * mapping) is made, so that an engine's claims can be checked by behaviour: group commit shows
+ * fewer syncs than appends, an engine without durableAppend syncs only when flushed.
+ */
+export interface SegmentFileStats {
+  /** append() calls accepted. */
+  appends: number;
+  /** Bytes those appends carried. */
+  appendedBytes: number;
+  /**
+   * Operations that put appended bytes into the page cache: each write/writev system call (a
+   * partial write continued is two), or each append's copy into a shared mapping (mmap).
+   */
+  writes: number;
+  /** Bytes those writes carried. */
+  writtenBytes: number;
+  /**
+   * Waits for the disk: each fdatasync/fsync or msync(MS_SYNC) call, and each write on an O_DSYNC
+   * descriptor (a write and its sync in one call).
+   */
+  syncs: number;
+}
+
 export interface SegmentFile {
   readonly path: string;
   /** The open file descriptor: what a zero-copy transfer sends from. */
@@ -51,6 +75,8 @@ export interface SegmentFile {
   trim(): Promise<void>;
   /** Trims, then closes the descriptor. Idempotent. */
   close(): Promise<void>;
+  /** A snapshot of the counters since open (still readable after close). */
+  stats(): SegmentFileStats;
 }
 
 export interface StorageEngine {
