@@ -1,8 +1,9 @@
 /**
  * A storage engine is a small table of operations on one segment file, in the spirit of fio's
- * `ioengine_ops`: open, append, read, flush, truncate, close. The log never asks which engine it
- * holds; what an engine promises is stated by its `supports` manifest, which the conformance suite
- * (test/conformance) reads to decide which optional tests apply.
+ * `ioengine_ops`: open, append, read, flush, truncate, trim, close, and stats() counting the system
+ * calls made. The log never asks which engine it holds; what an engine promises is stated by its
+ * `supports` manifest, which the conformance suite (test/conformance) checks both ways: a feature
+ * claimed must work, and one not claimed must really be absent.
  */
 
 export interface EngineSupports {
