@@ -46,7 +46,8 @@ export interface SegmentFileStats {
   writtenBytes: number;
   /**
    * Waits for the disk: each fdatasync/fsync or msync(MS_SYNC) call, and each write on an O_DSYNC
-   * descriptor (a write and its sync in one call).
+   * descriptor (a write and its sync in one call), counted when the call returns, so an append
+   * acknowledged as durable has its sync counted by then.
    */
   syncs: number;
 }

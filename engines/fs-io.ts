@@ -21,10 +21,18 @@ export function ftruncateFd(fd: number, length: number): Promise<void> {
   return new Promise((resolve, reject) => fs.ftruncate(fd, length, (err) => (err ? reject(err) : resolve())));
 }
 
-/** fdatasync on the threadpool; counted in `stats` (when given) as the call is made. */
+/**
+ * fdatasync on the threadpool; counted in `stats` (when given) when the call returns, before anyone
+ * waiting for it hears, so a caller that was told "durable" always sees the sync counted.
+ */
 export function fdatasyncFd(fd: number, stats?: IoStats): Promise<void> {
-  stats?.countSync();
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    fs.fdatasync(fd, (err) => {
+      stats?.countSync();
+      if (err) reject(err);
+      else resolve();
+    }),
+  );
 }
 
 /** Drops the first `written` bytes from `pending`; a short write leaves the rest of a chunk to go again. */

@@ -1,6 +1,6 @@
 /**
  * The counters behind SegmentFile.stats(), incremented by the functions that make the system
- * calls (fs-io.ts, the mmap regions), so a count is a call made, not a call intended.
+ * calls (fs-io.ts, the mmap regions) when each returns, so a count is a call made, not one intended.
  */
 import type { SegmentFileStats } from '../core/engine.js';
 

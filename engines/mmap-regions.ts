@@ -80,8 +80,9 @@ export class MappedRegions {
       const stop = Math.min(end, regionStart + this.regionBytes);
       const region = this.regions[index];
       if (region) {
-        this.stats?.countSync();
-        pending.push(this.native.msyncAsync(region.mapping, at - regionStart, stop - at));
+        // counted when it returns, like fdatasync (fs-io.ts)
+        const count = () => this.stats?.countSync();
+        pending.push(this.native.msyncAsync(region.mapping, at - regionStart, stop - at).finally(count));
       }
       at = stop;
     }
