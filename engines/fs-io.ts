@@ -35,9 +35,13 @@ export function fdatasyncFd(fd: number, stats?: IoStats): Promise<void> {
   );
 }
 
-/** Drops the first `written` bytes from `pending`; a short write leaves the rest of a chunk to go again. */
+/**
+ * Drops the first `written` bytes from `pending`; a short write leaves the rest of a chunk to go
+ * again. Empty chunks at the head go too: left in place, a list of only empty chunks would be
+ * written (0 bytes) again and again.
+ */
 function dropWritten(pending: Buffer[], written: number): void {
-  while (written > 0 && pending.length > 0) {
+  while (pending.length > 0 && (written > 0 || pending[0]!.length === 0)) {
     const head = pending[0]!;
     if (written >= head.length) {
       written -= head.length;

@@ -57,6 +57,24 @@ describe('WriteCoalescer', () => {
   });
 });
 
+describe('WriteCoalescer with empty chunks', () => {
+  it('completes an append whose chunks include empty ones, through the threadpool too', async () => {
+    const { path, fd } = tempFile();
+    const writer = new WriteCoalescer(fd, 0, () => {}); // no inline writes: every write in the threadpool
+    try {
+      const appends = [[Buffer.from('ab'), Buffer.alloc(0)], [Buffer.alloc(0), Buffer.from('c')], [Buffer.alloc(0)]];
+      // a hang guard, not a speed target: an empty tail chunk once made the write loop forever
+      let timer: NodeJS.Timeout | undefined;
+      const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('append with an empty chunk never completed')), 10_000)));
+      await Promise.race([Promise.all(appends.map((chunks) => writer.write(chunks, bytesOf(chunks)))), hang]).finally(() => clearTimeout(timer));
+      expect(fs.readFileSync(path, 'utf8')).toBe('abc');
+      expect(writer.pending).toBe(0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+});
+
 describe('WriteCoalescer with two writes in flight', () => {
   it('starts a second write once 256 KiB queued behind the first, and coalesces the rest', async () => {
     const { path, fd } = tempFile();
