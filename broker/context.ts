@@ -4,7 +4,6 @@ import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import type { BrokerConfig } from './broker-config.js';
-import type { FlushCoalescer } from './flush-coalescer.js';
 import type { GroupCoordinator } from './group-coordinator.js';
 import type { PartitionWaiters } from './partition-waiters.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
@@ -26,7 +25,6 @@ export interface BrokerContext {
   readonly topics: TopicManager;
   readonly groups: GroupCoordinator;
   readonly waiters: PartitionWaiters;
-  readonly flusher: FlushCoalescer;
   readonly producerIds: ProducerIdManager;
   readonly producerStates: ProducerStates;
   readonly clusterId: string;

@@ -15,7 +15,6 @@ import type { Transfer } from '../core/transfer.js';
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './broker-config.js';
 import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
-import { FlushCoalescer } from './flush-coalescer.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
@@ -70,7 +69,6 @@ export class KafkaServer {
       topics: this.topics,
       groups: this.groups,
       waiters: this.waiters,
-      flusher: new FlushCoalescer(),
       producerIds: new ProducerIdManager(options.logs.dataDir),
       producerStates: this.producerStates,
       clusterId: 'strata',

@@ -1,10 +1,12 @@
 /**
  * Produce: every partition's batches are validated (produce-validator.ts) before the log sees them;
  * partitions are appended concurrently (different logs), each append in request order within its
- * log. acks=1 answers once the log acknowledged the append (the engine's durability domain);
- * acks=-1 also waits for a flush that started after the append (flush-coalescer.ts); acks=0 sends
- * no response, and - as Kafka does - closes the connection when a partition failed, since that is
- * the only signal such a producer can get.
+ * log. acks=1 and acks=-1 answer once the log acknowledged the append: on a single node every
+ * in-sync replica is the leader, so acks=-1 waits for nothing more, and neither waits for a flush
+ * (Kafka's acks=all does not fsync either; durability is the engine's — fsync-per-write,
+ * fsync-group, mmap — or flush.messages / flush.ms). acks=0 sends no response, and - as Kafka
+ * does - closes the connection when a partition failed, since that is the only signal such a
+ * producer can get.
  */
 import { validateTopicName } from '../../core/topic.js';
 import type { Log } from '../../core/log/log.js';
@@ -63,7 +65,6 @@ async function producePartition(
     }
     result.logStartOffset = log.logStartOffset;
     ctx.waiters.notify(topic, index);
-    if (acks === -1) await ctx.flusher.flush(log);
   } catch (err) {
     result.errorCode = kafkaErrorCode(err);
     result.errorMessage = (err as Error).message;
