@@ -34,6 +34,12 @@ export interface LogConfig {
   fileDeleteDelayMs: number;
   /** compression.type: codec for batches the log's own producers build (producer = keep as sent). */
   compressionType: string;
+  /**
+   * cleanup.policy: `delete` (Kafka's default) or `compact`. strata never compacts, but a log
+   * copied from a compacted Kafka topic has offset gaps inside its segments; with `delete` a gap
+   * inside a segment can only be damage, and reads refuse it.
+   */
+  cleanupPolicy: string;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -49,6 +55,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   preallocate: false,
   fileDeleteDelayMs: 60_000,
   compressionType: 'producer',
+  cleanupPolicy: 'delete',
 });
 
 interface KeySpec {
@@ -78,6 +85,7 @@ export const LOG_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = Object.freeze(
     min: 0,
     choices: ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd'],
   },
+  'cleanup.policy': { field: 'cleanupPolicy', kind: 'string', min: 0, choices: ['delete', 'compact'] },
 });
 
 const INT_MAX = 2 ** 31 - 1;

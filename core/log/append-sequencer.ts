@@ -52,7 +52,15 @@ export class AppendSequencer {
   private inFlight = 0;
   private readonly slotWaiters: (() => void)[] = [];
 
-  constructor(endOffset: number) {
+  /**
+   * `consecutive` (cleanup.policy=delete): kept offsets may jump only between appends (a gap starts
+   * a new segment); inside one append batches must follow each other, as only compaction leaves
+   * gaps inside a segment, and reads treat such a gap as damage.
+   */
+  constructor(
+    endOffset: number,
+    private readonly consecutive = true,
+  ) {
     this.nextOffset = endOffset;
     this.committedEndOffset = endOffset;
   }
@@ -109,7 +117,9 @@ export class AppendSequencer {
       if (mode === 'assign') setBaseOffset(batches, position, offset);
       else {
         const base = readInt64(batches, position);
-        if (base < offset) throw new StrataError('INVALID_ARGUMENT', `batch base offset ${base} does not follow ${offset - 1}`);
+        if (base < offset || (this.consecutive && i > 0 && base !== offset)) {
+          throw new StrataError('INVALID_ARGUMENT', `batch base offset ${base} does not follow ${offset - 1}${base > offset ? ' (a gap inside one append needs cleanup.policy=compact)' : ''}`);
+        }
         offset = base;
       }
       lastOffset = offset + layout.lastOffsetDeltas[i]!;

@@ -7,8 +7,11 @@
 import type { SegmentFile } from '../engine.js';
 import { CorruptRecordError } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
+import { BatchCursor } from '../format/batch-cursor.js';
 import {
   BATCH_HEADER_BYTES,
+  MAGIC_OFFSET,
+  MAGIC_V2,
   BATCH_LENGTH_OFFSET,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD_BYTES,
@@ -42,23 +45,36 @@ function locate(buf: Buffer, at: number, position: number, sizeBytes: number): B
 }
 
 /**
- * Batch headers in [from, to), trusting lengths (the bytes were validated when appended or on
- * recovery). Stops at a header that does not fit.
+ * Batch headers in [from, to), a range of acknowledged bytes (validated when appended or on
+ * recovery), so every header there must be whole, of magic 2, and fit in the range; one that is
+ * not means the file changed under the log (a flipped length, a damaged index entry pointing
+ * mid-batch) and is a CorruptRecordError naming the file and the position, never a silent stop
+ * that would make a read return too little or spin.
  */
 export async function* scanBatchHeaders(file: SegmentFile, from: number, to: number): AsyncGenerator<BatchLocation> {
   let position = from;
-  while (to - position >= BATCH_HEADER_BYTES) {
+  while (position < to) {
     const window = await file.read(position, Math.min(SCAN_WINDOW_BYTES, to - position));
-    let at = 0;
-    while (window.length - at >= BATCH_HEADER_BYTES) {
-      const sizeBytes = LOG_OVERHEAD_BYTES + window.readInt32BE(at + BATCH_LENGTH_OFFSET);
-      if (sizeBytes < BATCH_HEADER_BYTES || position + at + sizeBytes > to) return;
-      yield locate(window, at, position + at, sizeBytes);
-      at += sizeBytes;
+    const cursor = new BatchCursor(window);
+    while (cursor.remaining > 0) {
+      const at = position + cursor.position;
+      if (cursor.remaining < BATCH_HEADER_BYTES) {
+        if (at + cursor.remaining < to) break; // the next window starts at this header
+        throw corruptAt(file, at, `${to - at} bytes before the end of the acknowledged data, too few for a batch header`);
+      }
+      const sizeBytes = cursor.sizeBytes();
+      if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > to) throw corruptAt(file, at, `batch length ${sizeBytes - LOG_OVERHEAD_BYTES} does not fit the acknowledged data (ends at ${to})`);
+      if (window.readInt8(cursor.position + MAGIC_OFFSET) !== MAGIC_V2) throw corruptAt(file, at, `bad magic ${window.readInt8(cursor.position + MAGIC_OFFSET)} (expected ${MAGIC_V2})`);
+      yield locate(window, cursor.position, at, sizeBytes);
+      cursor.position += sizeBytes;
     }
-    if (at === 0 && window.length < BATCH_HEADER_BYTES) return;
-    position += at;
+    if (cursor.position === 0 && window.length < BATCH_HEADER_BYTES) throw corruptAt(file, position, 'the file ends before the acknowledged data does');
+    position += cursor.position;
   }
+}
+
+function corruptAt(file: SegmentFile, position: number, why: string): CorruptRecordError {
+  return new CorruptRecordError(`${file.path}: position ${position}: ${why}`, position);
 }
 
 export interface ValidatedScan {

@@ -4,7 +4,7 @@
  */
 import type { CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
-import { StrataError } from '../errors.js';
+import { CorruptRecordError, StrataError } from '../errors.js';
 import { decodeBatch, type DecodedBatch } from '../format/records.js';
 import type { FileSlice } from '../transfer.js';
 import type { LogSegments, SegmentsSnapshot } from './segments.js';
@@ -68,6 +68,12 @@ export class LogReader {
       offset = i + 1 < list.length ? list[i + 1]!.baseOffset : endOffset;
     }
     result.nextOffset = Math.min(Math.max(offset, startOffset), endOffset);
+    // below the log end a read always finds a batch (or a fetch would spin on the same offset
+    // forever): nothing found means the files no longer hold what the log acknowledged
+    if (result.slices.length === 0 && startOffset < endOffset && maxBytes > 0 && (options.minOneBatch ?? true)) {
+      const segment = list[snapshot.floorIndex(startOffset)]!;
+      throw new CorruptRecordError(`${segment.file.path}: no batch holds offset ${startOffset} or any offset after it, though the log ends at ${endOffset}`, 0);
+    }
     return result;
   }
 
@@ -85,7 +91,14 @@ export class LogReader {
       const bytes = await this.readSlice(slice);
       let position = 0;
       while (position < bytes.length) {
-        const batch = await decodeBatch(bytes, position, { codecs: this.codecs, decompressedBytesMax: 4 * this.config.messageMaxBytes });
+        let batch: DecodedBatch;
+        try {
+          batch = await decodeBatch(bytes, position, { codecs: this.codecs, decompressedBytesMax: 4 * this.config.messageMaxBytes });
+        } catch (err) {
+          // name the file and the position in it, not the position in this read's buffer
+          if (err instanceof CorruptRecordError) throw inFile(err, slice, position);
+          throw err;
+        }
         out.push(batch);
         position += batch.sizeBytes;
       }
@@ -107,4 +120,10 @@ export class LogReader {
     }
     return undefined;
   }
+}
+
+function inFile(err: CorruptRecordError, slice: FileSlice, position: number): CorruptRecordError {
+  const filePosition = slice.position + position;
+  const message = err.message.replace(`position ${position}`, `position ${filePosition}`);
+  return new CorruptRecordError(`${slice.path}: ${message}`, filePosition);
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Cache } from '../cache.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
-import { assert, assertionFailed } from '../errors.js';
+import { CorruptRecordError, assert, assertionFailed } from '../errors.js';
 import { OffsetIndex } from '../index/offset-index.js';
 import { readIndexFile } from '../index/index-file.js';
 import { TimeIndex } from '../index/time-index.js';
@@ -178,13 +178,44 @@ export class LogSegment {
     return { first, end: first.position + first.sizeBytes, nextOffset: first.lastOffset + 1 };
   }
 
-  /** The first batch whose last offset >= `offset`, from the index entry at or below it. */
+  /**
+   * The first batch whose last offset >= `offset`, from the index entry at or below it. What the
+   * scan finds is checked, since a read must never return other offsets than asked for: the batch
+   * at an index entry holds that entry's offset (or an index bit flip sent the scan elsewhere: the
+   * segment is then scanned from its start, with a warning), and offsets increase from batch to
+   * batch within the segment (a flipped base offset is a CorruptRecordError naming file and position).
+   */
   async translateOffset(offset: number, endBytes = this.committedBytes): Promise<BatchLocation | undefined> {
-    const start = this.offsetIndex.lookup(offset);
-    for await (const batch of scanBatchHeaders(this.file, start.position, endBytes)) {
-      if (batch.lastOffset >= offset) return batch;
+    const entry = this.offsetIndex.lookup(offset);
+    const found = await this.scanFor(offset, entry.position, endBytes, entry.position > 0 ? entry.offset : undefined);
+    if (found !== 'index-mismatch') return found;
+    this.deps.logger.warn(`${this.offsetIndex.path}: the entry for offset ${entry.offset} points at position ${entry.position}, where no batch holding it starts; scanning ${this.file.path} from its start`);
+    const rescanned = await this.scanFor(offset, 0, endBytes, undefined);
+    return rescanned === 'index-mismatch' ? undefined : rescanned;
+  }
+
+  private async scanFor(offset: number, from: number, endBytes: number, entryOffset: number | undefined): Promise<BatchLocation | undefined | 'index-mismatch'> {
+    // cleanup.policy=delete: offsets are consecutive in a segment (only compaction leaves gaps)
+    const consecutive = this.config.cleanupPolicy !== 'compact';
+    let previous: BatchLocation | undefined;
+    let found: BatchLocation | undefined;
+    for await (const batch of scanBatchHeaders(this.file, from, endBytes)) {
+      if (previous === undefined && entryOffset !== undefined && !(batch.baseOffset >= this.baseOffset && batch.baseOffset <= entryOffset && batch.lastOffset >= batch.baseOffset)) return 'index-mismatch';
+      const expected = previous ? previous.lastOffset + 1 : from === 0 ? this.baseOffset : undefined;
+      if (expected !== undefined && (consecutive ? batch.baseOffset !== expected : batch.baseOffset < expected)) {
+        throw new CorruptRecordError(`${this.file.path}: batch at position ${batch.position} has base offset ${batch.baseOffset}, expected ${consecutive ? '' : 'at least '}${expected} (after the batch at position ${previous?.position ?? 'none, segment base'})`, batch.position);
+      }
+      // the batch after the one found is checked too: a base offset flipped upwards shows only there
+      if (found) return found;
+      if (batch.lastOffset >= offset) {
+        if (consecutive && batch.baseOffset > offset && previous !== undefined) {
+          throw new CorruptRecordError(`${this.file.path}: batch at position ${batch.position} starts at ${batch.baseOffset}, past offset ${offset} that follows ${previous.lastOffset}`, batch.position);
+        }
+        found = batch;
+      }
+      previous = batch;
     }
-    return undefined;
+    return found;
   }
 
   /** The first batch with maxTimestamp >= ts, scanning from the time index entry at or below ts. */

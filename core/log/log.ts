@@ -75,7 +75,7 @@ export class Log {
     this.segmentDeps = { engine: deps.engine, cache: deps.cache ?? noneCache, logger };
     this.now = deps.now ?? Date.now;
     this.segments = new LogSegments(loaded.segments);
-    this.sequencer = new AppendSequencer(loaded.nextOffset);
+    this.sequencer = new AppendSequencer(loaded.nextOffset, config.cleanupPolicy !== 'compact');
     this.deletes = new DelayedSegmentDeletes(logger);
     this.reader = new LogReader(this.segments, this.codecs, config);
     const checkUsable = () => this.checkUsable();
