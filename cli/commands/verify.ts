@@ -9,11 +9,12 @@ export function register(program: Command): void {
     .command('verify')
     .description('check every segment and index of a data dir (read-only)')
     .requiredOption('--data-dir <dir>', 'data directory')
-    .action(async (opts: { dataDir: string }) => {
+    .option('--allow-offset-gaps', 'accept offset gaps inside and between segments (a copy of a compacted topic)', false)
+    .action(async (opts: { dataDir: string; allowOffsetGaps: boolean }) => {
       if (!fs.existsSync(opts.dataDir) || !fs.statSync(opts.dataDir).isDirectory()) {
         throw new StrataError('INVALID_ARGUMENT', `data dir ${opts.dataDir} does not exist or is not a directory`);
       }
-      const report = await verifyDataDir(opts.dataDir);
+      const report = await verifyDataDir(opts.dataDir, { allowOffsetGaps: opts.allowOffsetGaps });
       const summary = `${report.partitions} partitions, ${report.segments} segments, ${report.batches} batches, ${report.records} records`;
       if (report.problem) throw new StrataError('CORRUPT_RECORD', `invalid: ${report.problem} (checked before it: ${summary})`);
       process.stdout.write(`ok: ${summary}\n`);

@@ -21,6 +21,8 @@ export interface LoadOptions {
   hadCleanShutdown?: boolean;
   /** Offsets below this were flushed: segments wholly below it are trusted. Default 0. */
   recoveryPoint?: number;
+  /** The log start offset of the root checkpoint, when it has one for this log. */
+  logStartOffset?: number;
 }
 
 export interface LoadedLog {
@@ -85,6 +87,7 @@ export class LogLoader {
     ensureDir(this.dir);
     const plan = planLoad(fs.readdirSync(this.dir), this.options);
     for (const name of plan.leftovers) fs.rmSync(join(this.dir, name), { force: true });
+    await this.applyLogStartOffset(plan);
     this.expectedOffsetMin = plan.baseOffsets[0] ?? 0;
     for (let i = 0; i < plan.baseOffsets.length; i++) {
       const truncated = await this.loadSegment(plan.baseOffsets[i]!, i === plan.baseOffsets.length - 1, plan.recover[i]!);
@@ -100,6 +103,26 @@ export class LogLoader {
     const nextOffset = Math.max(this.expectedOffsetMin, this.segments[this.segments.length - 1]!.baseOffset);
     const recoveryPoint = Math.min(this.options.hadCleanShutdown ? nextOffset : (this.options.recoveryPoint ?? 0), nextOffset);
     return { segments: this.segments, nextOffset, recoveryPoint };
+  }
+
+  /**
+   * The checkpointed log start offset against the segments: segments wholly below it are what a
+   * retention delete interrupted by a crash left (removed now); a first segment above it means
+   * offsets are missing (a deleted segment), said in a warning naming the range.
+   */
+  private async applyLogStartOffset(plan: LoadPlan): Promise<void> {
+    const start = this.options.logStartOffset;
+    if (start === undefined || plan.baseOffsets.length === 0) return;
+    let below = 0;
+    while (below + 1 < plan.baseOffsets.length && plan.baseOffsets[below + 1]! <= start) below++;
+    if (below > 0) {
+      await this.deleteSegments(plan.baseOffsets.slice(0, below), `below the log start offset ${start}`);
+      plan.baseOffsets.splice(0, below);
+      plan.recover.splice(0, below);
+    }
+    if (plan.baseOffsets[0]! > start) {
+      this.deps.logger.warn(`${this.dir}: the log starts at ${start} (log-start-offset-checkpoint) but its first segment at ${plan.baseOffsets[0]}: offsets ${start}..${plan.baseOffsets[0]! - 1} are missing`);
+    }
   }
 
   /** Opens one segment, trusting or recovering it; true when recovery cut bytes off it. */
@@ -162,7 +185,7 @@ export class LogLoader {
   private async deleteSegments(baseOffsets: readonly number[], why: string): Promise<void> {
     for (const base of baseOffsets) {
       const doomed = await this.openSegment(base, false, false);
-      this.deps.logger.warn(`recovery: deleting segment ${doomed.file.path} ${why}`);
+      this.deps.logger.warn(`deleting segment ${doomed.file.path} ${why}`);
       await doomed.delete();
     }
   }

@@ -60,6 +60,7 @@ export class LogManager {
   private readonly logs = new Map<string, Promise<Log>>();
   private readonly hadCleanShutdown: boolean;
   private readonly recoveryPoints: OffsetCheckpoint;
+  private readonly logStartOffsets: OffsetCheckpoint;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
 
@@ -80,6 +81,7 @@ export class LogManager {
     }
     this.hadCleanShutdown = hasCleanShutdownFile(dataDir);
     this.recoveryPoints = this.readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE);
+    this.logStartOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
     // the marker is consumed: a crash from now on must trigger recovery
     deleteCleanShutdownFile(dataDir);
   }
@@ -116,8 +118,9 @@ export class LogManager {
     let log = this.logs.get(name);
     if (!log) {
       const config = logConfigFrom(overrides, this.defaultConfig);
-      const loadOptions = { hadCleanShutdown: this.hadCleanShutdown, recoveryPoint: this.recoveryPoints.get(name) ?? 0 };
-      log = Log.open(join(this.dataDir, name), config, { engine: this.engine, codecs: this.codecs, cache: this.cache, logger: this.logger }, loadOptions);
+      const loadOptions = { hadCleanShutdown: this.hadCleanShutdown, recoveryPoint: this.recoveryPoints.get(name) ?? 0, logStartOffset: this.logStartOffsets.get(name) };
+      const deps = { engine: this.engine, codecs: this.codecs, cache: this.cache, logger: this.logger, beforeLogStartOffsetChange: (l: Log, start: number) => this.logStartOffsetChanging(l, start) };
+      log = Log.open(join(this.dataDir, name), config, deps, loadOptions);
       this.logs.set(name, log);
       log.catch(() => this.logs.delete(name));
     }
@@ -157,16 +160,24 @@ export class LogManager {
   }
 
   /**
-   * Writes the recovery points of every log (open ones' current values, the others' as read at
-   * start) and the log start offsets to the root checkpoints. Kafka's log-start-offset checkpoint
-   * holds only logs whose start is above their first segment's base; in strata it never is.
+   * Writes the recovery points and log start offsets of every log (open ones' current values, the
+   * others' as read at start) to the root checkpoints. Kafka writes log start offsets only where
+   * they differ from the first segment's base; strata writes every log's, which Kafka reads the
+   * same way (the larger of the two wins) and which lets a missing first segment be noticed.
    */
   async checkpointLogs(): Promise<void> {
-    const points: OffsetCheckpoint = new Map(this.recoveryPoints);
-    for (const log of await this.openLogs()) points.set(log.partitionDirName, log.recoveryPoint);
-    writeOffsetCheckpoint(join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), points);
-    writeOffsetCheckpoint(join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), new Map());
-    for (const [name, offset] of points) this.recoveryPoints.set(name, offset);
+    for (const log of await this.openLogs()) {
+      this.recoveryPoints.set(log.partitionDirName, log.recoveryPoint);
+      this.logStartOffsets.set(log.partitionDirName, log.logStartOffset);
+    }
+    writeOffsetCheckpoint(join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), this.recoveryPoints);
+    writeOffsetCheckpoint(join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), this.logStartOffsets);
+  }
+
+  /** Retention is about to move a log's start: checkpointed first (off the ack path: rare). */
+  private logStartOffsetChanging(log: Log, logStartOffset: number): void {
+    this.logStartOffsets.set(log.partitionDirName, logStartOffset);
+    writeOffsetCheckpoint(join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), this.logStartOffsets);
   }
 
   async flushAll(): Promise<void> {
@@ -194,9 +205,7 @@ export class LogManager {
         errors.push(err);
       }
     }
-    for (const log of await this.openLogs()) this.recoveryPoints.set(log.partitionDirName, log.recoveryPoint);
-    writeOffsetCheckpoint(join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), this.recoveryPoints);
-    writeOffsetCheckpoint(join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), new Map());
+    await this.checkpointLogs();
     // a log never opened this session was not recovered: after an unclean start it must not be
     // vouched for by a marker
     const allRecovered = this.hadCleanShutdown || this.partitionsOnDisk().every((tp) => this.logs.has(partitionDirName(tp.topic, tp.partition)));

@@ -1,7 +1,11 @@
 /**
  * Offline checks of a data dir or a single segment (`strata verify`, `strata dump`): every batch
- * valid (size, magic, CRC, offsets increasing across segments), every offset index entry at a batch
- * start inside its batch's offsets, time index timestamps increasing. Read-only.
+ * valid (size, magic, CRC), offsets consecutive from each segment's base through the next segment
+ * (no missing, renamed or zeroed segment, no flipped base offset outside the CRC; a log copied from
+ * a compacted topic passes with allowOffsetGaps), the log starting where the root
+ * log-start-offset checkpoint says, every offset index entry at a batch start inside its batch's
+ * offsets, time index timestamps increasing. Zeros after the data of the last segment are a
+ * preallocated reservation (a crashed preallocated or mmap log), not damage. Read-only.
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +14,7 @@ import { TimeIndex } from '../index/time-index.js';
 import { parsePartitionDirName } from '../topic.js';
 import { scanValidBatches } from './file-records.js';
 import { parseSegmentLogName, segmentPaths } from './file-names.js';
+import { LOG_START_OFFSET_CHECKPOINT_FILE, readOffsetCheckpoint } from './checkpoints.js';
 import { openReadOnlySegmentFile } from './read-only-file.js';
 
 export interface VerifyReport {
@@ -21,35 +26,63 @@ export interface VerifyReport {
   problem?: string;
 }
 
-export async function verifyDataDir(dataDir: string): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** Offsets may jump inside and between segments (a copy of a compacted topic). */
+  allowOffsetGaps?: boolean;
+}
+
+export async function verifyDataDir(dataDir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const report: VerifyReport = { partitions: 0, segments: 0, batches: 0, records: 0 };
-  const dirs = fs.readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory() && parsePartitionDirName(d.name));
+  const dirs = fs.readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== '__cluster_metadata-0' && parsePartitionDirName(d.name));
+  let logStarts: Map<string, number>;
+  try {
+    logStarts = readOffsetCheckpoint(join(dataDir, LOG_START_OFFSET_CHECKPOINT_FILE));
+  } catch (err) {
+    return { ...report, problem: (err as Error).message };
+  }
   for (const d of dirs.sort((a, b) => a.name.localeCompare(b.name))) {
     report.partitions++;
-    const problem = await verifyPartitionDir(join(dataDir, d.name), report);
+    const problem = await verifyPartitionDir(join(dataDir, d.name), report, { ...options, logStartOffset: logStarts.get(d.name) });
     if (problem) return { ...report, problem };
   }
   return report;
 }
 
-async function verifyPartitionDir(dir: string, report: VerifyReport): Promise<string | undefined> {
+async function verifyPartitionDir(dir: string, report: VerifyReport, options: VerifyOptions & { logStartOffset?: number }): Promise<string | undefined> {
   const bases = fs.readdirSync(dir).map(parseSegmentLogName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
-  let nextOffsetMin = bases[0] ?? 0;
-  for (const base of bases) {
+  const consecutive = !options.allowOffsetGaps;
+  if (consecutive && options.logStartOffset !== undefined && bases.length > 0 && bases[0]! > options.logStartOffset) {
+    return `${segmentPaths(dir, bases[0]!).log}: the log starts at ${options.logStartOffset} (log-start-offset-checkpoint) but its first segment at ${bases[0]}: a segment is missing`;
+  }
+  let previousEnd: number | undefined;
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i]!;
+    const isLast = i === bases.length - 1;
     report.segments++;
     const paths = segmentPaths(dir, base);
+    if (consecutive && previousEnd !== undefined && base !== previousEnd) {
+      return `${paths.log}: starts at offset ${base} but the segment before it ends at ${previousEnd - 1}: offsets ${Math.min(base, previousEnd)}..${Math.max(base, previousEnd) - 1} ${base > previousEnd ? 'are missing (a deleted or renamed segment?)' : 'overlap'}`;
+    }
     const file = openReadOnlySegmentFile(paths.log);
     try {
       const batchStarts = new Map<number, { base: number; last: number }>();
-      let lastOffset = -1;
-      const scan = await scanValidBatches(file, 0, file.sizeBytes, Number.MAX_SAFE_INTEGER, Math.max(nextOffsetMin, base), (b) => {
+      let lastOffset: number | undefined;
+      let problem: string | undefined;
+      const scan = await scanValidBatches(file, 0, file.sizeBytes, Number.MAX_SAFE_INTEGER, previousEnd ?? base, (b) => {
+        const expected = lastOffset === undefined ? base : lastOffset + 1;
+        if (consecutive && problem === undefined && b.baseOffset !== expected) {
+          problem = `${paths.log}: batch at position ${b.position} has base offset ${b.baseOffset}, expected ${expected} (${lastOffset === undefined ? "the segment's base offset" : 'after the batch before it'})`;
+        }
         report.batches++;
         report.records += b.recordsCount;
         batchStarts.set(b.position, { base: b.baseOffset, last: b.lastOffset });
         lastOffset = b.lastOffset;
       });
-      if (scan.stopReason) return `${paths.log}: ${scan.stopReason}`;
-      if (lastOffset >= 0) nextOffsetMin = lastOffset + 1;
+      if (problem) return problem;
+      // zeros after the data are the active segment's reservation; anywhere else they are lost data
+      if (scan.stopReason && !(scan.stoppedAtZeros && isLast && restIsZero(file, scan.validBytes))) return `${paths.log}: ${scan.stopReason}`;
+      if (lastOffset === undefined && !isLast) return `${paths.log}: holds no batch, but later segments follow it`;
+      previousEnd = lastOffset === undefined ? base : lastOffset + 1;
       const indexProblem = verifyIndexes(paths, base, batchStarts);
       if (indexProblem) return indexProblem;
     } finally {
@@ -57,6 +90,18 @@ async function verifyPartitionDir(dir: string, report: VerifyReport): Promise<st
     }
   }
   return undefined;
+}
+
+/** True when every byte of `file` from `from` on is zero (read in 1 MiB steps). */
+function restIsZero(file: { fd: number; sizeBytes: number }, from: number): boolean {
+  const buf = Buffer.alloc(1 << 20);
+  for (let at = from; at < file.sizeBytes; ) {
+    const n = fs.readSync(file.fd, buf, 0, Math.min(buf.length, file.sizeBytes - at), at);
+    if (n <= 0) return true;
+    for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
+    at += n;
+  }
+  return true;
 }
 
 function verifyIndexes(paths: { index: string; timeIndex: string }, base: number, batchStarts: Map<number, { base: number; last: number }>): string | undefined {

@@ -39,6 +39,11 @@ export interface LogDeps {
   logger?: Logger;
   /** Clock for segment.ms, retention.ms and flush.ms (tests pass their own). */
   now?: () => number;
+  /**
+   * Called before retention removes segments, with the new log start offset: the LogManager
+   * checkpoints it first, so a segment found missing below it later is known to be damage.
+   */
+  beforeLogStartOffsetChange?: (log: Log, logStartOffset: number) => void;
 }
 
 export interface AppendOptions {
@@ -230,6 +235,7 @@ export class Log {
    */
   async deleteOldSegments(): Promise<number> {
     const breach = retentionBreach(this.segments.all, this.config, this.now());
+    if (breach.count > 0) this.deps.beforeLogStartOffsetChange?.(this, this.segments.all[breach.count]!.baseOffset);
     for (let i = 0; i < breach.count; i++) {
       const oldest = this.segments.shiftOldest();
       this.segmentDeps.logger.info(`retention: deleting segment ${oldest.file.path} (${breach.reason})`);
