@@ -125,7 +125,7 @@ export function defaultRegistry(): ComponentRegistry {
 /** The first of DEFAULT_TRANSFERS that is available here (sendfile when the native addon is built). */
 export function defaultTransferName(registry: ComponentRegistry = defaultRegistry()): string {
   const name = DEFAULT_TRANSFERS.find((n) => registry.find('transfer', n) && registry.get('transfer', n).unavailable?.() === undefined);
-  if (!name) throw unknownComponentError('transfer', DEFAULT_TRANSFERS.join(' or '), registry.names('transfer'));
+  if (!name) throw new StrataError('ENGINE_UNAVAILABLE', `no default transfer is available (tried ${DEFAULT_TRANSFERS.join(', ')}; known: ${registry.names('transfer').join(', ') || 'none'})`);
   return name;
 }
 
