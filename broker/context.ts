@@ -4,9 +4,10 @@ import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import type { BrokerConfig } from './broker-config.js';
-import type { FlushCoalescer } from './flush-coalescer.js';
 import type { GroupCoordinator } from './group-coordinator.js';
 import type { PartitionWaiters } from './partition-waiters.js';
+import type { ProducerIdManager } from './producer-id-manager.js';
+import type { ProducerStates } from './producer-states.js';
 import type { RequestHeader } from './protocol/headers.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import type { KafkaReader } from './protocol/reader.js';
@@ -24,7 +25,8 @@ export interface BrokerContext {
   readonly topics: TopicManager;
   readonly groups: GroupCoordinator;
   readonly waiters: PartitionWaiters;
-  readonly flusher: FlushCoalescer;
+  readonly producerIds: ProducerIdManager;
+  readonly producerStates: ProducerStates;
   readonly clusterId: string;
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
   advertisedHost(): string;

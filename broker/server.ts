@@ -15,10 +15,11 @@ import type { Transfer } from '../core/transfer.js';
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './broker-config.js';
 import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
-import { FlushCoalescer } from './flush-coalescer.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
+import { ProducerIdManager } from './producer-id-manager.js';
+import { ProducerStates } from './producer-states.js';
 import { TopicManager } from './topic-manager.js';
 
 export interface KafkaServerOptions {
@@ -32,6 +33,8 @@ export interface KafkaServerOptions {
   port?: number;
   /** Host told to clients; default the listen host (or the machine's name for 0.0.0.0 / ::). */
   advertisedHost?: string;
+  /** Port told to clients; default the bound port (a proxy or port forward in front: its port). */
+  advertisedPort?: number;
 }
 
 /** How long shutdown waits for a connection's request in progress. */
@@ -44,6 +47,7 @@ export class KafkaServer {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
   private readonly waiters = new PartitionWaiters();
+  private readonly producerStates: ProducerStates;
   private readonly ctx: BrokerContext;
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
@@ -53,6 +57,7 @@ export class KafkaServer {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
     this.topics = new TopicManager(options.logs);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
+    this.producerStates = new ProducerStates(options.logger, this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
     const host = options.host ?? '127.0.0.1';
     const advertised = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host);
     this.ctx = {
@@ -64,10 +69,11 @@ export class KafkaServer {
       topics: this.topics,
       groups: this.groups,
       waiters: this.waiters,
-      flusher: new FlushCoalescer(),
+      producerIds: new ProducerIdManager(options.logs.dataDir),
+      producerStates: this.producerStates,
       clusterId: 'strata',
       advertisedHost: () => advertised,
-      advertisedPort: () => this.boundPort,
+      advertisedPort: () => options.advertisedPort ?? this.boundPort,
       isShuttingDown: () => this.shuttingDown,
     };
     this.server = net.createServer((socket) => this.accept(socket));
@@ -121,6 +127,8 @@ export class KafkaServer {
     this.groups.close();
     await Promise.all([...this.connections].map((c) => c.drain(SHUTDOWN_DRAIN_MS)));
     await stopped;
+    // producer state snapshots at each log end, then the logs' clean-shutdown markers
+    await this.producerStates.close();
     await this.options.logs.close();
     this.options.logger.info('broker stopped; logs flushed and closed');
   }

@@ -28,6 +28,8 @@ export interface StartBrokerOptions {
   logger?: Logger;
   /** The root container whose registry engine, transfer and cache names resolve from (default: the process's). */
   container?: Container;
+  /** Port told to clients in Metadata / FindCoordinator when it is not the listen port (a proxy in front). */
+  advertisedPort?: number;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const logs = container.get<LogManager>(TOKENS.LogManager);
   const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
   const transfer = container.get<Transfer>(TOKENS.Transfer); // what Fetch sends segment bytes with
-  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port });
+  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort });
   await server.start();
   return server;
 }
