@@ -4,12 +4,15 @@
  * (socket.request.max.bytes, num.partitions, ...) configure the broker; the rest are topic
  * configs applied to every log (segment.bytes, flush.messages, ...), checked by LogConfig.
  */
+import type { Container } from 'inversify';
 import type { CodecRegistry } from '../core/codec.js';
+import { registryOf } from '../core/container.js';
 import type { LogManager } from '../core/log/log-manager.js';
+import type { ComponentRegistry } from '../core/registry.js';
 import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
-import { composeByName, transferByName } from '../engines/compose.js';
-import { loadNative } from '../native/index.js';
+import { composeByName } from '../engines/compose.js';
+import { defaultContainer, defaultTransferName } from '../engines/index.js';
 import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
 import { KafkaServer } from './server.js';
 
@@ -23,19 +26,21 @@ export interface StartBrokerOptions {
   config?: Readonly<Record<string, string>>;
   autoCreateTopics?: boolean;
   logger?: Logger;
+  /** The root container whose registry engine, transfer and cache names resolve from (default: the process's). */
+  container?: Container;
   /** Port told to clients in Metadata / FindCoordinator when it is not the listen port (a proxy in front). */
   advertisedPort?: number;
 }
 
 /**
- * The transfer by name (engines/transfer). Without a name: sendfile when the native addon is
- * built (Kafka's FileChannel.transferTo behaviour), else buffered, with a log line saying so.
+ * The transfer's name. Without one: sendfile when the native addon is built (Kafka's
+ * FileChannel.transferTo behaviour), else buffered, with a log line saying so.
  */
-export function pickTransfer(name: string | undefined, logger: Logger): Transfer {
-  if (name) return transferByName(name);
-  if (loadNative()) return transferByName('sendfile');
-  logger.warn('native addon not built: serving fetches with the buffered transfer (pread + socket.write), not sendfile');
-  return transferByName('buffered');
+export function pickTransferName(name: string | undefined, logger: Logger, registry: ComponentRegistry): string {
+  if (name) return name;
+  const picked = defaultTransferName(registry);
+  if (picked !== 'sendfile') logger.warn(`native addon not built: serving fetches with the ${picked} transfer (pread + socket.write), not sendfile`);
+  return picked;
 }
 
 export async function startBroker(options: StartBrokerOptions): Promise<KafkaServer> {
@@ -45,10 +50,13 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : logProps)[k] = v;
   if (options.autoCreateTopics) brokerProps['auto.create.topics.enable'] = 'true';
   const config = brokerConfigFrom(brokerProps);
-  const transfer = pickTransfer(options.transfer, logger);
-  const container = await composeByName({ dataDir: options.dataDir, engine: options.engine, cache: options.cache, config: logProps, logger });
+  const root = options.container ?? defaultContainer();
+  const transferName = pickTransferName(options.transfer, logger, registryOf(root));
+  const composed = { dataDir: options.dataDir, engine: options.engine, cache: options.cache, transfer: transferName, config: logProps, logger, container: root };
+  const container = await composeByName(composed);
   const logs = container.get<LogManager>(TOKENS.LogManager);
   const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
+  const transfer = container.get<Transfer>(TOKENS.Transfer); // what Fetch sends segment bytes with
   const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort });
   await server.start();
   return server;

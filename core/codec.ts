@@ -5,6 +5,7 @@
  */
 import { StrataError } from './errors.js';
 import { CompressionType } from './format/record-batch.js';
+import { unknownComponentError } from './registry.js';
 
 export type CodecName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const CODEC_NAMES: readonly CodecName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -55,7 +56,7 @@ export class CodecRegistry {
   byNameOrThrow(name: string): Codec {
     const codec = this.byName.get(name);
     if (!codec) {
-      throw new StrataError('UNKNOWN_CODEC', `unknown codec "${name}" (known: ${this.names().join(', ')})`);
+      throw unknownComponentError('codec', name, this.names());
     }
     return codec;
   }

@@ -10,6 +10,8 @@ export type StrataErrorCode =
   | 'OFFSET_OUT_OF_RANGE'
   | 'UNKNOWN_ENGINE'
   | 'UNKNOWN_CODEC'
+  | 'UNKNOWN_TRANSFER'
+  | 'UNKNOWN_CACHE'
   | 'ENGINE_UNAVAILABLE'
   | 'LOG_CLOSED'
   | 'LOG_FAILED'

@@ -22,3 +22,4 @@ export * from './container.js';
 export * from './log/log-verifier.js';
 export * from './log/read-only-file.js';
 export * from './format/compression-type.js';
+export * from './registry.js';

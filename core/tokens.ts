@@ -3,13 +3,15 @@
  * emits no decorator metadata, so autowiring by type cannot work (and explicit is easier to read).
  */
 export const TOKENS = Object.freeze({
+  /** The ComponentRegistry (core/registry.ts): every engine, transfer, cache and codec by name. */
+  Registry: Symbol.for('strata.Registry'),
   /** The StorageEngine segment files are opened with. */
   StorageEngine: Symbol.for('strata.StorageEngine'),
   /** The CodecRegistry. */
   Codecs: Symbol.for('strata.Codecs'),
   /** The Cache between reads and segment files. */
   Cache: Symbol.for('strata.Cache'),
-  /** The Transfer from segment files to sockets. */
+  /** The Transfer from segment files to sockets (bound when the composition names one: the broker, `strata send`). */
   Transfer: Symbol.for('strata.Transfer'),
   /** The default LogConfig for logs the LogManager opens. */
   LogConfig: Symbol.for('strata.LogConfig'),

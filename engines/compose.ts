@@ -1,19 +1,17 @@
 /**
- * Composition by name, for the CLI, the broker and the harness: engine, cache and transfer looked
- * up in the built-in registries (or an engine module path), every built-in codec registered.
+ * Composition by name, for the CLI, the broker and the harness: engine, cache and transfer resolved
+ * from the registry of a root container (default: the process's, engines/index.ts, with every
+ * built-in and whatever engine modules were loaded), every registered codec in the CodecRegistry.
  */
 import type { Container } from 'inversify';
 import type { Cache } from '../core/cache.js';
 import { logConfigFrom } from '../core/config/log-config.js';
-import { createContainer } from '../core/container.js';
-import { StrataError } from '../core/errors.js';
+import { createContainer, registryOf } from '../core/container.js';
 import type { LogManager } from '../core/log/log-manager.js';
+import type { ComponentRegistry } from '../core/registry.js';
 import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
-import { builtinCodecs } from '../codecs/index.js';
-import { builtinCaches } from './cache/index.js';
-import { loadEngine } from './index.js';
-import { builtinTransfers } from './transfer/index.js';
+import { defaultContainer, defaultRegistry, loadEngine } from './index.js';
 
 export interface ComposeOptions {
   dataDir: string;
@@ -24,28 +22,30 @@ export interface ComposeOptions {
   /** Kafka topic config keys applied to every log. */
   config?: Readonly<Record<string, string>>;
   logger?: Logger;
+  /** The root container whose registry the names are resolved from (default: the process's). */
+  container?: Container;
 }
 
-export function cacheByName(name: string, bytesMax?: number): Cache {
-  const make = builtinCaches[name];
-  if (!make) throw new StrataError('INVALID_ARGUMENT', `unknown cache "${name}" (known: ${Object.keys(builtinCaches).join(', ')})`);
-  return make({ bytesMax });
+export function cacheByName(name: string, bytesMax?: number, registry: ComponentRegistry = defaultRegistry()): Cache {
+  return registry.resolve('cache', name, { bytesMax });
 }
 
-export function transferByName(name: string): Transfer {
-  const make = builtinTransfers[name];
-  if (!make) throw new StrataError('INVALID_ARGUMENT', `unknown transfer "${name}" (known: ${Object.keys(builtinTransfers).join(', ') || 'none built in'})`);
-  return make();
+export function transferByName(name: string, registry: ComponentRegistry = defaultRegistry()): Transfer {
+  return registry.resolve('transfer', name);
 }
 
+/** A composition under the root container; TOKENS.Transfer is bound when `transfer` names one. */
 export async function composeByName(options: ComposeOptions): Promise<Container> {
-  const engine = await loadEngine(options.engine ?? 'pwrite');
+  const root = options.container ?? defaultContainer();
+  const registry = registryOf(root);
+  const engine = await loadEngine(options.engine ?? 'pwrite', {}, registry);
   return createContainer({
+    parent: root,
     dataDir: options.dataDir,
     engine,
-    codecs: builtinCodecs,
-    cache: cacheByName(options.cache ?? 'none', options.cacheBytesMax),
-    transfer: options.transfer ? transferByName(options.transfer) : undefined,
+    codecs: registry.all('codec'),
+    cache: cacheByName(options.cache ?? 'none', options.cacheBytesMax, registry),
+    transfer: options.transfer ? transferByName(options.transfer, registry) : undefined,
     config: logConfigFrom(options.config ?? {}),
     logger: options.logger ?? stderrLogger,
   });

@@ -1,17 +1,16 @@
 /**
- * Finding what a cell asks for in the registries (builtinEngines, builtinTransfers, builtinCaches,
- * builtinCodecs). Whatever is not there (a branch not merged yet, the native addon not built) makes
- * the cell `skipped` with the reason, never a crash: the harness runs whichever branches landed.
+ * Finding what a cell asks for in the registry (core/registry.ts; the process's by default, with
+ * every built-in and any engine module loaded). Whatever is not there (a branch not merged yet, the
+ * native addon not built) makes the cell `skipped` with the registry's reason, never a crash: the
+ * harness runs whichever branches landed.
  */
+import type { Container } from 'inversify';
 import type { Cache } from '../core/cache.js';
 import { CodecRegistry, type Codec } from '../core/codec.js';
+import { registryOf } from '../core/container.js';
 import type { StorageEngine } from '../core/engine.js';
 import type { Transfer } from '../core/transfer.js';
-import { builtinCodecs } from '../codecs/index.js';
-import { builtinCaches } from '../engines/cache/index.js';
-import { builtinEngines, loadEngine } from '../engines/index.js';
-import { builtinTransfers } from '../engines/transfer/index.js';
-import { loadNative } from '../native/index.js';
+import { defaultContainer, loadEngine } from '../engines/index.js';
 import type { Cell } from './matrix.js';
 
 export interface CellComponents {
@@ -27,46 +26,20 @@ export type Resolved = { ok: true; components: CellComponents; notes: string[] }
 /** Bytes an in-process cache may hold in a cell (user-lru); page-cache ignores it. */
 export const CACHE_BYTES_MAX = 256 * 1024 * 1024;
 
-export async function resolveComponents(cell: Cell): Promise<Resolved> {
-  const notes: string[] = [];
+export async function resolveComponents(cell: Cell, container: Container = defaultContainer()): Promise<Resolved> {
+  const registry = registryOf(container);
   let engine: StorageEngine;
-  if (builtinEngines[cell.engine]) engine = builtinEngines[cell.engine]!();
-  else {
-    try {
-      engine = await loadEngine(cell.engine);
-    } catch (err) {
-      return { ok: false, reason: `engine "${cell.engine}" is not available: ${(err as Error).message}` };
-    }
+  try {
+    engine = await loadEngine(cell.engine, {}, registry);
+  } catch (err) {
+    return { ok: false, reason: `engine "${cell.engine}" is not available: ${(err as Error).message}` };
   }
-  if (engine.supports.native && !loadNative()) {
-    return { ok: false, reason: `engine "${cell.engine}" needs the native addon, which is not built (run npm install with a C++ toolchain)` };
-  }
-
-  let transfer: Transfer;
-  const transferFactory = builtinTransfers[cell.transfer];
-  if (transferFactory) {
-    try {
-      transfer = transferFactory();
-    } catch (err) {
-      return { ok: false, reason: `transfer "${cell.transfer}" is not available: ${(err as Error).message}` };
-    }
-  } else {
-    return { ok: false, reason: `transfer "${cell.transfer}" is not available (registered: ${Object.keys(builtinTransfers).join(', ') || 'none'})` };
-  }
-  if (transfer.supports.native && !loadNative()) {
-    return { ok: false, reason: `transfer "${cell.transfer}" needs the native addon, which is not built` };
-  }
-
-  const cacheFactory = builtinCaches[cell.cache];
-  if (!cacheFactory) {
-    return { ok: false, reason: `cache "${cell.cache}" is not available (registered: ${Object.keys(builtinCaches).join(', ')})` };
-  }
-  const cache = cacheFactory({ bytesMax: CACHE_BYTES_MAX });
-
-  const codecs = new CodecRegistry(builtinCodecs);
-  const codec = builtinCodecs.find((c) => c.name === cell.codec);
-  if (!codec) {
-    return { ok: false, reason: `codec "${cell.codec}" is not available (registered: ${builtinCodecs.map((c) => c.name).join(', ')})` };
-  }
-  return { ok: true, components: { engine, transfer, cache, codec, codecs }, notes };
+  const transfer = registry.tryResolve('transfer', cell.transfer);
+  if (!transfer.ok) return transfer;
+  const cache = registry.tryResolve('cache', cell.cache, { bytesMax: CACHE_BYTES_MAX });
+  if (!cache.ok) return cache;
+  const codec = registry.tryResolve('codec', cell.codec);
+  if (!codec.ok) return codec;
+  const components = { engine, transfer: transfer.component, cache: cache.component, codec: codec.component, codecs: new CodecRegistry(registry.all('codec')) };
+  return { ok: true, components, notes: [] };
 }

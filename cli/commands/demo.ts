@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { silentLogger } from '../../core/tokens.js';
 import { verifyDataDir } from '../../core/log/log-verifier.js';
-import { builtinEngines } from '../../engines/index.js';
+import { defaultRegistry } from '../../engines/index.js';
 import { openLogManager } from '../../engines/compose.js';
 import { intOption } from '../options.js';
 
@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .action(async (opts: { records: number; keep?: boolean }) => {
       const root = fs.mkdtempSync(join(os.tmpdir(), 'strata-demo-'));
       const value = Buffer.alloc(100, 'x');
-      for (const name of Object.keys(builtinEngines)) {
+      for (const name of defaultRegistry().names('engine')) {
         const dataDir = join(root, name);
         let manager;
         try {

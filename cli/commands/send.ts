@@ -5,9 +5,12 @@
 import type { Command } from 'commander';
 import { StrataError } from '../../core/errors.js';
 import { validateTopicName } from '../../core/topic.js';
-import { openLogManager, transferByName } from '../../engines/compose.js';
+import type { LogManager } from '../../core/log/log-manager.js';
+import { TOKENS } from '../../core/tokens.js';
+import type { Transfer } from '../../core/transfer.js';
+import { composeByName } from '../../engines/compose.js';
+import { defaultTransferName } from '../../engines/index.js';
 import { sendLog } from '../../engines/transfer/ship/sender.js';
-import { loadNative } from '../../native/index.js';
 import { parseHostPort } from '../host-port.js';
 import { intOption } from '../options.js';
 
@@ -35,8 +38,9 @@ export function register(program: Command): void {
     .action(async (flags: SendFlags) => {
       validateTopicName(flags.topic);
       const { host, port } = parseHostPort(flags.to, '--to');
-      const transfer = transferByName(flags.transfer ?? (loadNative() ? 'sendfile' : 'buffered'));
-      const manager = await openLogManager({ dataDir: flags.dataDir, engine: flags.engine });
+      const container = await composeByName({ dataDir: flags.dataDir, engine: flags.engine, transfer: flags.transfer ?? defaultTransferName() });
+      const transfer = container.get<Transfer>(TOKENS.Transfer);
+      const manager = container.get<LogManager>(TOKENS.LogManager);
       try {
         const log = await manager.getLog(flags.topic, flags.partition);
         if (!log) throw new StrataError('INVALID_ARGUMENT', `no log for ${flags.topic}-${flags.partition} in ${flags.dataDir}`);
