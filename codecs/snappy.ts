@@ -13,6 +13,7 @@ import snappy from 'snappy';
 import type { Codec } from '../core/codec.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
+import { SliceClock } from './slices.js';
 import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -67,17 +68,6 @@ function uncompressRawSync(block: Buffer, expectedBytes: number, where: string):
   let out: Buffer;
   try {
     out = snappy.uncompressSync(block, DEC_OPTIONS) as Buffer;
-  } catch (err) {
-    throw corruptBlob('snappy', `${where}: corrupt snappy data: ${messageOf(err)}`, err);
-  }
-  if (out.length !== expectedBytes) throw corruptBlob('snappy', `${where}: decoded ${out.length} bytes, its prefix said ${expectedBytes}`);
-  return out;
-}
-
-async function uncompressRawAsync(block: Buffer, expectedBytes: number, where: string): Promise<Buffer> {
-  let out: Buffer;
-  try {
-    out = (await snappy.uncompress(block, DEC_OPTIONS)) as Buffer;
   } catch (err) {
     throw corruptBlob('snappy', `${where}: corrupt snappy data: ${messageOf(err)}`, err);
   }
@@ -155,21 +145,22 @@ export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       checkOutputBytesMax('snappy', outputBytesMax);
-      if (isXerialFramed(blob)) {
-        const { blocks, uncompressedBytes, totalBytes } = xerialBlocks(blob, outputBytesMax);
-        // all lengths were checked above, so the whole output is allocated once, within the limit
-        const out = Buffer.allocUnsafe(totalBytes);
-        const parts =
-          totalBytes <= syncBytesMax.decompress
-            ? blocks.map((block, i) => uncompressRawSync(block, uncompressedBytes[i]!, `xerial block ${i}`))
-            : // independent blocks: decode them side by side on the threadpool
-              await Promise.all(blocks.map((block, i) => uncompressRawAsync(block, uncompressedBytes[i]!, `xerial block ${i}`)));
-        let at = 0;
-        for (const part of parts) at += part.copy(out, at);
-        return out;
+      if (!isXerialFramed(blob)) {
+        // one raw block: one synchronous call, at most outputBytesMax (its prefix was checked)
+        return uncompressRawSync(blob, rawUncompressedLength(blob, outputBytesMax, 'raw block'), 'raw block');
       }
-      const bytes = rawUncompressedLength(blob, outputBytesMax, 'raw block');
-      return bytes <= syncBytesMax.decompress ? uncompressRawSync(blob, bytes, 'raw block') : uncompressRawAsync(blob, bytes, 'raw block');
+      const { blocks, uncompressedBytes, totalBytes } = xerialBlocks(blob, outputBytesMax);
+      // all lengths were checked above, so the whole output is allocated once, within the limit;
+      // blocks are decoded one at a time, the event loop served between slices
+      const out = Buffer.allocUnsafe(totalBytes);
+      const clock = new SliceClock();
+      let at = 0;
+      for (let i = 0; i < blocks.length; i++) {
+        const part = uncompressRawSync(blocks[i]!, uncompressedBytes[i]!, `xerial block ${i}`);
+        at += part.copy(out, at);
+        await clock.spent(part.length);
+      }
+      return out;
     },
   };
 }
