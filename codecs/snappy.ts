@@ -7,14 +7,16 @@
  *    [int32 BE compressed length][raw snappy block].
  * A broker must read both. Every raw block states its uncompressed length up front; that length is
  * checked against the limit (and against the most a snappy block of that size can expand to)
- * before anything is allocated.
+ * before anything is allocated. Every call is synchronous: the library's async calls never free
+ * their output (slices.ts); xerial blocks are decoded one at a time, the event loop served between
+ * slices, while a raw block is one call of at most the limit.
  */
 import snappy from 'snappy';
 import type { Codec } from '../core/codec.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
 import { SliceClock } from './slices.js';
-import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
+import type { SyncBytesMax } from './sync-thresholds.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 export const XERIAL_HEADER_BYTES = 16;
@@ -129,19 +131,21 @@ export function compressXerialSync(records: Buffer, blockBytes = XERIAL_BLOCK_BY
 export interface SnappyCodecOptions {
   /** Framing to write: 'raw' (librdkafka's, the default) or 'xerial' (Kafka Java's). Both are read. */
   framing?: 'raw' | 'xerial';
-  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  /** Accepted for compatibility and ignored: every snappy call runs on the calling thread (see above). */
   syncBytesMax?: Partial<SyncBytesMax>;
 }
 
 export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
   const framing = options.framing ?? 'raw';
-  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.snappy, ...options.syncBytesMax };
   return {
     name: 'snappy',
     type: CompressionType.snappy,
     async compress(records: Buffer): Promise<Buffer> {
       if (framing === 'xerial') return compressXerialSync(records);
-      return records.length <= syncBytesMax.compress ? snappy.compressSync(records, ENC_OPTIONS) : snappy.compress(records, ENC_OPTIONS);
+      // always on the calling thread: the library's async compress keeps every output buffer
+      // (RSS +2 MB per 4 MiB compressed, never freed), which a broker recompressing for a topic's
+      // compression.type would pay on every produce
+      return snappy.compressSync(records, ENC_OPTIONS);
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       checkOutputBytesMax('snappy', outputBytesMax);
