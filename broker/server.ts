@@ -14,6 +14,7 @@ import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './broker-config.js';
 import { Connection } from './connection.js';
+import { DecompressionLimiter } from './decompression-limiter.js';
 import type { BrokerContext } from './context.js';
 import { FlushCoalescer } from './flush-coalescer.js';
 import { GroupCoordinator } from './group-coordinator.js';
@@ -65,6 +66,7 @@ export class KafkaServer {
       groups: this.groups,
       waiters: this.waiters,
       flusher: new FlushCoalescer(),
+      decompression: new DecompressionLimiter(),
       clusterId: 'strata',
       advertisedHost: () => advertised,
       advertisedPort: () => this.boundPort,
