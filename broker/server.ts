@@ -52,7 +52,7 @@ export class KafkaServer {
 
   constructor(private readonly options: KafkaServerOptions) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
-    this.topics = new TopicManager(options.logs);
+    this.topics = new TopicManager(options.logs, options.logger);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
     const host = options.host ?? '127.0.0.1';
     const advertised = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host);

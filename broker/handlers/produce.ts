@@ -16,7 +16,7 @@ import { decodeProduceRequest, encodeProduceResponse, type ProducePartitionRespo
 import { simpleResponse } from '../response.js';
 import { RequestDecompressionBudget } from '../decompression-limiter.js';
 import { validateProducedRecords } from '../produce-validator.js';
-import { kafkaErrorCode, topicNameError } from './errors.js';
+import { isStorageError, kafkaErrorCode, topicNameError } from './errors.js';
 
 async function producePartition(
   ctx: BrokerContext,
@@ -63,6 +63,10 @@ async function producePartition(
   } catch (err) {
     result.errorCode = kafkaErrorCode(err);
     result.errorMessage = (err as Error).message;
+    if (isStorageError(err)) {
+      result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+      ctx.topics.noteStorageFailure(topic, index, err);
+    }
     ctx.logger.error(`append to ${topic}-${index} failed: ${(err as Error).message}`);
   }
   return result;

@@ -76,6 +76,19 @@ export class LogManager {
     return this.getOrCreateLog(topic, partition);
   }
 
+  /**
+   * Closes one partition's log and forgets it, so the next getOrCreateLog opens (and recovers) it
+   * afresh: how the broker comes back from a failed disk, and removes a half-made topic. The caller
+   * keeps other users away until this settles. A failed log's close still closes every file.
+   */
+  async closeLog(topic: string, partition: number): Promise<void> {
+    const name = partitionDirName(topic, partition);
+    const log = this.logs.get(name);
+    if (!log) return;
+    this.logs.delete(name);
+    await (await log).close();
+  }
+
   async flushAll(): Promise<void> {
     for (const log of this.logs.values()) await (await log).flush();
   }
