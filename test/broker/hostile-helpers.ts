@@ -85,11 +85,14 @@ export interface ServeChild {
   stop(): Promise<number | null>;
 }
 
-/** `strata serve` in a child process on an ephemeral port. */
-export async function serveChild(dataDir: string, config: string[] = []): Promise<ServeChild> {
+/** `strata serve` in a child process on an ephemeral port (optionally with a descriptor limit, through prlimit). */
+export async function serveChild(dataDir: string, config: string[] = [], openFilesMax?: number): Promise<ServeChild> {
   const args = ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics'];
   for (const c of config) args.push('--config', c);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child =
+    openFilesMax === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('prlimit', [`--nofile=${openFilesMax}`, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
