@@ -1,9 +1,11 @@
 /**
  * One client connection. Requests are framed (frame-decoder.ts), queued up to queued.max.requests
- * (then reading pauses: backpressure on the client) and handled one at a time in arrival order,
- * as Kafka does by muting a channel while its request is in progress; so responses go out in
- * request order without reordering. A framing or parsing error closes THIS connection with a log
- * line naming the peer and the problem; nothing else is affected.
+ * and QUEUED_REQUEST_BYTES_MAX bytes (then reading pauses: backpressure on the client) and handled
+ * one at a time in arrival order, as Kafka does by muting a channel while its request is in
+ * progress; so responses go out in request order without reordering, and a response is written
+ * (and drained) before the next request starts, so at most one is pending. A framing or parsing
+ * error closes THIS connection with a log line naming the peer and the problem; nothing else is
+ * affected. A peer that goes away mid-response is one info line, not an internal error.
  */
 import type { Socket } from 'node:net';
 import type { BrokerContext } from './context.js';
@@ -12,9 +14,20 @@ import { FrameDecoder, FrameError } from './frame-decoder.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import { ProtocolError } from './protocol/protocol-error.js';
 
+/**
+ * Bytes a connection may hold while a request is in progress: queued frames plus a partial one.
+ * Without it, one client pipelining large requests held 2.1 GB of read-ahead (issue 13). With no
+ * request in progress, a partial frame is read to its end (socket.request.max.bytes bounds it).
+ */
+export const QUEUED_REQUEST_BYTES_MAX = 4 * 1024 * 1024;
+
+/** Error codes that mean the peer went away (the socket's or the transfer's). */
+const PEER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'PEER_CLOSED', 'NOT_WRITABLE', 'ABORTED', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
   private processing = false;
   private closed = false;
   private paused = false;
@@ -54,13 +67,28 @@ export class Connection {
       this.fail(err);
       return;
     }
-    if (frames.length === 0) return;
-    this.queue.push(...frames);
-    if (this.queue.length >= this.ctx.config.queuedMaxRequests && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
+    for (const frame of frames) {
+      this.queue.push(frame);
+      this.queuedBytes += frame.length;
     }
-    if (!this.processing) void this.run();
+    if (this.queue.length > 0 && !this.processing) void this.run();
+    this.updateFlow();
+  }
+
+  /** Pauses reading while this connection holds too much, resumes once it has worked most of it off. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const heldBytes = this.queuedBytes + this.decoder.bufferedBytes;
+    const requestsMax = this.ctx.config.queuedMaxRequests;
+    if (!this.paused) {
+      if (this.queue.length >= requestsMax || (this.processing && heldBytes >= QUEUED_REQUEST_BYTES_MAX)) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (!this.processing || (this.queue.length < requestsMax / 2 && heldBytes < QUEUED_REQUEST_BYTES_MAX / 2)) {
+      this.paused = false;
+      this.socket.resume();
+    }
   }
 
   private async run(): Promise<void> {
@@ -69,10 +97,8 @@ export class Connection {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const frame = this.queue.shift()!;
-        if (this.paused && this.queue.length < this.ctx.config.queuedMaxRequests / 2) {
-          this.paused = false;
-          this.socket.resume();
-        }
+        this.queuedBytes -= frame.length;
+        this.updateFlow();
         this.requests++;
         const result = await dispatch(this.ctx, frame);
         if (result.parts && !this.closed) await this.write(result.parts);
@@ -82,6 +108,7 @@ export class Connection {
     } finally {
       this.processing = false;
       this.markIdle();
+      this.updateFlow();
     }
   }
 
@@ -113,7 +140,10 @@ export class Connection {
 
   private fail(err: unknown): void {
     if (this.closed) return;
-    if (err instanceof FrameError || err instanceof ProtocolError) {
+    const code = (err as { code?: unknown }).code;
+    if (this.socket.destroyed || (typeof code === 'string' && PEER_GONE.has(code))) {
+      this.ctx.logger.info(`connection from ${this.peer} went away during a response: ${(err as Error).message}`);
+    } else if (err instanceof FrameError || err instanceof ProtocolError) {
       this.ctx.logger.warn(`closing connection from ${this.peer}: ${err.message}`);
     } else {
       this.ctx.logger.error(`closing connection from ${this.peer} after an internal error: ${(err as Error).stack ?? String(err)}`);
@@ -126,6 +156,7 @@ export class Connection {
     this.closed = true;
     this.abort.abort();
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.socket.destroy();
   }
 

@@ -4,6 +4,7 @@ import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import type { BrokerConfig } from './broker-config.js';
+import type { DecompressionLimiter } from './decompression-limiter.js';
 import type { GroupCoordinator } from './group-coordinator.js';
 import type { PartitionWaiters } from './partition-waiters.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
@@ -27,6 +28,8 @@ export interface BrokerContext {
   readonly waiters: PartitionWaiters;
   readonly producerIds: ProducerIdManager;
   readonly producerStates: ProducerStates;
+  /** Bounds decompressed bytes held at once by all connections' produce validations. */
+  readonly decompression: DecompressionLimiter;
   readonly clusterId: string;
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
   advertisedHost(): string;

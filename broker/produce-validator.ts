@@ -1,15 +1,21 @@
 /**
  * Checks the record batches of one partition of a Produce request before any of them reaches the
  * log (Kafka's LogValidator, for RecordBatch v2): each batch's framing, magic and CRC; its size
- * against message.max.bytes; a codec this broker knows (zstd only from Produce v7, as Kafka); no
- * transactional or control batches (strata has no transaction coordinator); and inside the batch,
- * after decompression, exactly `recordsCount` well-formed records with offset deltas 0..n-1 whose
- * last equals lastOffsetDelta. Walking the records allocates nothing per record.
+ * against message.max.bytes; header numbers JavaScript can hold exactly (an int64 past 2^53 is
+ * CORRUPT_MESSAGE, not a crash); a codec this broker knows (zstd only from Produce v7, as Kafka);
+ * no transactional or control batches (strata has no transaction coordinator); and inside the
+ * batch, after decompression, exactly `recordsCount` well-formed records with offset deltas 0..n-1
+ * whose last equals lastOffsetDelta.
+ *
+ * Decompression is bounded three ways (decompression-limiter.ts): per batch by the same limit the
+ * read path uses (decompressedBytesMaxFor, 4 x message.max.bytes), per request by its budget, per
+ * process by the limiter. Record walking hands the event loop back every DECODE_SLICE_BYTES, so a
+ * large batch never stalls other connections. Walking allocates nothing per record.
  */
-import type { CodecRegistry } from '../core/codec.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { DECOMPRESSION_RATIO_MAX, decompressedBytesMaxFor, type Codec, type CodecRegistry } from '../core/codec.js';
 import { CorruptRecordError } from '../core/errors.js';
 import {
-  BATCH_HEADER_BYTES,
   CompressionType,
   compressionOf,
   isControl,
@@ -19,8 +25,12 @@ import {
   RECORDS_OFFSET,
   MAGIC_OFFSET,
   MAGIC_V2,
+  type RecordBatchHeader,
 } from '../core/format/record-batch.js';
 import { readVarint, readVarlong, type VarintCursor } from '../core/format/varint.js';
+import { isOutputTooLarge } from '../codecs/codec-errors.js';
+import { DECODE_SLICE_BYTES } from '../codecs/slices.js';
+import { DecompressionLimiter, PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX, RequestDecompressionBudget } from './decompression-limiter.js';
 import { ErrorCode } from './protocol/errors.js';
 
 export interface ProduceValidation {
@@ -31,65 +41,140 @@ export interface ProduceValidation {
   records: number;
 }
 
-/** Bound on one decompressed records section: a zip bomb is refused, not expanded. */
-export const DECOMPRESSED_BYTES_MAX = 64 * 1024 * 1024;
+export interface ProduceValidationOptions {
+  codecs: CodecRegistry;
+  messageMaxBytes: number;
+  produceVersion: number;
+  /** This request's decompression budget, shared by its partitions (default: a fresh one). */
+  budget?: RequestDecompressionBudget;
+  /** The process-wide bound on decompressed bytes held at once (default: one of its own). */
+  limiter?: DecompressionLimiter;
+}
 
-export async function validateProducedRecords(
-  records: Buffer | null,
-  opts: { codecs: CodecRegistry; messageMaxBytes: number; produceVersion: number },
-): Promise<ProduceValidation> {
-  const fail = (errorCode: number, message: string, batches = 0, count = 0): ProduceValidation => ({ errorCode, message, batches, records: count });
-  if (records === null || records.length === 0) return fail(ErrorCode.CORRUPT_MESSAGE, 'the partition data holds no record batch');
+/** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, headers (1 byte each). */
+const RECORD_BYTES_MIN = 7;
+
+/** A refusal with its Kafka error code; thrown inside this file only. */
+class Rejection extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Validates one partition's records. Partitions of one request sharing a budget are validated one
+ * after another (in call order), whatever their callers' concurrency.
+ */
+export function validateProducedRecords(records: Buffer | null, opts: ProduceValidationOptions): Promise<ProduceValidation> {
+  const budget = opts.budget ?? new RequestDecompressionBudget();
+  return budget.serially(() => validate(records, budget, opts.limiter ?? new DecompressionLimiter(), opts));
+}
+
+async function validate(records: Buffer | null, budget: RequestDecompressionBudget, limiter: DecompressionLimiter, opts: ProduceValidationOptions): Promise<ProduceValidation> {
+  if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'the partition data holds no record batch', batches: 0, records: 0 };
   let position = 0;
   let batches = 0;
   let count = 0;
-  while (position < records.length) {
-    if (records.length - position > MAGIC_OFFSET && records.readInt8(position + MAGIC_OFFSET) < MAGIC_V2) {
-      // Produce v0-v2 carry message sets of magic 0/1; strata stores RecordBatch v2 only and never converts
-      return fail(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `batch ${batches} has magic ${records.readInt8(position + MAGIC_OFFSET)}; only RecordBatch v2 (magic 2) is stored`, batches, count);
-    }
-    let sizeBytes: number;
-    try {
-      sizeBytes = validateBatch(records, position);
-    } catch (err) {
-      return fail(ErrorCode.CORRUPT_MESSAGE, `batch ${batches}: ${(err as Error).message}`, batches, count);
-    }
-    if (sizeBytes > opts.messageMaxBytes) {
-      return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch ${batches} is ${sizeBytes} bytes, larger than message.max.bytes (${opts.messageMaxBytes})`, batches, count);
-    }
-    const header = readBatchHeader(records, position);
-    if (isTransactional(header.attributes) || isControl(header.attributes)) {
-      return fail(ErrorCode.INVALID_RECORD, `batch ${batches} is a transactional or control batch; strata has no transactions`, batches, count);
-    }
-    const compression = compressionOf(header.attributes);
-    if (compression === CompressionType.zstd && opts.produceVersion < 7) {
-      return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `batch ${batches} is zstd-compressed, which needs Produce v7 or later (request is v${opts.produceVersion})`, batches, count);
-    }
-    let section = records.subarray(position + RECORDS_OFFSET, position + sizeBytes);
-    if (compression !== CompressionType.none) {
-      let codec;
-      try {
-        codec = opts.codecs.byTypeOrThrow(compression);
-      } catch (err) {
-        return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `batch ${batches}: ${(err as Error).message}`, batches, count);
+  try {
+    while (position < records.length) {
+      const where = `batch ${batches} (at byte ${position} of the partition's records)`;
+      const { sizeBytes, header } = checkBatch(records, position, where, opts);
+      const body = records.subarray(position + RECORDS_OFFSET, position + sizeBytes);
+      const compression = compressionOf(header.attributes);
+      if (compression === CompressionType.none) {
+        budget.count(body.length);
+        await walk(body, header, where);
+      } else {
+        await decompressAndWalk(body, header, codecFor(compression, where, opts), where, { ...opts, budget, limiter });
       }
-      try {
-        section = await codec.decompress(section, DECOMPRESSED_BYTES_MAX);
-      } catch (err) {
-        return fail(ErrorCode.CORRUPT_MESSAGE, `batch ${batches}: cannot decompress its ${codec.name} records: ${(err as Error).message}`, batches, count);
-      }
+      await budget.yieldIfDue();
+      batches++;
+      count += header.recordsCount;
+      position += sizeBytes;
     }
-    try {
-      walkRecords(section, header.recordsCount, header.lastOffsetDelta);
-    } catch (err) {
-      return fail(ErrorCode.CORRUPT_MESSAGE, `batch ${batches}: ${(err as Error).message}`, batches, count);
-    }
-    batches++;
-    count += header.recordsCount;
-    position += sizeBytes;
+  } catch (err) {
+    if (!(err instanceof Rejection)) throw err;
+    await budget.yieldIfDue(); // a refused bomb was work all the same
+    return { errorCode: err.errorCode, message: err.message, batches, records: count };
   }
-  if (batches === 0) return fail(ErrorCode.CORRUPT_MESSAGE, `no batch of at least ${BATCH_HEADER_BYTES} bytes`);
   return { errorCode: ErrorCode.NONE, message: null, batches, records: count };
+}
+
+/** Framing, CRC, size, header numbers, flags; throws a Rejection naming the problem. */
+function checkBatch(records: Buffer, position: number, where: string, opts: ProduceValidationOptions): { sizeBytes: number; header: RecordBatchHeader } {
+  if (records.length - position > MAGIC_OFFSET && records.readInt8(position + MAGIC_OFFSET) < MAGIC_V2) {
+    // Produce v0-v2 carry message sets of magic 0/1; strata stores RecordBatch v2 only and never converts
+    throw new Rejection(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `${where} has magic ${records.readInt8(position + MAGIC_OFFSET)}; only RecordBatch v2 (magic 2) is stored`);
+  }
+  let sizeBytes: number;
+  let header: RecordBatchHeader;
+  try {
+    sizeBytes = validateBatch(records, position);
+    // baseOffset, timestamps and producerId are int64: one past 2^53 cannot be held exactly
+    header = readBatchHeader(records, position);
+  } catch (err) {
+    throw new Rejection(ErrorCode.CORRUPT_MESSAGE, `${where}: ${(err as Error).message}`);
+  }
+  if (sizeBytes > opts.messageMaxBytes) {
+    throw new Rejection(ErrorCode.MESSAGE_TOO_LARGE, `${where} is ${sizeBytes} bytes, larger than message.max.bytes (${opts.messageMaxBytes})`);
+  }
+  if (isTransactional(header.attributes) || isControl(header.attributes)) {
+    throw new Rejection(ErrorCode.INVALID_RECORD, `${where} is a transactional or control batch; strata has no transactions`);
+  }
+  if (compressionOf(header.attributes) === CompressionType.zstd && opts.produceVersion < 7) {
+    throw new Rejection(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where} is zstd-compressed, which needs Produce v7 or later (request is v${opts.produceVersion})`);
+  }
+  return { sizeBytes, header };
+}
+
+function codecFor(compression: CompressionType, where: string, opts: ProduceValidationOptions): Codec {
+  try {
+    return opts.codecs.byTypeOrThrow(compression);
+  } catch (err) {
+    throw new Rejection(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where}: ${(err as Error).message}`);
+  }
+}
+
+async function decompressAndWalk(
+  body: Buffer,
+  header: RecordBatchHeader,
+  codec: Codec,
+  where: string,
+  opts: ProduceValidationOptions & { budget: RequestDecompressionBudget; limiter: DecompressionLimiter },
+): Promise<void> {
+  const batchBytesMax = decompressedBytesMaxFor(opts.messageMaxBytes);
+  const capBytes = Math.min(batchBytesMax, opts.budget.remainingBytes);
+  const overBudget = (): Rejection =>
+    new Rejection(ErrorCode.MESSAGE_TOO_LARGE, `${where}: the request's batches decompress to more than ${PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX} bytes in all, the most one Produce request may`);
+  if (capBytes <= 0) throw overBudget();
+  // the section is held (and reserved) until its records are walked
+  await opts.limiter.run(capBytes, async () => {
+    let section: Buffer;
+    try {
+      section = await codec.decompress(body, capBytes);
+    } catch (err) {
+      if (!isOutputTooLarge(err)) throw new Rejection(ErrorCode.CORRUPT_MESSAGE, `${where}: cannot decompress its ${codec.name} records: ${(err as Error).message}`);
+      if (capBytes < batchBytesMax) throw overBudget();
+      throw new Rejection(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `${where}: its ${codec.name} records decompress to more than ${batchBytesMax} bytes (${DECOMPRESSION_RATIO_MAX} x message.max.bytes, the limit every reader of this topic applies): ${(err as Error).message}`,
+      );
+    }
+    opts.budget.remainingBytes -= section.length;
+    opts.budget.count(section.length);
+    await walk(section, header, where);
+  });
+}
+
+async function walk(section: Buffer, header: RecordBatchHeader, where: string): Promise<void> {
+  try {
+    await walkRecords(section, header.recordsCount, header.lastOffsetDelta);
+  } catch (err) {
+    throw new Rejection(ErrorCode.CORRUPT_MESSAGE, `${where}: ${(err as Error).message}`);
+  }
 }
 
 function skipBytes(section: Buffer, c: VarintCursor, end: number, what: string, nullable: boolean): void {
@@ -102,35 +187,51 @@ function skipBytes(section: Buffer, c: VarintCursor, end: number, what: string, 
   }
 }
 
-/** Walks an uncompressed records section; throws CorruptRecordError on the first malformed record. */
-export function walkRecords(section: Buffer, recordsCount: number, lastOffsetDelta: number): void {
+/**
+ * Walks an uncompressed records section; throws CorruptRecordError on the first malformed record.
+ * Hands the event loop back after every DECODE_SLICE_BYTES of records.
+ */
+export async function walkRecords(section: Buffer, recordsCount: number, lastOffsetDelta: number): Promise<void> {
   if (recordsCount <= 0) throw new CorruptRecordError(`batch declares ${recordsCount} records`);
   if (lastOffsetDelta !== recordsCount - 1) {
     throw new CorruptRecordError(`lastOffsetDelta ${lastOffsetDelta} does not match ${recordsCount} records`);
   }
+  if (recordsCount > section.length / RECORD_BYTES_MIN) {
+    throw new CorruptRecordError(`batch declares ${recordsCount} records, more than its ${section.length}-byte records section can hold`);
+  }
   const c: VarintCursor = { value: 0, offset: 0 };
   const end = section.length;
   let at = 0;
+  let sliceEnd = DECODE_SLICE_BYTES;
   for (let i = 0; i < recordsCount; i++) {
     if (at >= end) throw new CorruptRecordError(`records section ends after ${i} of ${recordsCount} declared records`);
-    readVarint(section, at, end, c);
-    const recordEnd = c.offset + c.value;
-    if (c.value < 1 || recordEnd > end) throw new CorruptRecordError(`record ${i} claims ${c.value} bytes and overruns the batch`);
-    c.offset += 1; // attributes
-    readVarlong(section, c.offset, recordEnd, c); // timestampDelta
-    readVarint(section, c.offset, recordEnd, c);
-    if (c.value !== i) throw new CorruptRecordError(`record ${i} has offset delta ${c.value}, expected ${i}`);
-    skipBytes(section, c, recordEnd, `record ${i} key`, true);
-    skipBytes(section, c, recordEnd, `record ${i} value`, true);
-    readVarint(section, c.offset, recordEnd, c);
-    const headers = c.value;
-    if (headers < 0) throw new CorruptRecordError(`record ${i} has negative header count ${headers}`);
-    for (let h = 0; h < headers; h++) {
-      skipBytes(section, c, recordEnd, `record ${i} header ${h} key`, false);
-      skipBytes(section, c, recordEnd, `record ${i} header ${h} value`, true);
+    if (at >= sliceEnd) {
+      sliceEnd = at + DECODE_SLICE_BYTES;
+      await nextTurn();
     }
-    if (c.offset !== recordEnd) throw new CorruptRecordError(`record ${i} has ${recordEnd - c.offset} bytes past its fields`);
-    at = recordEnd;
+    at = walkRecord(section, at, end, i, c);
   }
   if (at !== end) throw new CorruptRecordError(`${end - at} bytes follow the ${recordsCount} declared records`);
+}
+
+/** Checks record `i` at `at`; returns where the next one starts. */
+function walkRecord(section: Buffer, at: number, end: number, i: number, c: VarintCursor): number {
+  readVarint(section, at, end, c);
+  const recordEnd = c.offset + c.value;
+  if (c.value < 1 || recordEnd > end) throw new CorruptRecordError(`record ${i} at byte ${at} of the records section claims ${c.value} bytes and overruns the batch`);
+  c.offset += 1; // attributes
+  readVarlong(section, c.offset, recordEnd, c); // timestampDelta
+  readVarint(section, c.offset, recordEnd, c);
+  if (c.value !== i) throw new CorruptRecordError(`record ${i} at byte ${at} of the records section has offset delta ${c.value}, expected ${i}`);
+  skipBytes(section, c, recordEnd, `record ${i} key`, true);
+  skipBytes(section, c, recordEnd, `record ${i} value`, true);
+  readVarint(section, c.offset, recordEnd, c);
+  const headers = c.value;
+  if (headers < 0) throw new CorruptRecordError(`record ${i} has negative header count ${headers}`);
+  for (let h = 0; h < headers; h++) {
+    skipBytes(section, c, recordEnd, `record ${i} header ${h} key`, false);
+    skipBytes(section, c, recordEnd, `record ${i} header ${h} value`, true);
+  }
+  if (c.offset !== recordEnd) throw new CorruptRecordError(`record ${i} at byte ${at} of the records section has ${recordEnd - c.offset} bytes past its fields`);
+  return recordEnd;
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './broker-config.js';
 import { Connection } from './connection.js';
+import { DecompressionLimiter } from './decompression-limiter.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
@@ -55,7 +56,7 @@ export class KafkaServer {
 
   constructor(private readonly options: KafkaServerOptions) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
-    this.topics = new TopicManager(options.logs);
+    this.topics = new TopicManager(options.logs, options.logger);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
     this.producerStates = new ProducerStates(options.logger, this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
     const host = options.host ?? '127.0.0.1';
@@ -71,6 +72,7 @@ export class KafkaServer {
       waiters: this.waiters,
       producerIds: new ProducerIdManager(options.logs.dataDir),
       producerStates: this.producerStates,
+      decompression: new DecompressionLimiter(),
       clusterId: 'strata',
       advertisedHost: () => advertised,
       advertisedPort: () => options.advertisedPort ?? this.boundPort,

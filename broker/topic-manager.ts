@@ -5,6 +5,15 @@
  * records each topic's partition count and overrides in DATA_DIR/strata-topics.json, written
  * atomically (temp file + rename) on every create. Topics found on disk without an entry there
  * (written by `strata produce`, say) get the count of their partition directories and no overrides.
+ *
+ * Kafka's naming rules on create: no internal topic (core/topic.ts), no name that collides with an
+ * existing one ('.' read as '_'). A create that fails part way (EMFILE, ENOSPC) closes and removes
+ * the partitions it made, so no half-made topic shows up after a restart.
+ *
+ * A partition whose log failed on a storage error (a full disk) is answered KAFKA_STORAGE_ERROR
+ * until STORAGE_RETRY_BACKOFF_MS have passed; the next request for it then closes the failed log
+ * and opens it again, which recovers it (recovery cuts whatever was never acknowledged), so the
+ * partition comes back by itself once the disk has room, without a restart.
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +21,14 @@ import { logConfigFrom } from '../core/config/log-config.js';
 import { StrataError } from '../core/errors.js';
 import type { Log } from '../core/log/log.js';
 import type { LogManager } from '../core/log/log-manager.js';
-import { validateTopicName } from '../core/topic.js';
+import type { Logger } from '../core/tokens.js';
+import { isInternalTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
 
 export const TOPICS_FILE = 'strata-topics.json';
 /** Bounds a CreateTopics request: partitions per topic (each is a directory and open files). */
 export const PARTITIONS_PER_TOPIC_MAX = 10_000;
+/** How long a partition whose log failed on a storage error waits before it is reopened. */
+export const STORAGE_RETRY_BACKOFF_MS = 1000;
 
 export interface TopicInfo {
   name: string;
@@ -27,8 +39,14 @@ export interface TopicInfo {
 export class TopicManager {
   private readonly topics = new Map<string, TopicInfo>();
   private readonly creating = new Map<string, Promise<TopicInfo>>();
+  /** Partitions (`topic-partition`) whose log failed on a storage error, with when. */
+  private readonly failedAtMs = new Map<string, number>();
+  private readonly reopening = new Map<string, Promise<Log>>();
 
-  constructor(readonly logs: LogManager) {
+  constructor(
+    readonly logs: LogManager,
+    private readonly logger?: Logger,
+  ) {
     const file = join(logs.dataDir, TOPICS_FILE);
     if (fs.existsSync(file)) {
       let saved: TopicInfo[];
@@ -58,7 +76,45 @@ export class TopicManager {
   async log(topic: string, partition: number): Promise<Log | undefined> {
     const info = this.topics.get(topic);
     if (!info || partition < 0 || partition >= info.partitions) return undefined;
+    const key = `${topic}-${partition}`;
+    const pending = this.reopening.get(key);
+    if (pending) return pending;
+    const failedAt = this.failedAtMs.get(key);
+    if (failedAt !== undefined && Date.now() - failedAt >= STORAGE_RETRY_BACKOFF_MS) return this.reopen(info, partition, key);
     return this.logs.getOrCreateLog(topic, partition, info.configs);
+  }
+
+  /** Called when an append or flush of this partition failed on a storage error. */
+  noteStorageFailure(topic: string, partition: number, err: unknown): void {
+    const key = `${topic}-${partition}`;
+    if (this.failedAtMs.has(key)) return;
+    this.failedAtMs.set(key, Date.now());
+    this.logger?.error(`${key} failed on a storage error (${(err as Error).message}); answering KAFKA_STORAGE_ERROR, reopening it in ${STORAGE_RETRY_BACKOFF_MS} ms`);
+  }
+
+  /** Closes the failed log and opens it again (recovering it); others wait for it meanwhile. */
+  private reopen(info: TopicInfo, partition: number, key: string): Promise<Log> {
+    const reopened = (async () => {
+      try {
+        await this.logs.closeLog(info.name, partition);
+      } catch {
+        // a failed log's close still closes its files; recovery on open deals with the rest
+      }
+      const log = await this.logs.getOrCreateLog(info.name, partition, info.configs);
+      this.failedAtMs.delete(key);
+      this.logger?.info(`${key} reopened after a storage error: log end offset ${log.logEndOffset}`);
+      return log;
+    })();
+    this.reopening.set(key, reopened);
+    reopened.then(
+      () => this.reopening.delete(key),
+      (err: unknown) => {
+        this.reopening.delete(key);
+        this.failedAtMs.set(key, Date.now());
+        this.logger?.error(`${key} could not be reopened yet: ${(err as Error).message}`);
+      },
+    );
+    return reopened;
   }
 
   /**
@@ -67,15 +123,18 @@ export class TopicManager {
    */
   async create(name: string, partitions: number, configs: Record<string, string> = {}, validateOnly = false): Promise<TopicInfo | 'exists'> {
     validateTopicName(name);
+    if (isInternalTopic(name)) throw new StrataError('INVALID_TOPIC', `Creation of internal topic ${name} is prohibited.`);
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
       throw new StrataError('INVALID_ARGUMENT', `number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}, got ${partitions}`);
     }
     logConfigFrom(configs, this.logs.defaultConfig); // throws INVALID_CONFIG naming the key
     if (this.topics.has(name) || this.creating.has(name)) return 'exists';
+    const colliding = [...this.topics.keys(), ...this.creating.keys()].filter((t) => topicsCollide(t, name)).sort();
+    if (colliding.length > 0) throw new StrataError('INVALID_TOPIC', `Topic '${name}' collides with existing topic: ${colliding[0]}`);
     if (validateOnly) return { name, partitions, configs };
     const info: TopicInfo = { name, partitions, configs };
     const done = (async () => {
-      for (let p = 0; p < partitions; p++) await this.logs.getOrCreateLog(name, p, configs);
+      await this.openPartitions(name, partitions, configs);
       this.topics.set(name, info);
       this.save();
       return info;
@@ -96,6 +155,21 @@ export class TopicManager {
     if (pending) return pending;
     const created = await this.create(name, partitions);
     return created === 'exists' ? (this.topics.get(name) ?? (await this.creating.get(name)!)) : created;
+  }
+
+  /** Opens every partition's log; on the first failure, closes and removes the ones it made. */
+  private async openPartitions(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
+    let p = 0;
+    try {
+      for (; p < partitions; p++) await this.logs.getOrCreateLog(name, p, configs);
+    } catch (err) {
+      for (let q = 0; q <= Math.min(p, partitions - 1); q++) {
+        await this.logs.closeLog(name, q).catch(() => {});
+        fs.rmSync(join(this.logs.dataDir, partitionDirName(name, q)), { recursive: true, force: true });
+      }
+      const io = (err as NodeJS.ErrnoException).code;
+      throw new StrataError('STORAGE_ERROR', `creating topic ${name}: partition ${p} of ${partitions} failed (${io ?? ''} ${(err as Error).message}); the ${p} made before it were removed`.replace('( ', '('), { cause: err });
+    }
   }
 
   private save(): void {

@@ -1,7 +1,8 @@
 /**
  * gzip (attributes codec 1): a standard gzip stream, as Kafka's GZIPOutputStream writes it. Node's
  * zlib does the work; decompression is bounded with zlib's maxOutputLength, so a bomb stops as soon
- * as its output passes the limit instead of inflating in full.
+ * as its output passes the limit instead of inflating in full, and anything but a small stream
+ * inflates in libuv's threadpool, never on the event loop.
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -40,23 +41,42 @@ export function createGzipCodec(options: GzipCodecOptions = {}): Codec {
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       checkOutputBytesMax('gzip', outputBytesMax);
-      // The trailer's ISIZE is untrusted; it only picks sync or threadpool. A lie costs at most one
-      // synchronous inflate up to outputBytesMax, which maxOutputLength stops.
-      const expectedBytes = Math.max(blob.length, isizeHint(blob));
-      try {
-        const opts = { maxOutputLength: Math.max(1, outputBytesMax) };
-        const out = expectedBytes <= syncBytesMax.decompress ? zlib.gunzipSync(blob, opts) : await gunzipAsync(blob, opts);
-        if (out.length > outputBytesMax) throw outputTooLarge('gzip', out.length, outputBytesMax);
-        return out;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-          throw outputTooLarge('gzip', `more than ${outputBytesMax}`, outputBytesMax);
-        }
-        if ((err as { code?: string }).code === 'CORRUPT_RECORD') throw err;
-        throw corruptBlob('gzip', `corrupt or truncated gzip stream of ${blob.length} bytes: ${messageOf(err)}`, err);
+      // The trailer's ISIZE is untrusted (a bomb says 100 bytes and inflates to the limit), so the
+      // synchronous attempt has its own small output cap: a lie costs at most that much inflating
+      // on the event loop, and the real work goes to the threadpool.
+      const probeBytes = Math.min(outputBytesMax, SYNC_PROBE_RATIO * syncBytesMax.decompress);
+      if (Math.max(blob.length, isizeHint(blob)) <= syncBytesMax.decompress) {
+        const out = inflate(blob, probeBytes, outputBytesMax, true);
+        if (out !== 'too large') return out;
+        if (probeBytes === outputBytesMax) throw outputTooLarge('gzip', `more than ${outputBytesMax}`, outputBytesMax);
       }
+      const out = await inflate(blob, outputBytesMax, outputBytesMax, false);
+      if (out === 'too large') throw outputTooLarge('gzip', `more than ${outputBytesMax}`, outputBytesMax);
+      return out;
     },
   };
+}
+
+/** The sync attempt may inflate this many times the sync threshold before handing over. */
+const SYNC_PROBE_RATIO = 16;
+
+function inflate(blob: Buffer, capBytes: number, outputBytesMax: number, sync: true): Buffer | 'too large';
+function inflate(blob: Buffer, capBytes: number, outputBytesMax: number, sync: false): Promise<Buffer | 'too large'>;
+function inflate(blob: Buffer, capBytes: number, outputBytesMax: number, sync: boolean): Buffer | 'too large' | Promise<Buffer | 'too large'> {
+  const opts = { maxOutputLength: Math.max(1, capBytes) };
+  const onError = (err: unknown): 'too large' => {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return 'too large';
+    throw corruptBlob('gzip', `corrupt or truncated gzip stream of ${blob.length} bytes: ${messageOf(err)}`, err);
+  };
+  const checked = (out: Buffer): Buffer | 'too large' => (out.length > outputBytesMax ? 'too large' : out.length > capBytes ? 'too large' : out);
+  if (sync) {
+    try {
+      return checked(zlib.gunzipSync(blob, opts));
+    } catch (err) {
+      return onError(err);
+    }
+  }
+  return gunzipAsync(blob, opts).then(checked, onError);
 }
 
 export const gzipCodec: Codec = createGzipCodec();

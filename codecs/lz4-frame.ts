@@ -4,7 +4,7 @@
  * computes an upper bound on the decompressed size from the block headers alone, so a bomb is
  * refused before a single byte is inflated.
  */
-import { corruptBlob } from './codec-errors.js';
+import { corruptBlob, declaredTooLarge } from './codec-errors.js';
 
 export const LZ4_FRAME_MAGIC = 0x184d2204;
 const LZ4_SKIPPABLE_MAGIC_MIN = 0x184d2a50;
@@ -136,7 +136,7 @@ export function walkLz4Frames(blob: Buffer, outputBytesMax: number): Lz4Walk {
       contentBytes = high * 2 ** 32 + low;
       at += 8;
       if (contentBytes > outputBytesMax) {
-        throw corruptBlob('lz4', `frame at byte ${frameStart} declares ${contentBytes} bytes of content, more than the limit of ${outputBytesMax}`);
+        throw declaredTooLarge('lz4', `frame at byte ${frameStart} declares ${contentBytes} bytes of content, more than the limit of ${outputBytesMax}`);
       }
     }
     if (blob.length - at < 1) throw corruptBlob('lz4', `truncated frame descriptor at byte ${at}`);

@@ -7,13 +7,16 @@
  *    [int32 BE compressed length][raw snappy block].
  * A broker must read both. Every raw block states its uncompressed length up front; that length is
  * checked against the limit (and against the most a snappy block of that size can expand to)
- * before anything is allocated.
+ * before anything is allocated. Every call is synchronous: the library's async calls never free
+ * their output (slices.ts); xerial blocks are decoded one at a time, the event loop served between
+ * slices, while a raw block is one call of at most the limit.
  */
 import snappy from 'snappy';
 import type { Codec } from '../core/codec.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
-import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
+import { SliceClock } from './slices.js';
+import type { SyncBytesMax } from './sync-thresholds.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 export const XERIAL_HEADER_BYTES = 16;
@@ -67,17 +70,6 @@ function uncompressRawSync(block: Buffer, expectedBytes: number, where: string):
   let out: Buffer;
   try {
     out = snappy.uncompressSync(block, DEC_OPTIONS) as Buffer;
-  } catch (err) {
-    throw corruptBlob('snappy', `${where}: corrupt snappy data: ${messageOf(err)}`, err);
-  }
-  if (out.length !== expectedBytes) throw corruptBlob('snappy', `${where}: decoded ${out.length} bytes, its prefix said ${expectedBytes}`);
-  return out;
-}
-
-async function uncompressRawAsync(block: Buffer, expectedBytes: number, where: string): Promise<Buffer> {
-  let out: Buffer;
-  try {
-    out = (await snappy.uncompress(block, DEC_OPTIONS)) as Buffer;
   } catch (err) {
     throw corruptBlob('snappy', `${where}: corrupt snappy data: ${messageOf(err)}`, err);
   }
@@ -139,37 +131,40 @@ export function compressXerialSync(records: Buffer, blockBytes = XERIAL_BLOCK_BY
 export interface SnappyCodecOptions {
   /** Framing to write: 'raw' (librdkafka's, the default) or 'xerial' (Kafka Java's). Both are read. */
   framing?: 'raw' | 'xerial';
-  /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
+  /** Accepted for compatibility and ignored: every snappy call runs on the calling thread (see above). */
   syncBytesMax?: Partial<SyncBytesMax>;
 }
 
 export function createSnappyCodec(options: SnappyCodecOptions = {}): Codec {
   const framing = options.framing ?? 'raw';
-  const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.snappy, ...options.syncBytesMax };
   return {
     name: 'snappy',
     type: CompressionType.snappy,
     async compress(records: Buffer): Promise<Buffer> {
       if (framing === 'xerial') return compressXerialSync(records);
-      return records.length <= syncBytesMax.compress ? snappy.compressSync(records, ENC_OPTIONS) : snappy.compress(records, ENC_OPTIONS);
+      // always on the calling thread: the library's async compress keeps every output buffer
+      // (RSS +2 MB per 4 MiB compressed, never freed), which a broker recompressing for a topic's
+      // compression.type would pay on every produce
+      return snappy.compressSync(records, ENC_OPTIONS);
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       checkOutputBytesMax('snappy', outputBytesMax);
-      if (isXerialFramed(blob)) {
-        const { blocks, uncompressedBytes, totalBytes } = xerialBlocks(blob, outputBytesMax);
-        // all lengths were checked above, so the whole output is allocated once, within the limit
-        const out = Buffer.allocUnsafe(totalBytes);
-        const parts =
-          totalBytes <= syncBytesMax.decompress
-            ? blocks.map((block, i) => uncompressRawSync(block, uncompressedBytes[i]!, `xerial block ${i}`))
-            : // independent blocks: decode them side by side on the threadpool
-              await Promise.all(blocks.map((block, i) => uncompressRawAsync(block, uncompressedBytes[i]!, `xerial block ${i}`)));
-        let at = 0;
-        for (const part of parts) at += part.copy(out, at);
-        return out;
+      if (!isXerialFramed(blob)) {
+        // one raw block: one synchronous call, at most outputBytesMax (its prefix was checked)
+        return uncompressRawSync(blob, rawUncompressedLength(blob, outputBytesMax, 'raw block'), 'raw block');
       }
-      const bytes = rawUncompressedLength(blob, outputBytesMax, 'raw block');
-      return bytes <= syncBytesMax.decompress ? uncompressRawSync(blob, bytes, 'raw block') : uncompressRawAsync(blob, bytes, 'raw block');
+      const { blocks, uncompressedBytes, totalBytes } = xerialBlocks(blob, outputBytesMax);
+      // all lengths were checked above, so the whole output is allocated once, within the limit;
+      // blocks are decoded one at a time, the event loop served between slices
+      const out = Buffer.allocUnsafe(totalBytes);
+      const clock = new SliceClock();
+      let at = 0;
+      for (let i = 0; i < blocks.length; i++) {
+        const part = uncompressRawSync(blocks[i]!, uncompressedBytes[i]!, `xerial block ${i}`);
+        at += part.copy(out, at);
+        await clock.spent(part.length);
+      }
+      return out;
     },
   };
 }

@@ -5,7 +5,7 @@
  * available here (@mongodb-js/zstd 1.2.2) decodes a whole blob with no output limit, so this walk is
  * what keeps a bomb from being inflated at all.
  */
-import { corruptBlob } from './codec-errors.js';
+import { corruptBlob, declaredTooLarge } from './codec-errors.js';
 
 export const ZSTD_FRAME_MAGIC = 0xfd2fb528;
 const ZSTD_SKIPPABLE_MAGIC_MASK = 0xfffffff0;
@@ -89,7 +89,7 @@ export function walkZstdFrames(blob: Buffer, outputBytesMax: number): ZstdWalk {
       else contentBytes = blob.readUInt32LE(at + 4) * 2 ** 32 + blob.readUInt32LE(at);
       at += fcsBytes;
       if (contentBytes > outputBytesMax) {
-        throw corruptBlob('zstd', `frame at byte ${frameStart} declares ${contentBytes} bytes of content, more than the limit of ${outputBytesMax}`);
+        throw declaredTooLarge('zstd', `frame at byte ${frameStart} declares ${contentBytes} bytes of content, more than the limit of ${outputBytesMax}`);
       }
     }
     if (singleSegment) windowBytes = contentBytes!;

@@ -23,6 +23,19 @@ export interface Codec {
   decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer>;
 }
 
+/**
+ * strata's one bound on a decompressed records section: DECOMPRESSION_RATIO_MAX x the topic's
+ * message.max.bytes (which bounds the compressed batch). Kafka has none (it streams records out of
+ * a batch); strata decodes whole sections, so it needs one, and the same on every path: the
+ * broker's produce validation, Log.readBatches (consume) and recompression. A batch one path
+ * accepts, the others read (issue 13: produce took a 60 MiB zstd record that consume refused).
+ */
+export const DECOMPRESSION_RATIO_MAX = 4;
+
+export function decompressedBytesMaxFor(messageMaxBytes: number): number {
+  return DECOMPRESSION_RATIO_MAX * messageMaxBytes;
+}
+
 export const noneCodec: Codec = {
   name: 'none',
   type: CompressionType.none,

@@ -46,3 +46,23 @@ export function parsePartitionDirName(name: string): { topic: string; partition:
   }
   return { topic, partition: Number(partText) };
 }
+
+/**
+ * Kafka's internal topics. strata keeps group offsets in its own file, so none of these is a topic
+ * here, and a client may not make one: Kafka refuses to create __cluster_metadata (INVALID_REQUEST,
+ * "Creation of internal topic ... is prohibited."), and strata refuses all three the same way, so
+ * no client ever mistakes a user topic for the real thing.
+ */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__cluster_metadata']);
+
+export function isInternalTopic(topic: string): boolean {
+  return INTERNAL_TOPICS.has(topic);
+}
+
+/**
+ * Kafka's Topic.hasCollision: names equal once '.' is read as '_' collide (they would share metric
+ * names), so `a.b` and `a_b` cannot both exist.
+ */
+export function topicsCollide(a: string, b: string): boolean {
+  return a !== b && a.replaceAll('.', '_') === b.replaceAll('.', '_');
+}

@@ -1,5 +1,11 @@
-/** CreateTopics: single node, so the replication factor must be 1 (or -1, the default). */
+/**
+ * CreateTopics: single node, so the replication factor must be 1 (or -1, the default). As Kafka's
+ * controller: a name given twice in one request is INVALID_REQUEST "Duplicate topic name." for
+ * each, an internal topic is INVALID_REQUEST, a name colliding with an existing topic ('.' = '_')
+ * INVALID_TOPIC_EXCEPTION, an existing one TOPIC_ALREADY_EXISTS.
+ */
 import { StrataError } from '../../core/errors.js';
+import { isInternalTopic } from '../../core/topic.js';
 import type { RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { decodeCreateTopicsRequest, encodeCreateTopicsResponse } from '../protocol/create-topics.js';
@@ -12,8 +18,18 @@ export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
   const req = decodeCreateTopicsRequest(r, version);
   r.expectEnd('CreateTopics');
   const results: { name: string; errorCode: number; errorMessage: string | null }[] = [];
+  const seen = new Set<string>();
+  const duplicates = new Set(req.topics.map((t) => t.name).filter((n) => seen.has(n) || !seen.add(n)));
   for (const t of req.topics) {
     const fail = (errorCode: number, errorMessage: string) => results.push({ name: t.name, errorCode, errorMessage });
+    if (duplicates.has(t.name)) {
+      fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+      continue;
+    }
+    if (isInternalTopic(t.name)) {
+      fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${t.name} is prohibited.`);
+      continue;
+    }
     if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
       fail(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor}: this broker is a single node, so it must be 1`);
       continue;
@@ -27,7 +43,7 @@ export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
     for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
     try {
       const created = await ctx.topics.create(t.name, partitions, configs, req.validateOnly);
-      if (created === 'exists') fail(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${t.name} already exists`);
+      if (created === 'exists') fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
       else {
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
         if (!req.validateOnly) ctx.logger.info(`created topic ${t.name} with ${partitions} partition(s)`);

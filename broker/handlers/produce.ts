@@ -16,10 +16,11 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, type ProducePartitionResponse, type ProduceTopicResponse } from '../protocol/produce.js';
 import { simpleResponse } from '../response.js';
+import { RequestDecompressionBudget } from '../decompression-limiter.js';
 import { validateProducedRecords } from '../produce-validator.js';
 import type { ProducerBatch } from '../../core/log/producer-state-entry.js';
 import { ProducerStateManager, type ProducerStateError } from '../../core/log/producer-state-manager.js';
-import { kafkaErrorCode, topicNameError } from './errors.js';
+import { isStorageError, kafkaErrorCode, topicNameError } from './errors.js';
 
 async function producePartition(
   ctx: BrokerContext,
@@ -28,6 +29,7 @@ async function producePartition(
   records: Buffer | null,
   version: number,
   acks: number,
+  budget: RequestDecompressionBudget,
 ): Promise<ProducePartitionResponse> {
   const result: ProducePartitionResponse = { index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null };
   const nameError = topicNameError(topic, validateTopicName);
@@ -49,7 +51,7 @@ async function producePartition(
     result.errorMessage = `${topic}-${index} does not exist`;
     return result;
   }
-  const check = await validateProducedRecords(records, { codecs: ctx.codecs, messageMaxBytes: log.config.messageMaxBytes, produceVersion: version });
+  const check = await validateProducedRecords(records, { codecs: ctx.codecs, messageMaxBytes: log.config.messageMaxBytes, produceVersion: version, budget, limiter: ctx.decompression });
   if (check.errorCode !== ErrorCode.NONE) {
     result.errorCode = check.errorCode;
     result.errorMessage = check.message;
@@ -68,6 +70,10 @@ async function producePartition(
   } catch (err) {
     result.errorCode = kafkaErrorCode(err);
     result.errorMessage = (err as Error).message;
+    if (isStorageError(err)) {
+      result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+      ctx.topics.noteStorageFailure(topic, index, err);
+    }
     ctx.logger.error(`append to ${topic}-${index} failed: ${(err as Error).message}`);
   }
   return result;
@@ -109,13 +115,14 @@ export const handleProduce: RequestHandler = async (ctx, header, r) => {
   const req = decodeProduceRequest(r, version);
   r.expectEnd('Produce');
   const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  const budget = new RequestDecompressionBudget();
   const topics: ProduceTopicResponse[] = await Promise.all(
     req.topics.map(async (t) => ({
       name: t.name,
       partitions: await Promise.all(
         t.partitions.map((p) =>
           acksValid
-            ? producePartition(ctx, t.name, p.index, p.records, version, req.acks)
+            ? producePartition(ctx, t.name, p.index, p.records, version, req.acks, budget)
             : Promise.resolve({
                 index: p.index,
                 errorCode: ErrorCode.INVALID_REQUIRED_ACKS,

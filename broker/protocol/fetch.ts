@@ -44,8 +44,8 @@ export function decodeFetchRequest(r: KafkaReader, version: number): FetchReques
     partitions: r.array((r) => {
       const partition = r.int32();
       const currentLeaderEpoch = version >= 9 ? r.int32() : -1;
-      const fetchOffset = r.int64();
-      const logStartOffset = version >= 5 ? r.int64() : -1;
+      const fetchOffset = r.int64Clamped();
+      const logStartOffset = version >= 5 ? r.int64Clamped() : -1;
       const partitionMaxBytes = r.int32();
       return { partition, currentLeaderEpoch, fetchOffset, logStartOffset, partitionMaxBytes };
     }),

@@ -27,7 +27,7 @@ export function decodeListOffsetsRequest(r: KafkaReader, version: number): ListO
     partitions: r.array((r) => {
       const partitionIndex = r.int32();
       const currentLeaderEpoch = version >= 4 ? r.int32() : -1;
-      const timestamp = r.int64();
+      const timestamp = r.int64Clamped();
       const maxNumOffsets = version === 0 ? r.int32() : 1;
       return { partitionIndex, currentLeaderEpoch, timestamp, maxNumOffsets };
     }),

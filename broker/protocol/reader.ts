@@ -76,6 +76,19 @@ export class KafkaReader {
     return v;
   }
 
+  /**
+   * int64 clamped to the safe range: for fields only ever compared (a fetch offset, a ListOffsets
+   * timestamp), where any value past 2^53 means the same as the largest one - past every offset
+   * and timestamp there is - and Kafka answers it (OFFSET_OUT_OF_RANGE, no offset) rather than
+   * closing the connection.
+   */
+  int64Clamped(): number {
+    this.need(8, 'int64');
+    const v = this.buf.readInt32BE(this.offset) * TWO_POW_32 + this.buf.readUInt32BE(this.offset + 4);
+    this.offset += 8;
+    return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, v));
+  }
+
   uuid(): Buffer {
     this.need(16, 'uuid');
     const v = this.buf.subarray(this.offset, this.offset + 16);

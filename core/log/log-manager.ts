@@ -62,6 +62,8 @@ export class LogManager {
   private readonly recoveryPoints: OffsetCheckpoint;
   private readonly logStartOffsets: OffsetCheckpoint;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Logs closed by closeLog (a failed disk): their next open recovers, whatever the marker said. */
+  private readonly reopenUnclean = new Set<string>();
   private closed = false;
 
   constructor(
@@ -118,7 +120,7 @@ export class LogManager {
     let log = this.logs.get(name);
     if (!log) {
       const config = logConfigFrom(overrides, this.defaultConfig);
-      const loadOptions = { hadCleanShutdown: this.hadCleanShutdown, recoveryPoint: this.recoveryPoints.get(name) ?? 0, logStartOffset: this.logStartOffsets.get(name) };
+      const loadOptions = { hadCleanShutdown: this.hadCleanShutdown && !this.reopenUnclean.has(name), recoveryPoint: this.recoveryPoints.get(name) ?? 0, logStartOffset: this.logStartOffsets.get(name) };
       const deps = { engine: this.engine, codecs: this.codecs, cache: this.cache, logger: this.logger, beforeLogStartOffsetChange: (l: Log, start: number) => this.logStartOffsetChanging(l, start) };
       log = Log.open(join(this.dataDir, name), config, deps, loadOptions);
       this.logs.set(name, log);
@@ -138,6 +140,23 @@ export class LogManager {
     const out: Log[] = [];
     for (const tp of this.partitionsOnDisk()) out.push(await this.getOrCreateLog(tp.topic, tp.partition));
     return out;
+  }
+
+  /**
+   * Closes one partition's log and forgets it, so the next getOrCreateLog opens (and recovers) it
+   * afresh: how the broker comes back from a failed disk, and removes a half-made topic. The caller
+   * keeps other users away until this settles. A failed log's close still closes every file.
+   */
+  async closeLog(topic: string, partition: number): Promise<void> {
+    const name = partitionDirName(topic, partition);
+    const log = this.logs.get(name);
+    if (!log) return;
+    this.logs.delete(name);
+    // reopened as after a crash: recovered from its last recovery point, whatever the marker said
+    this.reopenUnclean.add(name);
+    const closing = await log.catch(() => undefined);
+    if (closing) this.recoveryPoints.set(name, closing.recoveryPoint);
+    await closing?.close();
   }
 
   /** Starts the recovery-point checkpoint and retention schedulers (idempotent). */
