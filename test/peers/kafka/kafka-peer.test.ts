@@ -11,15 +11,18 @@ import {
   type KafkaCluster,
 } from '../../../harness/peers/kafka/kafka-peer.js';
 
+/** Starting Kafka and producing with its tools takes minutes on a loaded two-core machine. */
+const HOOK_TIMEOUT_MS = 600_000;
+
 describe(`Apache Kafka ${KAFKA_VERSION} peer`, { timeout: 300_000 }, () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => { for (const c of cleanups) await c(); });
+  afterAll(async () => { for (const c of cleanups) await c(); }, HOOK_TIMEOUT_MS);
   // one node for the file (the tests below run in order: the tool test, then stop and restart)
   let kafka: Awaited<ReturnType<typeof startKafka>>;
   beforeAll(async () => {
     kafka = await startKafka();
     cleanups.push(() => kafka.cleanup());
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('runKafkaTool runs TopicCommand against the node: create, list, describe', async () => {
     await runKafkaToolOk(KAFKA_MAIN.topics, ['--bootstrap-server', kafka.bootstrap, '--create', '--topic', 'peer-t', '--partitions', '2']);
