@@ -6,6 +6,18 @@
 import { StrataError } from './errors.js';
 
 export const TOPIC_NAME_LENGTH_MAX = 249;
+/**
+ * Kafka's KRaft metadata log (Topic.CLUSTER_METADATA_TOPIC_NAME): a directory
+ * `__cluster_metadata-0` in a Kafka log dir that is not a topic; Kafka's LogManager skips it and
+ * no Metadata answer lists it.
+ */
+export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
+/** Kafka's Topic.INTERNAL_TOPICS: flagged is_internal in Metadata answers. */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
+export function isInternalTopic(topic: string): boolean {
+  return INTERNAL_TOPICS.has(topic);
+}
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
 
 export function validateTopicName(topic: string): void {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_MAIN, KAFKA_VERSION, runKafkaToolOk, startKafka } from '../../../harness/peers/kafka/kafka-peer.js';
-import { CODECS, kcat, kcatConsume, parseDumpLine, segmentFiles, startStrata, strataCli, withoutLogLines } from './helpers.js';
+import { CODECS, kcat, kcatConsume, metadataTopics, parseDumpLine, segmentFiles, startStrata, strataCli, withoutLogLines } from './helpers.js';
 
 /** Starting Kafka and producing with its tools takes minutes on a loaded two-core machine. */
 const HOOK_TIMEOUT_MS = 600_000;
@@ -67,6 +67,7 @@ async function javaConsume(bootstrap: string, topic: string, count: number): Pro
 describe(`strata reads what Kafka ${KAFKA_VERSION} wrote`, { timeout: 900_000 }, () => {
   let kafka: Kafka;
   const served = new Map<string, Consumed>();
+  let kafkaTopics: Awaited<ReturnType<typeof metadataTopics>> = [];
   const copyDir = fs.mkdtempSync(join(os.tmpdir(), 'strata-kafka-copy-'));
   const kafkaFiles = () => CODECS.flatMap((c) => {
     const f = segmentFiles(join(kafka.logDir, `${topicOf(c)}-0`));
@@ -81,7 +82,13 @@ describe(`strata reads what Kafka ${KAFKA_VERSION} wrote`, { timeout: 900_000 },
       expect(got.map(({ key, value }) => ({ key, value }))).toEqual(expectedOf(codec));
       served.set(codec, got);
     }
+    // a consumer group, so the data dir also holds Kafka's internal __consumer_offsets-0
+    const group = kcat(['-C', '-b', kafka.bootstrap, '-G', 'strata-interop', topicOf('lz4'), '-e', '-q', '-X', 'auto.offset.reset=earliest']);
+    expect(group.stdout.trimEnd().split('\n')).toHaveLength(PER_PRODUCER * 3);
+    kafkaTopics = await metadataTopics(kafka.bootstrap);
+    expect(kafkaTopics.find((t) => t.name === '__consumer_offsets')?.isInternal).toBe(true);
     expect((await kafka.stop()).clean).toBe(true);
+    expect(fs.existsSync(join(kafka.logDir, '__cluster_metadata-0'))).toBe(true);
     fs.cpSync(kafka.logDir, copyDir, { recursive: true });
   }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
@@ -134,6 +141,8 @@ describe(`strata reads what Kafka ${KAFKA_VERSION} wrote`, { timeout: 900_000 },
     const server = await startStrata(['serve', '--data-dir', copyDir, '--listen', '127.0.0.1:0'], /serving Kafka protocol on 127\.0\.0\.1:\d+/);
     try {
       const bootstrap = /serving Kafka protocol on (127\.0\.0\.1:\d+)/.exec(server.output())![1]!;
+      // the same topics as Kafka listed, internal ones flagged, and not Kafka's KRaft log __cluster_metadata
+      expect(await metadataTopics(bootstrap)).toEqual(kafkaTopics);
       for (const codec of CODECS) {
         expect(kcatConsume(bootstrap, topicOf(codec))).toEqual(served.get(codec));
         expect(await javaConsume(bootstrap, topicOf(codec), PER_PRODUCER * 3)).toEqual(served.get(codec));
