@@ -36,6 +36,20 @@ describe(`Apache Kafka ${KAFKA_VERSION} peer`, { timeout: 300_000 }, () => {
     expect(bad.stderr + bad.stdout).toMatch(/no-such-topic/);
   });
 
+  it("Kafka's perf tools run from the jars: ProducerPerformance, ConsumerPerformance, EndToEndLatency", async () => {
+    const produced = await runKafkaToolOk(KAFKA_MAIN.producerPerformance, ['--topic', 'perf', '--num-records', '2000', '--record-size', '100',
+      '--throughput', '-1', '--producer-props', `bootstrap.servers=${kafka.bootstrap}`]);
+    expect(produced.stdout).toMatch(/^2000 records sent, /m);
+    const consumed = await runKafkaToolOk(KAFKA_MAIN.consumerPerformance, ['--bootstrap-server', kafka.bootstrap, '--topic', 'perf',
+      '--messages', '2000', '--timeout', '60000']);
+    // the data line: start time, end time, MB, MB/s, records (nMsg), ...
+    const data = consumed.stdout.trim().split('\n').at(-1)!.split(',').map((x) => x.trim());
+    expect(Number(data[4])).toBe(2000);
+    // EndToEndLatency: broker_list topic num_messages producer_acks message_size_bytes
+    const e2e = await runKafkaToolOk(KAFKA_MAIN.endToEndLatency, [kafka.bootstrap, 'e2e', '200', 'all', '100']);
+    expect(e2e.stdout).toMatch(/Avg latency: [\d.]+ ms/);
+  });
+
   it('a single node answers Metadata, stops cleanly with the marker, restarts on the same log dir', async () => {
     expect(await metadataBrokerIds(kafka.port)).toEqual([1]);
     const meta = readFileSync(join(kafka.logDir, 'meta.properties'), 'utf8');
