@@ -22,7 +22,7 @@ import { StrataError } from '../core/errors.js';
 import type { Log } from '../core/log/log.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
-import { isInternalTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
+import { isReservedTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
 
 export const TOPICS_FILE = 'strata-topics.json';
 /** Bounds a CreateTopics request: partitions per topic (each is a directory and open files). */
@@ -58,6 +58,7 @@ export class TopicManager {
       for (const t of saved) this.topics.set(t.name, t);
     }
     for (const tp of logs.partitionsOnDisk()) {
+      if (tp.topic === CLUSTER_METADATA_TOPIC) continue; // a Kafka data dir's KRaft log, not a topic
       const known = this.topics.get(tp.topic);
       if (!known) this.topics.set(tp.topic, { name: tp.topic, partitions: tp.partition + 1, configs: {} });
       else if (known.partitions <= tp.partition) known.partitions = tp.partition + 1;
@@ -123,7 +124,7 @@ export class TopicManager {
    */
   async create(name: string, partitions: number, configs: Record<string, string> = {}, validateOnly = false): Promise<TopicInfo | 'exists'> {
     validateTopicName(name);
-    if (isInternalTopic(name)) throw new StrataError('INVALID_TOPIC', `Creation of internal topic ${name} is prohibited.`);
+    if (isReservedTopic(name)) throw new StrataError('INVALID_TOPIC', `Creation of internal topic ${name} is prohibited.`); // Kafka's words
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
       throw new StrataError('INVALID_ARGUMENT', `number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}, got ${partitions}`);
     }

@@ -6,6 +6,27 @@
 import { StrataError } from './errors.js';
 
 export const TOPIC_NAME_LENGTH_MAX = 249;
+/**
+ * Kafka's KRaft metadata log (Topic.CLUSTER_METADATA_TOPIC_NAME): a directory
+ * `__cluster_metadata-0` in a Kafka log dir that is not a topic; Kafka's LogManager skips it and
+ * no Metadata answer lists it.
+ */
+export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
+/** Kafka's Topic.INTERNAL_TOPICS: flagged is_internal in Metadata answers. */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
+export function isInternalTopic(topic: string): boolean {
+  return INTERNAL_TOPICS.has(topic);
+}
+
+/**
+ * Names a client may not create: Kafka's internal topics (strata keeps group offsets in a file of
+ * its own, so none of them is a topic here and no client may mistake a user topic for the real
+ * thing) and the KRaft metadata log; Kafka answers "Creation of internal topic ... is prohibited."
+ */
+export function isReservedTopic(topic: string): boolean {
+  return INTERNAL_TOPICS.has(topic) || topic === CLUSTER_METADATA_TOPIC;
+}
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
 
 export function validateTopicName(topic: string): void {
@@ -45,18 +66,6 @@ export function parsePartitionDirName(name: string): { topic: string; partition:
     return undefined;
   }
   return { topic, partition: Number(partText) };
-}
-
-/**
- * Kafka's internal topics. strata keeps group offsets in its own file, so none of these is a topic
- * here, and a client may not make one: Kafka refuses to create __cluster_metadata (INVALID_REQUEST,
- * "Creation of internal topic ... is prohibited."), and strata refuses all three the same way, so
- * no client ever mistakes a user topic for the real thing.
- */
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__cluster_metadata']);
-
-export function isInternalTopic(topic: string): boolean {
-  return INTERNAL_TOPICS.has(topic);
 }
 
 /**

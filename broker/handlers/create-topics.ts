@@ -5,7 +5,7 @@
  * INVALID_TOPIC_EXCEPTION, an existing one TOPIC_ALREADY_EXISTS.
  */
 import { StrataError } from '../../core/errors.js';
-import { isInternalTopic } from '../../core/topic.js';
+import { isReservedTopic } from '../../core/topic.js';
 import type { RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { decodeCreateTopicsRequest, encodeCreateTopicsResponse } from '../protocol/create-topics.js';
@@ -26,7 +26,7 @@ export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
       fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
       continue;
     }
-    if (isInternalTopic(t.name)) {
+    if (isReservedTopic(t.name)) {
       fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${t.name} is prohibited.`);
       continue;
     }

@@ -2,7 +2,7 @@
  * Metadata: one broker (node 0, this listener), every partition led by it. Unknown topics are
  * created when auto.create.topics.enable is on and the request allows it (v4+ flag), as Kafka does.
  */
-import { validateTopicName } from '../../core/topic.js';
+import { isInternalTopic, validateTopicName } from '../../core/topic.js';
 import { NODE_ID, type BrokerContext, type RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -14,7 +14,7 @@ function topicMetadata(name: string, partitions: number): MetadataTopic {
   return {
     errorCode: ErrorCode.NONE,
     name,
-    isInternal: false,
+    isInternal: isInternalTopic(name),
     partitions: Array.from({ length: partitions }, (_, i) => ({
       errorCode: ErrorCode.NONE,
       partitionIndex: i,

@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_MAIN, KAFKA_VERSION, runKafkaTool } from '../../../harness/peers/kafka/kafka-peer.js';
 import { CODECS, parseDumpLine, segmentFiles, strataCli, withoutLogLines, writeStrataTopic, type WrittenRecord } from './helpers.js';
 
+/** Starting Kafka and producing with its tools takes minutes on a loaded two-core machine. */
+const HOOK_TIMEOUT_MS = 600_000;
+
 const MODES: Record<string, { args: string[]; files: 'all' | 'indexes' }> = {
   'deep iteration with data': { args: ['--deep-iteration', '--print-data-log'], files: 'all' },
   'shallow (batches only)': { args: [], files: 'all' },
@@ -31,7 +34,7 @@ describe(`Kafka ${KAFKA_VERSION} DumpLogSegments and strata dump on strata's fil
       files.all.push(...f.log, ...f.index, ...f.timeIndex);
       files.indexes.push(...f.index, ...f.timeIndex);
     }
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   for (const [mode, { args, files: which }] of Object.entries(MODES)) {

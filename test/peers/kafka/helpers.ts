@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CODEC_NAMES, type CodecName } from '../../../core/codec.js';
 import type { ProducerRecord } from '../../../core/format/records.js';
+import { RawKafkaClient } from '../../../broker/raw-client.js';
 import { openLogManager } from '../../../engines/compose.js';
 
 export const CODECS: readonly CodecName[] = CODEC_NAMES;
@@ -136,6 +137,34 @@ export function kcatConsume(bootstrap: string, topic: string): { offset: number;
     const [offset, ts, key, value] = l.split('\t');
     return { offset: Number(offset), timestamp: Number(ts), key: key === 'NULL' ? null : key!, value: value === 'NULL' ? null : value! };
   });
+}
+
+/** Every topic in a Metadata v4 answer (null topics: all of them), sorted, with its is_internal flag. */
+export async function metadataTopics(bootstrap: string): Promise<{ name: string; isInternal: boolean; partitions: number }[]> {
+  const client = await RawKafkaClient.connect(Number(bootstrap.split(':')[1]));
+  try {
+    const r = await client.request(3, 4, (w) => { w.int32(-1); w.bool(false); });
+    r.int32(); // throttle_time_ms
+    for (let n = r.int32(); n > 0; n--) { r.int32(); r.string(); r.int32(); r.nullableString(); } // brokers
+    r.nullableString(); // cluster_id
+    r.int32(); // controller_id
+    const topics: { name: string; isInternal: boolean; partitions: number }[] = [];
+    for (let t = r.int32(); t > 0; t--) {
+      r.int16();
+      const name = r.string();
+      const isInternal = r.bool();
+      const partitions = r.int32();
+      for (let p = 0; p < partitions; p++) {
+        r.int16(); r.int32(); r.int32();
+        for (let n = r.int32(); n > 0; n--) r.int32(); // replicas
+        for (let n = r.int32(); n > 0; n--) r.int32(); // isr
+      }
+      topics.push({ name, isInternal, partitions });
+    }
+    return topics.sort((a, b) => a.name.localeCompare(b.name));
+  } finally {
+    client.socket.destroy();
+  }
 }
 
 /** Kafka's stderr without log4j lines (`[2026-… WARN …`) and the JVM's own notices. */

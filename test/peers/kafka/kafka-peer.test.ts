@@ -11,15 +11,18 @@ import {
   type KafkaCluster,
 } from '../../../harness/peers/kafka/kafka-peer.js';
 
+/** Starting Kafka and producing with its tools takes minutes on a loaded two-core machine. */
+const HOOK_TIMEOUT_MS = 600_000;
+
 describe(`Apache Kafka ${KAFKA_VERSION} peer`, { timeout: 300_000 }, () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => { for (const c of cleanups) await c(); });
+  afterAll(async () => { for (const c of cleanups) await c(); }, HOOK_TIMEOUT_MS);
   // one node for the file (the tests below run in order: the tool test, then stop and restart)
   let kafka: Awaited<ReturnType<typeof startKafka>>;
   beforeAll(async () => {
     kafka = await startKafka();
     cleanups.push(() => kafka.cleanup());
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('runKafkaTool runs TopicCommand against the node: create, list, describe', async () => {
     await runKafkaToolOk(KAFKA_MAIN.topics, ['--bootstrap-server', kafka.bootstrap, '--create', '--topic', 'peer-t', '--partitions', '2']);
@@ -31,6 +34,20 @@ describe(`Apache Kafka ${KAFKA_VERSION} peer`, { timeout: 300_000 }, () => {
     const bad = await runKafkaTool(KAFKA_MAIN.topics, ['--bootstrap-server', kafka.bootstrap, '--describe', '--topic', 'no-such-topic']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr + bad.stdout).toMatch(/no-such-topic/);
+  });
+
+  it("Kafka's perf tools run from the jars: ProducerPerformance, ConsumerPerformance, EndToEndLatency", async () => {
+    const produced = await runKafkaToolOk(KAFKA_MAIN.producerPerformance, ['--topic', 'perf', '--num-records', '2000', '--record-size', '100',
+      '--throughput', '-1', '--producer-props', `bootstrap.servers=${kafka.bootstrap}`]);
+    expect(produced.stdout).toMatch(/^2000 records sent, /m);
+    const consumed = await runKafkaToolOk(KAFKA_MAIN.consumerPerformance, ['--bootstrap-server', kafka.bootstrap, '--topic', 'perf',
+      '--messages', '2000', '--timeout', '60000']);
+    // the data line: start time, end time, MB, MB/s, records (nMsg), ...
+    const data = consumed.stdout.trim().split('\n').at(-1)!.split(',').map((x) => x.trim());
+    expect(Number(data[4])).toBe(2000);
+    // EndToEndLatency: broker_list topic num_messages producer_acks message_size_bytes
+    const e2e = await runKafkaToolOk(KAFKA_MAIN.endToEndLatency, [kafka.bootstrap, 'e2e', '200', 'all', '100']);
+    expect(e2e.stdout).toMatch(/Avg latency: [\d.]+ ms/);
   });
 
   it('a single node answers Metadata, stops cleanly with the marker, restarts on the same log dir', async () => {

@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEAN_SHUTDOWN_FILE, KAFKA_MAIN, KAFKA_VERSION, runKafkaToolOk, startKafka } from '../../../harness/peers/kafka/kafka-peer.js';
 import { CODECS, kcatConsume, segmentFiles, writeStrataTopic, type WrittenRecord } from './helpers.js';
 
+/** Starting Kafka and producing with its tools takes minutes on a loaded two-core machine. */
+const HOOK_TIMEOUT_MS = 600_000;
+
 type Kafka = Awaited<ReturnType<typeof startKafka>>;
 const INDEX_INTERVAL_BYTES = 200;
 
@@ -52,11 +55,11 @@ describe(`Kafka ${KAFKA_VERSION} serves segments strata wrote`, { timeout: 600_0
       const codec = topic.split('-').pop() as (typeof CODECS)[number];
       written.set(topic, await writeStrataTopic(strataDir, topic, codec, { rich: true, config: { 'index.interval.bytes': String(INDEX_INTERVAL_BYTES) } }));
     }
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await kafka?.cleanup();
     fs.rmSync(strataDir, { recursive: true, force: true });
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it("with Kafka's clean-shutdown marker: Kafka trusts strata's files and kcat reads every record back", async () => {
     expect((await kafka.stop()).clean).toBe(true);
