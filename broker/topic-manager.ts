@@ -22,7 +22,7 @@ import { StrataError } from '../core/errors.js';
 import type { Log } from '../core/log/log.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
-import { isReservedTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
+import { CLUSTER_METADATA_TOPIC, isReservedTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
 
 export const TOPICS_FILE = 'strata-topics.json';
 /** Bounds a CreateTopics request: partitions per topic (each is a directory and open files). */
