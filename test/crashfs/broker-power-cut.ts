@@ -32,6 +32,8 @@ export interface BrokerCutResult {
   lost: number;
   losses: string[];
   elapsedMs: number;
+  /** Milliseconds per phase over all cycles: where a cycle's time goes. */
+  phasesMs: Record<'produce' | 'cut' | 'remount' | 'serve' | 'consume', number>;
 }
 
 interface Server {
@@ -135,7 +137,13 @@ function check(acked: Map<number, string>, port: number, cycle: number, result: 
 
 export async function runBrokerPowerCuts(o: BrokerCutOptions): Promise<BrokerCutResult> {
   const started = Date.now();
-  const result: BrokerCutResult = { cuts: 0, acknowledged: 0, lost: 0, losses: [], elapsedMs: 0 };
+  const result: BrokerCutResult = { cuts: 0, acknowledged: 0, lost: 0, losses: [], elapsedMs: 0, phasesMs: { produce: 0, cut: 0, remount: 0, serve: 0, consume: 0 } };
+  let mark = Date.now();
+  const phase = (name: keyof BrokerCutResult['phasesMs']) => {
+    const now = Date.now();
+    result.phasesMs[name] += now - mark;
+    mark = now;
+  };
   const mnt = join(o.baseDir, 'mnt');
   const dataDir = join(mnt, 'data');
   let crashfs = await CrashFs.mount(join(o.baseDir, 'backing'), mnt);
@@ -153,14 +161,19 @@ export async function runBrokerPowerCuts(o: BrokerCutOptions): Promise<BrokerCut
       };
       const producing = Array.from({ length: PRODUCERS }, (_, p) => producer(server!.port, o.acks, `c${cycle}p${p}`, onAck));
       await new Promise((r) => setTimeout(r, 100 + random() * 200));
+      phase('produce');
       crashfs.cut(cycle % 2 === 1 ? cycle : undefined);
       server.child.kill('SIGKILL');
       await Promise.all([server.exited, ...producing]);
       server = undefined;
       result.cuts++;
+      phase('cut');
       crashfs = await crashfs.remount();
+      phase('remount');
       server = await serve(o.cli, dataDir, o.engine);
+      phase('serve');
       check(acked, server.port, cycle, result);
+      phase('consume');
       if (o.stopAtLoss && result.lost > 0) break;
     }
     server.child.kill('SIGTERM');

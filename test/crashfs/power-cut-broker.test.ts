@@ -36,7 +36,7 @@ function baseDir(): string {
 }
 
 function summary(label: string, r: BrokerCutResult): string {
-  return `broker power cuts, ${label}: ${r.cuts} cuts, ${r.acknowledged} records acknowledged, ${r.lost} lost, ${(r.elapsedMs / 1000).toFixed(1)} s`;
+  return `broker power cuts, ${label}: ${r.cuts} cuts, ${r.acknowledged} records acknowledged, ${r.lost} lost, ${(r.elapsedMs / 1000).toFixed(1)} s; ms per phase ${JSON.stringify(r.phasesMs)}`;
 }
 
 describe.skipIf(skip)('strata serve on crashfs: power cuts', () => {

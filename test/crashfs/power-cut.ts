@@ -65,7 +65,7 @@ export interface PowerCutResult {
   /** crashfs counters summed over the cycles (syncs seen, bytes dropped...). */
   totals: Partial<CrashFsStats>;
   /** Milliseconds spent per phase over all cycles: where a cycle's time goes. */
-  phasesMs: Record<'start' | 'run' | 'cut' | 'remount' | 'open' | 'read' | 'close' | 'verify', number>;
+  phasesMs: Record<'load' | 'start' | 'run' | 'cut' | 'remount' | 'open' | 'read' | 'close' | 'verify', number>;
 }
 
 interface Writer {
@@ -131,7 +131,7 @@ export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> 
   const engine = await loadEngine(o.engine);
   const config = logConfigFrom({ 'segment.bytes': String(256 * 1024), ...parseConfigPairs(o.config ?? []), 'retention.ms': '-1' });
   const acked = new Map<number, number>();
-  const result: PowerCutResult = { cuts: 0, acknowledged: 0, lost: 0, losses: [], elapsedMs: 0, totals: {}, phasesMs: { start: 0, run: 0, cut: 0, remount: 0, open: 0, read: 0, close: 0, verify: 0 } };
+  const result: PowerCutResult = { cuts: 0, acknowledged: 0, lost: 0, losses: [], elapsedMs: 0, totals: {}, phasesMs: { load: 0, start: 0, run: 0, cut: 0, remount: 0, open: 0, read: 0, close: 0, verify: 0 } };
   let mark = Date.now();
   const phase = (name: keyof PowerCutResult['phasesMs']) => {
     const now = Date.now();
@@ -147,6 +147,7 @@ export async function runPowerCuts(o: PowerCutOptions): Promise<PowerCutResult> 
       if (cycle % CYCLES_PER_LOG === 0) acked.clear();
       const writer = next;
       await waitFor(writer, 'loaded');
+      phase('load');
       writer.child.stdin!.write('go\n');
       await waitFor(writer, 'ready');
       phase('start');
