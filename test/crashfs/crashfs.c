@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <fuse.h>
 
+#include "control.h"
 #include "journal.h"
 #include "overlay.h"
 
@@ -44,7 +45,6 @@ struct handle {
 };
 
 static struct handle control_handle;
-static int dead;        /* after a cut: everything but the control file fails */
 static int strict_dirs; /* only a directory fsync makes name changes durable */
 
 static const char *rel(const char *path) { return path[1] ? path + 1 : "."; }
@@ -62,7 +62,7 @@ static int touches_control(const char *path, struct fuse_file_info *fi)
 
 static int refuse_if_dead(void)
 {
-	if (!dead) return 0;
+	if (!cfs_dead) return 0;
 	cfs_stats.eio_after_cut++;
 	return -EIO;
 }
@@ -71,15 +71,6 @@ static int refuse_if_dead(void)
 		int e_ = refuse_if_dead();     \
 		if (e_) return e_;             \
 	} while (0)
-
-static void cut(int torn, uint64_t seed)
-{
-	if (dead) return;
-	cfs_drop_all(torn, seed);
-	cfs_undo_all();
-	cfs_stats.cuts++;
-	dead = 1;
-}
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
@@ -257,49 +248,10 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return attach(fd, fi->flags, existed && (fi->flags & O_TRUNC), fi);
 }
 
-static int control_read(char *buf, size_t size, off_t off)
-{
-	char text[1024];
-	const struct cfs_stats *s = &cfs_stats;
-	int n = snprintf(text, sizeof text,
-			 "writes %" PRIu64 "\nbytes_written %" PRIu64 "\ndsync_writes %" PRIu64 "\nfsyncs %" PRIu64
-			 "\nfdatasyncs %" PRIu64 "\ndirsyncs %" PRIu64 "\nsynced_bytes %" PRIu64 "\ndirty_bytes %" PRIu64
-			 "\npending_ops %zu\ncuts %" PRIu64 "\ndropped_bytes %" PRIu64 "\ntorn_bytes %" PRIu64
-			 "\nundone_ops %" PRIu64 "\neio_after_cut %" PRIu64 "\n",
-			 s->writes, s->bytes_written, s->dsync_writes, s->fsyncs, s->fdatasyncs, s->dirsyncs, s->synced_bytes,
-			 s->dirty_bytes, cfs_journal_pending(), s->cuts, s->dropped_bytes, s->torn_bytes, s->undone_ops,
-			 s->eio_after_cut);
-	if (off >= n) return 0;
-	size_t len = (size_t)(n - off) < size ? (size_t)(n - off) : size;
-	memcpy(buf, text + off, len);
-	return (int)len;
-}
-
-static int control_write(const char *buf, size_t size)
-{
-	char cmd[64];
-	if (size >= sizeof cmd) return -EINVAL;
-	memcpy(cmd, buf, size);
-	cmd[size] = 0;
-	unsigned long long seed;
-	if (strcmp(cmd, "cut\n") == 0 || strcmp(cmd, "cut") == 0) cut(0, 0);
-	else if (sscanf(cmd, "cut torn %llu", &seed) == 1) cut(1, seed);
-	else if (strcmp(cmd, "sync\n") == 0 || strcmp(cmd, "sync") == 0) {
-		CHECK_ALIVE();
-		int err = cfs_sync_all();
-		if (err) return err;
-		cfs_commit_all();
-	} else {
-		fprintf(stderr, "crashfs: unknown control command %.*s (want cut, cut torn SEED or sync)\n", (int)size, buf);
-		return -EINVAL;
-	}
-	return (int)size;
-}
-
 static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	if (handle_of(fi) == &control_handle) return control_read(buf, size, off);
+	if (handle_of(fi) == &control_handle) return cfs_control_read(buf, size, off);
 	CHECK_ALIVE();
 	return (int)cfs_read(handle_of(fi)->in, buf, size, off);
 }
@@ -316,7 +268,7 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off, s
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	if (h == &control_handle) return control_write(buf, size);
+	if (h == &control_handle) return cfs_control_write(buf, size);
 	CHECK_ALIVE();
 	ssize_t n = cfs_write(h->in, buf, size, off);
 	/* O_SYNC includes the O_DSYNC bit; the kernel also sends an FSYNC after such a write */
@@ -410,7 +362,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 static void op_destroy(void *data)
 {
 	(void)data;
-	cut(0, 0);
+	cfs_cut(0, 0);
 	cfs_journal_close();
 }
 
