@@ -11,8 +11,8 @@ import { buildCrashFs, crashFsSkipReason } from './crashfs.js';
 import { bundle } from './power-cut.js';
 import { runBrokerPowerCuts, type BrokerCutResult } from './broker-power-cut.js';
 
-/** Power cuts per case (a cycle restarts the server, ~1 s): 25 unless STRATA_BROKER_POWER_CUTS says otherwise. */
-const CUTS = Number(process.env.STRATA_BROKER_POWER_CUTS ?? 25);
+/** Power cuts per case (a cycle restarts the server, 1-3 s here): 20 unless STRATA_BROKER_POWER_CUTS says otherwise. */
+const CUTS = Number(process.env.STRATA_BROKER_POWER_CUTS ?? 20);
 const skip = crashFsSkipReason() ?? (spawnSync('kcat', ['-V']).status !== 0 ? 'kcat missing' : undefined);
 let cli: string;
 let outdir: string;
