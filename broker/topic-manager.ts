@@ -173,10 +173,27 @@ export class TopicManager {
     }
   }
 
+  /**
+   * The temp file is synced before the rename and the directory after it: a rename can reach the
+   * disk before the renamed file's bytes, and after a power cut an empty topics file stops the
+   * broker from starting at all (test/crashfs/power-cut-broker.test.ts).
+   */
   private save(): void {
     const file = join(this.logs.dataDir, TOPICS_FILE);
     const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.list(), null, 1));
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, JSON.stringify(this.list(), null, 1));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
+    const dir = fs.openSync(this.logs.dataDir, 'r');
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
   }
 }
