@@ -9,7 +9,7 @@ import type { LogManager } from '../core/log/log-manager.js';
 import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import { composeByName, transferByName } from '../engines/compose.js';
-import { loadNative } from '../native/index.js';
+import { loadNative, nativeUnavailableReason } from '../native/index.js';
 import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
 import { KafkaServer } from './server.js';
 
@@ -32,7 +32,7 @@ export interface StartBrokerOptions {
 export function pickTransfer(name: string | undefined, logger: Logger): Transfer {
   if (name) return transferByName(name);
   if (loadNative()) return transferByName('sendfile');
-  logger.warn('native addon not built: serving fetches with the buffered transfer (pread + socket.write), not sendfile');
+  logger.warn(`serving fetches with the buffered transfer (pread + socket.write), not sendfile: ${nativeUnavailableReason('the sendfile transfer')}`);
   return transferByName('buffered');
 }
 

@@ -11,7 +11,7 @@ import { builtinCodecs } from '../codecs/index.js';
 import { builtinCaches } from '../engines/cache/index.js';
 import { builtinEngines, loadEngine } from '../engines/index.js';
 import { builtinTransfers } from '../engines/transfer/index.js';
-import { loadNative } from '../native/index.js';
+import { loadNative, nativeUnavailableReason } from '../native/index.js';
 import type { Cell } from './matrix.js';
 
 export interface CellComponents {
@@ -39,7 +39,7 @@ export async function resolveComponents(cell: Cell): Promise<Resolved> {
     }
   }
   if (engine.supports.native && !loadNative()) {
-    return { ok: false, reason: `engine "${cell.engine}" needs the native addon, which is not built (run npm install with a C++ toolchain)` };
+    return { ok: false, reason: `engine "${cell.engine}": ${nativeUnavailableReason(`the ${cell.engine} engine`)}` };
   }
 
   let transfer: Transfer;
@@ -54,7 +54,7 @@ export async function resolveComponents(cell: Cell): Promise<Resolved> {
     return { ok: false, reason: `transfer "${cell.transfer}" is not available (registered: ${Object.keys(builtinTransfers).join(', ') || 'none'})` };
   }
   if (transfer.supports.native && !loadNative()) {
-    return { ok: false, reason: `transfer "${cell.transfer}" needs the native addon, which is not built` };
+    return { ok: false, reason: `transfer "${cell.transfer}": ${nativeUnavailableReason(`the ${cell.transfer} transfer`)}` };
   }
 
   const cacheFactory = builtinCaches[cell.cache];
