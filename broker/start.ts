@@ -21,6 +21,7 @@ export interface StartBrokerOptions {
   transfer?: string;
   cache?: string;
   config?: Readonly<Record<string, string>>;
+  /** auto.create.topics.enable (default true, as in Kafka); a `config` entry for the key wins. */
   autoCreateTopics?: boolean;
   logger?: Logger;
 }
@@ -41,7 +42,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const brokerProps: Record<string, string> = {};
   const logProps: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : logProps)[k] = v;
-  if (options.autoCreateTopics) brokerProps['auto.create.topics.enable'] = 'true';
+  if (options.autoCreateTopics !== undefined && brokerProps['auto.create.topics.enable'] === undefined) brokerProps['auto.create.topics.enable'] = String(options.autoCreateTopics);
   const config = brokerConfigFrom(brokerProps);
   const transfer = pickTransfer(options.transfer, logger);
   const container = await composeByName({ dataDir: options.dataDir, engine: options.engine, cache: options.cache, config: logProps, logger });
