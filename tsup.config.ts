@@ -5,9 +5,10 @@ export default defineConfig({
     index: 'index.ts',
     conformance: 'conformance.ts',
     'cli/main': 'cli/main.ts',
-    // the conformance suite's crash test runs this in a child process; built so that a third-party
+    // the conformance suite's crash and native tests run these in child processes; built so that a third-party
     // engine running the suite from dist/ needs no TypeScript loader
     'conformance-crash-writer': 'test/conformance/crash-writer.ts',
+    'conformance-native-probe': 'test/conformance/native-probe.ts',
   },
   format: ['esm'],
   target: 'node20',

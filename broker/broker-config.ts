@@ -28,6 +28,10 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** offset.metadata.max.bytes: metadata string of a committed offset. */
   offsetMetadataMaxBytes: number;
+  /** producer.id.expiration.ms: an idempotent producer idle this long is forgotten by each partition. */
+  producerIdExpirationMs: number;
+  /** producer.id.expiration.check.interval.ms: how often partitions look for expired producers. */
+  producerIdExpirationCheckIntervalMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
@@ -45,6 +49,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   groupMaxSessionTimeoutMs: 1800000,
   groupMaxSize: 1000,
   offsetMetadataMaxBytes: 4096,
+  producerIdExpirationMs: 86400000,
+  producerIdExpirationCheckIntervalMs: 600000,
 });
 
 const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; min: number }> = {
@@ -60,6 +66,8 @@ const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; mi
   'group.max.session.timeout.ms': { field: 'groupMaxSessionTimeoutMs', kind: 'int', min: 1 },
   'group.max.size': { field: 'groupMaxSize', kind: 'int', min: 1 },
   'offset.metadata.max.bytes': { field: 'offsetMetadataMaxBytes', kind: 'int', min: 0 },
+  'producer.id.expiration.ms': { field: 'producerIdExpirationMs', kind: 'int', min: 1 },
+  'producer.id.expiration.check.interval.ms': { field: 'producerIdExpirationCheckIntervalMs', kind: 'int', min: 1 },
 };
 
 export function isBrokerConfigKey(key: string): boolean {

@@ -7,6 +7,8 @@ import type { BrokerConfig } from './broker-config.js';
 import type { FlushCoalescer } from './flush-coalescer.js';
 import type { GroupCoordinator } from './group-coordinator.js';
 import type { PartitionWaiters } from './partition-waiters.js';
+import type { ProducerIdManager } from './producer-id-manager.js';
+import type { ProducerStates } from './producer-states.js';
 import type { RequestHeader } from './protocol/headers.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import type { KafkaReader } from './protocol/reader.js';
@@ -25,6 +27,8 @@ export interface BrokerContext {
   readonly groups: GroupCoordinator;
   readonly waiters: PartitionWaiters;
   readonly flusher: FlushCoalescer;
+  readonly producerIds: ProducerIdManager;
+  readonly producerStates: ProducerStates;
   readonly clusterId: string;
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
   advertisedHost(): string;

@@ -9,6 +9,7 @@ import { handleApiVersions, unsupportedApiVersionsResponse } from './handlers/ap
 import { handleCreateTopics } from './handlers/create-topics.js';
 import { handleFetch } from './handlers/fetch.js';
 import { handleFindCoordinator, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleOffsetCommit, handleOffsetFetch, handleSyncGroup } from './handlers/groups.js';
+import { handleInitProducerId } from './handlers/init-producer-id.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleProduce } from './handlers/produce.js';
@@ -32,6 +33,7 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.SyncGroup, handleSyncGroup],
   [ApiKey.ApiVersions, handleApiVersions],
   [ApiKey.CreateTopics, handleCreateTopics],
+  [ApiKey.InitProducerId, handleInitProducerId],
 ]);
 
 export interface Dispatched {

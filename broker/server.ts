@@ -19,6 +19,8 @@ import { FlushCoalescer } from './flush-coalescer.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
+import { ProducerIdManager } from './producer-id-manager.js';
+import { ProducerStates } from './producer-states.js';
 import { TopicManager } from './topic-manager.js';
 
 export interface KafkaServerOptions {
@@ -32,6 +34,8 @@ export interface KafkaServerOptions {
   port?: number;
   /** Host told to clients; default the listen host (or the machine's name for 0.0.0.0 / ::). */
   advertisedHost?: string;
+  /** Port told to clients; default the bound port (a proxy or port forward in front: its port). */
+  advertisedPort?: number;
 }
 
 /** How long shutdown waits for a connection's request in progress. */
@@ -44,6 +48,7 @@ export class KafkaServer {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
   private readonly waiters = new PartitionWaiters();
+  private readonly producerStates: ProducerStates;
   private readonly ctx: BrokerContext;
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
@@ -53,6 +58,7 @@ export class KafkaServer {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
     this.topics = new TopicManager(options.logs);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
+    this.producerStates = new ProducerStates(options.logger, this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
     const host = options.host ?? '127.0.0.1';
     const advertised = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host);
     this.ctx = {
@@ -65,9 +71,11 @@ export class KafkaServer {
       groups: this.groups,
       waiters: this.waiters,
       flusher: new FlushCoalescer(),
+      producerIds: new ProducerIdManager(options.logs.dataDir),
+      producerStates: this.producerStates,
       clusterId: 'strata',
       advertisedHost: () => advertised,
-      advertisedPort: () => this.boundPort,
+      advertisedPort: () => options.advertisedPort ?? this.boundPort,
       isShuttingDown: () => this.shuttingDown,
     };
     this.server = net.createServer((socket) => this.accept(socket));
@@ -121,6 +129,8 @@ export class KafkaServer {
     this.groups.close();
     await Promise.all([...this.connections].map((c) => c.drain(SHUTDOWN_DRAIN_MS)));
     await stopped;
+    // producer state snapshots at each log end, then the logs' clean-shutdown markers
+    await this.producerStates.close();
     await this.options.logs.close();
     this.options.logger.info('broker stopped; logs flushed and closed');
   }

@@ -24,6 +24,8 @@ export interface StartBrokerOptions {
   /** auto.create.topics.enable (default true, as in Kafka); a `config` entry for the key wins. */
   autoCreateTopics?: boolean;
   logger?: Logger;
+  /** Port told to clients in Metadata / FindCoordinator when it is not the listen port (a proxy in front). */
+  advertisedPort?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const container = await composeByName({ dataDir: options.dataDir, engine: options.engine, cache: options.cache, config: logProps, logger });
   const logs = container.get<LogManager>(TOKENS.LogManager);
   const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
-  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port });
+  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort });
   await server.start();
   return server;
 }

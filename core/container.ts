@@ -8,7 +8,7 @@ import { noneCache, type Cache } from './cache.js';
 import { CodecRegistry, noneCodec, type Codec } from './codec.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './config/log-config.js';
 import type { StorageEngine } from './engine.js';
-import { LogManager } from './log/log-manager.js';
+import { DEFAULT_LOG_MANAGER_CONFIG, LogManager, type LogManagerConfig } from './log/log-manager.js';
 import { TOKENS, stderrLogger, type Logger } from './tokens.js';
 import type { Transfer } from './transfer.js';
 
@@ -20,6 +20,7 @@ export interface ContainerOptions {
   transfer?: Transfer;
   config?: LogConfig;
   logger?: Logger;
+  managerConfig?: LogManagerConfig;
 }
 
 export function createContainer(options: ContainerOptions): Container {
@@ -31,6 +32,7 @@ export function createContainer(options: ContainerOptions): Container {
   if (options.transfer) container.bind(TOKENS.Transfer).toConstantValue(options.transfer);
   container.bind(TOKENS.LogConfig).toConstantValue(options.config ?? DEFAULT_LOG_CONFIG);
   container.bind(TOKENS.Logger).toConstantValue(options.logger ?? stderrLogger);
+  container.bind(TOKENS.LogManagerConfig).toConstantValue(options.managerConfig ?? DEFAULT_LOG_MANAGER_CONFIG);
   container.bind(TOKENS.LogManager).to(LogManager).inSingletonScope();
   return container;
 }

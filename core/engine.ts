@@ -1,8 +1,9 @@
 /**
  * A storage engine is a small table of operations on one segment file, in the spirit of fio's
- * `ioengine_ops`: open, append, read, flush, truncate, close. The log never asks which engine it
- * holds; what an engine promises is stated by its `supports` manifest, which the conformance suite
- * (test/conformance) reads to decide which optional tests apply.
+ * `ioengine_ops`: open, append, read, flush, truncate, trim, close, and stats() counting the system
+ * calls made. The log never asks which engine it holds; what an engine promises is stated by its
+ * `supports` manifest, which the conformance suite (test/conformance) checks both ways: a feature
+ * claimed must work, and one not claimed must really be absent.
  */
 
 export interface EngineSupports {
@@ -24,6 +25,31 @@ export interface SegmentOpenOptions {
   preallocateBytes: number;
   /** Valid bytes of an existing file, when the caller knows them (the rest is preallocated zeros). */
   validBytes?: number;
+}
+
+/**
+ * What one open segment file has done so far, counted where each system call (or copy into a
+ * mapping) is made, so that an engine's claims can be checked by behaviour: group commit shows
+ * fewer syncs than appends, an engine without durableAppend syncs only when flushed.
+ */
+export interface SegmentFileStats {
+  /** append() calls accepted. */
+  appends: number;
+  /** Bytes those appends carried. */
+  appendedBytes: number;
+  /**
+   * Operations that put appended bytes into the page cache: each write/writev system call (a
+   * partial write continued is two), or each append's copy into a shared mapping (mmap).
+   */
+  writes: number;
+  /** Bytes those writes carried. */
+  writtenBytes: number;
+  /**
+   * Waits for the disk: each fdatasync/fsync or msync(MS_SYNC) call, and each write on an O_DSYNC
+   * descriptor (a write and its sync in one call), counted when the call returns, so an append
+   * acknowledged as durable has its sync counted by then.
+   */
+  syncs: number;
 }
 
 export interface SegmentFile {
@@ -51,6 +77,8 @@ export interface SegmentFile {
   trim(): Promise<void>;
   /** Trims, then closes the descriptor. Idempotent. */
   close(): Promise<void>;
+  /** A snapshot of the counters since open (still readable after close). */
+  stats(): SegmentFileStats;
 }
 
 export interface StorageEngine {

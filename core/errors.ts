@@ -14,6 +14,7 @@ export type StrataErrorCode =
   | 'LOG_CLOSED'
   | 'LOG_FAILED'
   | 'STORAGE_ERROR'
+  | 'CORRUPT_CHECKPOINT'
   | 'INVALID_ARGUMENT';
 
 export class StrataError extends Error {

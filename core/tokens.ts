@@ -17,6 +17,8 @@ export const TOKENS = Object.freeze({
   Logger: Symbol.for('strata.Logger'),
   /** The data directory (string) the LogManager owns. */
   DataDir: Symbol.for('strata.DataDir'),
+  /** The LogManagerConfig (log.flush.offset.checkpoint.interval.ms, log.retention.check.interval.ms). */
+  LogManagerConfig: Symbol.for('strata.LogManagerConfig'),
   /** The LogManager. */
   LogManager: Symbol.for('strata.LogManager'),
 });

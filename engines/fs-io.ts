@@ -3,6 +3,7 @@
  * FileHandle API on the append hot path, plus a positional writev that finishes partial writes.
  */
 import fs from 'node:fs';
+import type { IoStats } from './io-stats.js';
 
 export function openFd(path: string, flags: number, mode = 0o644): Promise<number> {
   return new Promise((resolve, reject) => fs.open(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
@@ -20,13 +21,27 @@ export function ftruncateFd(fd: number, length: number): Promise<void> {
   return new Promise((resolve, reject) => fs.ftruncate(fd, length, (err) => (err ? reject(err) : resolve())));
 }
 
-export function fdatasyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+/**
+ * fdatasync on the threadpool; counted in `stats` (when given) when the call returns, before anyone
+ * waiting for it hears, so a caller that was told "durable" always sees the sync counted.
+ */
+export function fdatasyncFd(fd: number, stats?: IoStats): Promise<void> {
+  return new Promise((resolve, reject) =>
+    fs.fdatasync(fd, (err) => {
+      stats?.countSync();
+      if (err) reject(err);
+      else resolve();
+    }),
+  );
 }
 
-/** Drops the first `written` bytes from `pending`; a short write leaves the rest of a chunk to go again. */
+/**
+ * Drops the first `written` bytes from `pending`; a short write leaves the rest of a chunk to go
+ * again. Empty chunks at the head go too: left in place, a list of only empty chunks would be
+ * written (0 bytes) again and again.
+ */
 function dropWritten(pending: Buffer[], written: number): void {
-  while (written > 0 && pending.length > 0) {
+  while (pending.length > 0 && (written > 0 || pending[0]!.length === 0)) {
     const head = pending[0]!;
     if (written >= head.length) {
       written -= head.length;
@@ -38,13 +53,17 @@ function dropWritten(pending: Buffer[], written: number): void {
   }
 }
 
-/** Writes all of `chunks` at `position`, continuing after short writes (a full disk surfaces as ENOSPC). */
-export function pwritevAll(fd: number, chunks: readonly Buffer[], position: number): Promise<void> {
+/**
+ * Writes all of `chunks` at `position`, continuing after short writes (a full disk surfaces as
+ * ENOSPC). Each writev call is counted in `stats`, with the bytes it wrote.
+ */
+export function pwritevAll(fd: number, chunks: readonly Buffer[], position: number, stats?: IoStats): Promise<void> {
   return new Promise((resolve, reject) => {
     const pending = chunks.slice();
     let at = position;
     const step = (): void => {
       fs.writev(fd, pending, at, (err, written) => {
+        stats?.countWrite(err ? 0 : written);
         if (err) return reject(err);
         at += written;
         dropWritten(pending, written);
@@ -57,17 +76,28 @@ export function pwritevAll(fd: number, chunks: readonly Buffer[], position: numb
 }
 
 /** pwritevAll made synchronously on the calling thread (inline writes); `bytes` is the chunks' total. */
-export function pwritevAllSync(fd: number, chunks: readonly Buffer[], bytes: number, position: number): void {
+export function pwritevAllSync(fd: number, chunks: readonly Buffer[], bytes: number, position: number, stats?: IoStats): void {
   // the usual whole write needs no copy of the chunk list
-  const first = fs.writevSync(fd, chunks as Buffer[], position);
+  const first = writevCounted(fd, chunks, position, stats);
   if (first === bytes) return;
   const pending = chunks.slice();
   dropWritten(pending, first);
   let at = position + first;
   while (pending.length > 0) {
-    const written = fs.writevSync(fd, pending, at);
+    const written = writevCounted(fd, pending, at, stats);
     at += written;
     dropWritten(pending, written);
+  }
+}
+
+function writevCounted(fd: number, chunks: readonly Buffer[], position: number, stats: IoStats | undefined): number {
+  try {
+    const written = fs.writevSync(fd, chunks as Buffer[], position);
+    stats?.countWrite(written);
+    return written;
+  } catch (err) {
+    stats?.countWrite(0);
+    throw err;
   }
 }
 

@@ -62,7 +62,7 @@ class GroupCommitter {
     const group = this.next;
     this.next = [];
     this.running++;
-    fdatasyncFd(this.file.fd).then(
+    fdatasyncFd(this.file.fd, this.file.io).then(
       () => this.finish(group, undefined),
       (err: unknown) => this.finish(group, err ?? new Error('fdatasync failed')),
     );

@@ -13,10 +13,11 @@
  * owns its segment files and never does that.
  */
 import fs from 'node:fs';
-import { APPEND_LANDED, type SegmentFile, type SegmentOpenOptions } from '../core/engine.js';
+import { APPEND_LANDED, type SegmentFile, type SegmentFileStats, type SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert, assertionFailed } from '../core/errors.js';
 import { requireNative, type NativeAddon } from '../native/index.js';
 import { closeFd, fstatSize, openFd } from './fs-io.js';
+import { IoStats } from './io-stats.js';
 import { MappedRegions } from './mmap-regions.js';
 
 /**
@@ -58,6 +59,7 @@ export class MmapSegmentFile implements SegmentFile {
     readonly fd: number,
     private readonly native: NativeAddon,
     private readonly regions: MappedRegions,
+    private readonly io: IoStats,
     validBytes: number,
     fileBytes: number,
     private readonly preallocateBytes: number,
@@ -79,8 +81,9 @@ export class MmapSegmentFile implements SegmentFile {
         native.fallocate(fd, fileBytes, options.preallocateBytes - fileBytes);
         fileBytes = options.preallocateBytes;
       }
-      const regions = new MappedRegions(native, fd, options.regionBytes ?? MMAP_REGION_BYTES);
-      return new MmapSegmentFile(path, fd, native, regions, validBytes, fileBytes, options.preallocateBytes);
+      const io = new IoStats();
+      const regions = new MappedRegions(native, fd, options.regionBytes ?? MMAP_REGION_BYTES, io);
+      return new MmapSegmentFile(path, fd, native, regions, io, validBytes, fileBytes, options.preallocateBytes);
     } catch (err) {
       await closeFd(fd).catch(() => {});
       throw err;
@@ -106,6 +109,9 @@ export class MmapSegmentFile implements SegmentFile {
         at += chunk.length;
       }
       this.size = position + byteLength;
+      // one copy into the page cache per append: the mapping's counterpart of a write call
+      this.io.countAppend(byteLength);
+      this.io.countWrite(byteLength);
       return APPEND_LANDED;
     } catch (err) {
       return Promise.reject(err);
@@ -169,6 +175,10 @@ export class MmapSegmentFile implements SegmentFile {
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
+  }
+
+  stats(): SegmentFileStats {
+    return this.io.snapshot();
   }
 
   /** Bytes of the valid range resident in the page cache (mapped regions only): a metric. */

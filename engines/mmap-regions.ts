@@ -8,6 +8,7 @@
  */
 import { assert, assertionFailed } from '../core/errors.js';
 import type { NativeAddon } from '../native/index.js';
+import type { IoStats } from './io-stats.js';
 
 interface Region {
   readonly mapping: ArrayBuffer;
@@ -26,6 +27,8 @@ export class MappedRegions {
     private readonly native: NativeAddon,
     private readonly fd: number,
     readonly regionBytes: number,
+    /** Counts each msync call (the segment file's stats). */
+    private readonly stats?: IoStats,
   ) {
     assert(regionBytes > 0 && regionBytes % native.pageSize() === 0, `region size ${regionBytes} must be a positive multiple of the page size`);
   }
@@ -76,7 +79,11 @@ export class MappedRegions {
       const regionStart = index * this.regionBytes;
       const stop = Math.min(end, regionStart + this.regionBytes);
       const region = this.regions[index];
-      if (region) pending.push(this.native.msyncAsync(region.mapping, at - regionStart, stop - at));
+      if (region) {
+        // counted when it returns, like fdatasync (fs-io.ts)
+        const count = () => this.stats?.countSync();
+        pending.push(this.native.msyncAsync(region.mapping, at - regionStart, stop - at).finally(count));
+      }
       at = stop;
     }
     await Promise.all(pending);

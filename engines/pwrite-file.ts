@@ -4,10 +4,11 @@
  * waits for: nothing, its own O_DSYNC write, or a shared fdatasync (`afterWrite`).
  */
 import fs from 'node:fs';
-import type { SegmentFile, SegmentOpenOptions } from '../core/engine.js';
+import type { SegmentFile, SegmentFileStats, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
 import { COALESCE, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites } from './write-coalescer.js';
+import { IoStats } from './io-stats.js';
 import { preallocateFile } from './preallocate.js';
 
 export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
@@ -32,6 +33,8 @@ export class PwriteSegmentFile implements SegmentFile {
   private readonly writer: WriteCoalescer;
   /** Called whenever the last write in flight settles (group commit waits for that moment). */
   onWritesIdle: (() => void) | undefined;
+  /** The counters behind stats(); group commit counts its fdatasync calls here too. */
+  readonly io: IoStats;
 
   private constructor(
     readonly path: string,
@@ -41,10 +44,12 @@ export class PwriteSegmentFile implements SegmentFile {
     private readonly preallocateBytes: number,
     private readonly afterWrite: AfterWrite | undefined,
     limits: CoalescerLimits,
+    dsync: boolean,
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
-    this.writer = new WriteCoalescer(fd, validBytes, () => this.onWritesIdle?.(), limits);
+    this.io = new IoStats(dsync);
+    this.writer = new WriteCoalescer(fd, validBytes, () => this.onWritesIdle?.(), limits, this.io);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
@@ -56,7 +61,7 @@ export class PwriteSegmentFile implements SegmentFile {
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
       const base = pwrite.dsync ? SERIAL : COALESCE;
       const limits = pwrite.inline ? { ...base, inline: pwrite.inline } : base;
-      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, limits);
+      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, limits, pwrite.dsync === true);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);
         file.reservedBytes = options.preallocateBytes;
@@ -80,6 +85,7 @@ export class PwriteSegmentFile implements SegmentFile {
   append(chunks: readonly Buffer[], byteLength: number): Promise<void> {
     this.checkOpen();
     this.size += byteLength;
+    this.io.countAppend(byteLength);
     const written = this.writer.write(chunks, byteLength);
     return this.afterWrite ? written.then(() => this.afterWrite!(this)) : written;
   }
@@ -92,7 +98,11 @@ export class PwriteSegmentFile implements SegmentFile {
 
   flush(): Promise<void> {
     this.checkOpen();
-    return fdatasyncFd(this.fd);
+    return fdatasyncFd(this.fd, this.io);
+  }
+
+  stats(): SegmentFileStats {
+    return this.io.snapshot();
   }
 
   async truncate(sizeBytes: number): Promise<void> {

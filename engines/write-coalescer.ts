@@ -9,6 +9,7 @@
  */
 import { APPEND_LANDED } from '../core/engine.js';
 import { pwritevAll, pwritevAllSync } from './fs-io.js';
+import { IoStats } from './io-stats.js';
 
 /** Linux's IOV_MAX: chunks one writev may take. */
 const CHUNKS_PER_WRITE_MAX = 1024;
@@ -85,6 +86,11 @@ export class WriteCoalescer {
   private appendsWriting = 0;
   /** performance.now() before which writes go to the threadpool (after a slow inline write). */
   private poolUntilMs = 0;
+  /** The most threadpool writes that were in flight at once (what the overlap limit allows). */
+  writesInFlightMax = 0;
+  /** Writes made on the calling thread, and through the threadpool (write calls, not appends). */
+  inlineWrites = 0;
+  threadpoolWrites = 0;
 
   constructor(
     private readonly fd: number,
@@ -93,6 +99,8 @@ export class WriteCoalescer {
     /** Called when no append is queued or being written. */
     private readonly onIdle: () => void,
     private readonly limits: CoalescerLimits = COALESCE,
+    /** Where the system calls are counted (the segment file's stats). */
+    readonly stats: IoStats = new IoStats(),
   ) {}
 
   /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
@@ -127,7 +135,8 @@ export class WriteCoalescer {
     const position = this.nextPosition;
     this.nextPosition += bytes;
     try {
-      pwritevAllSync(this.fd, chunks, bytes, position);
+      this.inlineWrites++;
+      pwritevAllSync(this.fd, chunks, bytes, position, this.stats);
       return APPEND_LANDED;
     } catch (err) {
       this.failure = err;
@@ -168,8 +177,10 @@ export class WriteCoalescer {
     const position = this.nextPosition;
     this.nextPosition += bytes;
     this.writesInFlight++;
+    this.writesInFlightMax = Math.max(this.writesInFlightMax, this.writesInFlight);
+    this.threadpoolWrites++;
     this.appendsWriting += appends.length;
-    pwritevAll(this.fd, chunks, position).then(
+    pwritevAll(this.fd, chunks, position, this.stats).then(
       () => this.complete(appends, undefined),
       (err: unknown) => this.complete(appends, err),
     );

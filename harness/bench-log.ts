@@ -64,8 +64,8 @@ class CoreLog implements BenchLog {
   async segmentPaths(): Promise<string[]> {
     return (await readdir(this.dir)).filter((n) => n.endsWith('.log')).sort().map((n) => join(this.dir, n));
   }
-  close(): Promise<void> {
-    return this.log.close();
+  async close(): Promise<void> {
+    await this.log.close();
   }
 }
 

@@ -15,6 +15,8 @@ import { ErrorCode, errorName } from '../protocol/errors.js';
 import { decodeProduceRequest, encodeProduceResponse, type ProducePartitionResponse, type ProduceTopicResponse } from '../protocol/produce.js';
 import { simpleResponse } from '../response.js';
 import { validateProducedRecords } from '../produce-validator.js';
+import type { ProducerBatch } from '../../core/log/producer-state-entry.js';
+import { ProducerStateManager, type ProducerStateError } from '../../core/log/producer-state-manager.js';
 import { kafkaErrorCode, topicNameError } from './errors.js';
 
 async function producePartition(
@@ -53,8 +55,12 @@ async function producePartition(
     return result;
   }
   try {
-    const info = await log.append(records!);
-    result.baseOffset = info.firstOffset;
+    const producerBatches = ProducerStateManager.producerBatches(records!);
+    if (producerBatches.length > 0) {
+      if (!(await appendIdempotent(ctx, log, `${topic}-${index}`, records!, producerBatches, result))) return result;
+    } else {
+      result.baseOffset = (await log.append(records!)).firstOffset;
+    }
     result.logStartOffset = log.logStartOffset;
     ctx.waiters.notify(topic, index);
     if (acks === -1) await ctx.flusher.flush(log);
@@ -64,6 +70,37 @@ async function producePartition(
     ctx.logger.error(`append to ${topic}-${index} failed: ${(err as Error).message}`);
   }
   return result;
+}
+
+const PRODUCER_STATE_ERRORS: Record<ProducerStateError, number> = {
+  OUT_OF_ORDER_SEQUENCE_NUMBER: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  INVALID_PRODUCER_EPOCH: ErrorCode.INVALID_PRODUCER_EPOCH,
+  INVALID_RECORD: ErrorCode.INVALID_RECORD,
+};
+
+/**
+ * An append with producer ids goes through the partition's producer state: a retry is answered
+ * with the offsets its original got (and the original's timestamp as logAppendTime, as Kafka's
+ * UnifiedLog does for a duplicate), a bad epoch or sequence with its error. False when refused.
+ */
+async function appendIdempotent(ctx: BrokerContext, log: Log, name: string, records: Buffer, batches: ProducerBatch[], result: ProducePartitionResponse): Promise<boolean> {
+  const state = await ctx.producerStates.forLog(log, name);
+  const outcome = await state.append(records, batches);
+  switch (outcome.kind) {
+    case 'appended':
+      result.baseOffset = outcome.firstOffset;
+      return true;
+    case 'duplicate':
+      result.baseOffset = outcome.firstOffset;
+      result.logAppendTimeMs = outcome.timestamp;
+      ctx.logger.info(`produce to ${name}: duplicate of the batch at offsets ${outcome.firstOffset}-${outcome.lastOffset} (a retry), not written again`);
+      return true;
+    case 'rejected':
+      result.errorCode = PRODUCER_STATE_ERRORS[outcome.error];
+      result.errorMessage = outcome.message;
+      ctx.logger.warn(`produce to ${name} rejected with ${outcome.error}: ${outcome.message}`);
+      return false;
+  }
 }
 
 export const handleProduce: RequestHandler = async (ctx, header, r) => {

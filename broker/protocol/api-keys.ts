@@ -19,6 +19,7 @@ export enum ApiKey {
   SyncGroup = 14,
   ApiVersions = 18,
   CreateTopics = 19,
+  InitProducerId = 22,
 }
 
 export interface ApiVersionRange {
@@ -51,6 +52,8 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.SyncGroup, minVersion: 0, maxVersion: 3, flexibleFrom: 4 },
   { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3, flexibleFrom: 3 },
   { apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 4, flexibleFrom: 5 },
+  // the idempotent producer (Java's default since 3.0); v5 has v4's layout, v6 adds 2PC fields
+  { apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 5, flexibleFrom: 2 },
 ]);
 
 const BY_KEY = new Map<number, ApiVersionRange>(SUPPORTED_APIS.map((a) => [a.apiKey, a]));

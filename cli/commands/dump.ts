@@ -1,34 +1,94 @@
 /**
- * `strata dump FILE`: one line per batch in the style of Kafka's kafka-dump-log (DumpLogSegments),
- * or the entries of a `.index` / `.timeindex` file. Read-only.
+ * `strata dump FILE…`: Kafka's DumpLogSegments (`kafka-dump-log.sh`) for strata's files, with its
+ * options and its output, line for line (cli/dump/): batches of a `.log` (records with
+ * --deep-iteration, keys and values with --print-data-log), entries of a `.index` / `.timeindex`
+ * checked against their `.log`, --index-sanity-check, --verify-index-only. Read-only. Unlike Kafka,
+ * which prints problems and exits 0, strata exits non-zero after printing them.
  */
 import fs from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { CodecRegistry } from '../../core/codec.js';
 import { StrataError } from '../../core/errors.js';
-import { readInt64 } from '../../core/format/int64.js';
-import {
-  CompressionType,
-  LOG_OVERHEAD_BYTES,
-  compressionOf,
-  isControl,
-  isTransactional,
-  readBatchHeader,
-  timestampTypeOf,
-  validateBatch,
-} from '../../core/format/record-batch.js';
+import { builtinCodecs } from '../../codecs/index.js';
+import { dumpOffsetIndex, dumpTimeIndex } from '../dump/dump-index.js';
+import { dumpLog, type DumpOutput } from '../dump/dump-log.js';
+
+interface DumpOptions {
+  files?: string;
+  deepIteration?: boolean;
+  printDataLog?: boolean;
+  indexSanityCheck?: boolean;
+  verifyIndexOnly?: boolean;
+}
+
+/** Suffixes Kafka's DumpLogSegments reads that strata does not. */
+const KAFKA_ONLY_SUFFIXES = ['.snapshot', '.txnindex', '.checkpoint'];
 
 export function register(program: Command): void {
   program
     .command('dump')
-    .description('print the batches of a .log segment, or the entries of a .index / .timeindex file')
-    .argument('<file>', 'segment or index file')
-    .action((file: string) => {
-      const bytes = readFileOrThrow(file);
-      if (file.endsWith('.index')) return dumpOffsetIndex(file, bytes);
-      if (file.endsWith('.timeindex')) return dumpTimeIndex(file, bytes);
-      dumpLog(file, bytes);
+    .description("print a .log segment's batches, or a .index / .timeindex file's entries, as Kafka's DumpLogSegments does")
+    .argument('[file...]', 'segment or index files')
+    .option('--files <list>', 'comma-separated files (as kafka-dump-log --files)')
+    .option('--deep-iteration', 'print every record, not only the batches')
+    .option('--print-data-log', 'print keys and values too (implies --deep-iteration)')
+    .option('--index-sanity-check', "only run the index check Kafka runs on broker start")
+    .option('--verify-index-only', 'check index entries against the log without printing them')
+    .action(async (positional: string[], opts: DumpOptions) => {
+      const files = [...positional, ...(opts.files ? opts.files.split(',').filter((f) => f !== '') : [])];
+      if (files.length === 0) throw new StrataError('INVALID_ARGUMENT', 'no file to dump (give files as arguments or --files a,b)');
+      const codecs = new CodecRegistry(builtinCodecs);
+      const err: string[] = [];
+      const problems: string[] = [];
+      for (const file of files) {
+        process.stdout.write(`Dumping ${file}\n`);
+        const r = await dumpOne(file, opts, codecs);
+        if (r.out.length > 0) process.stdout.write(r.out.join('\n') + '\n');
+        err.push(...r.err);
+        if (r.problem) problems.push(r.problem);
+      }
+      if (err.length > 0) process.stderr.write(err.join('\n') + '\n');
+      if (problems.length > 0) {
+        throw new StrataError('CORRUPT_RECORD', problems.length === 1 ? problems[0]! : `${problems[0]} (and ${problems.length - 1} more problems)`);
+      }
     });
+}
+
+async function dumpOne(file: string, opts: DumpOptions, codecs: CodecRegistry): Promise<DumpOutput> {
+  const name = basename(file);
+  const suffix = name.includes('.') ? name.slice(name.lastIndexOf('.')) : '';
+  const isLog = suffix === '.log';
+  const isIndex = suffix === '.index';
+  const isTimeIndex = suffix === '.timeindex';
+  if (!isLog && !isIndex && !isTimeIndex) {
+    if (KAFKA_ONLY_SUFFIXES.includes(suffix)) {
+      return { out: [], err: [], problem: `${file}: strata dump reads .log, .index and .timeindex files (Kafka's DumpLogSegments also reads ${suffix} files)` };
+    }
+    return { out: [], err: [`Ignoring unknown file ${file}`] }; // Kafka's words
+  }
+  const bytes = readFileOrThrow(file);
+  const base = baseOffsetOf(file);
+  const indexOpts = { indexSanityOnly: opts.indexSanityCheck === true, verifyOnly: opts.verifyIndexOnly === true, codecs };
+  if (isLog) {
+    const printDataLog = opts.printDataLog === true;
+    return dumpLog(file, bytes, base, { deepIteration: opts.deepIteration === true || printDataLog, printDataLog, codecs });
+  }
+  // like Kafka, an index is read with its segment's .log beside it
+  const prefix = join(dirname(file), name.slice(0, name.indexOf('.')));
+  const log = readFileOrThrow(`${prefix}.log`);
+  if (isIndex) return dumpOffsetIndex(file, bytes, base, log, indexOpts);
+  const offsetIndex = fs.existsSync(`${prefix}.index`) ? readFileOrThrow(`${prefix}.index`) : Buffer.alloc(0);
+  return dumpTimeIndex(file, bytes, base, log, offsetIndex, indexOpts);
+}
+
+/** Kafka takes the base offset from the name up to its first '.'; so does strata. */
+function baseOffsetOf(file: string): number {
+  const head = basename(file).split('.')[0]!;
+  if (!/^\d+$/.test(head) || !Number.isSafeInteger(Number(head))) {
+    throw new StrataError('INVALID_ARGUMENT', `${file}: the file name does not start with a base offset (like 00000000000000000000.log)`);
+  }
+  return Number(head);
 }
 
 function readFileOrThrow(file: string): Buffer {
@@ -37,63 +97,4 @@ function readFileOrThrow(file: string): Buffer {
   } catch (err) {
     throw new StrataError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
   }
-}
-
-function baseOffsetOf(file: string): number {
-  const m = /^(\d{20})\./.exec(basename(file));
-  return m ? Number(m[1]) : 0;
-}
-
-function dumpLog(file: string, bytes: Buffer): void {
-  const lines: string[] = [`Dumping ${file}`, `Log starting offset: ${baseOffsetOf(file)}`];
-  let position = 0;
-  let problem: string | undefined;
-  while (position < bytes.length) {
-    if (bytes.length - position >= LOG_OVERHEAD_BYTES && bytes.readInt32BE(position + 8) === 0 && readInt64(bytes, position) === 0) break; // preallocated zeros
-    let size: number;
-    try {
-      size = validateBatch(bytes, position);
-    } catch (err) {
-      problem = (err as Error).message;
-      break;
-    }
-    const h = readBatchHeader(bytes, position);
-    const lastSequence = h.baseSequence < 0 ? -1 : h.baseSequence + h.lastOffsetDelta;
-    lines.push(
-      `baseOffset: ${h.baseOffset} lastOffset: ${h.baseOffset + h.lastOffsetDelta} count: ${h.recordsCount} ` +
-        `baseSequence: ${h.baseSequence} lastSequence: ${lastSequence} producerId: ${h.producerId} producerEpoch: ${h.producerEpoch} ` +
-        `partitionLeaderEpoch: ${h.partitionLeaderEpoch} isTransactional: ${isTransactional(h.attributes)} isControl: ${isControl(h.attributes)} ` +
-        `position: ${position} ${timestampTypeOf(h.attributes)}: ${h.maxTimestamp} size: ${size} magic: ${h.magic} ` +
-        `compresscodec: ${CompressionType[compressionOf(h.attributes)]} crc: ${h.crc} isvalid: true`,
-    );
-    position += size;
-  }
-  process.stdout.write(lines.join('\n') + '\n');
-  if (problem) throw new StrataError('CORRUPT_RECORD', `${file}: ${problem}`);
-}
-
-function dumpOffsetIndex(file: string, bytes: Buffer): void {
-  if (bytes.length % 8 !== 0) throw new StrataError('CORRUPT_RECORD', `${file}: size ${bytes.length} is not a multiple of 8`);
-  const base = baseOffsetOf(file);
-  const lines = [`Dumping ${file}`];
-  for (let p = 0; p < bytes.length; p += 8) {
-    const rel = bytes.readUInt32BE(p);
-    const pos = bytes.readUInt32BE(p + 4);
-    if (p > 0 && rel === 0 && pos === 0) break; // preallocated tail
-    lines.push(`offset: ${base + rel} position: ${pos}`);
-  }
-  process.stdout.write(lines.join('\n') + '\n');
-}
-
-function dumpTimeIndex(file: string, bytes: Buffer): void {
-  if (bytes.length % 12 !== 0) throw new StrataError('CORRUPT_RECORD', `${file}: size ${bytes.length} is not a multiple of 12`);
-  const base = baseOffsetOf(file);
-  const lines = [`Dumping ${file}`];
-  for (let p = 0; p < bytes.length; p += 12) {
-    const ts = readInt64(bytes, p);
-    const rel = bytes.readUInt32BE(p + 8);
-    if (p > 0 && ts === 0 && rel === 0) break; // preallocated tail
-    lines.push(`timestamp: ${ts} offset: ${base + rel}`);
-  }
-  process.stdout.write(lines.join('\n') + '\n');
 }

@@ -7,7 +7,9 @@
  */
 import type { Codec, CodecName, CodecRegistry } from '../codec.js';
 import { StrataError } from '../errors.js';
+import { validateBatches, type ValidatedBatches } from './batch-cursor.js';
 import {
+  ATTRIBUTES_OFFSET,
   CONTROL_FLAG_MASK,
   LOG_OVERHEAD_BYTES,
   TRANSACTIONAL_FLAG_MASK,
@@ -81,4 +83,24 @@ export async function recompressBatches(batches: Buffer, target: Codec, codecs: 
   }
   if (parts.length === 0) throw new StrataError('INVALID_ARGUMENT', `no record batch in ${batches.length} bytes (a batch needs at least ${LOG_OVERHEAD_BYTES} bytes)`);
   return Buffer.concat(parts);
+}
+
+/**
+ * Kafka's compression.type on a log: `producer` stores batches as sent; a codec name (or
+ * `uncompressed`) makes the log store every batch in that codec, rebuilding those that arrive in
+ * another one with all header fields and records kept. The result is validated again: rebuilt
+ * batches are new bytes.
+ */
+export async function applyCompressionType(
+  validated: ValidatedBatches,
+  config: { compressionType: string; messageMaxBytes: number },
+  codecs: CodecRegistry,
+): Promise<ValidatedBatches> {
+  const target = codecNameForCompressionType(config.compressionType);
+  if (target === 'producer') return validated;
+  const codec = codecs.byNameOrThrow(target);
+  const { buffer, layout } = validated;
+  if (layout.positions.every((position) => compressionOf(buffer.readInt16BE(position + ATTRIBUTES_OFFSET)) === codec.type)) return validated;
+  const rebuilt = await recompressBatches(buffer, codec, codecs, { decompressedBytesMax: 4 * config.messageMaxBytes });
+  return validateBatches(rebuilt, config.messageMaxBytes);
 }

@@ -5,9 +5,6 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
-export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
-/** The offset below which everything was flushed; recovery starts at its segment. */
-export const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
 
 export function filenamePrefixFromOffset(offset: number): string {
   return String(offset).padStart(20, '0');

@@ -30,7 +30,23 @@ export interface RecoveryResult {
   lastOffset?: number;
 }
 
+/** Where a read lies in one segment (LogSegment.locateRead). */
+export interface ReadRange {
+  first: BatchLocation;
+  /** End of the last whole batch returned (a batch boundary). */
+  end: number;
+  /** Where the next read continues (the next batch's base offset); undefined when the range runs to the segment's end. */
+  nextOffset: number | undefined;
+}
+
 const RELATIVE_OFFSET_MAX = 0xffffffff;
+
+/**
+ * The largest batch a scan of a segment file accepts (a bound on what a garbage length can make it
+ * read). Not message.max.bytes: batches stored under a larger setting (or by Kafka with its own)
+ * stay valid when the setting is lowered, as in Kafka, whose recovery applies no size limit.
+ */
+export const STORED_BATCH_BYTES_MAX = 100 * 1024 * 1024;
 
 export class LogSegment {
   /** Bytes whose append completed: readers never look past this. */
@@ -134,30 +150,41 @@ export class LogSegment {
   }
 
   /**
-   * The first batch whose last offset >= `offset`, searching from the index entry at or below it,
-   * within the committed bytes; undefined when the segment has none.
+   * Where a read of at most `maxBytes` from `offset` lies in this segment, within its first
+   * `endBytes` bytes (the committed bytes a read's snapshot saw): one offset-index lookup and a scan
+   * for the first batch whose last offset >= `offset`; then, unless the read runs to the end, one
+   * more index lookup by position near the byte limit and a short scan for the last whole batch
+   * that fits. Undefined when nothing at or after `offset` is here.
    */
+  async locateRead(offset: number, maxBytes: number, endBytes: number, minOneBatch: boolean): Promise<ReadRange | undefined> {
+    const first = await this.translateOffset(offset, endBytes);
+    if (!first) return undefined;
+    const limit = first.position + maxBytes;
+    if (limit >= endBytes) return { first, end: endBytes, nextOffset: undefined };
+    // index entries point at batch starts, so everything before the entry at or below the limit is
+    // whole batches that fit; the scan goes on from there to the first batch that does not
+    let end = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
+    let nextOffset: number | undefined;
+    for await (const batch of scanBatchHeaders(this.file, end, endBytes)) {
+      if (batch.position + batch.sizeBytes > limit) {
+        nextOffset = batch.baseOffset;
+        break;
+      }
+      end = batch.position + batch.sizeBytes;
+    }
+    if (end > first.position) return { first, end, nextOffset };
+    // not even the first batch fits: it alone, when asked (Kafka's minOneMessage), else nothing
+    if (!minOneBatch) return { first, end, nextOffset: first.baseOffset };
+    return { first, end: first.position + first.sizeBytes, nextOffset: first.lastOffset + 1 };
+  }
+
+  /** The first batch whose last offset >= `offset`, from the index entry at or below it. */
   async translateOffset(offset: number, endBytes = this.committedBytes): Promise<BatchLocation | undefined> {
     const start = this.offsetIndex.lookup(offset);
     for await (const batch of scanBatchHeaders(this.file, start.position, endBytes)) {
       if (batch.lastOffset >= offset) return batch;
     }
     return undefined;
-  }
-
-  /**
-   * The end of the last whole batch in [from, limit): where a read of at most limit - from bytes
-   * must stop so that it returns whole batches only. Returns `from` when not even one batch fits.
-   */
-  async batchBoundaryAtOrBefore(from: number, limit: number, endBytes = this.committedBytes): Promise<number> {
-    if (limit >= endBytes) return endBytes;
-    const entry = this.offsetIndex.lookupByPosition(limit);
-    let end = Math.max(from, entry.position);
-    for await (const batch of scanBatchHeaders(this.file, end, endBytes)) {
-      if (batch.position + batch.sizeBytes > limit) break;
-      end = batch.position + batch.sizeBytes;
-    }
-    return end;
   }
 
   /** The first batch with maxTimestamp >= ts, scanning from the time index entry at or below ts. */
@@ -169,12 +196,6 @@ export class LogSegment {
       if (batch.maxTimestamp >= timestamp && batch.lastOffset >= startingOffset) return batch;
     }
     return undefined;
-  }
-
-  /** Base offset of the batch starting at `position`, if one does. */
-  async baseOffsetAt(position: number, endBytes = this.committedBytes): Promise<number | undefined> {
-    const first = await scanBatchHeaders(this.file, position, endBytes).next();
-    return first.done ? undefined : first.value.baseOffset;
   }
 
   slice(position: number, length: number): FileSlice {
@@ -200,6 +221,20 @@ export class LogSegment {
   }
 
   /**
+   * Validates the tail of a trusted segment, from its last offset-index entry to the end of the
+   * file: every batch whole and valid, and the last one ending where the file ends. A clean-shutdown
+   * marker vouches for the files, not for what happened to them since; returns what is wrong, or
+   * undefined.
+   */
+  async validateTail(): Promise<string | undefined> {
+    const from = this.offsetIndex.lastEntry()?.position ?? 0;
+    const fileBytes = this.file.sizeBytes;
+    const scan = await scanValidBatches(this.file, from, fileBytes, STORED_BATCH_BYTES_MAX, this.baseOffset, () => {});
+    if (from + scan.validBytes === fileBytes) return undefined;
+    return scan.stopReason ?? `valid batches end at position ${from + scan.validBytes} of ${fileBytes}`;
+  }
+
+  /**
    * Re-validates every batch from the start, rebuilds both indexes, and truncates at the first
    * invalid or partial batch (Kafka's LogSegment.recover).
    */
@@ -213,7 +248,7 @@ export class LogSegment {
     let lastOffset: number | undefined;
     const fileBytes = this.file.sizeBytes;
     this.committedBytes = fileBytes;
-    const scan = await scanValidBatches(this.file, 0, fileBytes, this.config.messageMaxBytes + 1024, expectedOffsetMin, (batch) => {
+    const scan = await scanValidBatches(this.file, 0, fileBytes, STORED_BATCH_BYTES_MAX, expectedOffsetMin, (batch) => {
       if (lastOffset === undefined) this.rollingBasedTimestamp = batch.maxTimestamp;
       if (batch.maxTimestamp > this.maxTimestampSoFar) {
         this.maxTimestampSoFar = batch.maxTimestamp;
@@ -265,10 +300,15 @@ export class LogSegment {
     return last;
   }
 
-  /** Writes index entries to their files and makes appended bytes durable. */
+  /**
+   * Makes appended bytes durable. The index files of the active segment are not written: an active
+   * segment is always re-validated after a crash and its indexes rebuilt (as Kafka's recovery does),
+   * so a durable append costs one data sync. A closed segment's indexes are final and synced here,
+   * before a recovery point past it lets a later load trust them.
+   */
   async flush(): Promise<void> {
     await this.file.flush();
-    this.flushIndexes(true);
+    if (!this.active) this.flushIndexes(true);
   }
 
   flushIndexes(sync: boolean): void {
@@ -299,7 +339,8 @@ export class LogSegment {
   async close(): Promise<void> {
     try {
       if (this.active) await this.onBecomeInactive();
-      else this.flushIndexes(false);
+      // synced: a clean-shutdown marker written after close lets the next open trust them
+      this.flushIndexes(true);
     } finally {
       await this.file.close();
     }

@@ -36,5 +36,7 @@ export function openReadOnlySegmentFile(path: string): SegmentFile {
       if (!closed) fs.closeSync(fd);
       closed = true;
     },
+    // it never appends, writes or syncs
+    stats: () => ({ appends: 0, appendedBytes: 0, writes: 0, writtenBytes: 0, syncs: 0 }),
   };
 }

@@ -1,4 +1,4 @@
 import { fsyncGroupEngine } from '../../engines/fsync-group.js';
 import { runConformance } from './suite.js';
 
-runConformance({ engine: fsyncGroupEngine, engineModule: 'fsync-group' });
+await runConformance({ engine: fsyncGroupEngine, engineModule: 'fsync-group' });

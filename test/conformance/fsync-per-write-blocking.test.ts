@@ -1,4 +1,4 @@
 import { fsyncPerWriteBlockingEngine } from '../../engines/fsync-per-write-blocking.js';
 import { runConformance } from './suite.js';
 
-runConformance({ engine: fsyncPerWriteBlockingEngine, engineModule: 'fsync-per-write-blocking' });
+await runConformance({ engine: fsyncPerWriteBlockingEngine, engineModule: 'fsync-per-write-blocking' });

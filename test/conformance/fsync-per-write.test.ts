@@ -1,4 +1,4 @@
 import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
 import { runConformance } from './suite.js';
 
-runConformance({ engine: fsyncPerWriteEngine, engineModule: 'fsync-per-write' });
+await runConformance({ engine: fsyncPerWriteEngine, engineModule: 'fsync-per-write' });

@@ -1,4 +1,4 @@
 import { mmapEngine } from '../../engines/mmap.js';
 import { runConformance } from './suite.js';
 
-runConformance({ engine: mmapEngine, engineModule: 'mmap' });
+await runConformance({ engine: mmapEngine, engineModule: 'mmap' });

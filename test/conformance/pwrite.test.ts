@@ -1,4 +1,4 @@
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { runConformance } from './suite.js';
 
-runConformance({ engine: pwriteEngine, engineModule: 'pwrite' });
+await runConformance({ engine: pwriteEngine, engineModule: 'pwrite' });

@@ -31,4 +31,4 @@ export default {
 );
 const { runConformance } = (await import(join(dist, 'conformance.js'))) as typeof import('../../conformance.js');
 const engine = (await import(enginePath)).default;
-runConformance({ engine, engineModule: enginePath, crashCycles: 4 });
+await runConformance({ engine, engineModule: enginePath, crashCycles: 4 });

@@ -1,15 +1,17 @@
 /**
- * APPEND_LANDED: an engine that wrote an append's bytes before returning (the -blocking engines,
- * mmap) hands back that shared resolved promise, and the Log acknowledges the append at once instead
- * of after a round of promise callbacks. The append is then visible (log end offset, reads) as soon as
- * append() returns; and the shortcut never overtakes an earlier append still waiting for its engine.
+ * Appends that land in the call: an engine that wrote an append's bytes before returning (the
+ * -blocking engines, mmap, and the inline writers while idle) lets the Log acknowledge the append at
+ * once instead of after a round of promise callbacks (core/engine.ts, APPEND_LANDED). Tested by what
+ * a caller sees: the append is visible (log end offset, reads) as soon as append() returns; the
+ * shortcut never overtakes an earlier append still waiting for its engine; and an engine whose write
+ * is still in the threadpool is acknowledged only when the write completes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { logConfigFrom } from '../../core/config/log-config.js';
-import { APPEND_LANDED, type StorageEngine } from '../../core/engine.js';
+import type { StorageEngine } from '../../core/engine.js';
 import { buildBatch } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
@@ -67,20 +69,24 @@ test('an engine returning some other resolved promise goes the general way: ackn
 });
 
 test('a landed append behind one still in its engine waits for it, and callers hear them in offset order', async () => {
-  // the first append's write is held back; the second returns APPEND_LANDED at once
+  // the first append's acknowledgement is held back by its engine; the second lands in the call
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let calls = 0;
   const engine = wrapAppend(pwriteBlockingEngine, (append) => (chunks, bytes) => {
     const written = append(chunks, bytes);
-    expect(written).toBe(APPEND_LANDED);
     return calls++ === 0 ? written.then(() => held) : written;
   });
-  const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+  const logDir = join(dir, 't-0');
+  const log = await Log.open(logDir, config(), { engine, logger: silentLogger });
   try {
     const heard: number[] = [];
     const first = log.append(batchOf('held')).then((info) => heard.push(info.firstOffset));
     const second = log.append(batchOf('landed')).then((info) => heard.push(info.firstOffset));
+    // both appends' bytes are in the file already (no await yet), yet neither is acknowledged
+    const segment = readFileSync(join(logDir, '00000000000000000000.log'));
+    expect(segment.length).toBe(batchOf('held').length + batchOf('landed').length);
+    expect(log.logEndOffset).toBe(0);
     await new Promise((resolve) => setImmediate(resolve));
     expect(log.logEndOffset).toBe(0);
     expect(heard).toEqual([]);
@@ -94,19 +100,15 @@ test('a landed append behind one still in its engine waits for it, and callers h
   }
 });
 
-test('a writer without inline writes (every write in the threadpool) does not claim its appends landed', async () => {
-  const seen: Promise<void>[] = [];
+test('a writer without inline writes (every write in the threadpool) is acknowledged when its write completes', async () => {
   const threadpoolOnly: StorageEngine = { ...pwriteEngine, name: 'threadpool-only', open: (path, options) => PwriteSegmentFile.open(path, options) };
-  const engine = wrapAppend(threadpoolOnly, (append) => (chunks, bytes) => {
-    const written = append(chunks, bytes);
-    seen.push(written);
-    return written;
-  });
-  const log = await Log.open(join(dir, 't-0'), config(), { engine, logger: silentLogger });
+  const log = await Log.open(join(dir, 't-0'), config(), { engine: threadpoolOnly, logger: silentLogger });
   try {
-    await log.append(batchOf('x'));
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).not.toBe(APPEND_LANDED);
+    const appended = log.append(batchOf('x'));
+    // the write is in the threadpool: its completion cannot have reached this thread yet
+    expect(log.logEndOffset).toBe(0);
+    await expect(appended).resolves.toMatchObject({ firstOffset: 0 });
+    expect(log.logEndOffset).toBe(1);
   } finally {
     await log.close();
   }

@@ -41,7 +41,11 @@ describe('LogManager', () => {
     expect(await manager.getLog('nothing', 0)).toBeUndefined();
     expect(() => manager.getOrCreateLog('../up', 0)).toThrow(/topic name/);
     await manager.close();
-    expect(fs.existsSync(join(dataDir, 'orders-0', '.kafka_cleanshutdown'))).toBe(true);
+    // Kafka's layout: the marker and the checkpoints at the log dir root, not per partition
+    expect(fs.existsSync(join(dataDir, '.kafka_cleanshutdown'))).toBe(true);
+    expect(fs.existsSync(join(dataDir, 'orders-0', '.kafka_cleanshutdown'))).toBe(false);
+    expect(fs.readFileSync(join(dataDir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe('0\n2\norders 0 1\norders 3 0\n');
+    expect(fs.readFileSync(join(dataDir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n0\n');
     const again = (await composeByName({ dataDir, logger: silentLogger })).get<LogManager>(TOKENS.LogManager);
     expect((await again.getLog('orders', 0))!.logEndOffset).toBe(1);
     await again.close();

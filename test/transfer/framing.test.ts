@@ -35,10 +35,10 @@ function feed(buf: Buffer, sizes: number[], batchBytesMax = 1 << 20) {
     pos += n;
     if (r.header) {
       header = r.header;
-      got.push(...r.batches);
+      got.push(...r.batches.map((b) => b.buffer));
       r = d.push(Buffer.alloc(0));
     }
-    got.push(...r.batches);
+    got.push(...r.batches.map((b) => b.buffer));
     end ??= r.end;
     error ??= r.error;
   }

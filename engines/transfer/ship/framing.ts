@@ -16,14 +16,15 @@
  *   reply       magic "SSHR" | status int8 (0 ok, 1 rejected) | log end offset int64 (the
  *               receiver's, after the stream) | message length int16 | message UTF-8
  *
- * Every batch is checked with validateBatch (length, magic, CRC-32C, header fields) as soon as it
+ * Every batch is checked with validateBatches (length, magic, CRC-32C, header fields) as soon as it
  * is whole; a stream that is corrupt, goes backwards in offsets, or ends before its end marker is
  * rejected with a CorruptRecordError naming the stream byte position, and only the whole, valid
  * batches before the damage are kept.
  */
 import { CorruptRecordError, StrataError, assertionFailed } from '../../../core/errors.js';
 import { readInt64, writeInt64 } from '../../../core/format/int64.js';
-import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES, LAST_OFFSET_DELTA_OFFSET, validateBatch } from '../../../core/format/record-batch.js';
+import { validateBatches, type ValidatedBatches } from '../../../core/format/batch-cursor.js';
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES, LAST_OFFSET_DELTA_OFFSET } from '../../../core/format/record-batch.js';
 import { TOPIC_NAME_LENGTH_MAX, validatePartition, validateTopicName } from '../../../core/topic.js';
 
 export const SHIP_MAGIC = Buffer.from('SSHP', 'latin1');
@@ -106,7 +107,8 @@ export function decodeReply(buf: Buffer): ShipReply | undefined {
  */
 export interface DecodedChunk {
   header?: ShipHeader;
-  batches: Buffer[];
+  /** Whole batches, each validated once here (the log appends them without checking again). */
+  batches: ValidatedBatches[];
   end?: ShipEnd;
   error?: CorruptRecordError;
 }
@@ -280,9 +282,11 @@ export class ShipStreamDecoder {
     throw new CorruptRecordError(`shipping stream truncated: it ended after ${this.streamBytes} bytes, ${where}, before the end marker`, this.streamBytes);
   }
 
-  private acceptBatch(buf: Buffer, pos: number, sizeBytes: number, at: number): Buffer {
+  private acceptBatch(buf: Buffer, pos: number, sizeBytes: number, at: number): ValidatedBatches {
+    let validated: ValidatedBatches;
     try {
-      validateBatch(buf, pos, pos + sizeBytes);
+      // message.max.bytes is the receiving log's to apply; here only the batch itself is checked
+      validated = validateBatches(buf.subarray(pos, pos + sizeBytes), Number.MAX_SAFE_INTEGER);
     } catch (err) {
       throw new CorruptRecordError(`corrupt batch at stream byte ${at}: ${(err as Error).message}`, at);
     }
@@ -298,6 +302,6 @@ export class ShipStreamDecoder {
     this.lastOffset = lastOffset;
     this.batchBytes += sizeBytes;
     this.batchCount++;
-    return buf.subarray(pos, pos + sizeBytes);
+    return validated;
   }
 }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { CorruptRecordError, StrataError } from '../../../core/errors.js';
 import { APPEND_BYTES_MAX, type Log } from '../../../core/log/log.js';
 import { encodeReply, ShipStreamDecoder, type ShipHeader } from './framing.js';
+import { concatValidated, type ValidatedBatches } from '../../../core/format/batch-cursor.js';
 
 /** Validated batches are gathered up to this many bytes (or segment.bytes, if less) per Log.append. */
 export const RECEIVE_APPEND_BYTES = 4 << 20;
@@ -63,7 +64,7 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
   const decoder = new ShipStreamDecoder(APPEND_BYTES_MAX);
   let header: ShipHeader | undefined;
   let log: Log | undefined;
-  let gathered: Buffer[] = [];
+  let gathered: ValidatedBatches[] = [];
   let gatheredBytes = 0;
   let appendBytesMax = RECEIVE_APPEND_BYTES;
   let bytes = 0;
@@ -78,13 +79,14 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
   const appendGathered = async (): Promise<void> => {
     if (gathered.length === 0) return;
     // a lone batch goes as is (socket chunks are never reused by Node, and 'keep' does not write)
-    const buf = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
+    const validated = concatValidated(gathered);
+    const buf = validated.buffer;
     const n = gathered.length;
     gathered = [];
     gatheredBytes = 0;
     const target = log!;
-    // validated by the decoder already (validateBatch): the log need not compute CRCs again
-    const appended = target.append(buf, { offsets: 'keep', trusted: true }).then(
+    // validated by the decoder already: the log does not compute the CRCs again
+    const appended = target.appendValidated(validated, { offsets: 'keep' }).then(
       (info) => {
         firstOffset ??= info.firstOffset;
         lastOffset = info.lastOffset;
@@ -129,11 +131,11 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
       for (const b of d.batches) {
         // one append never straddles more than a segment's worth: the log rolls between appends,
         // so the copy's segments respect its own segment.bytes
-        if (gatheredBytes > 0 && (gatheredBytes + b.length > appendBytesMax || b.length >= BIG_BATCH_BYTES)) await appendGathered();
+        if (gatheredBytes > 0 && (gatheredBytes + b.buffer.length > appendBytesMax || b.buffer.length >= BIG_BATCH_BYTES)) await appendGathered();
         gathered.push(b);
-        gatheredBytes += b.length;
+        gatheredBytes += b.buffer.length;
         // a big batch is its own buffer already: appending it alone spares copying it again
-        if (b.length >= BIG_BATCH_BYTES) await appendGathered();
+        if (b.buffer.length >= BIG_BATCH_BYTES) await appendGathered();
       }
       if (gatheredBytes >= appendBytesMax || d.end || d.error) await appendGathered();
       if (d.error) throw d.error;

@@ -1,0 +1,207 @@
+/**
+ * The one walker of the RecordBatch v2 format: a cursor over batch headers laid back to back in a
+ * buffer (a produce request's records, a window of a segment file, a shipped frame), and
+ * validateBatches(), which checks every batch of an append once and returns the layout the log
+ * needs as a ValidatedBatches value. Everything that steps from one batch to the next goes through
+ * here, so the rules (what a batch length may be, what preallocated zeros look like) live once.
+ */
+import { StrataError } from '../errors.js';
+import { readInt64 } from './int64.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD_BYTES,
+  MAX_TIMESTAMP_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  validateBatch,
+} from './record-batch.js';
+
+/**
+ * What a batch header says about where the batch ends, before its bytes are checked:
+ * 'batch' (a plausible header that fits), 'zeros' (a zeroed header: preallocated or never
+ * written space), 'short' (fewer than LOG_OVERHEAD_BYTES remain), 'torn' (its length runs past the
+ * end) or 'bad-length' (a length smaller than a header).
+ */
+export type HeaderState = 'batch' | 'zeros' | 'short' | 'torn' | 'bad-length';
+
+/**
+ * A cursor at one batch header in buf[start, end). Reads trust the header (call validateBatch or
+ * validateBatches for bytes from outside); `state()` says whether a whole batch is there at all.
+ */
+export class BatchCursor {
+  position: number;
+
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.position = start;
+  }
+
+  get remaining(): number {
+    return this.end - this.position;
+  }
+
+  /** LOG_OVERHEAD_BYTES + batchLength of the batch here (needs 12 bytes). */
+  sizeBytes(): number {
+    return LOG_OVERHEAD_BYTES + this.buf.readInt32BE(this.position + BATCH_LENGTH_OFFSET);
+  }
+
+  state(): HeaderState {
+    if (this.remaining < LOG_OVERHEAD_BYTES) return 'short';
+    if (isZeroedHeader(this.buf, this.position)) return 'zeros';
+    const size = this.sizeBytes();
+    if (size < BATCH_HEADER_BYTES) return 'bad-length';
+    return size > this.remaining ? 'torn' : 'batch';
+  }
+
+  /** True when a whole batch (header and the bytes its length claims) starts here. */
+  atBatch(): boolean {
+    return this.state() === 'batch';
+  }
+
+  baseOffset(): number {
+    return readInt64(this.buf, this.position);
+  }
+  lastOffsetDelta(): number {
+    return this.buf.readInt32BE(this.position + LAST_OFFSET_DELTA_OFFSET);
+  }
+  lastOffset(): number {
+    return this.baseOffset() + this.lastOffsetDelta();
+  }
+  maxTimestamp(): number {
+    return readInt64(this.buf, this.position + MAX_TIMESTAMP_OFFSET);
+  }
+  recordsCount(): number {
+    return this.buf.readInt32BE(this.position + RECORDS_COUNT_OFFSET);
+  }
+  attributes(): number {
+    return this.buf.readInt16BE(this.position + ATTRIBUTES_OFFSET);
+  }
+
+  /** Moves to the next batch; call only when atBatch(). */
+  advance(): void {
+    this.position += this.sizeBytes();
+  }
+}
+
+/**
+ * Preallocated or never-written space: a zero base offset and a zero batch length. No real batch
+ * has batchLength 0 (it is at least the 49 header bytes after the length field), so a zero length
+ * is never data.
+ */
+export function isZeroedHeader(buf: Buffer, position: number): boolean {
+  return buf.readInt32BE(position + BATCH_LENGTH_OFFSET) === 0 && readInt64(buf, position) === 0;
+}
+
+/**
+ * The layout of the batches of one append, after validation: where each batch starts, its last
+ * offset delta, the records in all, and the batch holding the newest timestamp.
+ */
+export interface BatchLayout {
+  readonly positions: readonly number[];
+  readonly lastOffsetDeltas: readonly number[];
+  readonly records: number;
+  readonly maxTimestamp: number;
+  readonly offsetOfMaxTimestampIndex: number;
+}
+
+/**
+ * Batches checked once (size, magic, CRC, header fields, message.max.bytes) and their layout. Only
+ * validateBatches() and layoutOfBuiltBatch() make one (the brand), so a log handed one knows the
+ * bytes were checked or built by this process: a broker validates a produce request once and the
+ * log does not check the same CRCs again.
+ */
+export interface ValidatedBatches {
+  readonly buffer: Buffer;
+  readonly layout: BatchLayout;
+  readonly [VALIDATED]: true;
+}
+declare const VALIDATED: unique symbol;
+
+/**
+ * Validates every batch in `buffer` and returns its layout. A batch larger than `batchBytesMax`
+ * (message.max.bytes) is named as such before its possibly absent bytes are checked.
+ */
+export function validateBatches(buffer: Buffer, batchBytesMax: number): ValidatedBatches {
+  if (buffer.length === 0) throw new StrataError('INVALID_ARGUMENT', 'append of an empty buffer');
+  const builder = new LayoutBuilder();
+  const cursor = new BatchCursor(buffer);
+  while (cursor.remaining > 0) {
+    if (cursor.remaining >= LOG_OVERHEAD_BYTES && cursor.sizeBytes() > batchBytesMax) {
+      throw tooLarge(cursor.sizeBytes(), cursor.position, batchBytesMax);
+    }
+    validateBatch(buffer, cursor.position);
+    builder.add(cursor);
+    cursor.advance();
+  }
+  return builder.finish(buffer);
+}
+
+/**
+ * The layout of one batch this process built itself (its header alone: the records section may
+ * be a separate buffer), checked against message.max.bytes like any other.
+ */
+export function layoutOfBuiltBatch(header: Buffer, totalBytes: number, batchBytesMax: number): ValidatedBatches {
+  if (totalBytes > batchBytesMax) throw tooLarge(totalBytes, undefined, batchBytesMax);
+  const builder = new LayoutBuilder();
+  builder.add(new BatchCursor(header, 0, Math.max(header.length, totalBytes)));
+  return builder.finish(header);
+}
+
+function tooLarge(sizeBytes: number, position: number | undefined, batchBytesMax: number): StrataError {
+  const where = position === undefined ? '' : ` at position ${position}`;
+  return new StrataError('RECORD_TOO_LARGE', `record batch of ${sizeBytes} bytes${where} exceeds message.max.bytes (${batchBytesMax})`);
+}
+
+/** The one-element arrays most appends need, grown only for a second batch. */
+class LayoutBuilder {
+  // one-element literals rather than [] pushed to: most appends carry one batch, and the smaller
+  // allocation measurably shortens a page-cache append
+  private positions: number[] | undefined;
+  private lastOffsetDeltas: number[] | undefined;
+  private records = 0;
+  private maxTimestamp = -1;
+  private offsetOfMaxTimestampIndex = 0;
+
+  add(cursor: BatchCursor): void {
+    const maxTimestamp = cursor.maxTimestamp();
+    const index = this.positions?.length ?? 0;
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestampIndex = index;
+    }
+    if (this.positions === undefined || this.lastOffsetDeltas === undefined) {
+      this.positions = [cursor.position];
+      this.lastOffsetDeltas = [cursor.lastOffsetDelta()];
+    } else {
+      this.positions.push(cursor.position);
+      this.lastOffsetDeltas.push(cursor.lastOffsetDelta());
+    }
+    this.records += cursor.recordsCount();
+  }
+
+  finish(buffer: Buffer): ValidatedBatches {
+    const layout: BatchLayout = {
+      positions: this.positions ?? [],
+      lastOffsetDeltas: this.lastOffsetDeltas ?? [],
+      records: this.records,
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestampIndex: this.offsetOfMaxTimestampIndex,
+    };
+    return { buffer, layout } as ValidatedBatches;
+  }
+}
+
+/** Validated batches laid back to back are validated batches: one buffer, one layout. */
+export function concatValidated(parts: readonly ValidatedBatches[]): ValidatedBatches {
+  if (parts.length === 1) return parts[0]!;
+  const buffer = Buffer.concat(parts.map((p) => p.buffer));
+  // headers are trusted: every part was validated
+  const builder = new LayoutBuilder();
+  for (const cursor = new BatchCursor(buffer); cursor.remaining > 0; cursor.advance()) builder.add(cursor);
+  return builder.finish(buffer);
+}

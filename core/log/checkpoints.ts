@@ -1,0 +1,100 @@
+/**
+ * The files at the root of a log directory that Kafka's LogManager keeps, in Kafka's formats, so
+ * a data dir moves between strata and Kafka unchanged:
+ * - `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint` (Kafka's OffsetCheckpointFile:
+ *   a version line `0`, a count line, then `topic partition offset` per line);
+ * - `.kafka_cleanshutdown` (Kafka's CleanShutdownFileHandler: JSON `{"version":"0","broker_epoch":"N"}`).
+ * Writes are atomic (temp file, fsync, rename, directory fsync): a crash leaves the old file or the
+ * new one, never half of one.
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { StrataError } from '../errors.js';
+
+export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+const CHECKPOINT_VERSION = 0;
+
+/** Offsets keyed by partition directory name (`TOPIC-PARTITION`). */
+export type OffsetCheckpoint = Map<string, number>;
+
+/**
+ * Reads a checkpoint file; a missing file is an empty checkpoint. A malformed one throws, naming
+ * the file and the line, as Kafka's CheckpointFile does (the caller then recovers everything).
+ */
+export function readOffsetCheckpoint(path: string): OffsetCheckpoint {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw err;
+  }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const malformed = (line: number, why: string) => new StrataError('CORRUPT_CHECKPOINT', `checkpoint ${path} line ${line + 1}: ${why}`);
+  if (lines[0] !== String(CHECKPOINT_VERSION)) throw malformed(0, `version "${lines[0] ?? ''}", expected ${CHECKPOINT_VERSION}`);
+  const count = Number(lines[1]);
+  if (!Number.isSafeInteger(count) || count < 0) throw malformed(1, `entry count "${lines[1] ?? ''}" is not a number`);
+  if (lines.length !== count + 2) throw malformed(1, `says ${count} entries, the file has ${lines.length - 2}`);
+  const out: OffsetCheckpoint = new Map();
+  for (let i = 2; i < lines.length; i++) {
+    const parts = lines[i]!.split(' ');
+    const offset = Number(parts[2]);
+    if (parts.length !== 3 || !/^\d+$/.test(parts[1]!) || !Number.isSafeInteger(offset) || offset < 0) {
+      throw malformed(i, `"${lines[i]}" is not "topic partition offset"`);
+    }
+    out.set(`${parts[0]}-${parts[1]}`, offset);
+  }
+  return out;
+}
+
+/** Writes a checkpoint atomically; entries are keyed `TOPIC-PARTITION`. */
+export function writeOffsetCheckpoint(path: string, entries: OffsetCheckpoint): void {
+  const lines = [String(CHECKPOINT_VERSION), String(entries.size)];
+  for (const [name, offset] of [...entries].sort(([a], [b]) => a.localeCompare(b))) {
+    const dash = name.lastIndexOf('-');
+    lines.push(`${name.slice(0, dash)} ${name.slice(dash + 1)} ${offset}`);
+  }
+  writeFileAtomically(path, lines.join('\n') + '\n');
+}
+
+/** Kafka's clean-shutdown marker, with the broker epoch it records (-1: none). */
+export function writeCleanShutdownFile(logDir: string, brokerEpoch = -1): void {
+  writeFileAtomically(join(logDir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: String(CHECKPOINT_VERSION), broker_epoch: String(brokerEpoch) }));
+}
+
+export function hasCleanShutdownFile(logDir: string): boolean {
+  return fs.existsSync(join(logDir, CLEAN_SHUTDOWN_FILE));
+}
+
+/** Removes the marker durably: from now on a crash must trigger recovery. */
+export function deleteCleanShutdownFile(logDir: string): void {
+  const path = join(logDir, CLEAN_SHUTDOWN_FILE);
+  if (!fs.existsSync(path)) return;
+  fs.rmSync(path, { force: true });
+  syncDir(logDir);
+}
+
+export function writeFileAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  syncDir(join(path, '..'));
+}
+
+export function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Loading one partition directory into segments (Kafka's LogLoader). The decisions — which files
+ * are segments, which are leftovers of an interrupted delete, which segments must be re-validated —
+ * are pure functions of the directory listing and the checkpoints (planLoad, testable without an
+ * engine); LogLoader.load carries them out through the engine.
+ *
+ * After a clean shutdown segments are trusted after an index sanity check, and the tail of each (from
+ * its last index entry) is still validated: a marker must not let a damaged tail through. Otherwise
+ * every segment from the one holding the recovery point is re-read, indexes rebuilt, and the log
+ * truncated at the first torn or corrupt batch, with a log line saying what was cut and why.
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import type { LogConfig } from '../config/log-config.js';
+import { ensureDir } from '../dirs.js';
+import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
+import { LogSegment, type SegmentDeps } from './log-segment.js';
+
+export interface LoadOptions {
+  /** The log dir held a clean-shutdown marker (LogManager reads it). Default false: recover. */
+  hadCleanShutdown?: boolean;
+  /** Offsets below this were flushed: segments wholly below it are trusted. Default 0. */
+  recoveryPoint?: number;
+}
+
+export interface LoadedLog {
+  /** Oldest first; the last is active. Never empty. */
+  segments: LogSegment[];
+  /** The log end: offset the next append gets. */
+  nextOffset: number;
+  recoveryPoint: number;
+}
+
+export interface LoadPlan {
+  /** Segment base offsets, ascending. */
+  baseOffsets: number[];
+  /** Files to remove before loading: leftovers of an interrupted delete, compaction or swap. */
+  leftovers: string[];
+  /** Per segment: re-validate it (true) or trust it after a sanity check (false). */
+  recover: boolean[];
+}
+
+const LEFTOVER_SUFFIXES = [DELETED_SUFFIX, '.cleaned', '.swap', '.tmp'];
+
+/**
+ * What loading `names` (a partition directory's listing) means. Segment i may hold offsets at or
+ * past the recovery point when the next segment starts above it (or it is the last): it is
+ * recovered unless the shutdown was clean.
+ */
+export function planLoad(names: readonly string[], options: LoadOptions): LoadPlan {
+  const baseOffsets: number[] = [];
+  const leftovers: string[] = [];
+  for (const name of names) {
+    if (LEFTOVER_SUFFIXES.some((suffix) => name.endsWith(suffix))) leftovers.push(name);
+    else {
+      const base = parseSegmentLogName(name);
+      if (base !== undefined) baseOffsets.push(base);
+    }
+  }
+  baseOffsets.sort((a, b) => a - b);
+  const recoveryPoint = options.recoveryPoint ?? 0;
+  const recover = baseOffsets.map((_, i) => {
+    if (options.hadCleanShutdown) return false;
+    const nextBase = baseOffsets[i + 1];
+    return nextBase === undefined || nextBase > recoveryPoint;
+  });
+  return { baseOffsets, leftovers, recover };
+}
+
+export class LogLoader {
+  private readonly segments: LogSegment[] = [];
+  /** Per loaded segment: the offset after its last record (its base when it holds none). */
+  private readonly ends: number[] = [];
+  /** Offsets below this are in earlier segments: a batch must not go back before it. */
+  private expectedOffsetMin = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly config: LogConfig,
+    private readonly deps: SegmentDeps,
+    private readonly options: LoadOptions,
+  ) {}
+
+  async load(): Promise<LoadedLog> {
+    ensureDir(this.dir);
+    const plan = planLoad(fs.readdirSync(this.dir), this.options);
+    for (const name of plan.leftovers) fs.rmSync(join(this.dir, name), { force: true });
+    this.expectedOffsetMin = plan.baseOffsets[0] ?? 0;
+    for (let i = 0; i < plan.baseOffsets.length; i++) {
+      const truncated = await this.loadSegment(plan.baseOffsets[i]!, i === plan.baseOffsets.length - 1, plan.recover[i]!);
+      if (truncated) {
+        // everything after a damaged segment is after the damage: drop it (Kafka does the same)
+        await this.deleteSegments(plan.baseOffsets.slice(i + 1), 'after the truncation point');
+        break;
+      }
+    }
+    await this.dropStrayEmptyTail();
+    if (this.segments.length === 0) this.segments.push(await this.openSegment(0, true, false));
+    await this.ensureLastIsActive();
+    const nextOffset = Math.max(this.expectedOffsetMin, this.segments[this.segments.length - 1]!.baseOffset);
+    const recoveryPoint = Math.min(this.options.hadCleanShutdown ? nextOffset : (this.options.recoveryPoint ?? 0), nextOffset);
+    return { segments: this.segments, nextOffset, recoveryPoint };
+  }
+
+  /** Opens one segment, trusting or recovering it; true when recovery cut bytes off it. */
+  private async loadSegment(base: number, isLast: boolean, recover: boolean): Promise<boolean> {
+    const segment = await this.openSegment(base, isLast, !recover);
+    this.segments.push(segment);
+    let lastOffset: number | undefined;
+    if (!recover) {
+      try {
+        lastOffset = (await segment.loadState())?.lastOffset;
+        const damage = await segment.validateTail();
+        if (damage) throw new Error(damage);
+      } catch (err) {
+        this.deps.logger.warn(`segment ${segment.file.path} failed its check on open (${(err as Error).message}); recovering it`);
+        recover = true;
+      }
+    }
+    let truncated = false;
+    if (recover) {
+      const result = await segment.recover(Math.max(this.expectedOffsetMin, base));
+      lastOffset = result.lastOffset;
+      if (result.reason) {
+        this.deps.logger.warn(`recovery of ${segment.file.path}: cut ${result.truncatedBytes} bytes at position ${result.validBytes}: ${result.reason}`);
+        truncated = true;
+      }
+    }
+    this.expectedOffsetMin = lastOffset !== undefined ? lastOffset + 1 : Math.max(this.expectedOffsetMin, base);
+    this.ends.push(this.expectedOffsetMin);
+    return truncated;
+  }
+
+  /**
+   * An empty segment after the first whose base offset lies past the end of the data before it
+   * holds nothing and would move the log end forward (a stray file, or a roll to an offset gap
+   * whose first append never landed): it is removed, with a log line.
+   */
+  private async dropStrayEmptyTail(): Promise<void> {
+    while (this.segments.length > 1) {
+      const last = this.segments[this.segments.length - 1]!;
+      const previousEnd = this.ends[this.segments.length - 2]!;
+      if (last.committedBytes > 0 || last.baseOffset <= previousEnd) return;
+      this.deps.logger.warn(`segment ${last.file.path} is empty and starts at ${last.baseOffset}, past the log end ${previousEnd}: removing it`);
+      this.segments.pop();
+      this.ends.pop();
+      await last.delete();
+      this.expectedOffsetMin = previousEnd;
+    }
+  }
+
+  /** The last segment must be open as the active one (it may have been opened as a closed one). */
+  private async ensureLastIsActive(): Promise<void> {
+    const last = this.segments[this.segments.length - 1]!;
+    if (last.isActive) return;
+    await last.close();
+    const reopened = await this.openSegment(last.baseOffset, true, true);
+    await reopened.loadState();
+    this.segments[this.segments.length - 1] = reopened;
+  }
+
+  private async deleteSegments(baseOffsets: readonly number[], why: string): Promise<void> {
+    for (const base of baseOffsets) {
+      const doomed = await this.openSegment(base, false, false);
+      this.deps.logger.warn(`recovery: deleting segment ${doomed.file.path} ${why}`);
+      await doomed.delete();
+    }
+  }
+
+  private openSegment(base: number, active: boolean, loadIndexes: boolean): Promise<LogSegment> {
+    return LogSegment.open(this.dir, base, this.config, this.deps, active, loadIndexes);
+  }
+}

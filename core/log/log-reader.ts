@@ -1,0 +1,110 @@
+/**
+ * Reads of one log (Kafka's LocalLog.read): file slices of whole batches from a snapshot of the
+ * segments, one offset-index lookup per segment touched, and the decoded views built on them.
+ */
+import type { CodecRegistry } from '../codec.js';
+import type { LogConfig } from '../config/log-config.js';
+import { StrataError } from '../errors.js';
+import { decodeBatch, type DecodedBatch } from '../format/records.js';
+import type { FileSlice } from '../transfer.js';
+import type { LogSegments, SegmentsSnapshot } from './segments.js';
+
+export interface FetchDataInfo {
+  /** File slices holding whole batches, in order; empty at the log end. */
+  slices: FileSlice[];
+  /** Bytes in all slices. */
+  bytes: number;
+  /** Base offset of the first batch returned (may be below the requested offset). */
+  firstBatchOffset: number | undefined;
+  /** Offset after the last batch returned: where the next read continues. */
+  nextOffset: number;
+  /** Offset after the last acknowledged record (the high watermark of a single-replica log). */
+  logEndOffset: number;
+  logStartOffset: number;
+}
+
+export interface ReadOptions {
+  /** Return at least one whole batch even when it is larger than maxBytes (Kafka's minOneMessage). */
+  minOneBatch?: boolean;
+}
+
+export class LogReader {
+  constructor(
+    private readonly segments: LogSegments,
+    private readonly codecs: CodecRegistry,
+    private readonly config: LogConfig,
+  ) {}
+
+  /** See Log.read. `snapshot` and `endOffset` were taken together, before any await. */
+  async read(snapshot: SegmentsSnapshot, endOffset: number, startOffset: number, maxBytes: number, options: ReadOptions): Promise<FetchDataInfo> {
+    const startOffsetOfLog = snapshot.list[0]!.baseOffset;
+    if (startOffset < startOffsetOfLog || startOffset > endOffset) {
+      throw new StrataError('OFFSET_OUT_OF_RANGE', `offset ${startOffset} is outside the log's range [${startOffsetOfLog}, ${endOffset}]`);
+    }
+    const minOneBatch = options.minOneBatch ?? true;
+    const result: FetchDataInfo = { slices: [], bytes: 0, firstBatchOffset: undefined, nextOffset: startOffset, logEndOffset: endOffset, logStartOffset: startOffsetOfLog };
+    let remaining = maxBytes;
+    let offset = startOffset;
+    const { list } = snapshot;
+    for (let i = snapshot.floorIndex(offset); i < list.length && offset < endOffset && remaining > 0; i++) {
+      const segment = list[i]!;
+      const range = await segment.locateRead(offset, remaining, snapshot.committedBytes(i), minOneBatch && result.slices.length === 0);
+      // nothing at or after `offset` here: the next segment has it (or it is past the end)
+      if (!range) {
+        offset = i + 1 < list.length ? Math.max(offset, list[i + 1]!.baseOffset) : endOffset;
+        continue;
+      }
+      const length = range.end - range.first.position;
+      if (length === 0) break; // not even one batch fits
+      result.slices.push(segment.slice(range.first.position, length));
+      result.firstBatchOffset ??= range.first.baseOffset;
+      result.bytes += length;
+      remaining -= length;
+      if (range.nextOffset !== undefined) {
+        offset = range.nextOffset;
+        break; // the byte limit fell inside this segment
+      }
+      // the slice ran to the segment's end: the next segment continues the log
+      offset = i + 1 < list.length ? list[i + 1]!.baseOffset : endOffset;
+    }
+    result.nextOffset = Math.min(Math.max(offset, startOffset), endOffset);
+    return result;
+  }
+
+  /** Reads the bytes of a slice returned by read() (through the cache). */
+  async readSlice(slice: FileSlice): Promise<Buffer> {
+    const segment = this.segments.byPath(slice.path);
+    if (!segment) throw new StrataError('OFFSET_OUT_OF_RANGE', `segment ${slice.path} is no longer part of the log`);
+    return segment.readBytes(slice.position, slice.length);
+  }
+
+  /** The batches of a read, decoded. */
+  async decode(info: FetchDataInfo): Promise<DecodedBatch[]> {
+    const out: DecodedBatch[] = [];
+    for (const slice of info.slices) {
+      const bytes = await this.readSlice(slice);
+      let position = 0;
+      while (position < bytes.length) {
+        const batch = await decodeBatch(bytes, position, { codecs: this.codecs, decompressedBytesMax: 4 * this.config.messageMaxBytes });
+        out.push(batch);
+        position += batch.sizeBytes;
+      }
+    }
+    return out;
+  }
+
+  /** See Log.offsetForTimestamp. */
+  async offsetForTimestamp(snapshot: SegmentsSnapshot, startOffset: number, endOffset: number, timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
+    if (timestamp === -2) return { offset: startOffset, timestamp: -1 };
+    if (timestamp === -1) return { offset: endOffset, timestamp: -1 };
+    for (const segment of snapshot.list) {
+      if (segment.largestTimestamp() < timestamp) continue;
+      const batch = await segment.findBatchByTimestamp(timestamp, startOffset);
+      if (!batch || batch.baseOffset >= endOffset) continue;
+      const decoded = await decodeBatch(await segment.readBytes(batch.position, batch.sizeBytes), 0, { codecs: this.codecs, trusted: true });
+      const record = decoded.records.find((r) => r.timestamp >= timestamp);
+      if (record) return { offset: record.offset, timestamp: record.timestamp };
+    }
+    return undefined;
+  }
+}
