@@ -40,7 +40,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   maxConnections: 1024,
   connectionsMaxIdleMs: 600000,
   queuedMaxRequests: 500,
-  autoCreateTopicsEnable: false,
+  // Kafka's default: a producer (kcat -P) to a new topic creates it on its Metadata request
+  autoCreateTopicsEnable: true,
   numPartitions: 1,
   fetchMaxBytes: 57671680,
   groupInitialRebalanceDelayMs: 3000,
