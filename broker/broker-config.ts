@@ -32,6 +32,10 @@ export interface BrokerConfig {
   producerIdExpirationMs: number;
   /** producer.id.expiration.check.interval.ms: how often partitions look for expired producers. */
   producerIdExpirationCheckIntervalMs: number;
+  /** log.retention.check.interval.ms: how often retention.ms / retention.bytes are applied. */
+  logRetentionCheckIntervalMs: number;
+  /** log.flush.offset.checkpoint.interval.ms: how often recovery points are checkpointed. */
+  logFlushOffsetCheckpointIntervalMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
@@ -51,6 +55,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   offsetMetadataMaxBytes: 4096,
   producerIdExpirationMs: 86400000,
   producerIdExpirationCheckIntervalMs: 600000,
+  logRetentionCheckIntervalMs: 300000,
+  logFlushOffsetCheckpointIntervalMs: 60000,
 });
 
 const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; min: number }> = {
@@ -68,6 +74,8 @@ const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; mi
   'offset.metadata.max.bytes': { field: 'offsetMetadataMaxBytes', kind: 'int', min: 0 },
   'producer.id.expiration.ms': { field: 'producerIdExpirationMs', kind: 'int', min: 1 },
   'producer.id.expiration.check.interval.ms': { field: 'producerIdExpirationCheckIntervalMs', kind: 'int', min: 1 },
+  'log.retention.check.interval.ms': { field: 'logRetentionCheckIntervalMs', kind: 'int', min: 1 },
+  'log.flush.offset.checkpoint.interval.ms': { field: 'logFlushOffsetCheckpointIntervalMs', kind: 'int', min: 1 },
 };
 
 export function isBrokerConfigKey(key: string): boolean {

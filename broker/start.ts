@@ -54,12 +54,17 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const config = brokerConfigFrom(brokerProps);
   const root = options.container ?? defaultContainer();
   const transferName = pickTransferName(options.transfer, logger, registryOf(root));
-  const composed = { dataDir: options.dataDir, engine: options.engine, cache: options.cache, transfer: transferName, config: logProps, logger, container: root };
+  const managerConfig = { retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, flushOffsetCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs };
+  const composed = { dataDir: options.dataDir, engine: options.engine, cache: options.cache, transfer: transferName, config: logProps, logger, container: root, managerConfig };
   const container = await composeByName(composed);
   const logs = container.get<LogManager>(TOKENS.LogManager);
   const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
   const transfer = container.get<Transfer>(TOKENS.Transfer); // what Fetch sends segment bytes with
   const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort });
+  // as Kafka's LogManager at startup: every partition opened (recovered) with its topic's configs,
+  // then retention and recovery-point checkpoints on their schedules
+  await server.topics.openAll();
+  logs.startSchedulers();
   await server.start();
   return server;
 }

@@ -74,6 +74,14 @@ export class TopicManager {
   }
 
   /** The log of an existing partition, or undefined when the topic or partition does not exist. */
+  /**
+   * Opens (and so recovers) every partition of every known topic with its own configs, as Kafka's
+   * LogManager loads all logs at startup: retention and checkpoints then cover them all.
+   */
+  async openAll(): Promise<void> {
+    for (const info of this.list()) for (let p = 0; p < info.partitions; p++) await this.log(info.name, p);
+  }
+
   async log(topic: string, partition: number): Promise<Log | undefined> {
     const info = this.topics.get(topic);
     if (!info || partition < 0 || partition >= info.partitions) return undefined;
