@@ -28,6 +28,7 @@ export { TimeIndex, type TimestampOffset } from './core/index/time-index.js';
 // records in and out
 export { buildBatch, buildCompressedBatch, decodeBatch, decodeBatchSync, type BatchOptions, type DecodedBatch, type DecodedRecord, type ProducerRecord, type RecordHeader } from './core/format/records.js';
 export { CompressionType, type TimestampType, validateBatch, readBatchHeader, type RecordBatchHeader } from './core/format/record-batch.js';
+export { validateBatches, type ValidatedBatches } from './core/format/batch-cursor.js';
 
 // plug-in interfaces and built-ins
 export * from './core/engine.js';

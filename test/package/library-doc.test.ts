@@ -18,8 +18,8 @@ mkdirSync(scratch, { recursive: true });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('docs/library.md has its snippets, each with the output it prints', () => {
-  expect(snippets.length).toBeGreaterThanOrEqual(3);
-  expect(doc).toMatch(/<!-- LEAD: LogManager lifecycle/);
+  expect(snippets.length).toBeGreaterThanOrEqual(4);
+  expect(doc).toMatch(/## A data directory of partitions: `LogManager`/);
 });
 
 for (const [i, s] of snippets.entries()) {
