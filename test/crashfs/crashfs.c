@@ -2,8 +2,9 @@
  * crashfs: a FUSE pass-through for power-cut tests, after SQLite's crash-test VFS and Jepsen's
  * LazyFS. Written data stays in the daemon's memory (overlay.c) until fsync, fdatasync, an
  * O_DSYNC/O_SYNC write or msync(MS_SYNC) (which reaches us as fsync) makes it durable; name
- * changes are undoable until made durable (journal.c). A power cut drops everything not durable
- * and makes the file system dead: every later call fails with EIO until it is unmounted.
+ * changes are undoable until made durable (journal.c; their operations are in dir-ops.c). A power
+ * cut drops everything not durable and makes the file system dead: every later call fails with
+ * EIO until it is unmounted.
  *
  *   crashfs [--strict-dirs] [--dirty-limit-mb N] BACKING MOUNTPOINT
  *
@@ -18,15 +19,9 @@
  * works through the page cache (so no direct_io on files); msync(MS_SYNC) writes the dirty pages
  * back and then sends FSYNC. chmod, chown and utimens are passed through and durable at once.
  */
-#define FUSE_USE_VERSION 31
 #define _GNU_SOURCE
-#include <fuse.h>
+#include "ops.h"
 
-#include "control.h"
-#include "journal.h"
-#include "overlay.h"
-
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -37,8 +32,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define CONTROL_PATH "/.crashfs"
-
 struct handle {
 	struct cfs_inode *in;
 	int flags; /* open flags: O_DSYNC/O_SYNC make each write durable */
@@ -47,30 +40,11 @@ struct handle {
 static struct handle control_handle;
 static int strict_dirs; /* only a directory fsync makes name changes durable */
 
-static const char *rel(const char *path) { return path[1] ? path + 1 : "."; }
-static int is_control(const char *path) { return path && strcmp(path, CONTROL_PATH) == 0; }
-/* The trash directory is ours: invisible to and untouchable by users of the mount. */
-static int is_hidden(const char *path)
-{
-	return path && (is_control(path) || strncmp(path, "/" CFS_TRASH_DIR, sizeof CFS_TRASH_DIR) == 0);
-}
 static struct handle *handle_of(struct fuse_file_info *fi) { return (struct handle *)(uintptr_t)fi->fh; }
 static int touches_control(const char *path, struct fuse_file_info *fi)
 {
 	return is_control(path) || (fi && handle_of(fi) == &control_handle);
 }
-
-static int refuse_if_dead(void)
-{
-	if (!cfs_dead) return 0;
-	cfs_stats.eio_after_cut++;
-	return -EIO;
-}
-#define CHECK_ALIVE()                          \
-	do {                                   \
-		int e_ = refuse_if_dead();     \
-		if (e_) return e_;             \
-	} while (0)
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
@@ -90,81 +64,6 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		st->st_blocks = (in->size + 511) / 512;
 	}
 	return 0;
-}
-
-/* Directories are read through a DIR kept in the handle: with nullpath_ok, readdir gets no path. */
-struct dir_handle {
-	DIR *dir;
-	int is_root; /* the root lists our trash directory, which readdir hides */
-};
-
-static int op_opendir(const char *path, struct fuse_file_info *fi)
-{
-	CHECK_ALIVE();
-	if (is_hidden(path)) return -ENOENT;
-	int fd = openat(cfs_root, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		int e = errno;
-		if (fd >= 0) close(fd);
-		return -e;
-	}
-	struct dir_handle *h = malloc(sizeof *h);
-	if (!h) {
-		closedir(d);
-		return -ENOMEM;
-	}
-	h->dir = d;
-	h->is_root = strcmp(path, "/") == 0;
-	fi->fh = (uintptr_t)h;
-	return 0;
-}
-
-static int op_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-	(void)path, (void)off, (void)flags;
-	CHECK_ALIVE();
-	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fi->fh;
-	rewinddir(h->dir);
-	for (struct dirent *e; (e = readdir(h->dir));)
-		if (!(h->is_root && strcmp(e->d_name, CFS_TRASH_DIR) == 0)) fill(buf, e->d_name, NULL, 0, 0);
-	return 0;
-}
-
-static int op_releasedir(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fi->fh;
-	closedir(h->dir);
-	free(h);
-	return 0;
-}
-
-static int op_mkdir(const char *path, mode_t mode)
-{
-	CHECK_ALIVE();
-	if (is_hidden(path)) return -EPERM;
-	if (cfs_journal_pending() == CFS_JOURNAL_MAX) return -EIO;
-	if (mkdirat(cfs_root, rel(path), mode) != 0) return -errno;
-	return cfs_record_mkdir(rel(path));
-}
-
-static int op_unlink(const char *path)
-{
-	CHECK_ALIVE();
-	return is_hidden(path) ? -EPERM : cfs_do_remove(rel(path), 0);
-}
-
-static int op_rmdir(const char *path)
-{
-	CHECK_ALIVE();
-	return is_hidden(path) ? -EPERM : cfs_do_remove(rel(path), 1);
-}
-
-static int op_rename(const char *from, const char *to, unsigned int flags)
-{
-	CHECK_ALIVE();
-	return is_hidden(from) || is_hidden(to) ? -EPERM : cfs_do_rename(rel(from), rel(to), flags);
 }
 
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
@@ -312,15 +211,6 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	if (datasync) cfs_stats.fdatasyncs++;
 	else cfs_stats.fsyncs++;
 	return sync_inode(handle_of(fi)->in);
-}
-
-static int op_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
-{
-	(void)path, (void)datasync, (void)fi;
-	CHECK_ALIVE();
-	cfs_stats.dirsyncs++;
-	cfs_commit_all();
-	return 0;
 }
 
 static int op_flush(const char *path, struct fuse_file_info *fi)
