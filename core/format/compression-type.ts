@@ -5,7 +5,7 @@
  * this on append). These are the pieces an append path needs: the codec a config names, and the
  * recompression of one or more batches that keeps every header field and record.
  */
-import type { Codec, CodecName, CodecRegistry } from '../codec.js';
+import { decompressedBytesMaxFor, type Codec, type CodecName, type CodecRegistry } from '../codec.js';
 import { StrataError } from '../errors.js';
 import { validateBatches, type ValidatedBatches } from './batch-cursor.js';
 import {
@@ -101,6 +101,6 @@ export async function applyCompressionType(
   const codec = codecs.byNameOrThrow(target);
   const { buffer, layout } = validated;
   if (layout.positions.every((position) => compressionOf(buffer.readInt16BE(position + ATTRIBUTES_OFFSET)) === codec.type)) return validated;
-  const rebuilt = await recompressBatches(buffer, codec, codecs, { decompressedBytesMax: 4 * config.messageMaxBytes });
+  const rebuilt = await recompressBatches(buffer, codec, codecs, { decompressedBytesMax: decompressedBytesMaxFor(config.messageMaxBytes) });
   return validateBatches(rebuilt, config.messageMaxBytes);
 }

@@ -65,7 +65,15 @@ export async function* scanBatchHeaders(file: SegmentFile, from: number, to: num
       const sizeBytes = cursor.sizeBytes();
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > to) throw corruptAt(file, at, `batch length ${sizeBytes - LOG_OVERHEAD_BYTES} does not fit the acknowledged data (ends at ${to})`);
       if (window.readInt8(cursor.position + MAGIC_OFFSET) !== MAGIC_V2) throw corruptAt(file, at, `bad magic ${window.readInt8(cursor.position + MAGIC_OFFSET)} (expected ${MAGIC_V2})`);
-      yield locate(window, cursor.position, at, sizeBytes);
+      let batch: BatchLocation;
+      try {
+        batch = locate(window, cursor.position, at, sizeBytes);
+      } catch (err) {
+        // a base offset or timestamp past 2^53 (a flipped high bit outside the CRC)
+        if (err instanceof CorruptRecordError) throw corruptAt(file, at, err.message);
+        throw err;
+      }
+      yield batch;
       cursor.position += sizeBytes;
     }
     if (cursor.position === 0 && window.length < BATCH_HEADER_BYTES) throw corruptAt(file, position, 'the file ends before the acknowledged data does');
@@ -156,7 +164,14 @@ function checkOne(
     if (err instanceof CorruptRecordError) return err.message.replace(`position ${at}`, `position ${position}`);
     throw err;
   }
-  const batch = locate(buf, at, position, sizeBytes);
+  let batch: BatchLocation;
+  try {
+    batch = locate(buf, at, position, sizeBytes);
+  } catch (err) {
+    // a base offset or timestamp past 2^53 (outside the CRC): a corrupt batch like any other
+    if (err instanceof CorruptRecordError) return `batch at position ${position}: ${err.message}`;
+    throw err;
+  }
   if (batch.baseOffset < nextOffsetMin) {
     return `batch at position ${position} has base offset ${batch.baseOffset}, expected at least ${nextOffsetMin} (offsets must increase)`;
   }

@@ -2,7 +2,7 @@
  * Reads of one log (Kafka's LocalLog.read): file slices of whole batches from a snapshot of the
  * segments, one offset-index lookup per segment touched, and the decoded views built on them.
  */
-import type { CodecRegistry } from '../codec.js';
+import { decompressedBytesMaxFor, type CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import { CorruptRecordError, StrataError } from '../errors.js';
 import { decodeBatch, type DecodedBatch } from '../format/records.js';
@@ -84,26 +84,45 @@ export class LogReader {
     return segment.readBytes(slice.position, slice.length);
   }
 
-  /** The batches of a read, decoded. */
-  async decode(info: FetchDataInfo): Promise<DecodedBatch[]> {
+  /**
+   * The batches of a read of `startOffset`, decoded and checked: the first holds `startOffset`
+   * (or starts its segment, past a gap between segments), and inside a segment each batch follows
+   * the one before it (cleanup.policy=delete). A base offset flipped outside the CRC is an error
+   * naming the file, never records from elsewhere. (A zero-copy Fetch sends what the offset lookup
+   * found without reading every header it sends; `strata verify` checks every one offline.)
+   */
+  async decode(info: FetchDataInfo, startOffset: number): Promise<DecodedBatch[]> {
+    const consecutive = this.config.cleanupPolicy !== 'compact';
     const out: DecodedBatch[] = [];
     for (const slice of info.slices) {
       const bytes = await this.readSlice(slice);
-      let position = 0;
-      while (position < bytes.length) {
-        let batch: DecodedBatch;
-        try {
-          batch = await decodeBatch(bytes, position, { codecs: this.codecs, decompressedBytesMax: 4 * this.config.messageMaxBytes });
-        } catch (err) {
-          // name the file and the position in it, not the position in this read's buffer
-          if (err instanceof CorruptRecordError) throw inFile(err, slice, position);
-          throw err;
+      let expected: number | undefined;
+      for (let position = 0; position < bytes.length; ) {
+        const batch = await this.decodeOne(bytes, position, slice);
+        const base = batch.header.baseOffset;
+        const last = base + batch.header.lastOffsetDelta;
+        const wrong =
+          out.length === 0 ? last < startOffset || (consecutive && base > startOffset && slice.position + position > 0) : consecutive && expected !== undefined && base !== expected;
+        if (wrong) {
+          const why = out.length === 0 ? `offsets ${base}..${last} do not hold offset ${startOffset} the read asked for` : `base offset ${base}, expected ${expected}`;
+          throw new CorruptRecordError(`${slice.path}: batch at position ${slice.position + position}: ${why}`, slice.position + position);
         }
         out.push(batch);
+        expected = last + 1;
         position += batch.sizeBytes;
       }
     }
     return out;
+  }
+
+  private async decodeOne(bytes: Buffer, position: number, slice: FileSlice): Promise<DecodedBatch> {
+    try {
+      return await decodeBatch(bytes, position, { codecs: this.codecs, decompressedBytesMax: decompressedBytesMaxFor(this.config.messageMaxBytes) });
+    } catch (err) {
+      // name the file and the position in it, not the position in this read's buffer
+      if (err instanceof CorruptRecordError) throw inFile(err, slice, position);
+      throw err;
+    }
   }
 
   /** See Log.offsetForTimestamp. */

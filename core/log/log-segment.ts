@@ -315,6 +315,14 @@ export class LogSegment {
     assert(!lastEntry || lastEntry.position < this.file.sizeBytes, `offset index ${this.offsetIndex.path} points past the end of its segment`);
     const last = await this.lastBatch();
     const lastTime = this.timeIndex.lastEntry();
+    // the last entries must lie inside the segment's offsets: a flipped bit there would otherwise
+    // only show later, as an append that finds the time index going backwards
+    const lastOffset = last?.lastOffset ?? this.baseOffset;
+    for (const [what, entry] of [['offset index', lastEntry], ['time index', lastTime]] as const) {
+      if (entry && (entry.offset < this.baseOffset || entry.offset > lastOffset)) {
+        assertionFailed(`${what} of ${this.file.path}: last entry offset ${entry.offset} lies outside the segment's offsets ${this.baseOffset}..${lastOffset}`);
+      }
+    }
     if (lastTime) {
       this.maxTimestampSoFar = lastTime.timestamp;
       this.offsetOfMaxTimestampSoFar = lastTime.offset;

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { StrataError } from '../errors.js';
 import { OffsetIndex } from '../index/offset-index.js';
 import { TimeIndex } from '../index/time-index.js';
 import { parsePartitionDirName } from '../topic.js';
@@ -105,6 +106,16 @@ function restIsZero(file: { fd: number; sizeBytes: number }, from: number): bool
 }
 
 function verifyIndexes(paths: { index: string; timeIndex: string }, base: number, batchStarts: Map<number, { base: number; last: number }>): string | undefined {
+  try {
+    return checkIndexes(paths, base, batchStarts);
+  } catch (err) {
+    // an entry that cannot even be read (an int64 past 2^53, a size that is no whole entry)
+    if (err instanceof StrataError) return `${paths.index} / ${paths.timeIndex}: ${err.message}`;
+    throw err;
+  }
+}
+
+function checkIndexes(paths: { index: string; timeIndex: string }, base: number, batchStarts: Map<number, { base: number; last: number }>): string | undefined {
   if (fs.existsSync(paths.index)) {
     const bytes = fs.readFileSync(paths.index);
     if (bytes.length % 8 !== 0) return `${paths.index}: size ${bytes.length} is not a multiple of 8`;

@@ -208,7 +208,7 @@ export class Log {
 
   /** Decoded batches from the batch containing `startOffset` (for callers that want records). */
   async readBatches(startOffset: number, maxBytes: number): Promise<DecodedBatch[]> {
-    return this.reader.decode(await this.read(startOffset, maxBytes));
+    return this.reader.decode(await this.read(startOffset, maxBytes), startOffset);
   }
 
   /**
