@@ -28,7 +28,7 @@ const SYNCS_IN_FLIGHT_MAX = 2;
  * sync, which takes all of them. A failed sync fails its own group only: the Log fails every
  * append behind it anyway (in offset order), and the next group gets a sync of its own.
  */
-class GroupCommitter implements WriteFollower {
+export class GroupCommitter implements WriteFollower {
   private readonly syncs: RunCoalescer<undefined>;
   private timer: NodeJS.Timeout | undefined;
   /** Set while the delay timer starts a sync regardless of the writes in flight. */
