@@ -6,13 +6,9 @@
  */
 import type { StorageEngine } from '../core/engine.js';
 import { fdatasyncFd } from './fs-io.js';
-import { PwriteSegmentFile } from './pwrite-file.js';
+import { PwriteSegmentFile, type FollowedFile, type WriteFollower } from './pwrite-file.js';
+import { RUN_WAITERS_QUEUED_MAX, RunCoalescer } from './run-coalescer.js';
 import { PAGE_CACHE_INLINE } from './write-coalescer.js';
-
-interface Waiter {
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
 
 /**
  * Starts a sync when the writes in flight have all landed (so one sync covers everyone who is
@@ -27,69 +23,74 @@ const SYNC_DELAY_MS_MAX = 1;
  */
 const SYNCS_IN_FLIGHT_MAX = 2;
 
-class GroupCommitter {
-  private running = 0;
-  /** Appends waiting for the next sync; bounded by the appends in flight, which the Log bounds. */
-  private next: Waiter[] = [];
+/**
+ * The fdatasync runs of one segment file: every append whose write completed queues for the next
+ * sync, which takes all of them. A failed sync fails its own group only: the Log fails every
+ * append behind it anyway (in offset order), and the next group gets a sync of its own.
+ */
+export class GroupCommitter implements WriteFollower {
+  private readonly syncs: RunCoalescer<undefined>;
   private timer: NodeJS.Timeout | undefined;
+  /** Set while the delay timer starts a sync regardless of the writes in flight. */
+  private overdue = false;
+  private readonly startSyncs = () => this.syncs.startRuns();
+  private readonly onOverdue = () => {
+    this.timer = undefined;
+    this.overdue = true;
+    try {
+      this.syncs.startRuns();
+    } finally {
+      this.overdue = false;
+    }
+  };
 
-  constructor(private readonly file: PwriteSegmentFile) {
-    file.onWritesIdle = () => this.maybeRun(false);
-  }
-
-  sync(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.next.push({ resolve, reject });
-      // the appends written by one coalesced write all call sync() in the same microtask turn:
-      // deciding after them lets one fdatasync cover the whole group
-      if (this.next.length === 1) queueMicrotask(() => this.maybeRun(false));
+  constructor(private readonly file: FollowedFile) {
+    // the waiters are appends whose write completed, at most one each: bounded like the writer's queue
+    const limits = { runsInFlightMax: SYNCS_IN_FLIGHT_MAX, waitersQueuedMax: RUN_WAITERS_QUEUED_MAX, waitersPerRunMax: RUN_WAITERS_QUEUED_MAX, onFailure: 'fail-run' } as const;
+    this.syncs = new RunCoalescer(`group commit of ${file.path}`, limits, {
+      mayStart: () => this.mayStartSync(),
+      take: (queue) => queue.length,
+      run: () => fdatasyncFd(this.file.fd, this.file.io),
     });
   }
 
-  private maybeRun(force: boolean): void {
-    if (this.running >= SYNCS_IN_FLIGHT_MAX || this.next.length === 0) return;
-    if (!force && this.file.writesInFlight > 0) {
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        this.maybeRun(true);
-      }, SYNC_DELAY_MS_MAX);
-      return;
+  afterWrite(): Promise<void> {
+    const synced = this.syncs.enqueue(undefined, 0);
+    // the appends written by one coalesced write all get here in the same microtask turn:
+    // deciding after them lets one fdatasync cover the whole group
+    if (this.syncs.queued === 1) queueMicrotask(this.startSyncs);
+    return synced;
+  }
+
+  /** The writer has nothing in flight: a sync now covers every completed write. */
+  writesIdle(): void {
+    this.syncs.startRuns();
+  }
+
+  /** Now when no write is in flight (or the delay ran out); otherwise within SYNC_DELAY_MS_MAX. */
+  private mayStartSync(): boolean {
+    if (!this.overdue && this.file.writesInFlight > 0) {
+      this.timer ??= setTimeout(this.onOverdue, SYNC_DELAY_MS_MAX);
+      return false;
     }
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const group = this.next;
-    this.next = [];
-    this.running++;
-    fdatasyncFd(this.file.fd, this.file.io).then(
-      () => this.finish(group, undefined),
-      (err: unknown) => this.finish(group, err ?? new Error('fdatasync failed')),
-    );
-  }
-
-  private finish(group: Waiter[], err: unknown): void {
-    this.running--;
-    for (const w of group) (err ? w.reject(err) : w.resolve());
-    this.maybeRun(false);
+    return true;
   }
 }
 
 export const fsyncGroupEngine: StorageEngine = {
   name: 'fsync-group',
   supports: { durableAppend: true, groupCommit: true, preallocate: true, native: false },
-  open: async (path, options) => {
-    let committer: GroupCommitter | undefined;
-    return PwriteSegmentFile.open(path, options, {
+  open: (path, options) =>
+    PwriteSegmentFile.open(path, options, {
       // the page-cache write inline while the writer is idle, like pwrite: 16 appenders of 4 KiB
       // got ~20% more records/s than with every write through the threadpool (core benchmark,
       // results/core/core-2026-11-22T01-39-53-340Z.md 23,118 -> -01-44-17-254Z.md 28,093);
       // the fdatasync stays in the threadpool
       inline: PAGE_CACHE_INLINE,
-      afterWrite: (file) => {
-        committer ??= new GroupCommitter(file);
-        return committer.sync();
-      },
-    });
-  },
+      follower: (file) => new GroupCommitter(file),
+    }),
 };

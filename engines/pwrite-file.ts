@@ -1,21 +1,39 @@
 /**
  * A segment file written with positional writes (writev at the segment end) into the page cache.
  * The pwrite, fsync-per-write and fsync-group engines share it and differ only in what an append
- * waits for: nothing, its own O_DSYNC write, or a shared fdatasync (`afterWrite`).
+ * waits for: nothing, its own O_DSYNC write, or a shared fdatasync (a WriteFollower).
  */
 import fs from 'node:fs';
 import type { SegmentFile, SegmentFileStats, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
 import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
-import { COALESCE, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites } from './write-coalescer.js';
+import { COALESCE, NO_IDLE_LISTENER, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type WritesIdleListener } from './write-coalescer.js';
 import { IoStats } from './io-stats.js';
 import { preallocateFile } from './preallocate.js';
 
-export type AfterWrite = (file: PwriteSegmentFile) => Promise<void>;
+/**
+ * What an append waits for after its write completed (fsync-group: a shared sync), told by the
+ * writer whenever it has nothing queued or being written (so a sync then covers every write made).
+ */
+export interface WriteFollower extends WritesIdleListener {
+  /** Called once per append whose write completed; the append's promise settles with the result. */
+  afterWrite(): Promise<void>;
+}
+
+/** What a follower may use of its file: the descriptor, the counters, the appends still writing. */
+export interface FollowedFile {
+  readonly path: string;
+  readonly fd: number;
+  readonly io: IoStats;
+  readonly writesInFlight: number;
+}
 
 export interface PwriteOptions {
-  /** What an append waits for after its write: nothing (pwrite), or a shared sync (fsync-group). */
-  afterWrite?: AfterWrite;
+  /**
+   * Makes the follower of the file's writes, once at open: absent, an append waits for its write
+   * only (pwrite); fsync-group's waits for a shared sync after it.
+   */
+  follower?: (file: FollowedFile) => WriteFollower;
   /**
    * Open with O_DSYNC and write each append on its own: the write returns once the data is durable,
    * one call instead of a write plus an fdatasync (fsync-per-write).
@@ -25,14 +43,14 @@ export interface PwriteOptions {
   inline?: InlineWrites;
 }
 
-export class PwriteSegmentFile implements SegmentFile {
+export class PwriteSegmentFile implements SegmentFile, FollowedFile {
   private size: number;
   /** Bytes of file reserved ahead of the data (file length when preallocated). */
   private reservedBytes: number;
   private closed = false;
   private readonly writer: WriteCoalescer;
-  /** Called whenever the last write in flight settles (group commit waits for that moment). */
-  onWritesIdle: (() => void) | undefined;
+  /** After each completed write: the follower's afterWrite (undefined without a follower). */
+  private readonly followWrite: (() => Promise<void>) | undefined;
   /** The counters behind stats(); group commit counts its fdatasync calls here too. */
   readonly io: IoStats;
 
@@ -42,14 +60,16 @@ export class PwriteSegmentFile implements SegmentFile {
     validBytes: number,
     fileBytes: number,
     private readonly preallocateBytes: number,
-    private readonly afterWrite: AfterWrite | undefined,
+    makeFollower: PwriteOptions['follower'],
     limits: CoalescerLimits,
     dsync: boolean,
   ) {
     this.size = validBytes;
     this.reservedBytes = fileBytes;
     this.io = new IoStats(dsync);
-    this.writer = new WriteCoalescer(fd, validBytes, () => this.onWritesIdle?.(), limits, this.io);
+    const follower = makeFollower?.(this);
+    this.followWrite = follower && (() => follower.afterWrite());
+    this.writer = new WriteCoalescer(fd, validBytes, follower ?? NO_IDLE_LISTENER, limits, this.io, path);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
@@ -61,7 +81,7 @@ export class PwriteSegmentFile implements SegmentFile {
       assert(validBytes <= fileBytes, `valid bytes ${validBytes} exceed file size ${fileBytes} of ${path}`);
       const base = pwrite.dsync ? SERIAL : COALESCE;
       const limits = pwrite.inline ? { ...base, inline: pwrite.inline } : base;
-      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.afterWrite, limits, pwrite.dsync === true);
+      const file = new PwriteSegmentFile(path, fd, validBytes, fileBytes, options.preallocateBytes, pwrite.follower, limits, pwrite.dsync === true);
       if (options.preallocateBytes > fileBytes) {
         await preallocateFile(fd, fileBytes, options.preallocateBytes);
         file.reservedBytes = options.preallocateBytes;
@@ -84,10 +104,11 @@ export class PwriteSegmentFile implements SegmentFile {
 
   append(chunks: readonly Buffer[], byteLength: number): Promise<void> {
     this.checkOpen();
+    // the writer first: an append it refuses outright (an assertion) leaves the size as it was
+    const written = this.writer.write(chunks, byteLength);
     this.size += byteLength;
     this.io.countAppend(byteLength);
-    const written = this.writer.write(chunks, byteLength);
-    return this.afterWrite ? written.then(() => this.afterWrite!(this)) : written;
+    return this.followWrite ? written.then(this.followWrite) : written;
   }
 
   read(position: number, length: number): Promise<Buffer> {

@@ -5,11 +5,13 @@
  * write takes them all in one pwritev, since their positions are contiguous; a second write may run
  * beside the first once enough has queued. Under load this turns many threadpool round trips (and
  * writers contending for the inode lock) into a few large writes. With the SERIAL limits
- * (fsync-per-write) every append gets its own write.
+ * (fsync-per-write) every append gets its own write. The queue and its runs are a RunCoalescer
+ * (run-coalescer.ts), shared with group commit.
  */
 import { APPEND_LANDED } from '../core/engine.js';
 import { pwritevAll, pwritevAllSync } from './fs-io.js';
 import { IoStats } from './io-stats.js';
+import { RUN_WAITERS_QUEUED_MAX, RunCoalescer, type RunWaiter } from './run-coalescer.js';
 
 /** Linux's IOV_MAX: chunks one writev may take. */
 const CHUNKS_PER_WRITE_MAX = 1024;
@@ -23,13 +25,6 @@ const BYTES_PER_WRITE_MAX = 8 * 1024 * 1024;
 const WRITES_IN_FLIGHT_MAX = 2;
 /** Queued bytes that justify a second write in flight; less waits and joins the next write. */
 const PIPELINE_BYTES_MIN = 256 * 1024;
-
-interface Pending {
-  chunks: readonly Buffer[];
-  bytes: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
 
 /** How much a WriteCoalescer may coalesce and overlap, and whether it may write inline. */
 export interface CoalescerLimits {
@@ -78,30 +73,55 @@ export const COALESCE: CoalescerLimits = { appendsPerWriteMax: Number.MAX_SAFE_I
  */
 export const SERIAL: CoalescerLimits = { appendsPerWriteMax: 1, writesInFlightMax: 1 };
 
+/** Told when the writer has nothing queued or being written (group commit waits for that moment). */
+export interface WritesIdleListener {
+  writesIdle(): void;
+}
+
+/** For a writer nobody follows (pwrite, fsync-per-write). */
+export const NO_IDLE_LISTENER: WritesIdleListener = { writesIdle: () => {} };
+
 export class WriteCoalescer {
-  private failure: unknown;
-  private queue: Pending[] = [];
-  private queuedBytes = 0;
-  private writesInFlight = 0;
-  private appendsWriting = 0;
+  /** Threadpool writes: queued appends and the pwritev runs that take them. */
+  private readonly runs: RunCoalescer<readonly Buffer[]>;
   /** performance.now() before which writes go to the threadpool (after a slow inline write). */
   private poolUntilMs = 0;
-  /** The most threadpool writes that were in flight at once (what the overlap limit allows). */
-  writesInFlightMax = 0;
-  /** Writes made on the calling thread, and through the threadpool (write calls, not appends). */
+  /** Writes made on the calling thread (write calls, not appends). */
   inlineWrites = 0;
-  threadpoolWrites = 0;
 
   constructor(
     private readonly fd: number,
     /** Where the next append goes (at first, the file's valid size). */
     private nextPosition: number,
-    /** Called when no append is queued or being written. */
-    private readonly onIdle: () => void,
+    /** Told when no append is queued or being written. */
+    private readonly listener: WritesIdleListener = NO_IDLE_LISTENER,
     private readonly limits: CoalescerLimits = COALESCE,
     /** Where the system calls are counted (the segment file's stats). */
     readonly stats: IoStats = new IoStats(),
-  ) {}
+    /** Names the writer in assertion messages (the segment file's path). */
+    name = `fd ${fd}`,
+  ) {
+    const runLimits = { runsInFlightMax: limits.writesInFlightMax, waitersQueuedMax: RUN_WAITERS_QUEUED_MAX, waitersPerRunMax: limits.appendsPerWriteMax, onFailure: 'fail-all' } as const;
+    this.runs = new RunCoalescer(`writes to ${name}`, runLimits, {
+      // a write of what is queued when nothing is being written (an append alone pays no waiting),
+      // or, with one write in flight, once enough has queued up to be worth a second one: it then
+      // waits in the threadpool while the first copies, instead of after it
+      mayStart: (writesInFlight, queuedBytes) => writesInFlight === 0 || queuedBytes >= PIPELINE_BYTES_MIN,
+      take: (queue) => this.appendsForOneWrite(queue),
+      run: (appends, bytes) => this.pwritev(appends, bytes),
+      idle: () => this.listener.writesIdle(),
+    });
+  }
+
+  /** The most threadpool writes that were in flight at once (what the overlap limit allows). */
+  get writesInFlightMax(): number {
+    return this.runs.runsInFlightPeak;
+  }
+
+  /** Writes made through the threadpool (write calls, not appends). */
+  get threadpoolWrites(): number {
+    return this.runs.runsStarted;
+  }
 
   /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
   reset(position: number): void {
@@ -110,21 +130,19 @@ export class WriteCoalescer {
 
   /** Appends queued or being written. */
   get pending(): number {
-    return this.queue.length + this.appendsWriting;
+    return this.runs.pending;
   }
 
   /** Writes `chunks` right after everything written or queued before. */
   write(chunks: readonly Buffer[], bytes: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.limits.inline !== undefined && this.queue.length === 0 && this.writesInFlight === 0) {
+    if (this.runs.hasFailed) return Promise.reject(this.runs.firstFailure);
+    if (this.limits.inline !== undefined && this.runs.idle) {
       const startMs = performance.now();
       if (startMs >= this.poolUntilMs) return this.writeInline(chunks, bytes, startMs, this.limits.inline);
     }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ chunks, bytes, resolve, reject });
-      this.queuedBytes += bytes;
-      this.startWrites();
-    });
+    const written = this.runs.enqueue(chunks, bytes);
+    this.runs.startRuns();
+    return written;
   }
 
   /**
@@ -139,69 +157,39 @@ export class WriteCoalescer {
       pwritevAllSync(this.fd, chunks, bytes, position, this.stats);
       return APPEND_LANDED;
     } catch (err) {
-      this.failure = err;
+      this.runs.fail(err);
       return Promise.reject(err);
     } finally {
       const elapsedMs = performance.now() - startMs;
       if (elapsedMs > inline.slowWriteMs) this.poolUntilMs = startMs + elapsedMs + inline.poolPauseMs;
-      this.onIdle();
+      this.listener.writesIdle();
     }
   }
 
-  /**
-   * Starts a write of what is queued when nothing is being written (an append alone pays no
-   * waiting), or, with one write in flight, once enough has queued up to be worth a second one:
-   * it then waits in the threadpool while the first copies, instead of after it.
-   */
-  private startWrites(): void {
-    while (this.queue.length > 0 && this.writesInFlight < this.limits.writesInFlightMax && !this.failure) {
-      if (this.writesInFlight > 0 && this.queuedBytes < PIPELINE_BYTES_MIN) return;
-      this.startWrite();
-    }
-  }
-
-  private startWrite(): void {
+  /** How many queued appends one pwritev takes: the limits' appends, IOV_MAX chunks, 8 MiB (one at least). */
+  private appendsForOneWrite(queue: readonly RunWaiter<readonly Buffer[]>[]): number {
     let chunkCount = 0;
     let bytes = 0;
     let take = 0;
-    while (take < this.queue.length) {
-      const p = this.queue[take]!;
-      if (take > 0 && (take >= this.limits.appendsPerWriteMax || chunkCount + p.chunks.length > CHUNKS_PER_WRITE_MAX || bytes + p.bytes > BYTES_PER_WRITE_MAX)) break;
-      chunkCount += p.chunks.length;
-      bytes += p.bytes;
+    while (take < queue.length) {
+      const p = queue[take]!;
+      if (take > 0 && (take >= this.limits.appendsPerWriteMax || chunkCount + p.item.length > CHUNKS_PER_WRITE_MAX || bytes + p.weight > BYTES_PER_WRITE_MAX)) break;
+      chunkCount += p.item.length;
+      bytes += p.weight;
       take++;
     }
-    const appends = this.queue.splice(0, take);
-    this.queuedBytes -= bytes;
-    const chunks = appends.length === 1 ? appends[0]!.chunks : appends.flatMap((p) => p.chunks);
-    const position = this.nextPosition;
-    this.nextPosition += bytes;
-    this.writesInFlight++;
-    this.writesInFlightMax = Math.max(this.writesInFlightMax, this.writesInFlight);
-    this.threadpoolWrites++;
-    this.appendsWriting += appends.length;
-    pwritevAll(this.fd, chunks, position, this.stats).then(
-      () => this.complete(appends, undefined),
-      (err: unknown) => this.complete(appends, err),
-    );
+    return take;
   }
 
   /**
-   * Settles one finished write. Two writes in flight may finish out of order; the Log acknowledges
-   * appends in offset order (and fails every append behind a failed one), so this writer need not.
+   * One threadpool write of `appends`, contiguous from the next position. Two writes in flight may
+   * finish out of order; the Log acknowledges appends in offset order (and fails every append
+   * behind a failed one), so this writer need not.
    */
-  private complete(appends: Pending[], err: unknown): void {
-    this.writesInFlight--;
-    this.appendsWriting -= appends.length;
-    if (err && !this.failure) {
-      // positions after a failed (possibly partial) write are unknown: fail everything queued
-      this.failure = err;
-      const queued = this.queue.splice(0);
-      this.queuedBytes = 0;
-      for (const p of queued) p.reject(err);
-    }
-    this.startWrites();
-    for (const p of appends) (err ? p.reject(err) : p.resolve());
-    if (this.pending === 0) this.onIdle();
+  private pwritev(appends: readonly RunWaiter<readonly Buffer[]>[], bytes: number): Promise<void> {
+    const chunks = appends.length === 1 ? appends[0]!.item : appends.flatMap((p) => p.item);
+    const position = this.nextPosition;
+    this.nextPosition += bytes;
+    return pwritevAll(this.fd, chunks, position, this.stats);
   }
 }

@@ -7,6 +7,11 @@
  *
  * This is the one place that decides an acknowledgement (acknowledge()), and it holds the log's
  * one failure flag.
+ *
+ * Its ack queue is not a run coalescer (engines/run-coalescer.ts): a coalescer gathers requests
+ * while an operation is in flight and does the next operation for all of them; this queue starts
+ * no operation and merges none. It only releases acknowledgements in offset order as the engine's
+ * runs (coalesced writes, group syncs) finish, in whatever order those finish.
  */
 import { APPEND_LANDED } from '../engine.js';
 import { StrataError } from '../errors.js';

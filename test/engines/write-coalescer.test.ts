@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALWAYS_INLINE, COALESCE, PAGE_CACHE_INLINE, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
+import { ALWAYS_INLINE, COALESCE, NO_IDLE_LISTENER, PAGE_CACHE_INLINE, SERIAL, WriteCoalescer } from '../../engines/write-coalescer.js';
 
 /** A real file and a writer on it; `after` may inspect the file before it is closed. */
 function tempFile(prefix = 'strata-wc-'): { path: string; fd: number } {
@@ -32,7 +32,7 @@ describe('WriteCoalescer', () => {
   it('writes concurrent appends contiguously, in call order, in fewer writes than appends', async () => {
     const { path, fd } = tempFile();
     let idle = 0;
-    const writer = new WriteCoalescer(fd, 0, () => idle++);
+    const writer = new WriteCoalescer(fd, 0, { writesIdle: () => idle++ });
     try {
       const many = Array.from({ length: 200 }, (_, i) => [Buffer.from(`<${i}:`), Buffer.alloc(i % 50, 65 + (i % 26)), Buffer.from('>')]);
       await Promise.all(many.map((chunks) => writer.write(chunks, bytesOf(chunks))));
@@ -48,7 +48,7 @@ describe('WriteCoalescer', () => {
 
   it('fails every queued append once a write fails, and every later one', async () => {
     const fd = readOnlyFd();
-    const writer = new WriteCoalescer(fd, 0, () => {});
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => writer.write([Buffer.from('x')], 1)));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as NodeJS.ErrnoException).code === 'EBADF')).toBe(true);
     await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
@@ -60,7 +60,7 @@ describe('WriteCoalescer', () => {
 describe('WriteCoalescer with empty chunks', () => {
   it('completes an append whose chunks include empty ones, through the threadpool too', async () => {
     const { path, fd } = tempFile();
-    const writer = new WriteCoalescer(fd, 0, () => {}); // no inline writes: every write in the threadpool
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER); // no inline writes: every write in the threadpool
     try {
       const appends = [[Buffer.from('ab'), Buffer.alloc(0)], [Buffer.alloc(0), Buffer.from('c')], [Buffer.alloc(0)]];
       // a hang guard, not a speed target: an empty tail chunk once made the write loop forever
@@ -79,7 +79,7 @@ describe('WriteCoalescer with two writes in flight', () => {
   it('starts a second write once 256 KiB queued behind the first, and coalesces the rest', async () => {
     const { path, fd } = tempFile();
     try {
-      const writer = new WriteCoalescer(fd, 0, () => {});
+      const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER);
       const chunk = (i: number) => [Buffer.alloc(64 * 1024, 48 + (i % 10))];
       // all issued in one turn: no write can complete in between
       await Promise.all(Array.from({ length: 12 }, (_, i) => writer.write(chunk(i), 64 * 1024)));
@@ -94,7 +94,7 @@ describe('WriteCoalescer with two writes in flight', () => {
 
   it('keeps a small tail queued behind one write in flight (it joins the next write)', async () => {
     const { fd } = tempFile();
-    const writer = new WriteCoalescer(fd, 0, () => {});
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER);
     try {
       // 1 KiB appends: 64 KiB in all never reaches the pipelining threshold
       await Promise.all(Array.from({ length: 64 }, () => writer.write([Buffer.alloc(1024, 7)], 1024)));
@@ -142,7 +142,7 @@ describe.skipIf(!mounted)('WriteCoalescer on a full disk', () => {
     }
     fs.closeSync(filler);
     try {
-      const writer = new WriteCoalescer(fd, 0, () => {});
+      const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER);
       const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => writer.write([Buffer.alloc(APPEND, i + 1)], APPEND)));
       const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as NodeJS.ErrnoException).code : 'ok'));
       // append 0 went alone into the hole and failed; 1-4 (256 KiB) went beside it and landed (the
@@ -166,7 +166,7 @@ describe('WriteCoalescer with the SERIAL limits (fsync-per-write)', () => {
   it('gives every append its own write, one at a time, in call order', async () => {
     const { path, fd } = tempFile('strata-sw-');
     let idle = 0;
-    const writer = new WriteCoalescer(fd, 0, () => idle++, SERIAL);
+    const writer = new WriteCoalescer(fd, 0, { writesIdle: () => idle++ }, SERIAL);
     try {
       await Promise.all(parts.map((chunks) => writer.write(chunks, bytesOf(chunks))));
     } finally {
@@ -181,7 +181,7 @@ describe('WriteCoalescer with the SERIAL limits (fsync-per-write)', () => {
 
   it('fails the failing append, every queued one, and every later one', async () => {
     const fd = readOnlyFd();
-    const writer = new WriteCoalescer(fd, 0, () => {}, SERIAL);
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER, SERIAL);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => writer.write([Buffer.from('x')], 1)));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as NodeJS.ErrnoException).code === 'EBADF')).toBe(true);
     await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
@@ -193,7 +193,7 @@ describe('WriteCoalescer with the SERIAL limits (fsync-per-write)', () => {
 describe('WriteCoalescer with ALWAYS_INLINE (the -blocking engines)', () => {
   it('has written the bytes when write() returns, without a threadpool call', async () => {
     const { path, fd } = tempFile('strata-bw-');
-    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline: ALWAYS_INLINE });
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER, { ...COALESCE, inline: ALWAYS_INLINE });
     try {
       let expectedBytes = 0;
       const acks: Promise<void>[] = [];
@@ -218,7 +218,7 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
   it('writes an append that finds it idle on the calling thread: in the file when write returns', async () => {
     const { path, fd } = tempFile();
     let idle = 0;
-    const writer = new WriteCoalescer(fd, 0, () => idle++, { ...COALESCE, inline: PAGE_CACHE_INLINE });
+    const writer = new WriteCoalescer(fd, 0, { writesIdle: () => idle++ }, { ...COALESCE, inline: PAGE_CACHE_INLINE });
     try {
       const written = writer.write([Buffer.from('abc'), Buffer.from('def')], 6);
       expect(fs.readFileSync(path, 'utf8')).toBe('abcdef'); // before any await
@@ -236,7 +236,7 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
     const { path, fd } = tempFile();
     // every inline write counts as slow (slowWriteMs -1): the next ones take the threadpool
     const inline = { slowWriteMs: -1, poolPauseMs: 60_000 };
-    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline });
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER, { ...COALESCE, inline });
     try {
       const first = writer.write([Buffer.from('1')], 1);
       expect(fs.readFileSync(path, 'utf8')).toBe('1'); // inline: written in the call
@@ -246,7 +246,7 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
       expect(fs.readFileSync(path, 'utf8')).toBe('123');
       expect([writer.inlineWrites, writer.threadpoolWrites]).toEqual([1, 2]); // 2 went at once, 3 after it
       // a pause of 0: the writer is back inline at once after a slow write
-      const fresh = new WriteCoalescer(fd, 3, () => {}, { ...COALESCE, inline: { slowWriteMs: -1, poolPauseMs: 0 } });
+      const fresh = new WriteCoalescer(fd, 3, NO_IDLE_LISTENER, { ...COALESCE, inline: { slowWriteMs: -1, poolPauseMs: 0 } });
       fresh.write([Buffer.from('4')], 1);
       fresh.write([Buffer.from('5')], 1);
       expect(fs.readFileSync(path, 'utf8')).toBe('12345'); // both written in the call
@@ -259,7 +259,7 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
 
   it('queues behind a write in flight, after the pause too, instead of writing inline past it', async () => {
     const { path, fd } = tempFile();
-    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline: { slowWriteMs: -1, poolPauseMs: 20 } });
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER, { ...COALESCE, inline: { slowWriteMs: -1, poolPauseMs: 20 } });
     try {
       writer.write([Buffer.from('a')], 1); // inline, and slow: the threadpool for the next 20 ms
       const inFlight = writer.write([Buffer.from('b')], 1);
@@ -279,7 +279,7 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
 
   it('with the SERIAL limits (fsync-per-write), the threadpool path still takes one append per write', async () => {
     const { path, fd } = tempFile();
-    const writer = new WriteCoalescer(fd, 0, () => {}, { ...SERIAL, inline: { slowWriteMs: -1, poolPauseMs: 60_000 } });
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER, { ...SERIAL, inline: { slowWriteMs: -1, poolPauseMs: 60_000 } });
     try {
       writer.write([Buffer.from('a')], 1);
       expect(fs.readFileSync(path, 'utf8')).toBe('a'); // inline
@@ -294,7 +294,7 @@ describe('WriteCoalescer with inline writes (pwrite)', () => {
 
   it('fails an inline write clearly and every write after it', async () => {
     const fd = readOnlyFd();
-    const writer = new WriteCoalescer(fd, 0, () => {}, { ...COALESCE, inline: PAGE_CACHE_INLINE });
+    const writer = new WriteCoalescer(fd, 0, NO_IDLE_LISTENER, { ...COALESCE, inline: PAGE_CACHE_INLINE });
     try {
       await expect(writer.write([Buffer.from('x')], 1)).rejects.toMatchObject({ code: 'EBADF' });
       await expect(writer.write([Buffer.from('y')], 1)).rejects.toMatchObject({ code: 'EBADF' });
