@@ -51,10 +51,13 @@ const CACHES = ['none', 'page-cache', 'user-lru'] as const;
 
 interface PathFigures {
   mbPerSec: number;
+  /** This process's user + system CPU seconds per 10^9 bytes read (the discarding reader included). */
+  cpuSecPerGb: number;
   hitRate: number;
 }
 interface Sample {
   appendMbPerSec: number;
+  appendCpuSecPerGb: number;
   buffered: PathFigures;
   readBatches: PathFigures;
   heldBytes: number;
@@ -105,13 +108,15 @@ async function pass(log: Log, path: 'buffered' | 'readBatches', socket: net.Sock
 async function measurePath(log: Log, cache: Cache, path: 'buffered' | 'readBatches', socket: net.Socket): Promise<PathFigures> {
   await pass(log, path, socket); // brings the log in
   const before = cache.stats();
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let bytes = 0;
   for (let p = 1; p < PASSES; p++) bytes += await pass(log, path, socket);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const after = cache.stats();
   const lookups = after.hits - before.hits + (after.misses - before.misses);
-  return { mbPerSec: bytes / 1e6 / seconds, hitRate: lookups === 0 ? 0 : (after.hits - before.hits) / lookups };
+  return { mbPerSec: bytes / 1e6 / seconds, cpuSecPerGb: (cpu.user + cpu.system) / 1e6 / (bytes / 1e9), hitRate: lookups === 0 ? 0 : (after.hits - before.hits) / lookups };
 }
 
 async function runOne(name: (typeof CACHES)[number]): Promise<Sample> {
@@ -121,6 +126,7 @@ async function runOne(name: (typeof CACHES)[number]): Promise<Sample> {
   const conn = await discardingSocket();
   try {
     const batch = oneBatch();
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     let appended = 0;
     while (appended < LOG_BYTES) {
@@ -128,12 +134,14 @@ async function runOne(name: (typeof CACHES)[number]): Promise<Sample> {
       appended += batch.length;
     }
     const appendMbPerSec = appended / 1e6 / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const appendCpu = process.cpuUsage(cpu0);
+    const appendCpuSecPerGb = (appendCpu.user + appendCpu.system) / 1e6 / (appended / 1e9);
     await log.flush();
     // readBatches first: on main it is the only path that reaches the cache, so the buffered pass
     // then finds user-lru as warm as readBatches left it
     const readBatches = await measurePath(log, cache, 'readBatches', conn.socket);
     const buffered = await measurePath(log, cache, 'buffered', conn.socket);
-    return { appendMbPerSec, buffered, readBatches, heldBytes: cache.stats().bytes };
+    return { appendMbPerSec, appendCpuSecPerGb, buffered, readBatches, heldBytes: cache.stats().bytes };
   } finally {
     conn.close();
     await log.close();
@@ -147,18 +155,19 @@ for (let rep = 0; rep < REPS; rep++) {
 }
 
 const fmt = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}]`;
-console.log(`cache-read: ${args.mib} MiB log, ${BATCH_BYTES / 1024} KiB batches, ${FETCH_BYTES / 1024} KiB reads, passes 2..${PASSES} of ${PASSES}, ${REPS} repetitions (median [min-max])`);
-console.log('| cache | append MB/s | buffered MB/s | buffered hit rate | readBatches MB/s | readBatches hit rate | held MiB |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(`cache-read: ${args.mib} MiB log, ${BATCH_BYTES / 1024} KiB batches, ${FETCH_BYTES / 1024} KiB reads, passes 2..${PASSES} of ${PASSES}, ${REPS} repetitions (median [min-max]); CPU: s per GB of this process (user+system)`);
+console.log('| cache | append MB/s | append CPU s/GB | buffered MB/s | buffered CPU s/GB | buffered hit rate | readBatches MB/s | readBatches CPU s/GB | readBatches hit rate | held MiB |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 const noneOf = samples.get('none')!;
 for (const name of CACHES) {
   const s = samples.get(name)!;
+  const col = (f: (x: Sample) => number, digits = 0) => fmt(s.map(f), digits);
   console.log(
-    `| ${name} | ${fmt(s.map((x) => x.appendMbPerSec))} | ${fmt(s.map((x) => x.buffered.mbPerSec))} | ${fmt(s.map((x) => x.buffered.hitRate), 2)} | ${fmt(s.map((x) => x.readBatches.mbPerSec))} | ${fmt(s.map((x) => x.readBatches.hitRate), 2)} | ${fmt(s.map((x) => x.heldBytes / 1048576), 1)} |`,
+    `| ${name} | ${col((x) => x.appendMbPerSec)} | ${col((x) => x.appendCpuSecPerGb, 2)} | ${col((x) => x.buffered.mbPerSec)} | ${col((x) => x.buffered.cpuSecPerGb, 2)} | ${col((x) => x.buffered.hitRate, 2)} | ${col((x) => x.readBatches.mbPerSec)} | ${col((x) => x.readBatches.cpuSecPerGb, 2)} | ${col((x) => x.readBatches.hitRate, 2)} | ${col((x) => x.heldBytes / 1048576, 1)} |`,
   );
 }
-console.log('ratios to none, same repetition (median): ' + CACHES.filter((c) => c !== 'none').map((name) => {
+console.log('ratios to none, same repetition (median; CPU: lower is better): ' + CACHES.filter((c) => c !== 'none').map((name) => {
   const s = samples.get(name)!;
   const r = (f: (x: Sample) => number) => median(s.map((x, i) => f(x) / f(noneOf[i]!))).toFixed(2);
-  return `${name}: append ${r((x) => x.appendMbPerSec)}x, buffered ${r((x) => x.buffered.mbPerSec)}x, readBatches ${r((x) => x.readBatches.mbPerSec)}x`;
+  return `${name}: append ${r((x) => x.appendMbPerSec)}x MB/s ${r((x) => x.appendCpuSecPerGb)}x CPU, buffered ${r((x) => x.buffered.mbPerSec)}x MB/s ${r((x) => x.buffered.cpuSecPerGb)}x CPU, readBatches ${r((x) => x.readBatches.mbPerSec)}x MB/s ${r((x) => x.readBatches.cpuSecPerGb)}x CPU`;
 }).join('; '));
