@@ -6,7 +6,8 @@
  *
  *   npx tsx harness/bench/cache-read.ts [--mib 32] [--passes 4] [--reps 3] [--batch-kib 16] [--fetch-kib 1024]
  *
- * Each repetition runs the three caches back to back (the noisy shared machine affects them alike),
+ * After a small warm-up of every path (JIT), each repetition runs the three caches back to back, in
+ * an order that rotates (the noisy shared machine affects them alike),
  * each on a fresh log in a temp dir on the pwrite engine: append --mib of batches (Log.append, the
  * broker's path: the caller keeps its buffer), flush, then --passes reads of the whole log per path.
  * The first pass brings the log in; the figures are of passes 2.. (the log is hot: in the page
@@ -119,7 +120,7 @@ async function measurePath(log: Log, cache: Cache, path: 'buffered' | 'readBatch
   return { mbPerSec: bytes / 1e6 / seconds, cpuSecPerGb: (cpu.user + cpu.system) / 1e6 / (bytes / 1e9), hitRate: lookups === 0 ? 0 : (after.hits - before.hits) / lookups };
 }
 
-async function runOne(name: (typeof CACHES)[number]): Promise<Sample> {
+async function runOne(name: (typeof CACHES)[number], logBytes = LOG_BYTES): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), `strata-cache-read-${name}-`));
   const cache = builtinCaches[name]!({ bytesMax: CACHE_BYTES_MAX });
   const log = await Log.open(dir, logConfigFrom({ 'segment.bytes': String(64 * 1024 * 1024) }), { engine: pwriteEngine, cache, logger: silentLogger });
@@ -129,7 +130,7 @@ async function runOne(name: (typeof CACHES)[number]): Promise<Sample> {
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     let appended = 0;
-    while (appended < LOG_BYTES) {
+    while (appended < logBytes) {
       await log.append(Buffer.from(batch)); // a fresh buffer each time, as a produce request's is
       appended += batch.length;
     }
@@ -150,8 +151,14 @@ async function runOne(name: (typeof CACHES)[number]): Promise<Sample> {
 }
 
 const samples = new Map<string, Sample[]>(CACHES.map((c) => [c, []]));
+// a small warm-up of every path first (JIT), not counted; then the order rotates per repetition,
+// so no cache always runs first or last
+for (const name of CACHES) await runOne(name, 4 * 1024 * 1024);
 for (let rep = 0; rep < REPS; rep++) {
-  for (const name of CACHES) samples.get(name)!.push(await runOne(name));
+  for (let k = 0; k < CACHES.length; k++) {
+    const name = CACHES[(rep + k) % CACHES.length]!;
+    samples.get(name)!.push(await runOne(name));
+  }
 }
 
 const fmt = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}]`;
