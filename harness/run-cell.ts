@@ -12,6 +12,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CacheStats } from '../core/cache.js';
 import { logConfigFrom } from '../core/config/log-config.js';
 import { buildBatch, buildCompressedBatch, type ProducerRecord } from '../core/format/records.js';
 import { CompressionType } from '../core/format/record-batch.js';
@@ -68,6 +69,9 @@ export interface ReadMetrics extends PhaseUsage {
   recordsPerSec: number;
   /** Page-cache bytes of the segments just before the read started. */
   residentBytesBefore: number;
+  /** The cell's cache during the phase: lookups answered from process memory, and those that read the file (0 and 0 for caches that hold nothing: none, page-cache). */
+  cacheHits: number;
+  cacheMisses: number;
 }
 
 export interface RepetitionResult {
@@ -105,6 +109,8 @@ function phaseUsage(delta: UsageDelta, peakRssBytes: number, bytesMoved: number)
     cpuSystemSecondsPerGb: gb > 0 ? delta.cpuSystemS / gb : 0,
   };
 }
+
+const cacheDelta = (a: CacheStats, b: CacheStats) => ({ cacheHits: b.hits - a.hits, cacheMisses: b.misses - a.misses });
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -317,6 +323,7 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
 
     const readPhase = async (readers: ConsumerHandle[]): Promise<ReadMetrics> => {
       const before = await residency(paths);
+      const cache0 = components.cache.stats();
       const ru0 = usageNow();
       const sampler = new RssSampler();
       const r0 = process.hrtime.bigint();
@@ -339,6 +346,7 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
         mbPerSec: bytes / 1e6 / secs,
         recordsPerSec: (records * readers.length) / secs,
         residentBytesBefore: before.residentBytes,
+        ...cacheDelta(cache0, components.cache.stats()),
       };
     };
 
@@ -355,6 +363,7 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
     let ship: ReadMetrics | undefined;
     if (opts.receiver) {
       const before = await residency(paths);
+      const cache0 = components.cache.stats();
       const ru0 = usageNow();
       const sampler = new RssSampler();
       const deadline = Date.now() + RECEIVER_CONNECT_WAIT_MS;
@@ -378,6 +387,7 @@ export async function runRepetition(opts: CellRunOptions): Promise<RepetitionRes
         mbPerSec: r.bytes / 1e6 / secs,
         recordsPerSec: records / secs,
         residentBytesBefore: before.residentBytes,
+        ...cacheDelta(cache0, components.cache.stats()),
       };
     }
     if (w.endToEnd && consumers.length > 0 && !fixedRate) {

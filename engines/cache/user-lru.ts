@@ -4,9 +4,11 @@
  * system call). Reads of every kind fill it: header-scan windows, LogSegment.readBytes and the
  * buffered transfer's chunks, so a Fetch sent with the buffered transfer hits on its re-read.
  *
- * Appends are not copied in: a copy of every append cost appends 0.33x of their rate with no cache
- * (harness/bench/cache-read.ts, docs/cache.md) and bought no hit for a Fetch-sized read, which spans
- * many appends and so was never contained in one of them. A read's buffer is kept by reference when
+ * Appends are not copied in: a copy of every append bought no hit for a Fetch-sized read, which
+ * spans many appends and so was never contained in one of them, and filled the cache with the tail
+ * whether anyone read it or not (its CPU cost was within the noise here: docs/cache.md). A tailing
+ * reader's header scan brings the new batches in, and the transfer then sends them from memory.
+ * A read's buffer is kept by reference when
  * its reader hands it over (an engine's read returns a buffer of its own); a borrowed one (the
  * buffered transfer's pooled chunk) is copied.
  *
