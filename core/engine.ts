@@ -67,7 +67,10 @@ export interface SegmentFile {
    * APPEND_LANDED, which lets the log acknowledge without a round of promise callbacks.
    */
   append(chunks: readonly Buffer[], byteLength: number): Promise<void>;
-  /** Reads up to `length` bytes at `position` (fewer only at the end of the file). */
+  /**
+   * Reads up to `length` bytes at `position` (fewer only at the end of the file), into a buffer of
+   * its own that it never writes to again: a read cache (core/cache.ts) may keep it by reference.
+   */
   read(position: number, length: number): Promise<Buffer>;
   /** Makes every completed append durable. */
   flush(): Promise<void>;

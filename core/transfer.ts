@@ -4,6 +4,7 @@
  * and `buffered` (pread into a buffer, socket.write) implement it.
  */
 import type { Socket } from 'node:net';
+import type { FileCache } from './cache.js';
 
 /** A byte range of a segment file: what a zero-copy transfer needs. */
 export interface FileSlice {
@@ -11,6 +12,11 @@ export interface FileSlice {
   fd: number;
   position: number;
   length: number;
+  /**
+   * The file's cache operations (core/cache.ts), for a transfer that reads the bytes into user
+   * space (buffered): held bytes are sent from memory, bytes read are offered to it. Absent: none.
+   */
+  cache?: FileCache;
 }
 
 export interface TransferSupports {

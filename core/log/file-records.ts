@@ -4,6 +4,7 @@
  * verification. Reads go through the engine in windows, so a scan costs a few reads, not one per
  * batch.
  */
+import { NO_FILE_CACHE, readThrough, type FileCache } from '../cache.js';
 import type { SegmentFile } from '../engine.js';
 import { CorruptRecordError } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
@@ -50,11 +51,16 @@ function locate(buf: Buffer, at: number, position: number, sizeBytes: number): B
  * not means the file changed under the log (a flipped length, a damaged index entry pointing
  * mid-batch) and is a CorruptRecordError naming the file and the position, never a silent stop
  * that would make a read return too little or spin.
+ *
+ * Windows come through the file's cache (core/cache.ts): a held range that covers at least one
+ * header from `position` is walked as it is, and what is read from the file is offered to it.
+ * Recovery and verification (scanValidBatches) read the file itself: memory never vouches for it.
  */
-export async function* scanBatchHeaders(file: SegmentFile, from: number, to: number): AsyncGenerator<BatchLocation> {
+export async function* scanBatchHeaders(file: SegmentFile, from: number, to: number, cache: FileCache = NO_FILE_CACHE): AsyncGenerator<BatchLocation> {
   let position = from;
   while (position < to) {
-    const window = await file.read(position, Math.min(SCAN_WINDOW_BYTES, to - position));
+    const wanted = Math.min(SCAN_WINDOW_BYTES, to - position);
+    const window = await readThrough(cache, file, position, Math.min(BATCH_HEADER_BYTES, wanted), wanted);
     const cursor = new BatchCursor(window);
     while (cursor.remaining > 0) {
       const at = position + cursor.position;

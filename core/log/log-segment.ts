@@ -3,7 +3,7 @@
  * `.index` and `.timeindex`, and the bookkeeping that decides index entries and rolls.
  */
 import fs from 'node:fs';
-import type { Cache } from '../cache.js';
+import { readThrough, type Cache, type FileCache } from '../cache.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
 import { CorruptRecordError, assert, assertionFailed } from '../errors.js';
@@ -59,6 +59,8 @@ export class LogSegment {
   private active: boolean;
   /** Index file preallocation while active: segment.index.bytes rounded down to whole entries. */
   private readonly indexPreallocateBytes: number;
+  /** The cache's operations for this open file: every read into user space asks them (core/cache.ts). */
+  private readonly cached: FileCache;
 
   private constructor(
     readonly dir: string,
@@ -73,6 +75,7 @@ export class LogSegment {
     this.committedBytes = file.sizeBytes;
     this.active = active;
     this.indexPreallocateBytes = config.segmentIndexBytes;
+    this.cached = deps.cache.open(file);
   }
 
   /** Opens (creating when missing) the segment at `baseOffset`; indexes load from their files. */
@@ -145,7 +148,7 @@ export class LogSegment {
     }
     this.bytesSinceLastIndexEntry += bytes;
     const written = this.file.append(chunks, bytes);
-    this.deps.cache.onAppend(this.file, position, chunks);
+    this.cached.onAppend(position, bytes);
     return written;
   }
 
@@ -165,7 +168,7 @@ export class LogSegment {
     // whole batches that fit; the scan goes on from there to the first batch that does not
     let end = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
     let nextOffset: number | undefined;
-    for await (const batch of scanBatchHeaders(this.file, end, endBytes)) {
+    for await (const batch of scanBatchHeaders(this.file, end, endBytes, this.cached)) {
       if (batch.position + batch.sizeBytes > limit) {
         nextOffset = batch.baseOffset;
         break;
@@ -199,7 +202,7 @@ export class LogSegment {
     const consecutive = this.config.cleanupPolicy !== 'compact';
     let previous: BatchLocation | undefined;
     let found: BatchLocation | undefined;
-    for await (const batch of scanBatchHeaders(this.file, from, endBytes)) {
+    for await (const batch of scanBatchHeaders(this.file, from, endBytes, this.cached)) {
       if (previous === undefined && entryOffset !== undefined && !(batch.baseOffset >= this.baseOffset && batch.baseOffset <= entryOffset && batch.lastOffset >= batch.baseOffset)) return 'index-mismatch';
       const expected = previous ? previous.lastOffset + 1 : from === 0 ? this.baseOffset : undefined;
       if (expected !== undefined && (consecutive ? batch.baseOffset !== expected : batch.baseOffset < expected)) {
@@ -223,31 +226,28 @@ export class LogSegment {
     const entry = this.timeIndex.lookup(timestamp);
     const from = Math.max(entry.offset, startingOffset);
     const startPosition = this.offsetIndex.lookup(from).position;
-    for await (const batch of scanBatchHeaders(this.file, startPosition, this.committedBytes)) {
+    for await (const batch of scanBatchHeaders(this.file, startPosition, this.committedBytes, this.cached)) {
       if (batch.maxTimestamp >= timestamp && batch.lastOffset >= startingOffset) return batch;
     }
     return undefined;
   }
 
+  /** A slice of this file, carrying its cache operations for a transfer that reads it (buffered). */
   slice(position: number, length: number): FileSlice {
-    return { path: this.file.path, fd: this.file.fd, position, length };
+    return { path: this.file.path, fd: this.file.fd, position, length, cache: this.cached };
   }
 
-  /** Reads bytes of the committed region, through the cache. */
+  /** Reads bytes of the committed region, through the cache; the result must not be modified. */
   async readBytes(position: number, length: number): Promise<Buffer> {
     if (position + length > this.committedBytes) assertionFailed(`read past committed bytes of segment ${this.baseOffset}`);
-    const cached = this.deps.cache.lookup(this.file, position, length);
-    if (cached) return cached;
-    const data = await this.file.read(position, length);
-    this.deps.cache.onRead(this.file, position, data);
-    return data;
+    return readThrough(this.cached, this.file, position, length, length);
   }
 
   /** The last batch of the segment (via the last index entry and a short scan), if any. */
   async lastBatch(): Promise<BatchLocation | undefined> {
     const start = this.offsetIndex.lastEntry()?.position ?? 0;
     let last: BatchLocation | undefined;
-    for await (const batch of scanBatchHeaders(this.file, start, this.committedBytes)) last = batch;
+    for await (const batch of scanBatchHeaders(this.file, start, this.committedBytes, this.cached)) last = batch;
     return last;
   }
 
@@ -294,8 +294,7 @@ export class LogSegment {
     });
     const truncatedBytes = fileBytes - scan.validBytes;
     if (truncatedBytes > 0) {
-      await this.file.truncate(scan.validBytes);
-      this.deps.cache.invalidate(this.file.path, scan.validBytes);
+      await this.cutFile(scan.validBytes);
     }
     this.committedBytes = scan.validBytes;
     this.bytesSinceLastIndexEntry = scan.validBytes - lastIndexEntryBytes;
@@ -332,7 +331,7 @@ export class LogSegment {
       this.offsetOfMaxTimestampSoFar = last.lastOffset;
     }
     if (this.active && this.file.sizeBytes > 0) {
-      const first = await scanBatchHeaders(this.file, 0, this.committedBytes).next();
+      const first = await scanBatchHeaders(this.file, 0, this.committedBytes, this.cached).next();
       if (!first.done) this.rollingBasedTimestamp = first.value.maxTimestamp;
       const lastEntry = this.offsetIndex.lastEntry();
       this.bytesSinceLastIndexEntry = lastEntry ? this.file.sizeBytes - lastEntry.position : this.file.sizeBytes;
@@ -367,12 +366,25 @@ export class LogSegment {
 
   /** Cuts the segment so that it ends at `position` (a batch boundary) and drops later index entries. */
   async truncateTo(position: number, firstRemovedOffset: number): Promise<void> {
-    await this.file.truncate(position);
+    await this.cutFile(position);
     this.committedBytes = position;
     this.offsetIndex.truncateTo(firstRemovedOffset);
     this.timeIndex.truncateTo(firstRemovedOffset);
-    this.deps.cache.invalidate(this.file.path, position);
     this.flushIndexes(false);
+  }
+
+  /**
+   * Truncates the file, with the cache told before (nothing past the cut is served while the
+   * truncate runs) and after (a read that began during it may have read the old bytes: its
+   * generation is then stale and what it read is not kept).
+   */
+  private async cutFile(position: number): Promise<void> {
+    this.cached.invalidate(position);
+    try {
+      await this.file.truncate(position);
+    } finally {
+      this.cached.invalidate(position);
+    }
   }
 
   /** Trims and closes; the file descriptor is closed even when trimming fails (a full disk). */
@@ -382,6 +394,7 @@ export class LogSegment {
       // synced: a clean-shutdown marker written after close lets the next open trust them
       this.flushIndexes(true);
     } finally {
+      this.cached.close();
       await this.file.close();
     }
   }
@@ -391,7 +404,8 @@ export class LogSegment {
    * resurrect it); the descriptor stays open so reads and transfers already holding a slice finish.
    */
   markDeleted(): void {
-    this.deps.cache.invalidate(this.file.path);
+    // what is held goes; slices still in flight read the renamed file through its descriptor
+    this.cached.close();
     for (const path of this.paths()) {
       try {
         fs.renameSync(path, path + DELETED_SUFFIX);

@@ -1,7 +1,8 @@
 /**
  * `page-cache`: the OS page cache, as Kafka uses it. The process holds nothing (lookup always
  * misses, so the log reads the file, which the kernel serves from memory when it can); what this
- * cache adds is hints: after a read it asks the kernel to read ahead the next `readAheadBytes`
+ * cache adds is hints: after a read into user space (a header scan, LogSegment.readBytes, a buffered
+ * transfer's chunk) it asks the kernel to read ahead the next `readAheadBytes`
  * (posix_fadvise WILLNEED), which keeps a sequential consumer ahead of the disk.
  *
  * Also here, for the harness: dropping a file's pages on purpose (cold reads) and measuring how much
@@ -9,8 +10,7 @@
  * and gives no hints; the two functions throw ENGINE_UNAVAILABLE.
  */
 import fs from 'node:fs';
-import type { Cache, CacheStats } from '../../core/cache.js';
-import type { SegmentFile } from '../../core/engine.js';
+import type { Cache, CachedFile, CacheStats, FileCache } from '../../core/cache.js';
 import { StrataError } from '../../core/errors.js';
 import { loadNative, requireNative } from '../../native/index.js';
 import { closeFd, fdatasyncFd, openFd } from '../fs-io.js';
@@ -21,14 +21,10 @@ export interface PageCacheOptions {
 }
 
 export const PAGE_CACHE_READ_AHEAD_BYTES_DEFAULT = 1024 * 1024;
-/** Files whose hint state is remembered at most (bounds the map; the oldest is forgotten). */
-const HINTED_FILES_MAX = 4096;
 
 export class PageCache implements Cache {
   readonly name = 'page-cache';
   readonly readAheadBytes: number;
-  /** Per file path: the end of the range last hinted, so a sequential reader hints each range once. */
-  private readonly hintedEnd = new Map<string, number>();
   private hints = 0;
 
   constructor(options: PageCacheOptions = {}) {
@@ -38,43 +34,64 @@ export class PageCache implements Cache {
     }
   }
 
-  onAppend(): void {
-    // freshly written pages are in the page cache already
+  open(file: CachedFile): FileCache {
+    return new PageCacheFile(this, file.fd);
   }
 
-  lookup(): Buffer | undefined {
-    return undefined;
-  }
-
-  onRead(file: SegmentFile, position: number, data: Buffer): void {
-    const native = loadNative();
-    if (!native || this.readAheadBytes === 0 || data.length === 0) return;
-    const end = position + data.length;
-    const hinted = this.hintedEnd.get(file.path) ?? 0;
-    // hint again only once the reader has consumed half of what was hinted last time
-    if (hinted > end + this.readAheadBytes / 2) return;
-    const from = Math.max(end, hinted);
-    const to = end + this.readAheadBytes;
-    try {
-      native.posix_fadvise(file.fd, from, to - from, native.FADV.WILLNEED);
-      this.hints++;
-    } catch {
-      // a hint; a file closed under us (EBADF) costs nothing but the hint
-      return;
-    }
-    this.hintedEnd.delete(file.path);
-    this.hintedEnd.set(file.path, to);
-    if (this.hintedEnd.size > HINTED_FILES_MAX) this.hintedEnd.delete(this.hintedEnd.keys().next().value!);
-  }
-
-  invalidate(path: string, fromPosition = 0): void {
-    const hinted = this.hintedEnd.get(path);
-    if (hinted !== undefined && hinted > fromPosition) this.hintedEnd.delete(path);
+  /** @internal A WILLNEED hint was given. */
+  countHint(): void {
+    this.hints++;
   }
 
   /** hits/misses are the kernel's and not visible here; bytes: held in process memory (none). */
   stats(): CacheStats & { readAheadHints: number } {
     return { hits: 0, misses: 0, bytes: 0, readAheadHints: this.hints };
+  }
+}
+
+/** One file's hints: the end of the range last hinted, so a sequential reader hints each range once. */
+class PageCacheFile implements FileCache {
+  readonly generation = 0;
+  private hintedEnd = 0;
+  private closed = false;
+
+  constructor(
+    private readonly cache: PageCache,
+    private readonly fd: number,
+  ) {}
+
+  lookup(): Buffer | undefined {
+    return undefined; // the file is read, and the kernel serves it from memory when it can
+  }
+
+  onRead(position: number, data: Buffer): void {
+    const native = loadNative();
+    const readAheadBytes = this.cache.readAheadBytes;
+    if (!native || this.closed || readAheadBytes === 0 || data.length === 0) return;
+    const end = position + data.length;
+    // hint again only once the reader has consumed half of what was hinted last time
+    if (this.hintedEnd > end + readAheadBytes / 2) return;
+    const from = Math.max(end, this.hintedEnd);
+    const to = end + readAheadBytes;
+    try {
+      native.posix_fadvise(this.fd, from, to - from, native.FADV.WILLNEED);
+    } catch {
+      return; // a hint; a file closed under us (EBADF) costs nothing but the hint
+    }
+    this.cache.countHint();
+    this.hintedEnd = to;
+  }
+
+  onAppend(): void {
+    // freshly written pages are in the page cache already
+  }
+
+  invalidate(fromPosition: number): void {
+    if (this.hintedEnd > fromPosition) this.hintedEnd = 0;
+  }
+
+  close(): void {
+    this.closed = true; // the fd number may be reused by another file: hint nothing more
   }
 }
 

@@ -5,9 +5,15 @@
  * Buffer by reference, so reusing it earlier would corrupt the stream), which is also the
  * backpressure: a send never has more than one chunk queued on the socket, so a slow reader holds
  * at most two chunks of memory, however large the slices.
+ *
+ * Reads ask the slice's cache first (core/cache.ts, FileSlice.cache): bytes it holds are written
+ * straight from its memory, with no read and no chunk (user-lru on a re-read), one write in flight
+ * as before; what is read from the file is offered to it (user-lru copies the chunk, page-cache
+ * hints read-ahead). The transfer never asks which cache it is.
  */
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
+import { NO_FILE_CACHE } from '../../core/cache.js';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
 import { BufferPool } from './buffer-pool.js';
 import { TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
@@ -60,15 +66,30 @@ export class BufferedTransfer implements Transfer {
           else resolve();
         });
       });
+    /** A write of the cache's memory: no chunk to give back. */
+    const writeHeld = (held: Buffer): Promise<void> =>
+      new Promise<void>((resolve, reject) => socket.write(held, (err) => (err ? reject(err) : resolve())));
 
     try {
       guard.check();
       for (const slice of slices) {
+        const cache = slice.cache ?? NO_FILE_CACHE;
         let position = slice.position;
         const end = slice.position + slice.length;
         while (position < end) {
+          const held = cache.lookup(position, 1, Math.min(end - position, pool.chunkBytes));
+          if (held) {
+            if (previousWrite) await guard.race(previousWrite);
+            guard.check();
+            previousWrite = writeHeld(held);
+            previousWrite.catch(() => {});
+            position += held.length;
+            sent += held.length;
+            continue;
+          }
           const chunk = await guard.race(pool.acquire(signal));
           const want = Math.min(end - position, chunk.length);
+          const generation = cache.generation;
           const read = preadInto(slice.fd, chunk, want, position);
           let got: number;
           try {
@@ -82,6 +103,7 @@ export class BufferedTransfer implements Transfer {
             pool.release(chunk);
             throw shortFileError(this.name, slice, position + got);
           }
+          cache.onRead(position, chunk.subarray(0, got), generation, false); // the chunk goes back to the pool: borrowed
           if (previousWrite) await guard.race(previousWrite);
           guard.check();
           previousWrite = write(chunk, got);

@@ -11,6 +11,10 @@
  * still queued in Node's Writable, so the transfer first waits until every earlier write has run
  * its callback and writableLength is 0, and corks the socket while sendfile runs so that writes
  * made meanwhile queue in Node and follow the file bytes, in order, on uncork.
+ *
+ * The read cache (FileSlice.cache, core/cache.ts) is not asked, by design: the bytes never come into
+ * user space, the kernel reads them from the page cache, which is Kafka's cache. An in-process
+ * cache (user-lru) serves the buffered transfer and the log's own reads, never sendfile.
  */
 import { once } from 'node:events';
 import type { Socket } from 'node:net';

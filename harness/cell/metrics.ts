@@ -2,6 +2,7 @@
  * What one repetition of a cell measures (the shapes results.ts flattens into results.json,
  * harness/schema/results.schema.json), and the per-phase resource figures every phase shares.
  */
+import type { CacheStats } from '../../core/cache.js';
 import type { Histogram, LatencySummary } from '../histogram.js';
 import type { UsageDelta } from '../os-probes.js';
 
@@ -43,6 +44,9 @@ export interface ReadMetrics extends PhaseUsage {
   recordsPerSec: number;
   /** Page-cache bytes of the segments just before the read started. */
   residentBytesBefore: number;
+  /** The cell's cache during the phase: lookups answered from process memory, and those that read the file (0 and 0 for caches that hold nothing: none, page-cache). */
+  cacheHits: number;
+  cacheMisses: number;
 }
 
 export interface RepetitionResult {
@@ -75,6 +79,9 @@ export interface ReadTally {
   seconds: number;
   records: number;
   residentBytesBefore: number;
+  /** The cache's stats before and after the phase. */
+  cacheBefore: CacheStats;
+  cacheAfter: CacheStats;
 }
 
 export function readMetrics(usage: PhaseUsage, t: ReadTally): ReadMetrics {
@@ -86,5 +93,7 @@ export function readMetrics(usage: PhaseUsage, t: ReadTally): ReadMetrics {
     mbPerSec: t.bytes / 1e6 / t.seconds,
     recordsPerSec: (t.records * t.readers) / t.seconds,
     residentBytesBefore: t.residentBytesBefore,
+    cacheHits: t.cacheAfter.hits - t.cacheBefore.hits,
+    cacheMisses: t.cacheAfter.misses - t.cacheBefore.misses,
   };
 }

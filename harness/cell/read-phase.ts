@@ -25,6 +25,7 @@ export async function readPhases(run: CellRun, paths: readonly string[], records
 async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths: readonly string[], records: number): Promise<ReadMetrics> {
   const { logs, components, startOffsets, sentTo, signal } = run;
   const before = await residency(paths);
+  const cacheBefore = components.cache.stats();
   const ru0 = usageNow();
   const sampler = new RssSampler();
   const r0 = process.hrtime.bigint();
@@ -39,5 +40,5 @@ async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths
   }));
   const seconds = Number(process.hrtime.bigint() - r0) / 1e9;
   const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), bytes);
-  return readMetrics(usage, { readers: readers.length, bytes, seconds, records, residentBytesBefore: before.residentBytes });
+  return readMetrics(usage, { readers: readers.length, bytes, seconds, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: components.cache.stats() });
 }

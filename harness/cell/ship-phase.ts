@@ -16,11 +16,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function shipPhase(run: CellRun, receiver: { host: string; port: number }, paths: readonly string[], records: number): Promise<ReadMetrics> {
   const before = await residency(paths);
+  const cacheBefore = run.components.cache.stats();
   const ru0 = usageNow();
   const sampler = new RssSampler();
   const r = await sendWithRetry(run, receiver);
   const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), r.bytes);
-  return readMetrics(usage, { readers: 1, bytes: r.bytes, seconds: r.elapsedMs / 1000, records, residentBytesBefore: before.residentBytes });
+  return readMetrics(usage, { readers: 1, bytes: r.bytes, seconds: r.elapsedMs / 1000, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: run.components.cache.stats() });
 }
 
 /** The receiver takes one stream per process: give a restarting one a moment to accept. */

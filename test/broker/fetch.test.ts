@@ -227,3 +227,46 @@ describe('Fetch', () => {
     expect(past.offset).toBe(0);
   });
 });
+
+describe('Fetch through the buffered transfer with the user-lru cache', () => {
+  it('is served from the cache on a re-read: the header scans and the transfer hit, nothing more is read', async () => {
+    const cached = await startTestBroker({ transfer: 'buffered', cache: 'user-lru' });
+    const c = await RawKafkaClient.connect(cached.port);
+    try {
+      const topic = 'cached-fetch';
+      await cached.server.topics.create(topic, 1);
+      // ~200 KiB in one segment: more than a header scan's 64 KiB window, so only the transfer's
+      // own reads can bring the whole of it into the cache
+      for (let b = 0; b < 20; b++) {
+        const records = Array.from({ length: 10 }, (_, i) => ({ value: Buffer.from(`v${b * 10 + i}-${'x'.repeat(1000)}`) }));
+        expect((await produce(c, topic, buildBatch(records))).errorCode).toBe(0);
+      }
+      const cache = cached.server.topics.logs.cache;
+      const logBytes = (await cached.server.topics.log(topic, 0))!.sizeBytes;
+      expect(cache.stats()).toEqual({ hits: 0, misses: 0, bytes: 0 }); // appends are not copied in
+      const values = async (records: Buffer | null) => {
+        const out: string[] = [];
+        for (let p = 0; records && p < records.length; ) {
+          const batch = await decodeBatch(records, p);
+          out.push(...batch.records.map((r) => r.value!.toString().split('-')[0]!));
+          p += batch.sizeBytes;
+        }
+        return out;
+      };
+      const expected = Array.from({ length: 200 }, (_, i) => `v${i}`);
+      const first = await fetch(c, 0, { topic });
+      expect(await values(first.records)).toEqual(expected);
+      const afterFirst = cache.stats();
+      expect(afterFirst.misses).toBeGreaterThan(0);
+      expect(afterFirst.bytes).toBe(logBytes); // the transfer kept what it read past the scan's window
+      const second = await fetch(c, 0, { topic });
+      expect(second.records!.equals(first.records!)).toBe(true);
+      const afterSecond = cache.stats();
+      expect(afterSecond.misses).toBe(afterFirst.misses); // no read of the file at all
+      expect(afterSecond.hits - afterFirst.hits).toBeGreaterThanOrEqual(2); // the scan's window and the transfer's
+    } finally {
+      await c.close();
+      await cached.close();
+    }
+  });
+});

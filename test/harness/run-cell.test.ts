@@ -53,6 +53,18 @@ describe('one cell against the core Log', () => {
     expect(r.produce.cpuUserS + r.produce.cpuSystemS).toBeGreaterThan(0);
   });
 
+  test('a user-lru cell with the buffered transfer measures its hits', async () => {
+    const w = validateWorkload({ name: 'lru', records: 2000, warmupRecords: 0, consumers: 2, partitions: 1, repetitions: 1, endToEnd: false, matrix: { engine: 'pwrite', transfer: 'buffered', cache: 'user-lru', batchRecords: 50, recordBytes: 200 } }, 'test');
+    const cell = expandMatrix(w.matrix)[0]!;
+    const resolved = await resolveComponents(cell);
+    if (!resolved.ok) throw new Error(resolved.reason);
+    const r = await runRepetition({ workload: w, cell, components: resolved.components, dir: join(dir, 'lru'), repetition: 0 });
+    expect(r.warmRead!.bytes).toBe(2 * r.produce.diskBytes);
+    expect(r.warmRead!.cacheMisses).toBeGreaterThan(0); // the first reads of the log (the two consumers read at once)
+    expect(r.warmRead!.cacheHits).toBeGreaterThan(0); // the transfer sends what a header scan brought in
+    expect(resolved.components.cache.stats().bytes).toBe(0); // the cell closed its logs: their segments hold nothing
+  });
+
   test('fixed-rate mode paces the producer and counts latency from the intended send time', async () => {
     const w = validateWorkload({ name: 'rate', records: 400, producerRate: 2000, lingerMs: 5, consumers: 0, repetitions: 1, matrix: { engine: 'pwrite', batchRecords: 100 } }, 'test');
     const cell = expandMatrix(w.matrix)[0]!;

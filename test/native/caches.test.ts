@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { SegmentFile } from '../../core/engine.js';
+import type { CachedFile, FileCache } from '../../core/cache.js';
 import { builtinCaches } from '../../engines/cache/index.js';
 import { PageCache, dropFilePages, dropPathPages, pathResidency, residentBytes } from '../../engines/cache/page-cache.js';
 import { UserLruCache } from '../../engines/cache/user-lru.js';
@@ -15,8 +15,10 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(dir));
 
-/** user-lru keys on the path only; a real segment file is not needed for its bookkeeping. */
-const fileAt = (p: string): SegmentFile => ({ path: p }) as SegmentFile;
+/** user-lru needs only the path of a file; a real segment file is not needed for its bookkeeping. */
+const fileAt = (p: string): CachedFile => ({ path: p, fd: -1 });
+/** Reads as an engine hands them over (owned), at the file's current generation. */
+const read = (f: FileCache, position: number, data: Buffer, owned = true): void => f.onRead(position, data, f.generation, owned);
 
 describe('user-lru', () => {
   test('is registered and honours bytesMax', () => {
@@ -27,99 +29,126 @@ describe('user-lru', () => {
     expect(() => new UserLruCache({ bytesMax: 1.5 })).toThrow(/bytesMax/);
   });
 
-  test('hits on an exact or contained range only, with the right bytes', () => {
+  test('hits when the held range from the position covers lengthMin, returning at most lengthMax, with the right bytes', () => {
     const cache = new UserLruCache({ bytesMax: 1 << 20 });
-    const f = fileAt('/seg/0.log');
+    const f = cache.open(fileAt('/seg/0.log'));
     const data = patterned(1000);
-    cache.onAppend(f, 5000, [data.subarray(0, 400), data.subarray(400)]);
-    expect(cache.lookup(f, 5000, 1000)!.equals(data)).toBe(true); // exact
-    expect(cache.lookup(f, 5100, 200)!.equals(data.subarray(100, 300))).toBe(true); // contained
-    expect(cache.lookup(f, 4999, 10)).toBeUndefined(); // starts before
-    expect(cache.lookup(f, 5900, 101)).toBeUndefined(); // runs past
-    expect(cache.lookup(fileAt('/seg/other.log'), 5000, 10)).toBeUndefined(); // another file
-    expect(cache.stats()).toEqual({ hits: 2, misses: 3, bytes: 1000 });
+    read(f, 5000, data);
+    expect(f.lookup(5000, 1000, 1000)!.equals(data)).toBe(true); // exact
+    expect(f.lookup(5100, 200, 200)!.equals(data.subarray(100, 300))).toBe(true); // contained
+    expect(f.lookup(5900, 1, 4096)!.equals(data.subarray(900))).toBe(true); // a prefix: what is held from there
+    expect(f.lookup(4999, 1, 10)).toBeUndefined(); // starts before
+    expect(f.lookup(5900, 101, 101)).toBeUndefined(); // runs past
+    expect(cache.open(fileAt('/seg/other.log')).lookup(5000, 1, 10)).toBeUndefined(); // another file
+    expect(cache.stats()).toEqual({ hits: 3, misses: 3, bytes: 1000 });
   });
 
-  test('keeps its own copy: the appender reusing its buffer changes nothing', () => {
+  test('appends are not copied in; a borrowed read is copied, a handed-over one kept by reference', () => {
     const cache = new UserLruCache();
-    const f = fileAt('/seg/copy.log');
-    const buf = Buffer.from('original');
-    cache.onAppend(f, 0, [buf]);
-    buf.write('CHANGED!');
-    expect(cache.lookup(f, 0, 8)!.toString()).toBe('original');
-    const read = Buffer.from('from-read');
-    cache.onRead(f, 100, read);
-    read.fill(0);
-    expect(cache.lookup(f, 100, 9)!.toString()).toBe('from-read');
+    const f = cache.open(fileAt('/seg/copy.log'));
+    f.onAppend(0, 8);
+    expect(f.lookup(0, 1, 8)).toBeUndefined();
+    expect(cache.stats().bytes).toBe(0);
+    const borrowed = Buffer.from('from-read');
+    read(f, 100, borrowed, false);
+    borrowed.fill(0); // the buffered transfer's chunk goes back to its pool
+    expect(f.lookup(100, 9, 9)!.toString()).toBe('from-read');
+    const owned = Buffer.allocUnsafeSlow(16).fill(7);
+    read(f, 1000, owned);
+    expect(f.lookup(1000, 16, 16)!.buffer).toBe(owned.buffer); // no copy
+    const pooled = Buffer.from('small'); // a view of Node's shared 8 KiB pool: copied, so bytes count what is held
+    read(f, 2000, pooled);
+    const held = f.lookup(2000, 5, 5)!;
+    expect(held.buffer).not.toBe(pooled.buffer);
+    expect(held.buffer.byteLength).toBe(5);
   });
 
-  test('enforces the byte bound by evicting least recently used ranges', () => {
+  test('enforces the byte bound by evicting least recently used ranges, across files', () => {
     const cache = new UserLruCache({ bytesMax: 3000 });
-    const f = fileAt('/seg/lru.log');
-    cache.onAppend(f, 0, [patterned(1000, 0)]);
-    cache.onAppend(f, 1000, [patterned(1000, 1)]);
-    cache.onAppend(f, 2000, [patterned(1000, 2)]);
+    const f = cache.open(fileAt('/seg/lru.log'));
+    const g = cache.open(fileAt('/seg/lru2.log'));
+    read(f, 0, patterned(1000, 0));
+    read(g, 1000, patterned(1000, 1));
+    read(f, 2000, patterned(1000, 2));
     expect(cache.stats().bytes).toBe(3000);
-    expect(cache.lookup(f, 0, 10)).toBeDefined(); // [0,1000) is now the most recently used
-    cache.onAppend(f, 3000, [patterned(1000, 3)]); // evicts [1000,2000), the least recently used
+    expect(f.lookup(0, 10, 10)).toBeDefined(); // [0,1000) is now the most recently used
+    read(f, 3000, patterned(1000, 3)); // evicts g's [1000,2000), the least recently used
     expect(cache.stats().bytes).toBe(3000);
-    expect(cache.lookup(f, 1000, 10)).toBeUndefined();
-    expect(cache.lookup(f, 0, 1000)!.equals(patterned(1000, 0))).toBe(true);
-    expect(cache.lookup(f, 3000, 1000)!.equals(patterned(1000, 3))).toBe(true);
+    expect(g.lookup(1000, 10, 10)).toBeUndefined();
+    expect(f.lookup(0, 1000, 1000)!.equals(patterned(1000, 0))).toBe(true);
+    expect(f.lookup(3000, 1000, 1000)!.equals(patterned(1000, 3))).toBe(true);
     // a range larger than the whole cache is not held (and evicts nothing)
-    cache.onAppend(f, 4000, [patterned(3001)]);
-    expect(cache.lookup(f, 4000, 1)).toBeUndefined();
+    read(f, 4000, patterned(3001));
+    expect(f.lookup(4000, 1, 1)).toBeUndefined();
     expect(cache.entries).toBe(3);
-    for (let i = 0; i < 100; i++) cache.onRead(f, 10_000 + i * 500, patterned(500, i));
+    for (let i = 0; i < 100; i++) read(f, 10_000 + i * 500, patterned(500, i));
     expect(cache.stats().bytes).toBeLessThanOrEqual(3000);
     expect(cache.entries).toBe(6);
   });
 
   test('the entry bound holds too', () => {
     const cache = new UserLruCache({ bytesMax: 1 << 20, entriesMax: 4 });
-    const f = fileAt('/seg/entries.log');
-    for (let i = 0; i < 10; i++) cache.onAppend(f, i * 10, [patterned(10, i)]);
+    const f = cache.open(fileAt('/seg/entries.log'));
+    for (let i = 0; i < 10; i++) read(f, i * 10, patterned(10, i));
     expect(cache.entries).toBe(4);
-    expect(cache.lookup(f, 90, 10)!.equals(patterned(10, 9))).toBe(true);
-    expect(cache.lookup(f, 0, 10)).toBeUndefined();
+    expect(f.lookup(90, 10, 10)!.equals(patterned(10, 9))).toBe(true);
+    expect(f.lookup(0, 10, 10)).toBeUndefined();
   });
 
   test('overlapping ranges: a contained one is not added, a containing one replaces', () => {
     const cache = new UserLruCache();
-    const f = fileAt('/seg/overlap.log');
+    const f = cache.open(fileAt('/seg/overlap.log'));
     const whole = patterned(4000);
-    cache.onAppend(f, 0, [whole.subarray(0, 1000)]);
-    cache.onAppend(f, 1000, [whole.subarray(1000, 2000)]);
-    cache.onRead(f, 200, whole.subarray(200, 700)); // inside [0,1000): nothing added
+    read(f, 0, whole.subarray(0, 1000), false);
+    read(f, 1000, whole.subarray(1000, 2000), false);
+    read(f, 200, whole.subarray(200, 700), false); // inside [0,1000): nothing added
     expect(cache.entries).toBe(2);
-    expect(cache.lookup(f, 500, 1000)).toBeUndefined(); // spans two appends: no single range holds it
-    cache.onRead(f, 0, whole.subarray(0, 3000)); // contains both: they go
+    expect(f.lookup(500, 1000, 1000)).toBeUndefined(); // spans two reads: no single range holds it
+    read(f, 0, whole.subarray(0, 3000), false); // contains both: they go
     expect(cache.entries).toBe(1);
     expect(cache.stats().bytes).toBe(3000);
-    expect(cache.lookup(f, 500, 1000)!.equals(whole.subarray(500, 1500))).toBe(true);
-    cache.onRead(f, 2500, whole.subarray(2500, 4000)); // partial overlap: both kept
+    expect(f.lookup(500, 1000, 1000)!.equals(whole.subarray(500, 1500))).toBe(true);
+    read(f, 2500, whole.subarray(2500, 4000), false); // partial overlap: both kept
     expect(cache.entries).toBe(2);
-    expect(cache.lookup(f, 2600, 1400)!.equals(whole.subarray(2600, 4000))).toBe(true);
-    expect(cache.lookup(f, 2000, 900)!.equals(whole.subarray(2000, 2900))).toBe(true);
+    expect(f.lookup(2600, 1400, 1400)!.equals(whole.subarray(2600, 4000))).toBe(true);
+    expect(f.lookup(2000, 900, 900)!.equals(whole.subarray(2000, 2900))).toBe(true);
   });
 
-  test('invalidate drops a file from a position on (truncation) or whole (deletion)', () => {
+  test('invalidate drops a file from a position on; close drops it whole and keeps nothing after', () => {
     const cache = new UserLruCache();
-    const f = fileAt('/seg/inv.log');
-    const g = fileAt('/seg/keep.log');
-    cache.onAppend(f, 0, [patterned(100)]);
-    cache.onAppend(f, 100, [patterned(100)]);
-    cache.onAppend(f, 200, [patterned(100)]);
-    cache.onAppend(g, 0, [patterned(100)]);
-    cache.invalidate(f.path, 150); // [100,200) straddles the cut: it goes too
-    expect(cache.lookup(f, 0, 100)).toBeDefined();
-    expect(cache.lookup(f, 100, 10)).toBeUndefined();
-    expect(cache.lookup(f, 200, 10)).toBeUndefined();
+    const f = cache.open(fileAt('/seg/inv.log'));
+    const g = cache.open(fileAt('/seg/keep.log'));
+    read(f, 0, patterned(100));
+    read(f, 100, patterned(100));
+    read(f, 200, patterned(100));
+    read(g, 0, patterned(100));
+    f.invalidate(150); // [100,200) straddles the cut: it goes too
+    expect(f.lookup(0, 100, 100)).toBeDefined();
+    expect(f.lookup(100, 1, 10)).toBeUndefined();
+    expect(f.lookup(200, 1, 10)).toBeUndefined();
     expect(cache.stats().bytes).toBe(200);
-    cache.invalidate(f.path);
-    expect(cache.lookup(f, 0, 100)).toBeUndefined();
-    expect(cache.lookup(g, 0, 100)).toBeDefined();
+    f.close();
+    expect(f.lookup(0, 1, 100)).toBeUndefined();
+    read(f, 0, patterned(100)); // a read finishing after the segment closed
+    expect(f.lookup(0, 1, 100)).toBeUndefined();
+    expect(g.lookup(0, 100, 100)).toBeDefined();
     expect(cache.stats().bytes).toBe(100);
+    // the same path opened again (a segment reopened or recreated) starts empty
+    expect(cache.open(fileAt('/seg/inv.log')).lookup(0, 1, 100)).toBeUndefined();
+  });
+
+  test("a read that began before a cut is not kept (its bytes may be the old file's); an append past held bytes drops them", () => {
+    const cache = new UserLruCache();
+    const f = cache.open(fileAt('/seg/gen.log'));
+    const before = f.generation;
+    f.invalidate(0); // truncateTo while the read was in flight
+    f.onRead(0, patterned(100), before, true);
+    expect(f.lookup(0, 1, 100)).toBeUndefined();
+    expect(cache.stats().bytes).toBe(0);
+    f.onRead(0, patterned(100), f.generation, true);
+    expect(f.lookup(0, 100, 100)).toBeDefined();
+    f.onAppend(50, 10); // bytes at 50.. are being written: nothing held there can be the file's
+    expect(f.lookup(0, 1, 100)).toBeUndefined();
   });
 });
 
@@ -127,18 +156,18 @@ describe('page-cache', () => {
   test('is registered; holds nothing in process; hints read-ahead after reads', async () => {
     const cache = builtinCaches['page-cache']!({});
     expect(cache.name).toBe('page-cache');
-    const file = path.join(dir, 'pc.log');
-    const seg = await pwriteEngine.open(file, { preallocateBytes: 0 });
+    const seg = await pwriteEngine.open(path.join(dir, 'pc.log'), { preallocateBytes: 0 });
     const size = 8 * 1024 * 1024;
     await seg.append([patterned(size)], size);
-    cache.onAppend(seg, 0, [Buffer.alloc(0)]);
-    expect(cache.lookup(seg, 0, 100)).toBeUndefined();
+    const file = cache.open(seg);
+    file.onAppend(0, size);
+    expect(file.lookup(0, 1, 100)).toBeUndefined();
     await dropFilePages(seg.fd);
     const cold = residentBytes(seg.fd, 0, size);
     expect(cold).toBeLessThan(size / 8);
     // a read of the first 64 KiB: the hint asks the kernel to read the next 1 MiB ahead
     const data = await seg.read(0, 65536);
-    cache.onRead(seg, 0, data);
+    file.onRead(0, data, file.generation, true);
     expect((cache as PageCache).stats().readAheadHints).toBe(1);
     let ahead = 0;
     for (let i = 0; i < 100 && ahead < 1024 * 1024; i++) {
@@ -147,7 +176,7 @@ describe('page-cache', () => {
     }
     expect(ahead).toBe(1024 * 1024); // read in without our reading it
     // the very next read is inside what was hinted: no second hint yet
-    cache.onRead(seg, 65536, await seg.read(65536, 65536));
+    file.onRead(65536, await seg.read(65536, 65536), file.generation, true);
     expect((cache as PageCache).stats().readAheadHints).toBe(1);
     expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, bytes: 0 });
     await seg.close();

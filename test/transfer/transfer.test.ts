@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
+import { UserLruCache } from '../../engines/cache/user-lru.js';
+import { bufferedTransfer } from '../../engines/transfer/buffered.js';
 import { type SegmentFixture, availableTransfers, collect, connect, expectedBytes, makeSegments, slice, withTimeout } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -201,5 +203,53 @@ describe.each(availableTransfers().map((t) => [t.name, t] as const))('%s transfe
     } finally {
       conn.close();
     }
+  });
+});
+
+describe('the buffered transfer and the slice\'s read cache (FileSlice.cache)', () => {
+  let fx: SegmentFixture;
+  beforeAll(async () => {
+    fx = await makeSegments([2 * MiB + 5, 1000]);
+  });
+  afterAll(async () => fx.cleanup());
+
+  async function send(slices: FileSlice[]): Promise<Buffer> {
+    const conn = await connect();
+    try {
+      const received = collect(conn.client);
+      const sent = await withTimeout(bufferedTransfer.send(conn.server, slices), 10_000, 'send');
+      conn.server.end();
+      const got = await withTimeout(received, 10_000, 'receive');
+      expect(sent).toBe(got.length);
+      return got;
+    } finally {
+      conn.close();
+    }
+  }
+
+  test('what a send read is kept (user-lru), and a re-send is served from memory: no read of the file', async () => {
+    const cache = new UserLruCache({ bytesMax: 8 * MiB });
+    const file = cache.open({ path: fx.paths[0]!, fd: fx.fds[0]! });
+    const whole = { ...slice(fx, 0, 0, 2 * MiB + 5), cache: file };
+    expect((await send([whole])).equals(fx.contents[0]!)).toBe(true);
+    expect(cache.stats()).toEqual({ hits: 0, misses: 3, bytes: 2 * MiB + 5 }); // three chunks read, each kept (copied from the pooled chunk)
+    // the same slice with the descriptor of another file: only bytes from memory can be right
+    const fromMemory = await send([{ ...whole, fd: fx.fds[1]! }]);
+    expect(fromMemory.equals(fx.contents[0]!)).toBe(true);
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 3 });
+  });
+
+  test('held bytes and file reads interleave in order inside one slice', async () => {
+    const cache = new UserLruCache({ bytesMax: 8 * MiB });
+    const file = cache.open({ path: fx.paths[0]!, fd: fx.fds[0]! });
+    const start = 4096;
+    const heldBytes = 100_000;
+    file.onRead(start, Buffer.from(fx.contents[0]!.subarray(start, start + heldBytes)), file.generation, true);
+    const s = { ...slice(fx, 0, start, MiB + 7), cache: file };
+    // from memory up to what is held, then one read of the rest (kept too)
+    expect((await send([s])).equals(expectedBytes(fx, [s]))).toBe(true);
+    expect(cache.stats()).toEqual({ hits: 1, misses: 1, bytes: MiB + 7 });
+    expect((await send([s])).equals(expectedBytes(fx, [s]))).toBe(true);
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 1 });
   });
 });
