@@ -4,7 +4,7 @@
  * TRANSFER, ..., then Kafka again), each target on a fresh server and directory.
  *
  *   npm run bench:vs-kafka -- [--reps 3] [--quick] [--targets kafka,strata-pwrite-sendfile,...]
- *        [--workloads a,b,c,d] [--data-dir DIR] [--out DIR] [--kafka-heap 1G]
+ *        [--workloads a,b,c,d] [--clients kcat,java] [--data-dir DIR] [--out DIR] [--kafka-heap 1G]
  *        [--cold drop_caches|posix_fadvise] [--no-syscalls] [--cpu-prof]
  *        [--produce-records N] [--acks-all-records N] [--e2e-seconds S] [--fetch-mb MB]
  *
@@ -24,7 +24,7 @@ import { measureSyscalls, summarizeCpuProfile, type SyscallsPerRequest } from '.
 import { renderMarkdown, writeVsKafkaCharts, type VsKafkaResults } from './vs-kafka/report.js';
 import { allTargetIds, parseTargets, rssPeakMb, startTarget, STRATA_BIN, type ServerUnderTest, type TargetSpec } from './vs-kafka/servers.js';
 import { evaluateGoals, ratiosToKafka, summarizeRuns, type RunRecord } from './vs-kafka/summary.js';
-import { FULL_SIZES, parseWorkloads, QUICK_SIZES, runWorkload, warmUp, WORKLOADS, type Sizes, type WorkloadContext, type WorkloadId } from './vs-kafka/workloads.js';
+import { CLIENTS, FULL_SIZES, parseClients, parseWorkloads, QUICK_SIZES, runWorkload, warmUp, WORKLOADS, type ClientKind, type Sizes, type WorkloadContext, type WorkloadId } from './vs-kafka/workloads.js';
 
 const REPO_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RESULTS_DIR = join(REPO_DIR, 'results', 'vs-kafka');
@@ -34,6 +34,7 @@ export interface VsKafkaOptions {
   quick: boolean;
   targets: TargetSpec[];
   workloads: WorkloadId[];
+  clients: ClientKind[];
   /** Parent of every server's directory (default: a new temp dir, removed at the end). */
   dataDir?: string;
   out?: string;
@@ -51,7 +52,7 @@ export function parseArgs(argv: string[], log: (line: string) => void = console.
   const quick = argv.includes('--quick');
   const o: VsKafkaOptions = {
     reps: quick ? 1 : 3, quick, targets: parseTargets(quick ? 'kafka,strata-pwrite-sendfile' : allTargetIds().join(',')),
-    workloads: [...WORKLOADS], kafkaHeap: '1G', coldMethod: 'drop_caches', syscalls: true, cpuProf: false,
+    workloads: [...WORKLOADS], clients: [...CLIENTS], kafkaHeap: '1G', coldMethod: 'drop_caches', syscalls: true, cpuProf: false,
     sizes: { ...(quick ? QUICK_SIZES : FULL_SIZES) }, argv, log,
   };
   const positive = (k: string, v: string) => {
@@ -69,6 +70,7 @@ export function parseArgs(argv: string[], log: (line: string) => void = console.
     if (k === '--reps') o.reps = Math.round(positive(k, v));
     else if (k === '--targets') o.targets = parseTargets(v);
     else if (k === '--workloads') o.workloads = parseWorkloads(v);
+    else if (k === '--clients') o.clients = parseClients(v);
     else if (k === '--data-dir') o.dataDir = v;
     else if (k === '--out') o.out = v;
     else if (k === '--kafka-heap') o.kafkaHeap = v;
@@ -116,12 +118,16 @@ function methodNotes(o: VsKafkaOptions, dataDir: string): string[] {
     'Peak RSS: VmHWM of the server process at the end of its run (after every selected workload).',
     `(c): kcat producer fed on a 1 ms timer at ${o.sizes.e2eRatePerSecond} records/s for ${o.sizes.e2eSeconds} s, each value carrying its send time; a kcat consumer (fetch.wait.max.ms=100) stamps arrival; includes both kcat processes and their pipes. EndToEndLatency: one record produced and polled back at a time (acks=1), whole milliseconds. 2014 benchmark (3 brokers, 2014 hardware): 2 ms p50, 3 ms p99, 14 ms p99.9.`,
     `(d) cold: \`sync\` then ${o.coldMethod === 'drop_caches' ? '`echo 3 > /proc/sys/vm/drop_caches` (falls back to posix_fadvise DONTNEED on the segment files if it cannot be written; drop_caches also evicts the servers\' own code and jars)' : 'posix_fadvise(DONTNEED) on the topic\'s segment files'}; residency checked with mincore ("resident before"). Warm: the same read again right after.`,
-    'Syscalls per request: strace -c -f -p SERVER during one ProducerPerformance (100 B, lz4, acks=1) and one warm ConsumerPerformance run, apart from the timed runs; divided by the client\'s request-total metric (--print-metrics), which counts every request (metadata, group, fetch/produce).',
+    'Syscalls per request: strace -c -f -p SERVER during one ProducerPerformance (100 B, lz4, acks=1) and one warm ConsumerPerformance run, apart from the timed runs; divided by the client\'s request count from --print-metrics: the producer\'s request-total (every request it sent, metadata included) and the consumer\'s fetch-total (Fetch requests; the group\'s few requests are left out). The strace -c tables are in strace/.',
   ];
 }
 
 function commandLine(o: VsKafkaOptions): string {
   return ['npm run bench:vs-kafka --', ...o.argv].join(' ').replace(/ --$/, '');
+}
+
+function contextFor(server: ServerUnderTest, o: VsKafkaOptions, files: RecordFiles): WorkloadContext {
+  return { server, clients: o.clients, files, sizes: o.sizes, coldMethod: o.coldMethod, log: o.log };
 }
 
 async function withServer<T>(target: TargetSpec, dir: string, o: VsKafkaOptions, fn: (s: ServerUnderTest) => Promise<T>, cpuProfDir?: string): Promise<T> {
@@ -158,7 +164,8 @@ export async function runVsKafka(o: VsKafkaOptions): Promise<{ results: VsKafkaR
         o.log(`rep ${rep + 1}/${o.reps}: ${target.id}`);
         try {
           await withServer(target, join(dataDir, `rep${rep}-${target.id}`), o, async (server) => {
-            const ctx: WorkloadContext = { server, files, sizes: o.sizes, coldMethod: o.coldMethod, log: o.log };
+            run.serverPid = server.pid;
+            const ctx = contextFor(server, o, files);
             await warmUp(ctx);
             for (const w of o.workloads) {
               for (const row of await runWorkload(w, ctx)) {
@@ -176,13 +183,14 @@ export async function runVsKafka(o: VsKafkaOptions): Promise<{ results: VsKafkaR
         run.loadAverage1m.push(os.loadavg()[0]!);
       }
     }
-    if (o.syscalls) {
+    if (o.syscalls && !o.clients.includes('java')) o.log('strace: skipped, it counts requests with the Java tools (--clients without java)');
+    if (o.syscalls && o.clients.includes('java')) {
       syscalls = [];
       for (const target of o.targets) {
         o.log(`strace: ${target.id}`);
         syscalls.push(await withServer(target, join(dataDir, `strace-${target.id}`), o, async (server) => {
-          await warmUp({ server, files, sizes: o.sizes, coldMethod: o.coldMethod, log: o.log });
-          return measureSyscalls(server, files, join(dataDir, 'strace'), {
+          await warmUp(contextFor(server, o, files));
+          return measureSyscalls(server, files, join(outDir, 'strace'), {
             produceRecords: Math.max(10_000, Math.round(o.sizes.produceRecords / 4)),
             fetchRecords: Math.max(200, Math.round(o.sizes.fetchBytes / 10 / 10_000)),
           });
@@ -199,7 +207,7 @@ export async function runVsKafka(o: VsKafkaOptions): Promise<{ results: VsKafkaR
   const results: VsKafkaResults = {
     benchmark: 'vs-kafka', schemaVersion: 1, started: started.toISOString(), finished: new Date().toISOString(),
     command: commandLine(o), quick: o.quick, reps: o.reps, machine: { ...mach, loadAverageAtEnd: os.loadavg() },
-    sizes: o.sizes, coldMethod: o.coldMethod, targets: o.targets, workloads: o.workloads, runs, summary, ratios,
+    sizes: o.sizes, coldMethod: o.coldMethod, targets: o.targets, workloads: o.workloads, clients: o.clients, runs, summary, ratios,
     goals: evaluateGoals(ratios, o.targets), ...(syscalls ? { syscalls } : {}), ...(profiles ? { profiles } : {}),
     notes: methodNotes(o, dataDir),
   };
@@ -217,7 +225,7 @@ async function profileStrata(o: VsKafkaOptions, dataDir: string, outDir: string,
     fs.rmSync(profDir, { recursive: true, force: true });
     o.log(`cpu profile: ${target.id}`);
     await withServer(target, join(dataDir, `prof-${target.id}`), o, async (server) => {
-      const ctx: WorkloadContext = { server, files, sizes: o.sizes, coldMethod: o.coldMethod, log: o.log };
+      const ctx = contextFor(server, o, files);
       await warmUp(ctx);
       for (const w of o.workloads) await runWorkload(w, ctx);
     }, profDir);

@@ -170,6 +170,7 @@ export interface ConsumerPerfResult {
   /** fetch.time.ms: the consuming, without the group join (rebalance.time.ms). */
   fetchSeconds: number;
   rebalanceSeconds: number;
+  /** Fetch requests sent (consumer-fetch-manager-metrics fetch-total), with --print-metrics. */
   requests?: number;
 }
 
@@ -179,7 +180,9 @@ export function parseConsumerPerformance(stdout: string): ConsumerPerfResult {
   const header = lines.findIndex((l) => l.startsWith('start.time,'));
   const row = header >= 0 ? lines[header + 1]?.split(',').map((x) => x.trim()) : undefined;
   if (!row || row.length < 8) throw new Error(`ConsumerPerformance: no data line in its output: ${stdout.slice(-1000)}`);
-  const requests = /^consumer-metrics:request-total:\{[^}]*\}\s*:\s*([\d.]+)/m.exec(stdout);
+  // the Java consumer prints no request-total; its Fetch requests are what a consumer sends (the
+  // group's join, sync, heartbeat and commit requests are a handful)
+  const requests = /^consumer-fetch-manager-metrics:fetch-total:\{[^}]*\}\s*:\s*([\d.]+)/m.exec(stdout);
   return {
     records: Number(row[4]),
     rebalanceSeconds: Number(row[6]) / 1000,

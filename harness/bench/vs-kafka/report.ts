@@ -25,6 +25,7 @@ export interface VsKafkaResults {
   coldMethod: string;
   targets: TargetSpec[];
   workloads: string[];
+  clients: string[];
   runs: RunRecord[];
   summary: SummaryTable;
   ratios: SummaryTable;
@@ -118,7 +119,7 @@ export function renderMarkdown(r: VsKafkaResults): string {
   }
   if (r.syscalls?.length) {
     out.push('## System calls per request (strace -c -f -p SERVER, one traced run apart from the timed ones)', '',
-      '| target | produce: syscalls / requests | per request | top calls | fetch: syscalls / requests | per request | top calls |', '|---|---|---|---|---|---|---|');
+      '| target | produce: syscalls / requests | per request | top calls | fetch: syscalls / Fetch requests | per request | top calls |', '|---|---|---|---|---|---|---|');
     const top = (s: SyscallsPerRequest['produce']) => s.syscalls.top.slice(0, 4).map((c) => `${c.syscall} ${c.calls}`).join(', ');
     for (const s of r.syscalls) {
       out.push(`| ${s.target} | ${s.produce.syscalls.totalCalls} / ${s.produce.requests} | ${num(s.produce.syscallsPerRequest, 1)} | ${top(s.produce)} | ${s.fetch.syscalls.totalCalls} / ${s.fetch.requests} | ${num(s.fetch.syscallsPerRequest, 1)} | ${top(s.fetch)} |`);

@@ -125,7 +125,8 @@ async function startStrata(target: TargetSpec, opts: StartOptions): Promise<Serv
   fs.mkdirSync(logDir, { recursive: true });
   const nodeFlags = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
   const args = [...nodeFlags, STRATA_BIN, 'serve', '--data-dir', logDir, '--listen', '127.0.0.1:0', '--auto-create-topics',
-    '--engine', target.engine!, '--transfer', target.transfer!, '--event-loop-stats',
+    // no --event-loop-stats: its 1 ms histogram timer wakes the loop a thousand times a second
+    '--engine', target.engine!, '--transfer', target.transfer!,
     ...Object.entries(COMMON_CONFIG).flatMap(([k, v]) => ['--config', `${k}=${v}`])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   strataChildren.add(child);

@@ -11,6 +11,8 @@ import type { Row } from './workloads.js';
 export interface RunRecord {
   rep: number;
   target: string;
+  /** The server process of the run (stopped at its end). */
+  serverPid?: number;
   rows: Row[];
   /** VmHWM of the server process at the end of the run (every workload of the run behind it). */
   rssPeakMb?: number;

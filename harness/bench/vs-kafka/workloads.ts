@@ -76,8 +76,13 @@ export interface ColdCache {
   residentFraction: number;
 }
 
+export const CLIENTS = ['kcat', 'java'] as const;
+export type ClientKind = (typeof CLIENTS)[number];
+
 export interface WorkloadContext {
   server: ServerUnderTest;
+  /** kcat, and/or Kafka's Java tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency). */
+  clients: readonly ClientKind[];
   files: RecordFiles;
   sizes: Sizes;
   coldMethod: 'drop_caches' | 'posix_fadvise';
@@ -114,13 +119,17 @@ async function workloadA(ctx: WorkloadContext): Promise<Row[]> {
   const n = sizes.produceRecords;
   const file = ctx.files.get(n, 100);
   await ensureTopics(server.bootstrap, ['a-kcat', 'a-perf']);
-  const k = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic: 'a-kcat', file, codec: 'lz4', acks: 1 }));
-  const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'a-perf', records: n, payloadFile: ctx.files.payloadFile(100), acks: '1', codec: 'lz4' }));
-  const { records: _r, requests: _q, ...latency } = p.value;
-  return [
-    { id: 'a.kcat', metrics: produceMetrics(n, 100, k.value, k.cpu) },
-    { id: 'a.producer-perf', metrics: { ...produceMetrics(n, 100, n / p.value.recordsPerSecond, p.cpu), ...latency } },
-  ];
+  const rows: Row[] = [];
+  if (ctx.clients.includes('kcat')) {
+    const k = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic: 'a-kcat', file, codec: 'lz4', acks: 1 }));
+    rows.push({ id: 'a.kcat', metrics: produceMetrics(n, 100, k.value, k.cpu) });
+  }
+  if (ctx.clients.includes('java')) {
+    const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'a-perf', records: n, payloadFile: ctx.files.payloadFile(100), acks: '1', codec: 'lz4' }));
+    const { records: _r, requests: _q, ...latency } = p.value;
+    rows.push({ id: 'a.producer-perf', metrics: { ...produceMetrics(n, 100, n / p.value.recordsPerSecond, p.cpu), ...latency } });
+  }
+  return rows;
 }
 
 async function workloadB(ctx: WorkloadContext): Promise<Row[]> {
@@ -128,37 +137,45 @@ async function workloadB(ctx: WorkloadContext): Promise<Row[]> {
   const n = sizes.acksAllRecords;
   const producers = sizes.acksAllProducers;
   await ensureTopics(server.bootstrap, ['b-kcat-1', `b-kcat-${producers}`, 'b-perf']);
-  const one = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic: 'b-kcat-1', file: ctx.files.get(n, 1024), codec: 'none', acks: -1 }));
-  const each = Math.ceil(n / producers);
-  const shared = ctx.files.get(each, 1024);
-  const many = await withServerCpu(server, async () => {
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: producers }, () => kcatProduce({ bootstrap: server.bootstrap, topic: `b-kcat-${producers}`, file: shared, codec: 'none', acks: -1 })));
-    return (performance.now() - t0) / 1000;
-  });
-  const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'b-perf', records: n, payloadFile: ctx.files.payloadFile(1024), acks: 'all', codec: 'none' }));
-  const { records: _r, requests: _q, ...latency } = p.value;
-  return [
-    { id: 'b.kcat-1', metrics: produceMetrics(n, 1024, one.value, one.cpu) },
-    { id: `b.kcat-${producers}`, metrics: produceMetrics(each * producers, 1024, many.value, many.cpu) },
-    { id: 'b.producer-perf', metrics: { ...produceMetrics(n, 1024, n / p.value.recordsPerSecond, p.cpu), ...latency } },
-  ];
+  const rows: Row[] = [];
+  if (ctx.clients.includes('kcat')) {
+    const one = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic: 'b-kcat-1', file: ctx.files.get(n, 1024), codec: 'none', acks: -1 }));
+    rows.push({ id: 'b.kcat-1', metrics: produceMetrics(n, 1024, one.value, one.cpu) });
+    const each = Math.ceil(n / producers);
+    const shared = ctx.files.get(each, 1024);
+    const many = await withServerCpu(server, async () => {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: producers }, () => kcatProduce({ bootstrap: server.bootstrap, topic: `b-kcat-${producers}`, file: shared, codec: 'none', acks: -1 })));
+      return (performance.now() - t0) / 1000;
+    });
+    rows.push({ id: `b.kcat-${producers}`, metrics: produceMetrics(each * producers, 1024, many.value, many.cpu) });
+  }
+  if (ctx.clients.includes('java')) {
+    const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'b-perf', records: n, payloadFile: ctx.files.payloadFile(1024), acks: 'all', codec: 'none' }));
+    const { records: _r, requests: _q, ...latency } = p.value;
+    rows.push({ id: 'b.producer-perf', metrics: { ...produceMetrics(n, 1024, n / p.value.recordsPerSecond, p.cpu), ...latency } });
+  }
+  return rows;
 }
 
 async function workloadC(ctx: WorkloadContext): Promise<Row[]> {
   const { server, sizes } = ctx;
   const rate = sizes.e2eRatePerSecond;
-  const e = await withServerCpu(server, () => runKafkaTarget({
-    url: `kafka://${server.bootstrap}`, topic: 'c-kcat', records: 1, recordBytes: 100, codec: 'none', acks: 1,
-    endToEndRatePerSecond: rate, endToEndRecords: rate * sizes.e2eSeconds, kcatConfig: { 'socket.nagle.disable': 'true' },
-  }));
-  const l = e.value.endToEnd!;
-  const notes = l.achievedRatePerSecond < 0.95 * rate ? [`the producer reached ${Math.round(l.achievedRatePerSecond)} of ${rate} records/s`] : [];
-  const tool = await withServerCpu(server, () => endToEndLatencyTool(server.bootstrap, 'c-e2e-tool', sizes.e2eToolRecords, 100));
-  return [
-    { id: 'c.kcat-fixed-rate', metrics: { latencyMsP50: l.p50Ms, latencyMsP99: l.p99Ms, latencyMsP999: l.p999Ms, latencyMsMax: l.maxMs, achievedRecordsPerSecond: l.achievedRatePerSecond, serverCpuSeconds: e.cpu }, notes },
-    { id: 'c.end-to-end-latency-tool', metrics: { ...tool.value, serverCpuSeconds: tool.cpu } },
-  ];
+  const rows: Row[] = [];
+  if (ctx.clients.includes('kcat')) {
+    const e = await withServerCpu(server, () => runKafkaTarget({
+      url: `kafka://${server.bootstrap}`, topic: 'c-kcat', records: 1, recordBytes: 100, codec: 'none', acks: 1,
+      endToEndRatePerSecond: rate, endToEndRecords: rate * sizes.e2eSeconds, kcatConfig: { 'socket.nagle.disable': 'true' },
+    }));
+    const l = e.value.endToEnd!;
+    const notes = l.achievedRatePerSecond < 0.95 * rate ? [`the producer reached ${Math.round(l.achievedRatePerSecond)} of ${rate} records/s`] : [];
+    rows.push({ id: 'c.kcat-fixed-rate', metrics: { latencyMsP50: l.p50Ms, latencyMsP99: l.p99Ms, latencyMsP999: l.p999Ms, latencyMsMax: l.maxMs, achievedRecordsPerSecond: l.achievedRatePerSecond, serverCpuSeconds: e.cpu }, notes });
+  }
+  if (ctx.clients.includes('java')) {
+    const tool = await withServerCpu(server, () => endToEndLatencyTool(server.bootstrap, 'c-e2e-tool', sizes.e2eToolRecords, 100));
+    rows.push({ id: 'c.end-to-end-latency-tool', metrics: { ...tool.value, serverCpuSeconds: tool.cpu } });
+  }
+  return rows;
 }
 
 /**
@@ -199,11 +216,10 @@ async function workloadD(ctx: WorkloadContext): Promise<Row[]> {
     logBytes,
     ...(cold ? { residentFractionBefore: cold.residentFraction } : {}),
   });
-  const clients = {
-    kcat: () => kcatConsume(server.bootstrap, topic, records),
-    'consumer-perf': async () => (await consumerPerformance(server.bootstrap, topic, records)).fetchSeconds,
-  };
-  for (const [name, consume] of Object.entries(clients)) {
+  const consumers: [string, () => Promise<number>][] = [];
+  if (ctx.clients.includes('kcat')) consumers.push(['kcat', () => kcatConsume(server.bootstrap, topic, records)]);
+  if (ctx.clients.includes('java')) consumers.push(['consumer-perf', async () => (await consumerPerformance(server.bootstrap, topic, records)).fetchSeconds]);
+  for (const [name, consume] of consumers) {
     const cold = await makeCold(server, topic, ctx.coldMethod);
     const c = await withServerCpu(server, consume);
     rows.push({ id: `d.${name}-cold`, metrics: fetchMetrics(c.value, c.cpu, cold), notes: [`page cache dropped by ${cold.method}`] });
@@ -214,6 +230,13 @@ async function workloadD(ctx: WorkloadContext): Promise<Row[]> {
 }
 
 const RUNNERS: Record<WorkloadId, (ctx: WorkloadContext) => Promise<Row[]>> = { a: workloadA, b: workloadB, c: workloadC, d: workloadD };
+
+export function parseClients(list: string): ClientKind[] {
+  const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) if (!(CLIENTS as readonly string[]).includes(id)) throw new Error(`--clients: unknown client "${id}" (known: ${CLIENTS.join(', ')})`);
+  if (ids.length === 0) throw new Error('--clients: name at least one client');
+  return CLIENTS.filter((c) => ids.includes(c));
+}
 
 export function parseWorkloads(list: string): WorkloadId[] {
   const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
