@@ -127,7 +127,8 @@ export function renderMarkdown(r: VsKafkaResults): string {
     out.push('');
   }
   if (r.profiles?.length) {
-    out.push('## Where strata serve spends its CPU (node --cpu-prof, one profiled run apart from the timed ones)', '');
+    out.push('## Where strata serve spends its CPU (node --cpu-prof, one profiled run apart from the timed ones)', '',
+      'Self time per function over the whole process life: start-up (ES module compilation, the CLI loading the harness, ajv compiling the results schema) is in it too, a fixed ~0.5 s that only a --quick run makes look large. The .cpuprofile files are in profiles/ (not committed; open them in Chrome DevTools).', '');
     for (const p of r.profiles) {
       out.push(`### ${p.target}: ${num(p.totalMs, 0)} ms on CPU in the profile (${num(p.idleMs, 0)} ms idle)`, '', '| self ms | share | function | where |', '|---|---|---|---|');
       for (const f of p.functions) out.push(`| ${num(f.selfMs, 1)} | ${(f.selfShare * 100).toFixed(1)}% | ${f.function} | ${f.where} |`);
