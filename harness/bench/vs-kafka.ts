@@ -7,6 +7,7 @@
  *        [--workloads a,b,c,d] [--clients kcat,java] [--data-dir DIR] [--out DIR] [--kafka-heap 1G]
  *        [--cold drop_caches|posix_fadvise] [--no-syscalls] [--cpu-prof]
  *        [--produce-records N] [--acks-all-records N] [--e2e-seconds S] [--fetch-mb MB]
+ *   npm run bench:vs-kafka -- --render results/vs-kafka/RUN     # report.md and charts again from results.json
  *
  * Workloads (harness/bench/vs-kafka/workloads.ts) a: max-rate produce, b: acks=all 1 KiB with 1
  * and 16 producers, c: end-to-end latency at 50,000 records/s, d: Fetch of 1 GB cold and warm.
@@ -21,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { KAFKA_VERSION, kafkaScriptJvmFlags } from '../peers/kafka/kafka-peer.js';
 import { KCAT, RecordFiles } from './vs-kafka/clients.js';
 import { measureSyscalls, summarizeCpuProfile, type SyscallsPerRequest } from './vs-kafka/profile.js';
-import { renderMarkdown, writeVsKafkaCharts, type VsKafkaResults } from './vs-kafka/report.js';
+import { headlineTable, headlineTarget, renderMarkdown, writeVsKafkaCharts, type VsKafkaResults } from './vs-kafka/report.js';
 import { allTargetIds, parseTargets, rssPeakMb, startTarget, STRATA_BIN, type ServerUnderTest, type TargetSpec } from './vs-kafka/servers.js';
 import { evaluateGoals, ratiosToKafka, summarizeRuns, type RunRecord } from './vs-kafka/summary.js';
 import { CLIENTS, FULL_SIZES, parseClients, parseWorkloads, QUICK_SIZES, runWorkload, warmUp, WORKLOADS, type ClientKind, type Sizes, type WorkloadContext, type WorkloadId } from './vs-kafka/workloads.js';
@@ -252,12 +253,39 @@ export function writeResultsReadme(outDir: string, r: VsKafkaResults): void {
     r.command,
     '```',
     '',
+    'The full comparison (every engine and transfer, 3 repetitions, 30-60 min on 2 cores; run it on a quiet machine, load < 1):',
+    '',
+    '```sh',
+    'npm run bench:vs-kafka',
+    '```',
+    '',
+    `Headline of the latest run (${headlineTarget(r) ?? '-'} against Kafka; medians [min-max], ratios strata/Kafka within each repetition):`,
+    '',
+    ...headlineTable(r),
+    '',
+    'Options: `--reps N`, `--quick` (tiny sizes), `--targets kafka,strata-ENGINE-TRANSFER,...` (engines pwrite, fsync-group, fsync-per-write, mmap; transfers sendfile, buffered), `--workloads a,b,c,d`, `--clients kcat,java`, `--data-dir DIR` (the disk to compare on), `--cold drop_caches|posix_fadvise`, `--no-syscalls`, `--cpu-prof`; sizes `--produce-records`, `--acks-all-records`, `--e2e-seconds`, `--fetch-mb`. See the header of harness/bench/vs-kafka.ts and each report\'s "How it was measured".',
+    '',
   ].join('\n');
   fs.writeFileSync(join(RESULTS_DIR, 'README.md'), text);
 }
 
+/** Re-renders report.md, the charts (and README.md, for a run under results/vs-kafka) from a results.json. */
+export async function renderAgain(dir: string): Promise<void> {
+  const results = JSON.parse(fs.readFileSync(join(dir, 'results.json'), 'utf8')) as VsKafkaResults;
+  fs.writeFileSync(join(dir, 'report.md'), renderMarkdown(results));
+  await writeVsKafkaCharts(results, dir);
+  if (resolve(dir, '..') === RESULTS_DIR) writeResultsReadme(resolve(dir), results);
+}
+
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--render') {
+    if (!argv[1]) throw new Error('--render needs the directory of a run (with its results.json)');
+    await renderAgain(argv[1]);
+    console.log(`rendered ${argv[1]}/report.md`);
+    return;
+  }
+  const o = parseArgs(argv);
   const { results, outDir } = await runVsKafka(o);
   if (!o.out) writeResultsReadme(outDir, results);
   console.log(fs.readFileSync(join(outDir, 'report.md'), 'utf8').split('## Measurements')[0]);

@@ -103,6 +103,42 @@ function goalsTable(goals: readonly Goal[]): string[] {
   return lines;
 }
 
+/** The rows of the headline table (README): [row, metric, digits, what the issue asks]. */
+const HEADLINE: [string, string, number, string][] = [
+  ['a.kcat', 'recordsPerSecond', 0, '>= 1.5x Kafka'],
+  ['a.producer-perf', 'recordsPerSecond', 0, '>= 1.5x Kafka'],
+  ['b.kcat-1', 'recordsPerSecond', 0, ''],
+  ['b.kcat-16', 'recordsPerSecond', 0, ''],
+  ['c.kcat-fixed-rate', 'latencyMsP99', 2, '<= Kafka (2014: 3 ms)'],
+  ['c.end-to-end-latency-tool', 'latencyMsP99', 0, ''],
+  ['d.kcat-warm', 'serverCpuSecondsPerGb', 3, '<= 1.0x Kafka (sendfile)'],
+  ['d.consumer-perf-warm', 'serverCpuSecondsPerGb', 3, '<= 1.0x Kafka (sendfile)'],
+  ['d.kcat-cold', 'mbPerSecond', 1, ''],
+  ['server', 'rssPeakMb', 0, '<= 0.5x Kafka'],
+];
+
+/** The strata target the headline table shows: the defaults (pwrite, sendfile) when run. */
+export function headlineTarget(r: VsKafkaResults): string | undefined {
+  const strata = r.targets.filter((t) => t.kind === 'strata');
+  return (strata.find((t) => t.id === 'strata-pwrite-sendfile') ?? strata[0])?.id;
+}
+
+/** A compact table for the README: one strata target beside Kafka, the ratio, the issue's target. */
+export function headlineTable(r: VsKafkaResults): string[] {
+  const s = headlineTarget(r);
+  if (!s) return [];
+  const unit = (m: string) => METRICS.find(([k]) => k === m)?.[1] ?? m;
+  const lines = [`| measurement | ${s} | Apache Kafka ${/Kafka ([\d.]+)/.exec(String(r.machine['kafka']))?.[1] ?? ''} | ratio | target |`, '|---|---|---|---|---|'];
+  for (const [row, metric, digits, goal] of HEADLINE) {
+    const k = r.summary[row]?.['kafka']?.[metric];
+    const v = r.summary[row]?.[s]?.[metric];
+    if (!k && !v) continue;
+    const title = (ROW_TITLES[row] ?? row).replace(/^\((\w)\) /, '($1) ');
+    lines.push(`| ${title} (${unit(metric)}) | ${fmtSummary(v, digits)} | ${fmtSummary(k, digits)} | ${fmtSummary(r.ratios[row]?.[s]?.[metric], 2)} | ${goal} |`);
+  }
+  return lines;
+}
+
 export function renderMarkdown(r: VsKafkaResults): string {
   const out: string[] = [];
   out.push(`# strata serve vs Apache Kafka, same machine (${r.started})`, '');
@@ -111,6 +147,8 @@ export function renderMarkdown(r: VsKafkaResults): string {
   out.push('## Machine', '', ...Object.entries(r.machine).map(([k, v]) => `- ${k}: ${Array.isArray(v) ? v.map((x) => x.toFixed(2)).join(' / ') : v}`), '');
   out.push(`Medians of ${r.reps} repetition(s), [min-max] beside them; each repetition runs every target in turn (${r.targets.map((t) => t.id).join(', ')}), ` +
     'each target on a fresh server and data directory; ratios are strata/Kafka within a repetition, then summarised. MB = 10^6 bytes (of record values when producing, of segment files when fetching).', '');
+  const headline = headlineTable(r);
+  if (headline.length) out.push(`## Headline (${headlineTarget(r)} against Kafka)`, '', ...headline, '');
   out.push('## Targets of the issue', '', ...goalsTable(r.goals), '');
   out.push('## Measurements', '');
   for (const row of Object.keys(ROW_TITLES)) {
@@ -135,6 +173,9 @@ export function renderMarkdown(r: VsKafkaResults): string {
       out.push('');
     }
   }
+  const notes = new Map<string, Set<string>>();
+  for (const run of r.runs) for (const row of run.rows) for (const n of row.notes ?? []) (notes.get(`${row.id}, ${run.target}`) ?? notes.set(`${row.id}, ${run.target}`, new Set()).get(`${row.id}, ${run.target}`)!).add(n);
+  if (notes.size) out.push('## Notes on single measurements', '', ...[...notes].map(([k, v]) => `- ${k}: ${[...v].join('; ')}`), '');
   const failed = r.runs.filter((x) => x.error);
   if (failed.length) out.push('## Failed runs', '', ...failed.map((x) => `- rep ${x.rep + 1}, ${x.target}: ${x.error}`), '');
   out.push('## How it was measured', '', ...r.notes.map((n) => `- ${n}`), '');

@@ -180,11 +180,34 @@ export function rssPeakMb(pid: number): number {
   return (Number(m[1]) * 1024) / 1e6;
 }
 
-/** Sum of the sizes of a topic partition's segment (.log) files, and their paths. */
+/**
+ * A topic partition's segment (.log) files and the bytes of record batches in them: walked batch
+ * header by batch header (baseOffset int64, batchLength int32), because a preallocated segment
+ * (strata's mmap engine) is larger than its data and the zeros after the data are not fetched.
+ */
 export function segmentFiles(logDir: string, topic: string, partition = 0): { paths: string[]; bytes: number } {
   const dir = join(logDir, `${topic}-${partition}`);
-  const paths = fs.readdirSync(dir).filter((n) => n.endsWith('.log')).map((n) => join(dir, n));
-  return { paths, bytes: paths.reduce((s, p) => s + fs.statSync(p).size, 0) };
+  const paths = fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => join(dir, n));
+  return { paths, bytes: paths.reduce((s, p) => s + batchBytes(p), 0) };
+}
+
+const BATCH_HEADER_BYTES = 12;
+
+function batchBytes(path: string): number {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(BATCH_HEADER_BYTES);
+    let pos = 0;
+    while (pos + BATCH_HEADER_BYTES <= size && fs.readSync(fd, head, 0, BATCH_HEADER_BYTES, pos) === BATCH_HEADER_BYTES) {
+      const length = head.readInt32BE(8);
+      if (length <= 0 || pos + BATCH_HEADER_BYTES + length > size) break;
+      pos += BATCH_HEADER_BYTES + length;
+    }
+    return pos;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 const TOPIC_READY_TIMEOUT_MS = 60_000;
