@@ -95,8 +95,6 @@ export interface ToolOptions {
   heapMb?: number;
   /** Replaces jvmFlags(heapMb) (e.g. kafkaScriptJvmFlags for a benchmark). */
   jvmFlags?: readonly string[];
-  /** Called with the JVM's pid once it is started (e.g. to read its /proc entries). */
-  onSpawn?: (pid: number | undefined) => void;
   /** Bound on what is kept of stdout and of stderr, each. */
   outputBytesMax?: number;
 }
@@ -115,7 +113,6 @@ export function runKafkaTool(mainClass: string, args: readonly string[], opts: T
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('java', javaArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
-    opts.onSpawn?.(child.pid);
     const out = collect(child.stdout, outputMax);
     const err = collect(child.stderr, outputMax);
     const timer = setTimeout(() => {
