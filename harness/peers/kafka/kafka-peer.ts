@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { RawKafkaClient } from '../../../broker/raw-client.js';
 import { KAFKA_MAIN, KAFKA_PEER_DIR, jvmFlags, kafkaClasspath, runKafkaToolOk } from './kafka-tools.js';
 
-export { KAFKA_MAIN, KAFKA_VERSION, runKafkaTool, runKafkaToolOk } from './kafka-tools.js';
+export { KAFKA_MAIN, KAFKA_VERSION, kafkaScriptJvmFlags, runKafkaTool, runKafkaToolOk } from './kafka-tools.js';
 
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 60_000;
@@ -39,6 +39,8 @@ export interface KafkaOptions {
   readyTimeoutMs?: number;
   stopTimeoutMs?: number;
   heapMb?: number;
+  /** Replaces the short-run test flags (jvmFlags(heapMb)), e.g. kafkaScriptJvmFlags for a benchmark. */
+  jvmFlags?: readonly string[];
 }
 
 export interface StopResult {
@@ -101,7 +103,7 @@ export class KafkaNode {
     if (this.child) throw new Error(`Kafka node ${this.nodeId} already running (pid ${this.child.pid})`);
     const logFd = openSync(this.serverLog, 'a');
     const child = spawn('java', [
-      ...jvmFlags(this.opts.heapMb ?? BROKER_HEAP_MB),
+      ...(this.opts.jvmFlags ?? jvmFlags(this.opts.heapMb ?? BROKER_HEAP_MB)),
       `-Dlog4j2.configurationFile=${join(KAFKA_PEER_DIR, 'log4j2-broker.properties')}`,
       '-cp', kafkaClasspath(), KAFKA_MAIN.server, join(this.dir, 'server.properties'),
     ], { stdio: ['ignore', logFd, logFd] });

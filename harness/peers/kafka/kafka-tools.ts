@@ -58,6 +58,20 @@ export function jvmFlags(heapMb: number): string[] {
   ];
 }
 
+/**
+ * The JVM flags Kafka's own scripts start with (bin/kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS,
+ * the heap of the script: kafka-server-start.sh -Xmx1G -Xms1G, the perf-test scripts -Xmx512M):
+ * G1 and C2, what a benchmark against Kafka must run, unlike the short-lived test flags above.
+ */
+export function kafkaScriptJvmFlags(heap: { xmx: string; xms?: string }): string[] {
+  return [
+    `-Xmx${heap.xmx}`,
+    ...(heap.xms ? [`-Xms${heap.xms}`] : []),
+    '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15', '-Djava.awt.headless=true',
+  ];
+}
+
 /** `DIR/*`, after checking the jars are there (a clear error instead of ClassNotFoundException). */
 export function kafkaClasspath(): string {
   if (!existsSync(join(KAFKA_LIB_DIR, `kafka_2.13-${KAFKA_VERSION}.jar`))) {
@@ -79,6 +93,8 @@ export interface ToolOptions {
   /** Written to the tool's stdin, which is then closed. */
   input?: string | Buffer;
   heapMb?: number;
+  /** Replaces jvmFlags(heapMb) (e.g. kafkaScriptJvmFlags for a benchmark). */
+  jvmFlags?: readonly string[];
   /** Bound on what is kept of stdout and of stderr, each. */
   outputBytesMax?: number;
 }
@@ -91,7 +107,7 @@ export function runKafkaTool(mainClass: string, args: readonly string[], opts: T
   const timeoutMs = opts.timeoutMs ?? TOOL_TIMEOUT_MS;
   const outputMax = opts.outputBytesMax ?? TOOL_OUTPUT_BYTES_MAX;
   const javaArgs = [
-    ...jvmFlags(opts.heapMb ?? 256),
+    ...(opts.jvmFlags ?? jvmFlags(opts.heapMb ?? 256)),
     `-Dlog4j2.configurationFile=${join(KAFKA_PEER_DIR, 'log4j2-tools.properties')}`,
     '-cp', kafkaClasspath(), mainClass, ...args,
   ];
