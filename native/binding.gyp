@@ -24,6 +24,12 @@
       "type": "executable",
       "sources": ["src/discard_sink.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "c_sender",
+      "type": "executable",
+      "sources": ["src/c_sender.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }
