@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadNative } from '../../native/index.js';
 import { startBroker } from '../../broker/start.js';
-import { KAFKA_MAIN, runKafkaTool } from '../../harness/peers/kafka/kafka-peer.js';
+import { KAFKA_MAIN, runKafkaTool, startKafka } from '../../harness/peers/kafka/kafka-peer.js';
 import { KAFKA_LIB_DIR, KAFKA_VERSION } from '../../harness/peers/kafka/kafka-tools.js';
 import { javaClientSsl, kcatSsl, makeTlsIdentity, tlsToolsMissing, type TlsIdentity } from '../../harness/peers/tls-identity.js';
 import { captureLogger, run, startTestBroker, tempDir, validateSegments, type TestBroker } from './helpers.js';
@@ -103,6 +103,26 @@ describe.skipIf(missing)('TLS listener', () => {
     // the same records through the plaintext listener
     const plain = await run(KCAT, ['-C', '-b', broker.bootstrap, '-t', topic, '-e', '-q', '-o', 'beginning']);
     expect(plain.stdout.toString().split('\n').filter((l) => l.length > 0)).toEqual(lines);
+  });
+});
+
+describe.skipIf(missing || javaMissing)("Kafka's SSL listener (the peer's ssl option, what harness/bench/tls-fetch.ts compares with)", () => {
+  it('kcat produces and consumes over SSL beside PLAINTEXT, the same records on both', { timeout: 180_000 }, async () => {
+    const kafka = await startKafka({ ssl: { keystoreFile: id.keystoreFile, password: id.password } });
+    try {
+      const sent = values(500, 'kafka-ssl');
+      const sslArgs = ['-b', kafka.sslBootstrap, ...kcatSsl(id)];
+      const p = await run(KCAT, ['-P', ...sslArgs, '-t', 'ssl-topic', '-X', 'acks=-1'], sent.join('\n') + '\n', 60_000);
+      expect(p.code, p.stderr).toBe(0);
+      const overSsl = await run(KCAT, ['-C', ...sslArgs, '-t', 'ssl-topic', '-e', '-q', '-o', 'beginning'], undefined, 60_000);
+      expect(overSsl.stdout.toString().split('\n').slice(0, -1)).toEqual(sent);
+      const plain = await run(KCAT, ['-C', '-b', kafka.bootstrap, '-t', 'ssl-topic', '-e', '-q', '-o', 'beginning'], undefined, 60_000);
+      expect(plain.stdout.equals(overSsl.stdout)).toBe(true);
+      const meta = await run(KCAT, ['-L', ...sslArgs]);
+      expect(meta.stdout.toString()).toContain(`broker 1 at ${kafka.sslBootstrap}`);
+    } finally {
+      await kafka.cleanup();
+    }
   });
 });
 
