@@ -32,6 +32,10 @@ export interface BrokerConfig {
   producerIdExpirationMs: number;
   /** producer.id.expiration.check.interval.ms: how often partitions look for expired producers. */
   producerIdExpirationCheckIntervalMs: number;
+  /** log.retention.check.interval.ms: how often retention.ms / retention.bytes are applied. */
+  logRetentionCheckIntervalMs: number;
+  /** log.flush.offset.checkpoint.interval.ms: how often recovery points are checkpointed. */
+  logFlushOffsetCheckpointIntervalMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
@@ -40,7 +44,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   maxConnections: 1024,
   connectionsMaxIdleMs: 600000,
   queuedMaxRequests: 500,
-  autoCreateTopicsEnable: false,
+  // Kafka's default: a producer (kcat -P) to a new topic creates it on its Metadata request
+  autoCreateTopicsEnable: true,
   numPartitions: 1,
   fetchMaxBytes: 57671680,
   groupInitialRebalanceDelayMs: 3000,
@@ -50,6 +55,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   offsetMetadataMaxBytes: 4096,
   producerIdExpirationMs: 86400000,
   producerIdExpirationCheckIntervalMs: 600000,
+  logRetentionCheckIntervalMs: 300000,
+  logFlushOffsetCheckpointIntervalMs: 60000,
 });
 
 const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; min: number }> = {
@@ -67,6 +74,8 @@ const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; mi
   'offset.metadata.max.bytes': { field: 'offsetMetadataMaxBytes', kind: 'int', min: 0 },
   'producer.id.expiration.ms': { field: 'producerIdExpirationMs', kind: 'int', min: 1 },
   'producer.id.expiration.check.interval.ms': { field: 'producerIdExpirationCheckIntervalMs', kind: 'int', min: 1 },
+  'log.retention.check.interval.ms': { field: 'logRetentionCheckIntervalMs', kind: 'int', min: 1 },
+  'log.flush.offset.checkpoint.interval.ms': { field: 'logFlushOffsetCheckpointIntervalMs', kind: 'int', min: 1 },
 };
 
 export function isBrokerConfigKey(key: string): boolean {

@@ -32,6 +32,7 @@ import { isOutputTooLarge } from '../codecs/codec-errors.js';
 import { DECODE_SLICE_BYTES } from '../codecs/slices.js';
 import { DecompressionLimiter, PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX, RequestDecompressionBudget } from './decompression-limiter.js';
 import { ErrorCode } from './protocol/errors.js';
+import { layoutOfCheckedBatches, type ValidatedBatches } from '../core/format/batch-cursor.js';
 
 export interface ProduceValidation {
   errorCode: number;
@@ -39,6 +40,8 @@ export interface ProduceValidation {
   message: string | null;
   batches: number;
   records: number;
+  /** On success: the batches with their layout, for Log.appendValidated (each CRC checked once, here). */
+  validated?: ValidatedBatches;
 }
 
 export interface ProduceValidationOptions {
@@ -100,7 +103,7 @@ async function validate(records: Buffer | null, budget: RequestDecompressionBudg
     await budget.yieldIfDue(); // a refused bomb was work all the same
     return { errorCode: err.errorCode, message: err.message, batches, records: count };
   }
-  return { errorCode: ErrorCode.NONE, message: null, batches, records: count };
+  return { errorCode: ErrorCode.NONE, message: null, batches, records: count, validated: layoutOfCheckedBatches(records) };
 }
 
 /** Framing, CRC, size, header numbers, flags; throws a Rejection naming the problem. */

@@ -13,6 +13,7 @@
  * append to a partition: from the newest snapshot plus the batches after it.
  */
 import type { Log } from '../core/log/log.js';
+import type { ValidatedBatches } from '../core/format/batch-cursor.js';
 import { logBatchHeaders } from '../core/log/log-batch-headers.js';
 import type { ProducerBatch } from '../core/log/producer-state-entry.js';
 import { ProducerStateManager, type ProducerAppendCheck } from '../core/log/producer-state-manager.js';
@@ -47,11 +48,11 @@ export class PartitionProducerState {
   }
 
   /** Checks, appends and records an append holding idempotent batches. */
-  append(records: Buffer, batches: readonly ProducerBatch[]): Promise<IdempotentAppendResult> {
+  append(records: ValidatedBatches, batches: readonly ProducerBatch[]): Promise<IdempotentAppendResult> {
     return this.locked(async () => {
       const check = this.manager.prepare(batches);
       if (check.kind !== 'append') return check;
-      const info = await this.log.append(records);
+      const info = await this.log.appendValidated(records);
       const newBases = this.log.segmentBaseOffsets().filter((b) => b > this.activeBase);
       // rolls before this append's records: the state as it was before them
       for (const base of newBases) if (base <= info.firstOffset) this.snapshotAt(base);

@@ -16,6 +16,7 @@ import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import { composeByName, transferByName } from '../engines/compose.js';
 import { defaultContainer, defaultTransferName } from '../engines/index.js';
+import { nativeUnavailableReason } from '../native/index.js';
 import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
 import { KafkaServer } from './server.js';
 
@@ -27,6 +28,7 @@ export interface StartBrokerOptions {
   transfer?: string;
   cache?: string;
   config?: Readonly<Record<string, string>>;
+  /** auto.create.topics.enable (default true, as in Kafka); a `config` entry for the key wins. */
   autoCreateTopics?: boolean;
   logger?: Logger;
   /** The root container whose registry engine, transfer and cache names resolve from (default: the process's). */
@@ -73,7 +75,7 @@ function loadTlsIdentity(certFile: string, keyFile: string): { cert: Buffer; key
 export function pickTransferName(name: string | undefined, logger: Logger, registry: ComponentRegistry): string {
   if (name) return name;
   const picked = defaultTransferName(registry);
-  if (picked !== 'sendfile') logger.warn(`native addon not built: serving fetches with the ${picked} transfer (pread + socket.write), not sendfile`);
+  if (picked !== 'sendfile') logger.warn(`serving fetches with the ${picked} transfer (pread + socket.write), not sendfile: ${nativeUnavailableReason('the sendfile transfer')}`);
   return picked;
 }
 
@@ -85,11 +87,12 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const brokerProps: Record<string, string> = {};
   const logProps: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : logProps)[k] = v;
-  if (options.autoCreateTopics) brokerProps['auto.create.topics.enable'] = 'true';
+  if (options.autoCreateTopics !== undefined && brokerProps['auto.create.topics.enable'] === undefined) brokerProps['auto.create.topics.enable'] = String(options.autoCreateTopics);
   const config = brokerConfigFrom(brokerProps);
   const root = options.container ?? defaultContainer();
   const transferName = pickTransferName(options.transfer, logger, registryOf(root));
-  const composed = { dataDir: options.dataDir, engine: options.engine, cache: options.cache, transfer: transferName, config: logProps, logger, container: root };
+  const managerConfig = { retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, flushOffsetCheckpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs };
+  const composed = { dataDir: options.dataDir, engine: options.engine, cache: options.cache, transfer: transferName, config: logProps, logger, container: root, managerConfig };
   const container = await composeByName(composed);
   const logs = container.get<LogManager>(TOKENS.LogManager);
   const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
@@ -102,6 +105,10 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
     tls = { host: options.tls.host, port: options.tls.port, ...identity, transfer: tlsTransfer };
   }
   const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort, plaintext: options.plaintext, tls });
+  // as Kafka's LogManager at startup: every partition opened (recovered) with its topic's configs,
+  // then retention and recovery-point checkpoints on their schedules
+  await server.topics.openAll();
+  logs.startSchedulers();
   try {
     await server.start();
   } catch (err) {

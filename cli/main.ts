@@ -4,11 +4,13 @@
  */
 import 'reflect-metadata';
 import { Command } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
 import { registerCommands } from './commands/index.js';
 import { reportAndExit } from './errors.js';
 
 const program = new Command('strata')
   .description('Pluggable storage engines for Kafka-format partition logs, with a benchmark harness')
+  .version(pkg.version, '-V, --version', 'print the strata version')
   .showHelpAfterError(false)
   .exitOverride();
 

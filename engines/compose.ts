@@ -7,7 +7,7 @@ import type { Container } from 'inversify';
 import type { Cache } from '../core/cache.js';
 import { logConfigFrom } from '../core/config/log-config.js';
 import { createContainer, registryOf } from '../core/container.js';
-import type { LogManager } from '../core/log/log-manager.js';
+import type { LogManager, LogManagerConfig } from '../core/log/log-manager.js';
 import type { ComponentRegistry } from '../core/registry.js';
 import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
@@ -24,6 +24,8 @@ export interface ComposeOptions {
   logger?: Logger;
   /** The root container whose registry the names are resolved from (default: the process's). */
   container?: Container;
+  /** The LogManager's schedules (log.retention.check.interval.ms, log.flush.offset.checkpoint.interval.ms). */
+  managerConfig?: LogManagerConfig;
 }
 
 export function cacheByName(name: string, bytesMax?: number, registry: ComponentRegistry = defaultRegistry()): Cache {
@@ -48,6 +50,7 @@ export async function composeByName(options: ComposeOptions): Promise<Container>
     transfer: options.transfer ? transferByName(options.transfer, registry) : undefined,
     config: logConfigFrom(options.config ?? {}),
     logger: options.logger ?? stderrLogger,
+    managerConfig: options.managerConfig,
   });
 }
 

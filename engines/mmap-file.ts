@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { APPEND_LANDED, type SegmentFile, type SegmentFileStats, type SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert, assertionFailed } from '../core/errors.js';
 import { requireNative, type NativeAddon } from '../native/index.js';
-import { closeFd, fstatSize, openFd } from './fs-io.js';
+import { closeFd, fdatasyncFd, fstatSize, openFd } from './fs-io.js';
 import { IoStats } from './io-stats.js';
 import { MappedRegions } from './mmap-regions.js';
 
@@ -169,7 +169,7 @@ export class MmapSegmentFile implements SegmentFile {
 
   async trim(): Promise<void> {
     this.checkUsable();
-    this.trimNow();
+    if (this.trimNow()) await fdatasyncFd(this.fd, this.io);
   }
 
   close(): Promise<void> {
@@ -192,17 +192,21 @@ export class MmapSegmentFile implements SegmentFile {
     await Promise.allSettled([...this.inflight]);
     try {
       this.regions.unmapAll();
-      this.trimNow();
+      if (this.trimNow()) await fdatasyncFd(this.fd, this.io);
     } finally {
       await closeFd(this.fd);
     }
   }
 
-  private trimNow(): void {
-    if (this.fileBytes > this.size) {
-      fs.ftruncateSync(this.fd, this.size);
-      this.fileBytes = this.size;
-    }
+  /**
+   * Cuts the reserved space; true when it did, and the caller then makes the size durable: a trim
+   * lost to a power cut brings the reserved zeros back past the data (crashfs tests).
+   */
+  private trimNow(): boolean {
+    if (this.fileBytes <= this.size) return false;
+    fs.ftruncateSync(this.fd, this.size);
+    this.fileBytes = this.size;
+    return true;
   }
 
   /** Makes the file at least `end` bytes long: the preallocation, else the next growth step. */

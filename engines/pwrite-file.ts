@@ -126,6 +126,9 @@ export class PwriteSegmentFile implements SegmentFile {
     if (this.reservedBytes > this.size) {
       await ftruncateFd(this.fd, this.size);
       this.reservedBytes = this.size;
+      // the shorter size must be durable: a trim lost to a power cut brings the reserved zeros back
+      // past the data, and a clean open after a close would append after them (crashfs tests)
+      await fdatasyncFd(this.fd, this.io);
     }
   }
 

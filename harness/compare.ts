@@ -25,9 +25,19 @@ export interface Comparison {
   deltas: MetricDelta[];
   onlyInA: string[];
   onlyInB: string[];
-  /** Environment fields that differ (kernel, CPU, file system...): a reason besides the code. */
+  /** Environment fields that differ (kernel, CPU, data dir, file system...): a reason besides the code. */
   environmentChanges: string[];
+  /** Repetitions per cell in A and B. */
+  repetitions: { a: number; b: number };
+  /** Why the verdicts may not be conclusive (fewer than MIN_REPETITIONS repetitions). */
+  warnings: string[];
 }
+
+/**
+ * With fewer repetitions than this the min-max range of a figure says nothing about its spread:
+ * two runs of 2 repetitions each disagree by chance about as often as they agree.
+ */
+export const MIN_REPETITIONS = 3;
 
 export function loadResults(path: string): BenchResults {
   let raw: unknown;
@@ -68,12 +78,19 @@ export function compareResults(a: BenchResults, b: BenchResults, metricFilter: R
   const fa = a.fingerprint;
   const fb = b.fingerprint;
   const envPairs: [string, unknown, unknown][] = [
-    ['kernel', fa.kernel, fb.kernel], ['cpuModel', fa.cpuModel, fb.cpuModel], ['cpuCount', fa.cpuCount, fb.cpuCount],
+    ['kernel', fa.kernel, fb.kernel], ['cpuModel', fa.cpuModel, fb.cpuModel], ['cpuCount', fa.cpuCount, fb.cpuCount], ['dataDir', fa.dataDir, fb.dataDir],
     ['fileSystem', JSON.stringify(fa.fileSystem), JSON.stringify(fb.fileSystem)], ['node', fa.node, fb.node],
     ['git', fa.git?.commit, fb.git?.commit], ['workloadHash', fa.workloadHash, fb.workloadHash],
   ];
   for (const [name, x, y] of envPairs) if (x !== y) environmentChanges.push(`${name}: ${String(x)} -> ${String(y)}`);
+  const repetitions = { a: a.workload.repetitions, b: b.workload.repetitions };
+  const warnings: string[] = [];
+  if (Math.min(repetitions.a, repetitions.b) < MIN_REPETITIONS) {
+    warnings.push(`A has ${repetitions.a} repetition(s) per cell and B ${repetitions.b}: with fewer than ${MIN_REPETITIONS} the min-max ranges cannot tell noise from change, so "better" and "worse" below may be chance (re-run both with --repetitions ${MIN_REPETITIONS} or more)`);
+  }
   return {
+    repetitions,
+    warnings,
     deltas,
     onlyInA: [...byIdA.keys()].filter((id) => !byIdB.has(id)),
     onlyInB: [...byIdB.keys()].filter((id) => !byIdA.has(id)),
@@ -83,6 +100,7 @@ export function compareResults(a: BenchResults, b: BenchResults, metricFilter: R
 
 export function renderComparison(c: Comparison, showNoise: boolean): string {
   const lines: string[] = [];
+  for (const w of c.warnings) lines.push(`warning: ${w}`);
   if (c.environmentChanges.length) lines.push(`environment differs: ${c.environmentChanges.join('; ')}`);
   let cell = '';
   for (const d of c.deltas) {
@@ -96,7 +114,7 @@ export function renderComparison(c: Comparison, showNoise: boolean): string {
   }
   const counts = { better: 0, worse: 0, changed: 0, noise: 0 };
   for (const d of c.deltas) counts[d.verdict]++;
-  lines.push(`${c.deltas.length} figures compared: ${counts.better} better, ${counts.worse} worse, ${counts.changed} changed, ${counts.noise} within noise`);
+  lines.push(`${c.deltas.length} figures compared: ${counts.better} better, ${counts.worse} worse, ${counts.changed} changed, ${counts.noise} within noise${c.warnings.length ? ` (not conclusive: fewer than ${MIN_REPETITIONS} repetitions)` : ''}`);
   if (c.onlyInA.length) lines.push(`only in A: ${c.onlyInA.join(', ')}`);
   if (c.onlyInB.length) lines.push(`only in B: ${c.onlyInB.join(', ')}`);
   return lines.join('\n') + '\n';

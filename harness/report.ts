@@ -27,7 +27,7 @@ export function renderCsv(results: BenchResults): string {
   const metricKeys = new Set<string>();
   for (const c of results.cells) for (const k of Object.keys(c.summary)) metricKeys.add(k);
   const metrics = [...metricKeys].sort();
-  const ratioKeys = ['produceToFioWrite', 'warmReadToFioReadHot', 'coldReadToFioReadCold', 'warmReadToIperf'] as const;
+  const ratioKeys = ['produceToFioWrite', 'warmReadToFioReadHot', 'coldReadToFioReadCold', 'warmReadToIperf', 'produceToLoopWrite', 'warmReadToLoopReadHot', 'coldReadToLoopReadCold', 'warmReadToLoopNet'] as const;
   const header = ['id', 'engine', 'transfer', 'cache', 'codec', 'recordBytes', 'batchRecords', 'config', 'status', 'reason', 'repetitions', ...ratioKeys.map((k) => `ratio.${k}`)];
   for (const m of metrics) header.push(`${m}.median`, `${m}.min`, `${m}.max`);
   const lines = [header.join(',')];
@@ -54,6 +54,13 @@ function table(header: string[], rows: string[][]): string {
 
 const MB = 1e6;
 
+/** What a cell id like `pwrite/buffered/none/none/r1024/b100` means, printed above the tables. */
+export const CELL_LEGEND =
+  'Cell ids read `engine/transfer/cache/codec/r<record bytes>/b<records per batch>[/config key=value...]`: ' +
+  'e.g. `pwrite/buffered/none/lz4/r1024/b100` is the pwrite engine, the buffered transfer to consumers, no read cache, ' +
+  'lz4 batch compression, 1024-byte records, 100 records per batch (docs/harness.md). ' +
+  '"vs fio" / "vs iperf3" / "vs C loop" columns are strata\'s median over that baseline\'s figure (1× = the hardware limit the same system calls reach).';
+
 export function renderReport(results: BenchResults, charts: string[] = []): string {
   const w = results.workload;
   const fp = results.fingerprint;
@@ -70,6 +77,7 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
       `Run took ${results.durationSeconds} s.`,
   );
 
+  parts.push(CELL_LEGEND);
   parts.push('## Environment');
   parts.push(table(['what', 'value'], [
     ['kernel', fp.kernel],
@@ -81,6 +89,7 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
     ['git', fp.git ? `${fp.git.commit.slice(0, 12)}${fp.git.dirty ? ' (dirty)' : ''}` : 'unknown'],
     ['workload hash', fp.workloadHash],
     ['fio / iperf3', `${fp.tools.fio ?? 'missing'} / ${fp.tools.iperf3 ?? 'missing'}`],
+    ['C loop baseline', Object.keys(results.baselines.loop ?? {}).length ? 'strata_baseline (native/src/syscall_baseline.c)' : 'not run'],
   ]));
 
   const t = results.target;
@@ -103,22 +112,24 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
   if (fioRows.length) parts.push(table(['fio job', 'MB/s', 'IOPS', 'lat p50/p99/p99.9 us', 'fdatasync p50/p99/p99.9 us', 'command'], fioRows));
   const iperfRows = results.baselines.iperf3.map((i) => [i.zeroCopy ? 'iperf3 -Z (sendfile)' : 'iperf3', i.mbPerSec.toFixed(0), i.gbitPerSec.toFixed(2), `${i.senderCpuPercent.toFixed(0)}% / ${i.receiverCpuPercent.toFixed(0)}%`, `\`${i.command}\``]);
   if (iperfRows.length) parts.push(table(['network', 'MB/s', 'Gbit/s', 'CPU sender / receiver', 'command'], iperfRows));
+  const loopRows = Object.entries(results.baselines.loop ?? {}).map(([key, l]) => [key, l.mbPerSec.toFixed(1), Math.round(l.iops).toLocaleString('en-US'), `${l.latencyUsP50}/${l.latencyUsP99}/${l.latencyUsP999}`, `${(l.cpuUserSeconds + l.cpuSystemSeconds).toFixed(3)}`, `\`${l.command}\``]);
+  if (loopRows.length) parts.push(table(['C loop job (same system calls, nothing else)', 'MB/s', 'calls/s', 'call p50/p99/p99.9 us', 'CPU s', 'command'], loopRows));
   for (const n of results.baselines.notes) parts.push(`- ${n}`);
 
   if (ok.length) {
     parts.push('## Produce');
     parts.push(table(
-      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'vs fio write', 'append p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50', 'bytes ratio', 'CPU s/GB'],
-      ok.map((c) => [c.id, fmt(s(c, 'produce.recordsPerSec')), fmt(s(c, 'produce.mbPerSec')), fmt(s(c, 'produce.diskMbPerSec')), fmtRatio(c.ratios.produceToFioWrite),
+      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'vs fio write', 'vs C write loop', 'append p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50', 'bytes ratio', 'CPU s/GB'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.recordsPerSec')), fmt(s(c, 'produce.mbPerSec')), fmt(s(c, 'produce.diskMbPerSec')), fmtRatio(c.ratios.produceToFioWrite), fmtRatio(c.ratios.produceToLoopWrite),
         fmt(s(c, 'produce.appendLatency.usP50')), fmt(s(c, 'produce.appendLatency.usP99')), fmt(s(c, 'produce.appendLatency.usP999')), fmt(s(c, 'produce.appendLatency.usMax')),
         fmt(s(c, 'produce.produceLatency.usP99')), fmt(s(c, 'produce.flushLatency.usP50')), fmt(s(c, 'produce.compressionRatio')), fmt(s(c, 'produce.cpuSecondsPerGb'))]),
     ));
     if (ok.some((c) => s(c, 'warmRead.mbPerSec'))) {
       parts.push('## Consume (transfer to consumers over TCP)');
       parts.push(table(
-        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs iperf3', 'warm records/s', 'warm CPU s/GB (user + sys)', 'cold MB/s', 'vs fio cold read', 'cold CPU s/GB', 'resident before cold'],
-        ok.filter((c) => s(c, 'warmRead.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToIperf),
-          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
+        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs C read loop', 'vs iperf3', 'vs C net loop', 'warm records/s', 'warm CPU s/GB (user + sys)', 'cold MB/s', 'vs fio cold read', 'vs C cold read', 'cold CPU s/GB', 'resident before cold'],
+        ok.filter((c) => s(c, 'warmRead.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToLoopReadHot), fmtRatio(c.ratios.warmReadToIperf), fmtRatio(c.ratios.warmReadToLoopNet),
+          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmtRatio(c.ratios.coldReadToLoopReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
           s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–']),
       ));
     }

@@ -6,6 +6,7 @@
 import type { Fingerprint } from './fingerprint.js';
 import type { FioResult } from './baselines/fio.js';
 import type { IperfResult } from './baselines/iperf.js';
+import type { LoopResult } from './baselines/loop.js';
 import type { LatencySummary } from './histogram.js';
 import type { Cell } from './matrix.js';
 import type { RepetitionResult } from './run-cell.js';
@@ -28,6 +29,12 @@ export interface CellRatios {
   warmReadToIperf?: number;
   /** Median log-shipping MB/s to the receiver over iperf3 to the receiver host. */
   shipToIperf?: number;
+  /** The same four against the C loop of the same system calls (harness/baselines/loop.ts). */
+  produceToLoopWrite?: number;
+  warmReadToLoopReadHot?: number;
+  coldReadToLoopReadCold?: number;
+  /** Median warm-read MB/s over the loop's sendfile (zero-copy transfers) or pread + write to a loopback sink. */
+  warmReadToLoopNet?: number;
 }
 
 export interface CellResult extends Cell {
@@ -40,8 +47,8 @@ export interface CellResult extends Cell {
   transferImpl?: string;
   repetitions: Metrics[];
   summary: Record<string, Spread>;
-  /** Keys into results.baselines.fio, and which iperf3 run the read is set against. */
-  baselineRefs: { fioWrite?: string; fioReadHot?: string; fioReadCold?: string; iperf?: 'plain' | 'zerocopy' };
+  /** Keys into results.baselines.fio and .loop, and which iperf3 run the read is set against. */
+  baselineRefs: { fioWrite?: string; fioReadHot?: string; fioReadCold?: string; iperf?: 'plain' | 'zerocopy'; loopWrite?: string; loopReadHot?: string; loopReadCold?: string; loopNet?: string };
   ratios: CellRatios;
   /** HDR histograms (compressed base64) of the first repetition, for later re-analysis. */
   histograms?: Record<string, string>;
@@ -64,6 +71,8 @@ export interface BenchResults {
   baselines: {
     fio: Record<string, FioResult>;
     iperf3: IperfResult[];
+    /** The C loop baselines by job key (absent in results written before it existed). */
+    loop?: Record<string, LoopResult>;
     notes: string[];
   };
   cells: CellResult[];

@@ -7,13 +7,14 @@ import { join, resolve } from 'node:path';
 import { logConfigFrom } from '../core/config/log-config.js';
 import { StrataError } from '../core/errors.js';
 import { fioJobKey, fioJobsFor, fioVersion, FIO_INSTALL_HINT, runFio, type FioJob, type FioResult } from './baselines/fio.js';
+import { loopBinary, loopJobKey, loopJobsFor, loopUnavailableNote, runLoop, type LoopJob, type LoopResult } from './baselines/loop.js';
 import { iperfVersion, IPERF_INSTALL_HINT, runIperfLoopback, runIperfRemote, type IperfResult } from './baselines/iperf.js';
 import { writeCharts } from './charts.js';
 import { resolveComponents } from './components.js';
 import { fingerprint } from './fingerprint.js';
 import { encodeHistogram } from './histogram.js';
 import { expandMatrix, type Cell } from './matrix.js';
-import type { Progress } from './progress.js';
+import { repetitionLine, type Progress } from './progress.js';
 import { renderCsv, renderReport } from './report.js';
 import { flattenRepetition, RESULTS_SCHEMA_VERSION, summarizeRepetitions, type BenchResults, type CellResult, type Metrics } from './results.js';
 import { FETCH_BYTES_MAX, runRepetition } from './run-cell.js';
@@ -76,10 +77,17 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     baselineNotes.push(IPERF_INSTALL_HINT);
     opts.progress.log(`strata bench: ${IPERF_INSTALL_HINT}`);
   }
+  // the C loop of the same system calls: there on every machine the addon builds on
+  const loopBin = opts.baselines ? loopBinary() : undefined;
+  if (opts.baselines && !loopBin) {
+    baselineNotes.push(loopUnavailableNote());
+    opts.progress.log(`strata bench: ${loopUnavailableNote()}`);
+  }
   if (!opts.baselines) baselineNotes.push('baselines disabled (--no-baselines)');
   const fp = await fingerprint(dataDir, workloadHash(w), w.seed, { fio: fioV, iperf3: iperfV });
 
   const fioResults: Record<string, FioResult> = {};
+  const loopResults: Record<string, LoopResult> = {};
   let iperf: IperfResult[] = [];
   const cellResults: CellResult[] = [];
   try {
@@ -111,6 +119,20 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       return key;
     };
 
+    const loopFor = async (job: LoopJob): Promise<string | undefined> => {
+      if (!loopBin) return undefined;
+      const key = loopJobKey(job);
+      if (!loopResults[key]) {
+        try {
+          loopResults[key] = await runLoop(job, runDir, loopBin);
+        } catch (err) {
+          baselineNotes.push(`C loop ${key} failed: ${(err as Error).message.split('\n')[0]}`);
+          return undefined;
+        }
+      }
+      return key;
+    };
+
     opts.progress.start(cells.length * w.repetitions);
     for (let ci = 0; ci < cells.length; ci++) {
       const cell = cells[ci]!;
@@ -135,7 +157,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
             base.histograms = {};
             for (const [name, h] of Object.entries(result.histograms)) if (h.totalCount > 0) base.histograms[name] = encodeHistogram(h);
           }
-          opts.progress.advance(1, `${cell.id} rep ${r + 1}/${w.repetitions}: ${Math.round(m['produce.recordsPerSec'] ?? 0).toLocaleString('en-US')} rec/s`);
+          opts.progress.advance(1, repetitionLine(cell.id, r + 1, w.repetitions, m));
         }
       } catch (err) {
         cellResults.push({ ...base, status: 'failed', reason: (err as Error).message, repetitions: reps, summary: summarizeRepetitions(reps) });
@@ -152,7 +174,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         if (s['warmRead.mbPerSec']) base.baselineRefs.fioReadHot = await fioFor(jobs.readHot);
         if (s['coldRead.mbPerSec']) base.baselineRefs.fioReadCold = await fioFor(jobs.readCold);
         if (iperf.length === 2 && (s['warmRead.mbPerSec'] || s['ship.mbPerSec'])) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
-        base.ratios = ratiosOf(base, fioResults, iperf);
+        const loops = loopJobsFor(resolved.components.engine, resolved.components.transfer, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
+        base.baselineRefs.loopWrite = await loopFor(loops.write);
+        if (s['warmRead.mbPerSec']) base.baselineRefs.loopReadHot = await loopFor(loops.readHot);
+        if (s['warmRead.mbPerSec']) base.baselineRefs.loopNet = await loopFor(loops.net);
+        if (s['coldRead.mbPerSec']) base.baselineRefs.loopReadCold = await loopFor(loops.readCold);
+        for (const k of Object.keys(base.baselineRefs) as (keyof CellResult['baselineRefs'])[]) if (base.baselineRefs[k] === undefined) delete base.baselineRefs[k];
+        base.ratios = ratiosOf(base, fioResults, iperf, loopResults);
       }
       cellResults.push(base);
     }
@@ -170,7 +198,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
     target: null,
     fingerprint: fp,
-    baselines: { fio: fioResults, iperf3: iperf, notes: baselineNotes },
+    baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
     cells: cellResults,
     durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
   };
@@ -227,14 +255,14 @@ async function runTargetBench(opts: BenchOptions, targetOpts: TargetOptions): Pr
     receiver: null,
     target: targetInfo,
     fingerprint: fp,
-    baselines: { fio: {}, iperf3: iperf, notes },
+    baselines: { fio: {}, iperf3: iperf, loop: {}, notes },
     cells,
     durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
   };
   return writeResults(results, opts);
 }
 
-function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: IperfResult[]): CellResult['ratios'] {
+function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: IperfResult[], loop: Record<string, LoopResult>): CellResult['ratios'] {
   const s = cell.summary;
   const out: CellResult['ratios'] = {};
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? round(a / b) : undefined);
@@ -245,6 +273,10 @@ function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: Iperf
   const iperfMb = iperf.find((i) => i.zeroCopy === (refs.iperf === 'zerocopy'))?.mbPerSec;
   if (refs.iperf && s['warmRead.mbPerSec']) out.warmReadToIperf = ratio(s['warmRead.mbPerSec'].median, iperfMb);
   if (refs.iperf && s['ship.mbPerSec']) out.shipToIperf = ratio(s['ship.mbPerSec'].median, iperfMb);
+  if (refs.loopWrite) out.produceToLoopWrite = ratio(s['produce.diskMbPerSec']?.median, loop[refs.loopWrite]?.mbPerSec);
+  if (refs.loopReadHot) out.warmReadToLoopReadHot = ratio(s['warmRead.mbPerSec']?.median, loop[refs.loopReadHot]?.mbPerSec);
+  if (refs.loopReadCold) out.coldReadToLoopReadCold = ratio(s['coldRead.mbPerSec']?.median, loop[refs.loopReadCold]?.mbPerSec);
+  if (refs.loopNet) out.warmReadToLoopNet = ratio(s['warmRead.mbPerSec']?.median, loop[refs.loopNet]?.mbPerSec);
   for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -2,14 +2,18 @@
  * Workload files (YAML or JSON), in the spirit of OpenMessaging Benchmark's workloads: what a
  * producer sends (record size, keys, payload profile, rate, batching) and how long, plus a `matrix`
  * of axes (engine, transfer, cache, codec, record size, batch size, Kafka log config keys), each a
- * value or a list. Every field is checked here; a bad one is an error naming the field and the file.
- * The format is documented in docs/harness.md.
+ * value or a list. Every field is checked against harness/schema/workload.schema.json (with ajv; the
+ * same file gives editors completion), a bad one an error naming the field and the file. The
+ * OpenMessaging Benchmark's own workload fields are accepted too. Documented in docs/harness.md.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { Ajv, type ErrorObject } from 'ajv';
 import { StrataError } from '../core/errors.js';
 import { LOG_CONFIG_KEYS } from '../core/config/log-config.js';
+import schema from './schema/workload.schema.json' with { type: 'json' };
+import { fromOpenMessaging, isOpenMessagingWorkload, ombName, OMB_FIELDS } from './workload-omb.js';
 
 export type PayloadProfile = 'random' | 'json' | 'repetitive';
 export type KeyDistribution = 'none' | 'sequential' | 'uniform' | 'zipf';
@@ -68,27 +72,10 @@ export interface Workload {
   matrix: MatrixAxes;
 }
 
-export const WORKLOAD_DEFAULTS: Omit<Workload, 'name' | 'matrix'> = {
-  description: '',
-  seed: 1,
-  payload: 'json',
-  keyDistribution: 'none',
-  keyCount: 1000,
-  keyBytes: 16,
-  producerRate: 0,
-  lingerMs: 5,
-  records: 100_000,
-  durationSeconds: 0,
-  warmupRecords: 0,
-  repetitions: 3,
-  producers: 1,
-  consumers: 1,
-  partitions: 1,
-  coldRead: true,
-  endToEnd: true,
-  endToEndRate: 5000,
-  endToEndRecords: 5000,
-};
+/** The defaults, from the schema (harness/schema/workload.schema.json: the one place they live). */
+export const WORKLOAD_DEFAULTS = Object.fromEntries(
+  Object.entries(schema.properties as Record<string, { default?: unknown }>).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]),
+) as Omit<Workload, 'name' | 'matrix'>;
 
 export const MATRIX_DEFAULTS: MatrixAxes = {
   engine: ['pwrite'],
@@ -100,7 +87,10 @@ export const MATRIX_DEFAULTS: MatrixAxes = {
   config: {},
 };
 
-/** Limits on what one workload may ask for, so a typo cannot fill the disk or run for a day. */
+/**
+ * Limits on what one workload may ask for, so a typo cannot fill the disk or run for a day. The
+ * schema's maxima are these (a test checks that they agree); cellsMax is checked by the matrix.
+ */
 export const LIMITS = {
   recordBytesMax: 16 * 1024 * 1024,
   batchRecordsMax: 100_000,
@@ -117,125 +107,134 @@ function fail(source: string, field: string, message: string): never {
   throw new StrataError('INVALID_ARGUMENT', `workload ${source}: field "${field}" ${message}`);
 }
 
-function intField(source: string, field: string, value: unknown, min: number, max: number): number {
-  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) value = Number(value);
-  if (typeof value !== 'number' || !Number.isInteger(value)) fail(source, field, `must be an integer, got ${JSON.stringify(value)}`);
-  if (value < min || value > max) fail(source, field, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+const validateSchema = ajv.compile(schema);
 
-function numberField(source: string, field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(source, field, `must be a number, got ${JSON.stringify(value)}`);
-  if (value < min || value > max) fail(source, field, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
+export { schema as workloadSchema };
 
-function choiceField<T extends string>(source: string, field: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !choices.includes(value as T)) {
-    fail(source, field, `must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
-}
+const AXES = ['engine', 'transfer', 'cache', 'codec', 'recordBytes', 'batchRecords'] as const;
 
-function asList(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [value];
-}
-
-function stringAxis(source: string, field: string, value: unknown): string[] {
-  const list = asList(value);
-  if (list.length === 0) fail(source, field, 'must not be an empty list');
-  return list.map((v, i) => {
-    if (typeof v !== 'string' || v.trim() === '') fail(source, `${field}[${i}]`, `must be a non-empty string, got ${JSON.stringify(v)}`);
-    return v.trim();
-  });
-}
-
-function intAxis(source: string, field: string, value: unknown, min: number, max: number): number[] {
-  const list = asList(value);
-  if (list.length === 0) fail(source, field, 'must not be an empty list');
-  return list.map((v, i) => intField(source, Array.isArray(value) ? `${field}[${i}]` : field, v, min, max));
-}
-
-const TOP_FIELDS = new Set([
-  'name', 'description', 'seed', 'payload', 'keyDistribution', 'keyCount', 'keyBytes', 'producerRate', 'lingerMs',
-  'records', 'durationSeconds', 'warmupRecords', 'repetitions', 'producers', 'consumers', 'partitions', 'coldRead', 'endToEnd', 'endToEndRate', 'endToEndRecords', 'matrix',
-]);
-const MATRIX_FIELDS = new Set(['engine', 'transfer', 'cache', 'codec', 'recordBytes', 'batchRecords', 'config']);
-
-/** Checks a parsed workload object; `source` names the file in errors. */
-export function validateWorkload(raw: unknown, source: string): Workload {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, '(top level)', 'must be a mapping of fields');
-  const obj = raw as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    if (!TOP_FIELDS.has(key)) fail(source, key, `is not a workload field (known: ${[...TOP_FIELDS].join(', ')})`);
-  }
-  const d = WORKLOAD_DEFAULTS;
-  const get = (k: string): unknown => (obj[k] === undefined ? (d as Record<string, unknown>)[k] : obj[k]);
-  if (typeof obj.name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(obj.name)) {
-    fail(source, 'name', `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${JSON.stringify(obj.name)}`);
-  }
-  const description = get('description');
-  if (typeof description !== 'string') fail(source, 'description', 'must be a string');
-  const coldRead = get('coldRead');
-  if (typeof coldRead !== 'boolean') fail(source, 'coldRead', `must be true or false, got ${JSON.stringify(coldRead)}`);
-  const endToEnd = get('endToEnd');
-  if (typeof endToEnd !== 'boolean') fail(source, 'endToEnd', `must be true or false, got ${JSON.stringify(endToEnd)}`);
-
-  const matrixRaw = obj.matrix ?? {};
-  if (typeof matrixRaw !== 'object' || matrixRaw === null || Array.isArray(matrixRaw)) fail(source, 'matrix', 'must be a mapping of axes');
-  const m = matrixRaw as Record<string, unknown>;
-  for (const key of Object.keys(m)) {
-    if (!MATRIX_FIELDS.has(key)) fail(source, `matrix.${key}`, `is not a matrix axis (known: ${[...MATRIX_FIELDS].join(', ')})`);
-  }
-  const config: Record<string, string[]> = {};
-  if (m.config !== undefined) {
-    if (typeof m.config !== 'object' || m.config === null || Array.isArray(m.config)) fail(source, 'matrix.config', 'must be a mapping of Kafka config keys');
-    for (const [key, value] of Object.entries(m.config as Record<string, unknown>)) {
-      if (!LOG_CONFIG_KEYS[key]) fail(source, `matrix.config.${key}`, `is not a log config key (known: ${Object.keys(LOG_CONFIG_KEYS).join(', ')})`);
-      const list = asList(value);
-      if (list.length === 0) fail(source, `matrix.config.${key}`, 'must not be an empty list');
-      config[key] = list.map((v, i) => {
-        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-          fail(source, `matrix.config.${key}[${i}]`, `must be a string, number or boolean, got ${JSON.stringify(v)}`);
+/** A copy with every matrix axis (and config value) a list; the paths that were scalars. */
+function withLists(obj: Record<string, unknown>): { data: Record<string, unknown>; scalars: Set<string> } {
+  const data = structuredClone(obj);
+  const scalars = new Set<string>();
+  const m = data.matrix;
+  if (m && typeof m === 'object' && !Array.isArray(m)) {
+    const matrix = m as Record<string, unknown>;
+    for (const axis of AXES) {
+      if (matrix[axis] !== undefined && !Array.isArray(matrix[axis])) {
+        matrix[axis] = [matrix[axis]];
+        scalars.add(`matrix.${axis}`);
+      }
+    }
+    const config = matrix.config;
+    if (config && typeof config === 'object' && !Array.isArray(config)) {
+      for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+        if (!Array.isArray(value)) {
+          (config as Record<string, unknown>)[key] = [value];
+          scalars.add(`matrix.config.${key}`);
         }
-        return String(v);
-      });
+      }
     }
   }
+  return { data, scalars };
+}
+
+/** `/matrix/recordBytes/1` as `matrix.recordBytes[1]`; `[0]` dropped where the file gave a scalar. */
+function fieldName(pointer: string, scalars: Set<string>): string {
+  let out = '';
+  for (const part of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    if (/^\d+$/.test(part)) out += scalars.has(out) ? '' : `[${part}]`;
+    else out += out ? `.${part}` : part;
+  }
+  return out;
+}
+
+const NATIVE_FIELDS = Object.keys(schema.properties).filter((k) => !OMB_FIELDS.has(k));
+
+/** One ajv error as the sentence the hand-written checks used to give. */
+function describeError(e: ErrorObject, scalars: Set<string>): { field: string; message: string } {
+  const field = fieldName(e.instancePath, scalars);
+  const got = JSON.stringify(e.data);
+  const ps = (e.parentSchema ?? {}) as { minimum?: number; maximum?: number; 'x-message'?: string };
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const name = field ? `${field}.${extra}` : extra;
+      if (field === '') return { field: name, message: `is not a workload field (known: ${NATIVE_FIELDS.join(', ')}; or the OpenMessaging Benchmark's ${[...OMB_FIELDS].join(', ')})` };
+      if (field === 'matrix') return { field: name, message: `is not a matrix axis (known: ${Object.keys(schema.properties.matrix.properties).join(', ')})` };
+      return { field: name, message: `is not a log config key (known: ${Object.keys(LOG_CONFIG_KEYS).join(', ')})` };
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      const hint = (schema.properties as Record<string, { 'x-message'?: string }>)[missing]?.['x-message'];
+      return { field: missing, message: `is required${hint ? ` (${hint})` : ''}` };
+    }
+  }
+  if (ps['x-message']) return { field, message: `${ps['x-message']}, got ${got}` };
+  switch (e.keyword) {
+    case 'type': {
+      const t = (e.params as { type: string | string[] }).type;
+      const types = Array.isArray(t) ? t : String(t).split(',');
+      if (types.includes('object')) return { field, message: field === 'matrix' ? 'must be a mapping of axes' : field === 'matrix.config' ? 'must be a mapping of Kafka config keys' : 'must be a mapping of fields' };
+      if (types.includes('integer')) return { field, message: `must be an integer, got ${got}` };
+      if (types.includes('number') && types.length > 1) return { field, message: `must be a string, number or boolean, got ${got}` };
+      if (types.includes('number')) return { field, message: `must be a number, got ${got}` };
+      if (types.includes('boolean')) return { field, message: `must be true or false, got ${got}` };
+      return { field, message: field === 'description' ? 'must be a string' : `must be a non-empty string, got ${got}` };
+    }
+    case 'minimum':
+    case 'maximum':
+      return { field, message: `must be between ${ps.minimum} and ${ps.maximum}, got ${got}` };
+    case 'enum':
+      return { field, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}, got ${got}` };
+    case 'minItems':
+      return { field, message: 'must not be an empty list' };
+    case 'minLength':
+    case 'pattern':
+      return { field, message: `must be a non-empty string, got ${got}` };
+    default:
+      return { field, message: e.message ?? 'is invalid' };
+  }
+}
+
+function check(data: Record<string, unknown>, scalars: Set<string>, source: string, after: string): void {
+  if (validateSchema(data)) return;
+  const { field, message } = describeError(validateSchema.errors![0]!, scalars);
+  fail(source, field, `${message}${after}`);
+}
+
+/**
+ * Checks a parsed workload object against harness/schema/workload.schema.json (`source` names the
+ * file in errors) and fills the defaults. An OpenMessaging Benchmark workload is converted first
+ * (harness/workload-omb.ts), what it changed said in the description.
+ */
+export function validateWorkload(raw: unknown, source: string): Workload {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, '(top level)', 'must be a mapping of fields');
+  const omb = isOpenMessagingWorkload(raw as Record<string, unknown>);
+  const original = omb ? { ...(raw as Record<string, unknown>), name: ombName((raw as Record<string, unknown>).name) } : (raw as Record<string, unknown>);
+  const first = withLists(original);
+  check(first.data, first.scalars, source, '');
+  let data = first.data;
+  if (omb) {
+    data = fromOpenMessaging(data, (raw as Record<string, unknown>).name, (field, message) => fail(source, field, message));
+    check(data, first.scalars, source, ' (after converting the OpenMessaging Benchmark fields)');
+  }
+  const m = (data.matrix ?? {}) as Partial<Record<keyof MatrixAxes, unknown>>;
+  const config: Record<string, string[]> = {};
+  for (const [key, values] of Object.entries((m.config ?? {}) as Record<string, unknown[]>)) config[key] = values.map(String);
+  const trimmed = (axis: 'engine' | 'transfer' | 'cache' | 'codec') => (m[axis] === undefined ? MATRIX_DEFAULTS[axis] : (m[axis] as string[]).map((v) => v.trim()));
   const matrix: MatrixAxes = {
-    engine: m.engine === undefined ? MATRIX_DEFAULTS.engine : stringAxis(source, 'matrix.engine', m.engine),
-    transfer: m.transfer === undefined ? MATRIX_DEFAULTS.transfer : stringAxis(source, 'matrix.transfer', m.transfer),
-    cache: m.cache === undefined ? MATRIX_DEFAULTS.cache : stringAxis(source, 'matrix.cache', m.cache),
-    codec: m.codec === undefined ? MATRIX_DEFAULTS.codec : stringAxis(source, 'matrix.codec', m.codec),
-    recordBytes: m.recordBytes === undefined ? MATRIX_DEFAULTS.recordBytes : intAxis(source, 'matrix.recordBytes', m.recordBytes, 1, LIMITS.recordBytesMax),
-    batchRecords: m.batchRecords === undefined ? MATRIX_DEFAULTS.batchRecords : intAxis(source, 'matrix.batchRecords', m.batchRecords, 1, LIMITS.batchRecordsMax),
+    engine: trimmed('engine'),
+    transfer: trimmed('transfer'),
+    cache: trimmed('cache'),
+    codec: trimmed('codec'),
+    recordBytes: (m.recordBytes as number[] | undefined) ?? MATRIX_DEFAULTS.recordBytes,
+    batchRecords: (m.batchRecords as number[] | undefined) ?? MATRIX_DEFAULTS.batchRecords,
     config,
   };
-
-  const workload: Workload = {
-    name: obj.name,
-    description,
-    seed: intField(source, 'seed', get('seed'), 0, 2 ** 32 - 1),
-    payload: choiceField(source, 'payload', get('payload'), PAYLOAD_PROFILES),
-    keyDistribution: choiceField(source, 'keyDistribution', get('keyDistribution'), KEY_DISTRIBUTIONS),
-    keyCount: intField(source, 'keyCount', get('keyCount'), 1, 10_000_000),
-    keyBytes: intField(source, 'keyBytes', get('keyBytes'), 1, 1024),
-    producerRate: numberField(source, 'producerRate', get('producerRate'), 0, 1e9),
-    lingerMs: numberField(source, 'lingerMs', get('lingerMs'), 0, 60_000),
-    records: intField(source, 'records', get('records'), 1, LIMITS.recordsMax),
-    durationSeconds: numberField(source, 'durationSeconds', get('durationSeconds'), 0, LIMITS.durationSecondsMax),
-    warmupRecords: intField(source, 'warmupRecords', get('warmupRecords'), 0, LIMITS.recordsMax),
-    repetitions: intField(source, 'repetitions', get('repetitions'), 1, LIMITS.repetitionsMax),
-    producers: intField(source, 'producers', get('producers'), 1, LIMITS.producersMax),
-    consumers: intField(source, 'consumers', get('consumers'), 0, LIMITS.consumersMax),
-    partitions: intField(source, 'partitions', get('partitions'), 1, LIMITS.partitionsMax),
-    coldRead,
-    endToEnd,
-    endToEndRate: numberField(source, 'endToEndRate', get('endToEndRate'), 1, 1e9),
-    endToEndRecords: intField(source, 'endToEndRecords', get('endToEndRecords'), 1, LIMITS.recordsMax),
-    matrix,
-  };
-  return workload;
+  const fields = Object.fromEntries(Object.keys(WORKLOAD_DEFAULTS).map((k) => [k, data[k] ?? (WORKLOAD_DEFAULTS as Record<string, unknown>)[k]]));
+  return { ...(fields as Omit<Workload, 'name' | 'matrix'>), name: data.name as string, matrix };
 }
 
 /** Parses YAML or JSON text (JSON is YAML, but a .json file gets JSON's own error messages). */

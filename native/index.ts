@@ -1,6 +1,6 @@
 /**
- * The native addon (native/src, built by node-gyp during `npm install`; by hand:
- * `npm run build:native`, or `npx node-gyp rebuild --directory=native --nodedir=/usr`). Everything
+ * The native addon (native/src, built by native/install.mjs during `npm install`; by hand:
+ * `npm run build:native`). Everything
  * that does not need it works without it; loadNative() returns undefined when it was not built, and
  * requireNative(what) throws ENGINE_UNAVAILABLE naming how to build it.
  *
@@ -12,10 +12,12 @@
  * Setting STRATA_NATIVE=0 in the environment makes loadNative() act as if the addon was not built
  * (to exercise the fallbacks).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../core/errors.js';
+import buildFix from './build-fix.json' with { type: 'json' };
 
 /** posix_fadvise(2) advice values. */
 export interface FadviseAdvice {
@@ -138,23 +140,41 @@ export interface NativeAddon {
 }
 
 const ADDON_FILE = 'build/Release/strata_native.node';
-const BUILD_HINT = 'run `npm run build:native` (or `npx node-gyp rebuild --directory=native --nodedir=/usr`) in the strata package; it needs python3, make and a C++ compiler';
+/** Left by native/install.mjs when the build failed: what went wrong, quoted in every "unavailable" error. */
+const FAILED_MARKER = 'build/strata-build-failed.txt';
+/** How to build it: the same text native/install.mjs prints and docs/native.md quotes. */
+export const NATIVE_BUILD_FIX: string = buildFix.fix;
 
 let loaded: { addon?: NativeAddon; why: string } | undefined;
 
 /**
- * Where the built addon may be: beside this file (running from source), or in the package's native/
- * seen from a bundle in dist/ or dist/<dir>/ (tsup puts this code in whichever file imports it).
+ * The directories the addon's build may be in: this file's own (running from source), or the
+ * package's native/ seen from a bundle in dist/ or dist/<dir>/ (tsup puts this code in whichever
+ * file imports it). STRATA_NATIVE_DIR names another native/ directory (the install tests use it).
  */
-function candidates(): string[] {
-  return [ADDON_FILE, `../native/${ADDON_FILE}`, `../../native/${ADDON_FILE}`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+function nativeDirs(): string[] {
+  if (process.env.STRATA_NATIVE_DIR) return [process.env.STRATA_NATIVE_DIR];
+  return ['./', '../native/', '../../native/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+}
+
+function failedBuild(dir: string): string {
+  try {
+    return readFileSync(join(dir, FAILED_MARKER), 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 function load(): { addon?: NativeAddon; why: string } {
   if (process.env.STRATA_NATIVE === '0') return { why: 'disabled by STRATA_NATIVE=0' };
   const require = createRequire(import.meta.url);
-  for (const path of candidates()) {
-    if (!existsSync(path)) continue;
+  for (const dir of nativeDirs()) {
+    const path = join(dir, ADDON_FILE);
+    if (!existsSync(path)) {
+      const failed = failedBuild(dir);
+      if (failed) return { why: `its build at npm install failed: ${failed}` };
+      continue;
+    }
     try {
       return { addon: require(path) as NativeAddon, why: '' };
     } catch (err) {
@@ -171,10 +191,19 @@ export function loadNative(): NativeAddon | undefined {
   return loaded.addon;
 }
 
+/**
+ * Why the addon is unavailable, with the fix, as one sentence (empty when it loaded): what the
+ * harness puts beside a skipped cell and `strata serve` logs when it falls back to buffered.
+ */
+export function nativeUnavailableReason(what: string): string {
+  if (loadNative()) return '';
+  const why = loaded!.why ? `${loaded!.why}; ` : '';
+  return `unavailable: native addon not built (${what} needs it; ${why}fix: ${NATIVE_BUILD_FIX})`;
+}
+
 /** The addon, or a StrataError ENGINE_UNAVAILABLE saying that `what` needs it and how to build it. */
 export function requireNative(what: string): NativeAddon {
   const addon = loadNative();
   if (addon) return addon;
-  const why = loaded!.why ? `${loaded!.why}; ` : '';
-  throw new StrataError('ENGINE_UNAVAILABLE', `unavailable: native addon not built (${what} needs it; ${why}${BUILD_HINT})`);
+  throw new StrataError('ENGINE_UNAVAILABLE', nativeUnavailableReason(what));
 }

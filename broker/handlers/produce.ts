@@ -10,6 +10,7 @@
  */
 import { validateTopicName } from '../../core/topic.js';
 import type { Log } from '../../core/log/log.js';
+import type { ValidatedBatches } from '../../core/format/batch-cursor.js';
 import type { BrokerContext, RequestHandler } from '../context.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -61,9 +62,10 @@ async function producePartition(
   try {
     const producerBatches = ProducerStateManager.producerBatches(records!);
     if (producerBatches.length > 0) {
-      if (!(await appendIdempotent(ctx, log, `${topic}-${index}`, records!, producerBatches, result))) return result;
+      if (!(await appendIdempotent(ctx, log, `${topic}-${index}`, check.validated!, producerBatches, result))) return result;
     } else {
-      result.baseOffset = (await log.append(records!)).firstOffset;
+      // validated above (each CRC once): the log does not check the batches again
+      result.baseOffset = (await log.appendValidated(check.validated!)).firstOffset;
     }
     result.logStartOffset = log.logStartOffset;
     ctx.waiters.notify(topic, index);
@@ -90,7 +92,7 @@ const PRODUCER_STATE_ERRORS: Record<ProducerStateError, number> = {
  * with the offsets its original got (and the original's timestamp as logAppendTime, as Kafka's
  * UnifiedLog does for a duplicate), a bad epoch or sequence with its error. False when refused.
  */
-async function appendIdempotent(ctx: BrokerContext, log: Log, name: string, records: Buffer, batches: ProducerBatch[], result: ProducePartitionResponse): Promise<boolean> {
+async function appendIdempotent(ctx: BrokerContext, log: Log, name: string, records: ValidatedBatches, batches: ProducerBatch[], result: ProducePartitionResponse): Promise<boolean> {
   const state = await ctx.producerStates.forLog(log, name);
   const outcome = await state.append(records, batches);
   switch (outcome.kind) {

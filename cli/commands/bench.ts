@@ -2,10 +2,11 @@
  * `strata bench`: run a workload's matrix against a disk (a directory) and a NIC (loopback, or a
  * receiver host), with fio and iperf3 baselines in the same run. See docs/harness.md.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { logConfigFrom } from '../../core/config/log-config.js';
 import { StrataError } from '../../core/errors.js';
 import { loadResults } from '../../harness/compare.js';
 import { repoRoot } from '../../harness/fingerprint.js';
@@ -81,11 +82,51 @@ export function shrinkForQuick(w: Workload): Workload {
   };
 }
 
-export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; file: string | null } {
+/**
+ * --config key=v1,v2 (repeatable) as matrix axes, each key and value checked here so that a typo
+ * is blamed on --config, not on the workload file the axis is merged into.
+ */
+export function parseConfigAxis(pairs: readonly string[]): Record<string, string[]> {
+  const config: Record<string, string[]> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new StrataError('INVALID_ARGUMENT', `--config takes key=value[,value...], got "${pair}"`);
+    const key = pair.slice(0, eq).trim();
+    const values = pair.slice(eq + 1).split(',');
+    for (const value of values) {
+      try {
+        logConfigFrom({ [key]: value });
+      } catch (err) {
+        throw new StrataError('INVALID_ARGUMENT', `--config ${pair}: ${(err as Error).message}`);
+      }
+    }
+    config[key] = values;
+  }
+  return config;
+}
+
+/**
+ * Where a run writes: --data-dir, else for --replay the replayed run's own directory when it is
+ * still there (the disk under test is part of what is replayed), else the temp dir. `note` says
+ * which, since a replay on another disk measures another disk.
+ */
+export function resolveDataDir(opts: Pick<BenchCliOptions, 'dataDir' | 'replay'>, replayedDataDir: string | undefined): { dataDir: string; note?: string } {
+  if (opts.dataDir) {
+    const note = replayedDataDir && resolve(opts.dataDir) !== replayedDataDir ? `replay: data dir ${resolve(opts.dataDir)} (the replayed run used ${replayedDataDir})` : replayedDataDir ? `replay: data dir ${replayedDataDir}, as in the replayed run` : undefined;
+    return { dataDir: opts.dataDir, note };
+  }
+  if (!replayedDataDir) return { dataDir: tmpdir() };
+  if (existsSync(replayedDataDir) && statSync(replayedDataDir).isDirectory()) return { dataDir: replayedDataDir, note: `replay: data dir ${replayedDataDir}, as in the replayed run` };
+  return { dataDir: tmpdir(), note: `replay: the replayed run's data dir ${replayedDataDir} does not exist here: running on ${tmpdir()} (another disk: give --data-dir to choose)` };
+}
+
+export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; file: string | null; replayedDataDir?: string } {
   let workload: Workload;
   let file: string | null;
+  let replayedDataDir: string | undefined;
   if (opts.replay) {
     const previous = loadResults(opts.replay);
+    replayedDataDir = previous.fingerprint.dataDir;
     // the stored workload is the effective one (overrides and --quick already applied)
     workload = validateWorkload(previous.workload, `${opts.replay} (workload)`);
     file = previous.workloadFile;
@@ -95,12 +136,7 @@ export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; fi
     workload = loadWorkloadFile(file);
     if (opts.quick && opts.workload) workload = shrinkForQuick(workload);
   }
-  const config: Record<string, string[]> = {};
-  for (const pair of opts.config) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new StrataError('INVALID_ARGUMENT', `--config takes key=value[,value...], got "${pair}"`);
-    config[pair.slice(0, eq).trim()] = pair.slice(eq + 1).split(',');
-  }
+  const config = parseConfigAxis(opts.config);
   const overrides: AxisOverrides = {
     engine: list(opts.engine),
     transfer: list(opts.transfer),
@@ -119,7 +155,7 @@ export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; fi
   if (opts.producerRate) workload = { ...workload, producerRate: opts.producerRate === '0' ? 0 : positiveInt('--producer-rate', opts.producerRate) };
   // re-validate the result so overrides get the same checks (and messages) as the file
   workload = validateWorkload(workload, file ?? 'command line');
-  return { workload, file };
+  return { workload, file, replayedDataDir };
 }
 
 /** --target (or the target of the results file --replay names), with --acks and --replication-factor. */
@@ -172,7 +208,7 @@ export function register(program: Command): void {
     .option('--consumers <n>', 'consumers (0 = none)')
     .option('--partitions <n>', 'partitions')
     .option('--producer-rate <n>', 'records/s over all producers (0 = max rate)')
-    .option('--data-dir <dir>', 'directory on the disk under test', tmpdir())
+    .option('--data-dir <dir>', 'directory on the disk under test (default: the temp dir; with --replay, the replayed run\'s)')
     .option('--out <dir>', 'output folder (default bench-results/<workload>-<time>)')
     .option('--no-baselines', 'skip fio and iperf3')
     .option('--baseline-seconds <n>', 'seconds per fio job (at most) and per iperf3 run')
@@ -184,14 +220,17 @@ export function register(program: Command): void {
     .option('--acks <list>', 'with --target: producer acks per cell, comma-separated from 0, 1, all (default 1)')
     .option('--replication-factor <n>', "with --target: replication factor of the topics the run creates (default: the cluster's)")
     .action(async (opts: BenchCliOptions) => {
-      const { workload, file } = resolveWorkload(opts);
+      const { workload, file, replayedDataDir } = resolveWorkload(opts);
       const target = targetFrom(opts);
+      const { dataDir, note } = resolveDataDir(opts, replayedDataDir);
+      if (note) process.stderr.write(`strata bench: ${note}
+`);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const outDir = opts.out ?? join('bench-results', `${workload.name}-${stamp}`);
       const results = await runBench({
         workload,
         workloadFile: file,
-        dataDir: opts.dataDir ?? tmpdir(),
+        dataDir,
         outDir,
         quick: !!opts.quick,
         progress: progressFor(opts.progress),
@@ -207,5 +246,10 @@ export function register(program: Command): void {
       const failed = results.cells.filter((c) => c.status === 'failed').length;
       process.stdout.write(`${results.cells.length} cells: ${ok} ok, ${skipped} skipped, ${failed} failed in ${results.durationSeconds} s\nresults: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.md')}\n`);
       if (failed > 0) process.exitCode = 1;
+      // a run that measured nothing is not a success, whatever the reason each cell gives
+      if (ok === 0) {
+        process.stderr.write(`strata bench: no cell ran (${skipped} skipped, ${failed} failed): see the reasons in ${join(outDir, 'report.md')}\n`);
+        process.exitCode = 1;
+      }
     });
 }

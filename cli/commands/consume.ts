@@ -21,6 +21,11 @@ export function register(program: Command): void {
       try {
         const log = await manager.getLog(opts.topic, opts.partition);
         if (!log) throw new StrataError('INVALID_ARGUMENT', `no partition ${opts.topic}-${opts.partition} in ${opts.dataDir}`);
+        // Kafka answers OFFSET_OUT_OF_RANGE outside [log start, log end] (the end itself is valid:
+        // nothing there yet), and kcat reports it and exits; printing nothing would hide the typo
+        if (opts.from !== undefined && (opts.from < log.logStartOffset || opts.from > log.logEndOffset)) {
+          throw new StrataError('OFFSET_OUT_OF_RANGE', `--from ${opts.from} is out of range for ${opts.topic}-${opts.partition}: offsets ${log.logStartOffset} to ${log.logEndOffset} (the log end)`);
+        }
         let offset = opts.from ?? log.logStartOffset;
         let left = opts.count ?? Number.MAX_SAFE_INTEGER;
         const out: string[] = [];

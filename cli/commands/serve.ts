@@ -49,9 +49,10 @@ export function register(program: Command): void {
     .option('--transfer <name>', 'how Fetch sends segment bytes: sendfile | buffered')
     .option('--cache <name>', 'read cache', 'none')
     .option('--config <key=value...>', 'broker or topic config (Kafka keys), repeatable', [])
-    .option('--auto-create-topics', 'create unknown topics on Metadata requests (auto.create.topics.enable)', false)
+    .option('--auto-create-topics', 'create unknown topics on Metadata requests (auto.create.topics.enable=true, the default, as in Kafka)')
+    .option('--no-auto-create-topics', 'do not: a Metadata request for an unknown topic answers UNKNOWN_TOPIC_OR_PARTITION (auto.create.topics.enable=false)')
     .option('--event-loop-stats', 'log the event loop delay percentiles (a stalled loop delays every client) at shutdown', false)
-    .action(async (opts: { dataDir: string; listen?: string; listenTls?: string; tlsCert?: string; tlsKey?: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics: boolean; eventLoopStats: boolean }) => {
+    .action(async (opts: { dataDir: string; listen?: string; listenTls?: string; tlsCert?: string; tlsKey?: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics?: boolean; eventLoopStats: boolean }) => {
       const { host, port, plaintext, tls } = listenersFrom(opts);
       const server = await startBroker({
         dataDir: opts.dataDir,

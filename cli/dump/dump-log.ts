@@ -7,6 +7,7 @@
  * or bytes that cannot be a batch, end the dump with an error naming the position, where Kafka
  * prints `isvalid: false` / "Found N invalid bytes" and exits 0.
  */
+import { isZeroedHeader } from '../../core/format/batch-cursor.js';
 import { resolve } from 'node:path';
 import type { CodecRegistry } from '../../core/codec.js';
 import {
@@ -24,7 +25,6 @@ import {
   type RecordBatchHeader,
 } from '../../core/format/record-batch.js';
 import { decodeBatch, type DecodedRecord } from '../../core/format/records.js';
-import { readInt64 } from '../../core/format/int64.js';
 
 /** Kafka's DumpLogSegments.RecordIndent. */
 const RECORD_INDENT = '|';
@@ -121,7 +121,7 @@ export async function dumpLog(file: string, bytes: Buffer, baseOffset: number, o
   let problem: string | undefined;
   while (position < bytes.length) {
     // strata's preallocated segments end in zeros (trimmed on close); Kafka's never do
-    if (bytes.length - position >= LOG_OVERHEAD_BYTES && bytes.readInt32BE(position + 8) === 0 && readInt64(bytes, position) === 0) break;
+    if (bytes.length - position >= LOG_OVERHEAD_BYTES && isZeroedHeader(bytes, position)) break;
     const at = batchAt(bytes, position);
     if (typeof at === 'string') {
       problem = at;

@@ -196,6 +196,17 @@ class LayoutBuilder {
   }
 }
 
+/**
+ * The layout of batches a caller has already checked one by one with validateBatch and against
+ * message.max.bytes (the broker's produce validator, which must walk each batch anyway to bound
+ * its decompression): no CRC is computed again. Only for that caller's own checked bytes.
+ */
+export function layoutOfCheckedBatches(buffer: Buffer): ValidatedBatches {
+  const builder = new LayoutBuilder();
+  for (const cursor = new BatchCursor(buffer); cursor.remaining > 0; cursor.advance()) builder.add(cursor);
+  return builder.finish(buffer);
+}
+
 /** Validated batches laid back to back are validated batches: one buffer, one layout. */
 export function concatValidated(parts: readonly ValidatedBatches[]): ValidatedBatches {
   if (parts.length === 1) return parts[0]!;

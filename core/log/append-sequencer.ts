@@ -60,6 +60,8 @@ export class AppendSequencer {
   constructor(
     endOffset: number,
     private readonly consecutive = true,
+    /** Told each new log end (the high watermark of a single-replica log); must not append in the call. */
+    private readonly onCommitted?: (logEndOffset: number) => void,
   ) {
     this.nextOffset = endOffset;
     this.committedEndOffset = endOffset;
@@ -199,11 +201,13 @@ export class AppendSequencer {
   private commit(segment: LogSegment, endPosition: number, lastOffset: number): void {
     segment.committedBytes = Math.max(segment.committedBytes, endPosition);
     this.committedEndOffset = lastOffset + 1;
+    this.onCommitted?.(this.committedEndOffset);
   }
 
   /** After a truncation (follower) or a reload: the log ends at `offset`, nothing in flight. */
   resetTo(offset: number): void {
     this.nextOffset = offset;
     this.committedEndOffset = offset;
+    this.onCommitted?.(offset);
   }
 }

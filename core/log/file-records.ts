@@ -7,7 +7,7 @@
 import type { SegmentFile } from '../engine.js';
 import { CorruptRecordError } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
-import { BatchCursor } from '../format/batch-cursor.js';
+import { BatchCursor, isZeroedHeader } from '../format/batch-cursor.js';
 import {
   BATCH_HEADER_BYTES,
   MAGIC_OFFSET,
@@ -112,7 +112,7 @@ export async function scanValidBatches(
         if (here + remaining < to) break; // the next window starts here
         return stopAt(here, `only ${remaining} bytes remain at position ${here}, a partial batch (torn write)`);
       }
-      if (window.readInt32BE(at + BATCH_LENGTH_OFFSET) === 0 && readInt64(window, at) === 0) {
+      if (isZeroedHeader(window, at)) {
         return stopAt(here, `zeroed space from position ${here} (preallocated or never written)`, true);
       }
       const claimed = LOG_OVERHEAD_BYTES + window.readInt32BE(at + BATCH_LENGTH_OFFSET);

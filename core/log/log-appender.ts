@@ -10,6 +10,7 @@ import { StrataError, assert } from '../errors.js';
 import type { BatchLayout } from '../format/batch-cursor.js';
 import { BATCH_HEADER_BYTES } from '../format/record-batch.js';
 import type { AppendSequencer, Placement } from './append-sequencer.js';
+import { syncDir } from './checkpoints.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
 import type { LogSegments } from './segments.js';
 
@@ -171,6 +172,9 @@ export class LogAppender {
       await old.onBecomeInactive();
     }
     this.segments.push(await LogSegment.open(this.dir, newBase, this.config, this.segmentDeps, true, false));
+    // the new segment's name must be durable before an append to it is: an engine that acknowledges
+    // on its own sync never calls flush (Kafka syncs the directory on roll too; crashfs --strict-dirs)
+    syncDir(this.dir);
     this.segmentDeps.logger.info(`rolled ${this.dir} to segment ${newBase}: ${reason}`);
     await this.afterRoll();
   }

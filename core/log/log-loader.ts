@@ -10,9 +10,10 @@
  * truncated at the first torn or corrupt batch, with a log line saying what was cut and why.
  */
 import fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { LogConfig } from '../config/log-config.js';
 import { ensureDir } from '../dirs.js';
+import { syncDir } from './checkpoints.js';
 import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
 
@@ -98,7 +99,12 @@ export class LogLoader {
       }
     }
     await this.dropStrayEmptyTail();
-    if (this.segments.length === 0) this.segments.push(await this.openSegment(0, true, false));
+    if (this.segments.length === 0) {
+      // a new log: its directory and first segment file must be durable names before any append
+      this.segments.push(await this.openSegment(0, true, false));
+      syncDir(this.dir);
+      syncDir(dirname(this.dir));
+    }
     await this.ensureLastIsActive();
     const nextOffset = Math.max(this.expectedOffsetMin, this.segments[this.segments.length - 1]!.baseOffset);
     const recoveryPoint = Math.min(this.options.hadCleanShutdown ? nextOffset : (this.options.recoveryPoint ?? 0), nextOffset);

@@ -301,8 +301,9 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry = scan.validBytes - lastIndexEntryBytes;
     this.offsetIndex.flushToFile(this.active ? this.indexPreallocateBytes : 0, false);
     this.timeIndex.flushToFile(this.active ? this.indexPreallocateBytes : 0, false);
-    // zeros after the data are the preallocated reservation, not damage: not worth a warning
-    const reason = truncatedBytes > 0 && !scan.stoppedAtZeros ? scan.stopReason : undefined;
+    // zeros after the data of the active segment are its preallocated reservation, not damage; in a
+    // closed segment (trimmed on roll) they are lost data and said so
+    const reason = truncatedBytes > 0 && !(scan.stoppedAtZeros && this.active) ? scan.stopReason : undefined;
     return { validBytes: scan.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset };
   }
 

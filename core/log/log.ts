@@ -44,6 +44,12 @@ export interface LogDeps {
    * checkpoints it first, so a segment found missing below it later is known to be damage.
    */
   beforeLogStartOffsetChange?: (log: Log, logStartOffset: number) => void;
+  /**
+   * The high-watermark hook: called with every new log end offset (each acknowledged append, in
+   * offset order, and a truncation), for a broker's delayed fetches or a replication layer. Runs
+   * inside the append path: it must not append to this log in the call.
+   */
+  onHighWatermark?: (log: Log, logEndOffset: number) => void;
 }
 
 export interface AppendOptions {
@@ -80,7 +86,8 @@ export class Log {
     this.segmentDeps = { engine: deps.engine, cache: deps.cache ?? noneCache, logger };
     this.now = deps.now ?? Date.now;
     this.segments = new LogSegments(loaded.segments);
-    this.sequencer = new AppendSequencer(loaded.nextOffset, config.cleanupPolicy !== 'compact');
+    const onHighWatermark = deps.onHighWatermark;
+    this.sequencer = new AppendSequencer(loaded.nextOffset, config.cleanupPolicy !== 'compact', onHighWatermark && ((end) => onHighWatermark(this, end)));
     this.deletes = new DelayedSegmentDeletes(logger);
     this.reader = new LogReader(this.segments, this.codecs, config);
     const checkUsable = () => this.checkUsable();

@@ -146,7 +146,7 @@ describe('idempotent produce', () => {
     await b.close();
     const partitionDir = join(dir, 'idem-0');
     expect(listSnapshotOffsets(partitionDir)).toEqual([10]);
-    expect(fs.existsSync(join(partitionDir, '.kafka_cleanshutdown'))).toBe(true);
+    expect(fs.existsSync(join(dir, '.kafka_cleanshutdown'))).toBe(true); // Kafka's place: the log dir root
     expect(readSnapshotFile(join(partitionDir, '00000000000000000010.snapshot'))).toMatchObject([{ producerId, epoch: 0, lastSequence: 9, lastOffset: 9, offsetDelta: 1 }]);
 
     b = await broker(dir);

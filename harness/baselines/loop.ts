@@ -1,0 +1,119 @@
+/**
+ * The C loop baseline (native/src/syscall_baseline.c, built with the addon as strata_baseline):
+ * the same system calls a cell makes, with nothing around them, on the same directory and the same
+ * loopback path. It needs nothing installed beyond the addon's build, so every row of a report has
+ * a limit beside it on a fresh machine; fio and iperf3, when installed, are shown beside it too.
+ *
+ * The jobs mirror fio's (fio.ts): sequential writes of the cell's mean batch size into a growing
+ * file, O_DSYNC for engines that are durable per append, a shared mapping for mmap; hot and cold
+ * reads at the fetch size; to a TCP sink on 127.0.0.1, sendfile for zero-copy transfers and
+ * pread + write otherwise (iperf3 -Z and plain iperf3).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { nativeUnavailableReason } from '../../native/index.js';
+
+const execFileAsync = promisify(execFile);
+
+export type LoopMode = 'psync' | 'dsync' | 'mmap' | 'sendfile' | 'copy';
+
+export interface LoopJob {
+  kind: 'write' | 'read-hot' | 'read-cold' | 'net';
+  mode: LoopMode;
+  blockBytes: number;
+  /** The file written (write) or read / sent from (read, net). */
+  sizeBytes: number;
+  /** net only: bytes sent, cycling through the file. */
+  netBytes?: number;
+  runtimeSecondsMax: number;
+}
+
+export interface LoopResult {
+  job: LoopJob;
+  /** The command line, with the directory as DIR, to reproduce the figure by hand. */
+  command: string;
+  mbPerSec: number;
+  iops: number;
+  /** Latency of one system call (one write, read or sendfile). */
+  latencyUsP50: number;
+  latencyUsP99: number;
+  latencyUsP999: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+}
+
+/** The strata_baseline binary: beside the addon, from source (harness/) or from dist/ alike. */
+export function loopBinary(): string | undefined {
+  const dirs = process.env.STRATA_NATIVE_DIR ? [process.env.STRATA_NATIVE_DIR] : ['../../native/', '../native/', '../../../native/'].map((r) => fileURLToPath(new URL(r, import.meta.url)));
+  return dirs.map((d) => join(d, 'build', 'Release', 'strata_baseline')).find((p) => existsSync(p));
+}
+
+/** Why there is no C loop baseline, naming the fix (the addon's build makes it). */
+export function loopUnavailableNote(): string {
+  const reason = nativeUnavailableReason('the C loop baseline (strata_baseline)');
+  return reason || 'the C loop baseline (strata_baseline) is missing beside the native addon: rebuild it (npm run build:native)';
+}
+
+export function loopJobKey(job: LoopJob): string {
+  return `${job.kind}/${job.mode}/bs${job.blockBytes}/size${job.sizeBytes}${job.netBytes ? `/bytes${job.netBytes}` : ''}/t${job.runtimeSecondsMax}`;
+}
+
+function loopArgs(job: LoopJob, file: string): string[] {
+  const op = job.kind === 'write' ? 'write' : job.kind === 'net' ? 'net' : 'read';
+  const args = ['--op', op, '--file', file, '--bs', String(job.blockBytes), '--size', String(job.sizeBytes), '--seconds', String(job.runtimeSecondsMax)];
+  if (job.mode === 'dsync') args.push('--dsync');
+  if (job.mode === 'mmap') args.push('--mmap');
+  if (job.kind === 'read-cold') args.push('--cold');
+  if (job.kind === 'net') args.push('--mode', job.mode, '--bytes', String(job.netBytes ?? job.sizeBytes));
+  return args;
+}
+
+export async function runLoop(job: LoopJob, parentDir: string, binary = loopBinary()): Promise<LoopResult> {
+  if (!binary) throw new Error(loopUnavailableNote());
+  const dir = join(parentDir, `loop-${job.kind}-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  const args = loopArgs(job, join(dir, 'baseline.dat'));
+  try {
+    const { stdout } = await execFileAsync(binary, args, { timeout: (job.runtimeSecondsMax * 3 + 60) * 1000 });
+    const out = JSON.parse(stdout) as Omit<LoopResult, 'job' | 'command'>;
+    return {
+      job,
+      command: `strata_baseline ${args.join(' ').replace(dir, 'DIR')}`,
+      mbPerSec: out.mbPerSec,
+      iops: out.iops,
+      latencyUsP50: out.latencyUsP50,
+      latencyUsP99: out.latencyUsP99,
+      latencyUsP999: out.latencyUsP999,
+      cpuUserSeconds: out.cpuUserSeconds,
+      cpuSystemSeconds: out.cpuSystemSeconds,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The loop jobs that bound a cell, sized like fio's (fioJobsFor). */
+export function loopJobsFor(
+  engine: { name: string; supports: { durableAppend: boolean } },
+  transfer: { supports: { zeroCopy: boolean } },
+  batchBytesMean: number,
+  diskBytes: number,
+  fetchBytes: number,
+  runtimeSecondsMax: number,
+): { write: LoopJob; readHot: LoopJob; readCold: LoopJob; net: LoopJob } {
+  const MIB = 1024 * 1024;
+  const sizeBytes = Math.min(1024 * MIB, Math.max(16 * MIB, Math.ceil(diskBytes / MIB) * MIB));
+  const blockBytes = Math.max(512, Math.round(batchBytesMean / 512) * 512);
+  const mode: LoopMode = engine.name.startsWith('mmap') ? 'mmap' : engine.supports.durableAppend ? 'dsync' : 'psync';
+  return {
+    write: { kind: 'write', mode, blockBytes, sizeBytes, runtimeSecondsMax },
+    readHot: { kind: 'read-hot', mode: 'psync', blockBytes: fetchBytes, sizeBytes, runtimeSecondsMax },
+    readCold: { kind: 'read-cold', mode: 'psync', blockBytes: fetchBytes, sizeBytes, runtimeSecondsMax },
+    // at least 256 MiB through the socket so a short cell still gives a stable figure
+    net: { kind: 'net', mode: transfer.supports.zeroCopy ? 'sendfile' : 'copy', blockBytes: fetchBytes, sizeBytes, netBytes: Math.max(256 * MIB, sizeBytes), runtimeSecondsMax },
+  };
+}

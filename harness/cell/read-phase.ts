@@ -1,0 +1,43 @@
+/**
+ * The read phases: every consumer reads the measured records through the cell's Transfer, warm
+ * (from the page cache), then cold (flushed, the segments' pages dropped with fadvise DONTNEED,
+ * consumer 0 alone).
+ */
+import type { ConsumerHandle } from '../consumer.js';
+import { RssSampler, dropPages, residency, usageDelta, usageNow } from '../os-probes.js';
+import { PHASE_TIMEOUT_MS, type CellRun } from './cell-run.js';
+import { fetchLoop } from './fetch-loop.js';
+import { phaseUsage, readMetrics, type ReadMetrics } from './metrics.js';
+
+/** Warm read by every consumer, then (workload coldRead) the cold one; none without consumers. */
+export async function readPhases(run: CellRun, paths: readonly string[], records: number): Promise<{ warmRead?: ReadMetrics; coldRead?: ReadMetrics }> {
+  const { consumers, logs } = run;
+  if (consumers.length === 0) return {};
+  const warmRead = await readPhase(run, consumers, paths, records);
+  if (!run.w.coldRead) return { warmRead };
+  for (const log of logs) await log.flush();
+  await dropPages(paths);
+  const coldRead = await readPhase(run, [consumers[0]!], paths, records);
+  return { warmRead, coldRead };
+}
+
+/** Each reader fetches every partition from the measured start to the end; timed until all arrived. */
+async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths: readonly string[], records: number): Promise<ReadMetrics> {
+  const { logs, components, startOffsets, sentTo, signal } = run;
+  const before = await residency(paths);
+  const ru0 = usageNow();
+  const sampler = new RssSampler();
+  const r0 = process.hrtime.bigint();
+  let bytes = 0;
+  await Promise.all(readers.map(async (c) => {
+    const sent = await Promise.all(logs.map((log, p) => fetchLoop(log, components, c, p, startOffsets[p]!, () => true, signal)));
+    sent.forEach((b, p) => {
+      sentTo[c.consumerId]![p]! += b;
+      bytes += b;
+    });
+    await c.waitFor(sentTo[c.consumerId]!, PHASE_TIMEOUT_MS);
+  }));
+  const seconds = Number(process.hrtime.bigint() - r0) / 1e9;
+  const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), bytes);
+  return readMetrics(usage, { readers: readers.length, bytes, seconds, records, residentBytesBefore: before.residentBytes });
+}

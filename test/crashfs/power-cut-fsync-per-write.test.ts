@@ -1,0 +1,4 @@
+import { describePowerCuts } from './power-cut-suite.js';
+
+// acknowledged as crash-writer.ts does: the append's promise for a durableAppend engine, after log.flush() otherwise
+describePowerCuts('fsync-per-write', { ack: 'flush' });
