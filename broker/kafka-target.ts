@@ -16,11 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StrataError } from '../core/errors.js';
+import { parseBootstrapUrl } from './kafka-admin.js';
 
 export type TargetCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaTargetOptions {
-  /** kafka://HOST:PORT */
+  /** kafka://HOST:PORT, or a cluster's kafka://HOST:PORT,HOST:PORT,... */
   url: string;
   topic: string;
   records: number;
@@ -136,10 +137,16 @@ export function summarizeLatencies(samples: Float64Array): LatencySummary {
   return { samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), p999Ms: percentile(sorted, 0.999), maxMs: sorted[sorted.length - 1] ?? NaN };
 }
 
-async function kcatConsumeCount(kcat: string, bootstrap: string, topic: string, expected: number, timeoutMs: number): Promise<{ records: number; seconds: number }> {
+/**
+ * Reads `topic` (every partition) from the start until `expected` records came; counts them. With
+ * `untilCount` it does not stop at the end of the log (-e): on a replicated topic the records
+ * acknowledged with acks=1 become visible only as the followers catch up (the high watermark), so
+ * a consumer that stopped at the first end it saw would miss them.
+ */
+export async function kcatConsumeCount(kcat: string, bootstrap: string, topic: string, expected: number, timeoutMs: number, untilCount = false): Promise<{ records: number; seconds: number }> {
   let lines = 0;
   const t0 = performance.now();
-  const c = startKcat(kcat, ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(expected)], timeoutMs, (chunk) => {
+  const c = startKcat(kcat, ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', ...(untilCount ? [] : ['-e']), '-q', '-c', String(expected)], timeoutMs, (chunk) => {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
   });
   const res = await c.done;
@@ -147,7 +154,8 @@ async function kcatConsumeCount(kcat: string, bootstrap: string, topic: string, 
   return { records: lines, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function kcatEndToEnd(kcat: string, bootstrap: string, topic: string, opts: { records: number; recordBytes: number; rate: number; codec: string; acks: number; config: Record<string, string>; timeoutMs: number }): Promise<KafkaTargetResult['endToEnd']> {
+/** Fixed-rate kcat producer into `topic` with a kcat consumer tailing it: latency per record. */
+export async function kcatEndToEnd(kcat: string, bootstrap: string, topic: string, opts: { records: number; recordBytes: number; rate: number; codec: string; acks: number; config: Record<string, string>; timeoutMs: number }): Promise<KafkaTargetResult['endToEnd']> {
   const latencies = new Float64Array(opts.records);
   let received = 0;
   let partial = '';
@@ -195,7 +203,9 @@ async function kcatEndToEnd(kcat: string, bootstrap: string, topic: string, opts
   const achievedRatePerSecond = opts.records / ((performance.now() - start) / 1000);
   producer.child.stdin!.end();
   // a loaded machine can leave the consumer behind; give it time to catch up (the lag is latency)
-  await Promise.race([allIn, new Promise((r) => setTimeout(r, 60_000))]);
+  let catchUp: NodeJS.Timeout | undefined;
+  await Promise.race([allIn, new Promise((r) => (catchUp = setTimeout(r, 60_000)))]);
+  clearTimeout(catchUp); // a pending 60 s timer would keep a CLI process alive that long
   consumer.child.kill('SIGTERM');
   await producer.done;
   await consumer.done;
@@ -206,7 +216,7 @@ async function kcatEndToEnd(kcat: string, bootstrap: string, topic: string, opts
 async function runKafkajs(bootstrap: string, o: Required<Pick<KafkaTargetOptions, 'topic' | 'records' | 'recordBytes' | 'codec' | 'acks' | 'consume' | 'timeoutMs'>>): Promise<Omit<KafkaTargetResult, 'client' | 'records' | 'recordBytes' | 'codec' | 'acks'>> {
   if (o.codec !== 'none' && o.codec !== 'gzip') throw new StrataError('INVALID_ARGUMENT', `kafkajs has only none and gzip built in, not ${o.codec}; use client kcat`);
   const { Kafka, logLevel, CompressionTypes } = await import('kafkajs');
-  const kafka = new Kafka({ clientId: 'strata-kafka-target', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'strata-kafka-target', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
   const batch = 1000;
@@ -250,7 +260,8 @@ async function runKafkajs(bootstrap: string, o: Required<Pick<KafkaTargetOptions
 }
 
 export async function runKafkaTarget(options: KafkaTargetOptions): Promise<KafkaTargetResult> {
-  const { bootstrap } = parseKafkaUrl(options.url);
+  // one server or a cluster's list (kcat -b takes a comma-separated list)
+  const bootstrap = parseBootstrapUrl(options.url).map((s) => `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`).join(',');
   if (!Number.isInteger(options.records) || options.records < 1) throw new StrataError('INVALID_ARGUMENT', `records must be a positive integer, got ${options.records}`);
   if (!Number.isInteger(options.recordBytes) || options.recordBytes < 24 || options.recordBytes > 1_000_000) {
     throw new StrataError('INVALID_ARGUMENT', `recordBytes must be between 24 and 1000000, got ${options.recordBytes}`);

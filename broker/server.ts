@@ -1,12 +1,19 @@
 /**
  * `KafkaServer`: strata's logs served over the Kafka wire protocol to real clients (kcat /
- * librdkafka, kafkajs). One listener, one node (id 0), loopback unless told otherwise.
+ * librdkafka, kafkajs, the Java client). One node (id 0), loopback unless told otherwise, with a
+ * plaintext listener, a TLS listener (Kafka's SSL listener: node:tls, server authentication with
+ * a certificate and key), or both at once. As in Kafka, a client is told the address of the
+ * listener it came in on (Metadata, FindCoordinator), so a TLS client stays on TLS. Fetches on the
+ * TLS listener use a transfer that can write to a TLS socket (`supports.encryptedSockets`):
+ * sendfile cannot (the kernel would send the file in plaintext), so there the bytes go through
+ * user space, pread then encrypt, as in Kafka's SslTransportLayer.
  *
  * Lifecycle: start() listens; close() (SIGTERM in `strata serve`) stops accepting, wakes parked
  * fetches, lets each connection finish its request in progress, then flushes and closes every log
  * (which writes Kafka's clean-shutdown markers).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { hostname } from 'node:os';
 import type { CodecRegistry } from '../core/codec.js';
 import type { LogManager } from '../core/log/log-manager.js';
@@ -36,7 +43,26 @@ export interface KafkaServerOptions {
   advertisedHost?: string;
   /** Port told to clients; default the bound port (a proxy or port forward in front: its port). */
   advertisedPort?: number;
+  /** false: no plaintext listener (then `tls` must be given). Default true. */
+  plaintext?: boolean;
+  tls?: TlsListenerOptions;
 }
+
+export interface TlsListenerOptions {
+  /** Default: the plaintext listener's host. */
+  host?: string;
+  /** 0 = an ephemeral port. */
+  port: number;
+  /** PEM certificate chain and private key (ssl.keystore.* in Kafka). */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Fetch's transfer on this listener; must have `supports.encryptedSockets`. */
+  transfer: Transfer;
+  advertisedPort?: number;
+}
+
+/** A client that has not finished its TLS handshake by then is dropped. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How long shutdown waits for a connection's request in progress. */
 const SHUTDOWN_DRAIN_MS = 5000;
@@ -45,14 +71,17 @@ export class KafkaServer {
   readonly config: BrokerConfig;
   readonly topics: TopicManager;
   readonly groups: GroupCoordinator;
-  private readonly server: net.Server;
+  private readonly server: net.Server | undefined;
+  private readonly tlsServer: tls.Server | undefined;
   private readonly connections = new Set<Connection>();
   private readonly waiters = new PartitionWaiters();
   private readonly producerStates: ProducerStates;
   private readonly ctx: BrokerContext;
+  private readonly tlsCtx: BrokerContext | undefined;
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
   private boundPort = 0;
+  private tlsBoundPort = 0;
 
   constructor(private readonly options: KafkaServerOptions) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
@@ -78,10 +107,28 @@ export class KafkaServer {
       advertisedPort: () => options.advertisedPort ?? this.boundPort,
       isShuttingDown: () => this.shuttingDown,
     };
-    this.server = net.createServer((socket) => this.accept(socket));
+    if (options.plaintext === false && !options.tls) throw new Error('KafkaServer: no listener (plaintext is off and no TLS listener given)');
+    if (options.plaintext !== false) this.server = net.createServer((socket) => this.accept(socket, this.ctx));
+    const t = options.tls;
+    if (t) {
+      if (!t.transfer.supports.encryptedSockets) throw new Error(`KafkaServer: the TLS listener's transfer "${t.transfer.name}" cannot write to a TLS socket`);
+      const tlsAdvertised = t.host === undefined ? advertised : t.host === '0.0.0.0' || t.host === '::' ? hostname() : t.host;
+      const tlsCtx: BrokerContext = {
+        ...this.ctx,
+        transfer: t.transfer,
+        advertisedHost: () => tlsAdvertised,
+        advertisedPort: () => t.advertisedPort ?? this.tlsBoundPort,
+      };
+      this.tlsCtx = tlsCtx;
+      // secureConnection: the handshake is done, so the connection's first read is a Kafka frame
+      this.tlsServer = tls.createServer({ cert: t.cert, key: t.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket, tlsCtx));
+      this.tlsServer.on('tlsClientError', (err, socket) => {
+        options.logger.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`);
+      });
+    }
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, ctx: BrokerContext): void {
     if (this.shuttingDown) {
       socket.destroy();
       return;
@@ -91,26 +138,38 @@ export class KafkaServer {
       socket.destroy();
       return;
     }
-    const c = new Connection(socket, this.ctx, (closed) => this.connections.delete(closed));
+    const c = new Connection(socket, ctx, (closed) => this.connections.delete(closed));
     this.connections.add(c);
   }
 
-  async start(): Promise<{ host: string; port: number }> {
+  /** Listens on every configured listener; `port` / `tlsPort` are the bound ports (0: no such listener). */
+  async start(): Promise<{ host: string; port: number; tlsPort: number }> {
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port: this.options.port ?? 9092 }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.boundPort = (this.server.address() as net.AddressInfo).port;
-    this.options.logger.info(`serving Kafka protocol on ${host}:${this.boundPort} (transfer ${this.options.transfer.name}, engine ${this.options.logs.engine.name})`);
-    return { host, port: this.boundPort };
+    if (this.server) {
+      this.boundPort = await listen(this.server, host, this.options.port ?? 9092);
+      this.options.logger.info(`serving Kafka protocol on ${host}:${this.boundPort} (transfer ${this.options.transfer.name}, engine ${this.options.logs.engine.name})`);
+    }
+    const t = this.options.tls;
+    if (this.tlsServer && t) {
+      const tlsHost = t.host ?? host;
+      this.tlsBoundPort = await listen(this.tlsServer, tlsHost, t.port);
+      this.options.logger.info(`serving Kafka protocol over TLS on ${tlsHost}:${this.tlsBoundPort} (transfer ${t.transfer.name}, engine ${this.options.logs.engine.name})`);
+    }
+    return { host, port: this.boundPort, tlsPort: this.tlsBoundPort };
   }
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The TLS listener's bound port; 0 without one. */
+  get tlsPort(): number {
+    return this.tlsBoundPort;
+  }
+
+  /** The transfer Fetch uses on the TLS listener (undefined without one). */
+  get tlsTransfer(): Transfer | undefined {
+    return this.tlsCtx?.transfer;
   }
 
   get connectionCount(): number {
@@ -124,7 +183,7 @@ export class KafkaServer {
 
   private async doClose(): Promise<void> {
     this.shuttingDown = true;
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const stopped = Promise.all([this.server, this.tlsServer].map((srv) => srv && new Promise<void>((resolve) => srv.close(() => resolve()))));
     this.waiters.wakeAll();
     this.groups.close();
     await Promise.all([...this.connections].map((c) => c.drain(SHUTDOWN_DRAIN_MS)));
@@ -134,4 +193,14 @@ export class KafkaServer {
     await this.options.logs.close();
     this.options.logger.info('broker stopped; logs flushed and closed');
   }
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
 }

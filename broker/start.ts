@@ -4,14 +4,17 @@
  * (socket.request.max.bytes, num.partitions, ...) configure the broker; the rest are topic
  * configs applied to every log (segment.bytes, flush.messages, ...), checked by LogConfig.
  */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { Container } from 'inversify';
 import type { CodecRegistry } from '../core/codec.js';
 import { registryOf } from '../core/container.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import type { ComponentRegistry } from '../core/registry.js';
+import { StrataError } from '../core/errors.js';
 import { TOKENS, stderrLogger, type Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
-import { composeByName } from '../engines/compose.js';
+import { composeByName, transferByName } from '../engines/compose.js';
 import { defaultContainer, defaultTransferName } from '../engines/index.js';
 import { nativeUnavailableReason } from '../native/index.js';
 import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
@@ -32,6 +35,37 @@ export interface StartBrokerOptions {
   container?: Container;
   /** Port told to clients in Metadata / FindCoordinator when it is not the listen port (a proxy in front). */
   advertisedPort?: number;
+  /** false: no plaintext listener, only `tls`. Default true. */
+  plaintext?: boolean;
+  /** A TLS listener (`strata serve --listen-tls HOST:PORT --tls-cert FILE --tls-key FILE`). */
+  tls?: { host?: string; port: number; certFile: string; keyFile: string };
+}
+
+/** PEM files are certificates and keys: a few KiB. Anything larger is not what was meant. */
+const PEM_FILE_BYTES_MAX = 1 << 20;
+
+function readPem(file: string, flag: string): Buffer {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    throw new StrataError('INVALID_ARGUMENT', `${flag} ${file}: cannot read it: ${(err as Error).message}`);
+  }
+  if (buf.length > PEM_FILE_BYTES_MAX) throw new StrataError('INVALID_ARGUMENT', `${flag} ${file}: ${buf.length} bytes, not a PEM file (at most ${PEM_FILE_BYTES_MAX})`);
+  if (!buf.includes('-----BEGIN ')) throw new StrataError('INVALID_ARGUMENT', `${flag} ${file}: no PEM block ("-----BEGIN ...") in it`);
+  return buf;
+}
+
+/** Reads and checks the certificate and key before anything listens: a bad pair is one clear line. */
+function loadTlsIdentity(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const cert = readPem(certFile, '--tls-cert');
+  const key = readPem(keyFile, '--tls-key');
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new StrataError('INVALID_ARGUMENT', `--tls-cert ${certFile} with --tls-key ${keyFile}: ${(err as Error).message}`);
+  }
+  return { cert, key };
 }
 
 /**
@@ -47,6 +81,9 @@ export function pickTransferName(name: string | undefined, logger: Logger, regis
 
 export async function startBroker(options: StartBrokerOptions): Promise<KafkaServer> {
   const logger = options.logger ?? stderrLogger;
+  // before any log is opened: a bad certificate leaves nothing to clean up
+  if (options.plaintext === false && !options.tls) throw new StrataError('INVALID_ARGUMENT', 'no listener: the plaintext listener is off and no TLS listener was given');
+  const identity = options.tls && loadTlsIdentity(options.tls.certFile, options.tls.keyFile);
   const brokerProps: Record<string, string> = {};
   const logProps: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : logProps)[k] = v;
@@ -60,11 +97,23 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const logs = container.get<LogManager>(TOKENS.LogManager);
   const codecs = container.get<CodecRegistry>(TOKENS.Codecs);
   const transfer = container.get<Transfer>(TOKENS.Transfer); // what Fetch sends segment bytes with
-  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort });
+  let tls;
+  if (options.tls && identity) {
+    // no sendfile into a TLS socket: that listener's fetches read into user space and encrypt
+    const tlsTransfer = transfer.supports.encryptedSockets ? transfer : transferByName('buffered', registryOf(root));
+    if (tlsTransfer !== transfer) logger.info(`TLS listener: fetches use the ${tlsTransfer.name} transfer (${transfer.name} cannot write to a TLS socket)`);
+    tls = { host: options.tls.host, port: options.tls.port, ...identity, transfer: tlsTransfer };
+  }
+  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort, plaintext: options.plaintext, tls });
   // as Kafka's LogManager at startup: every partition opened (recovered) with its topic's configs,
   // then retention and recovery-point checkpoints on their schedules
   await server.topics.openAll();
   logs.startSchedulers();
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await server.close(); // one listener may be up already; the logs were opened
+    throw err;
+  }
   return server;
 }

@@ -23,6 +23,12 @@ export interface TransferSupports {
   /** Payload bytes never pass through user space. */
   zeroCopy: boolean;
   native: boolean;
+  /**
+   * It can send to a TLS socket (`tls.TLSSocket`), i.e. it hands the bytes to the socket's write,
+   * which encrypts them in user space. A zero-copy transfer cannot: the kernel would send the file
+   * in plaintext. Absent means no: the broker then serves its TLS listener with `buffered`.
+   */
+  encryptedSockets?: boolean;
 }
 
 export interface Transfer {

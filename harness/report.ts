@@ -92,6 +92,21 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
     ['C loop baseline', Object.keys(results.baselines.loop ?? {}).length ? 'strata_baseline (native/src/syscall_baseline.c)' : 'not run'],
   ]));
 
+  const t = results.target;
+  if (t) {
+    parts.push('## Target');
+    parts.push(`Every cell ran against the Kafka-protocol cluster below, through kcat (librdkafka) producers and consumers on this host; the figures are the cluster's and the network's, with the clients' cost on this host included. The environment above is this host's, not the brokers'.`);
+    parts.push(table(['what', 'value'], [
+      ['url', t.url],
+      ['cluster id', t.clusterId ?? 'none given'],
+      ['brokers (from Metadata)', t.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}${b.rack ? ` rack ${b.rack}` : ''}`).join(', ')],
+      ['controller', String(t.controllerId)],
+      ['topic replication factor', t.replicationFactor === null ? "the cluster's default" : String(t.replicationFactor)],
+      ['acks', t.acks.join(', ')],
+    ]));
+    parts.push(['Workload fields that do not apply to a target:', '', ...t.notApplied.map((n) => `- ${n}`)].join('\n'));
+  }
+
   parts.push('## Baselines (same run, same directory, same network path)');
   const fioRows = Object.entries(results.baselines.fio).map(([key, f]) => [key, `${f.mbPerSec.toFixed(1)}`, Math.round(f.iops).toLocaleString('en-US'), `${f.latencyUsP50}/${f.latencyUsP99}/${f.latencyUsP999}`, f.syncUsP50 !== undefined ? `${f.syncUsP50}/${f.syncUsP99}/${f.syncUsP999}` : '–', `\`${f.command}\``]);
   if (fioRows.length) parts.push(table(['fio job', 'MB/s', 'IOPS', 'lat p50/p99/p99.9 us', 'fdatasync p50/p99/p99.9 us', 'command'], fioRows));

@@ -11,6 +11,7 @@ import type { LatencySummary } from './histogram.js';
 import type { Cell } from './matrix.js';
 import type { RepetitionResult } from './run-cell.js';
 import { round, spread, type Spread } from './stats.js';
+import type { TargetInfo } from './target.js';
 import type { Workload } from './workload.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -51,6 +52,8 @@ export interface CellResult extends Cell {
   ratios: CellRatios;
   /** HDR histograms (compressed base64) of the first repetition, for later re-analysis. */
   histograms?: Record<string, string>;
+  /** --target runs: the producers' acks for this cell (0, 1, all). */
+  acks?: string;
 }
 
 export interface BenchResults {
@@ -62,6 +65,8 @@ export interface BenchResults {
   quick: boolean;
   /** HOST:PORT of the remote `strata receive` the cells shipped to, or null (loopback only). */
   receiver: string | null;
+  /** --target: the Kafka-protocol cluster the cells ran against and its brokers; null or absent = the core Log here. */
+  target?: TargetInfo | null;
   fingerprint: Fingerprint;
   baselines: {
     fio: Record<string, FioResult>;

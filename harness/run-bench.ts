@@ -20,6 +20,7 @@ import { flattenRepetition, RESULTS_SCHEMA_VERSION, summarizeRepetitions, type B
 import { FETCH_BYTES_MAX, runRepetition } from './run-cell.js';
 import { validateResults } from './schema.js';
 import { round } from './stats.js';
+import { describeTarget, runTargetCells, type TargetOptions } from './target.js';
 import { workloadHash, type Workload } from './workload.js';
 
 export interface BenchOptions {
@@ -38,6 +39,8 @@ export interface BenchOptions {
   iperfServer?: { host: string; port: number };
   /** `strata receive --topic strata-bench` on another host: each cell ships its log there. */
   receiver?: { host: string; port: number };
+  /** A Kafka-protocol cluster to run the workload against instead of the core Log (harness/target.ts). */
+  target?: TargetOptions;
   charts: boolean;
 }
 
@@ -53,6 +56,7 @@ function checkConfigs(cells: readonly Cell[]): void {
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchResults> {
+  if (opts.target) return runTargetBench(opts, opts.target);
   const started = process.hrtime.bigint();
   const w = opts.workload;
   const cells = expandMatrix(w.matrix);
@@ -192,17 +196,70 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     workloadFile: opts.workloadFile,
     quick: opts.quick,
     receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
+    target: null,
     fingerprint: fp,
     baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
     cells: cellResults,
     durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
   };
+  return writeResults(results, opts);
+}
+
+async function writeResults(results: BenchResults, opts: BenchOptions): Promise<BenchResults> {
   validateResults(results);
   await writeFile(join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   await writeFile(join(opts.outDir, 'results.csv'), renderCsv(results));
   const charts = opts.charts ? await writeCharts(results, opts.outDir) : [];
   await writeFile(join(opts.outDir, 'report.md'), renderReport(results, charts));
   return results;
+}
+
+/**
+ * The workload against a Kafka-protocol cluster. No fio: the disk under test is the brokers'. iperf3
+ * only with --iperf-server (an iperf3 -s on a broker host): loopback iperf3 says nothing about the
+ * path to a remote cluster.
+ */
+async function runTargetBench(opts: BenchOptions, targetOpts: TargetOptions): Promise<BenchResults> {
+  const started = process.hrtime.bigint();
+  const w = opts.workload;
+  if (opts.receiver) throw new StrataError('INVALID_ARGUMENT', '--receiver ships the core Log; it does not combine with --target');
+  await mkdir(opts.outDir, { recursive: true });
+  const target = await describeTarget(targetOpts, w);
+  const notes = ['fio not run: with --target the disk under test is the brokers\' (run fio on a broker host to place the figures)'];
+  const iperfV = opts.baselines ? await iperfVersion() : undefined;
+  let iperf: IperfResult[] = [];
+  if (opts.baselines && opts.iperfServer && iperfV) {
+    try {
+      iperf = await runIperfRemote(opts.iperfServer.host, opts.iperfServer.port, opts.baselineSeconds);
+    } catch (err) {
+      notes.push(`iperf3 failed: ${(err as Error).message}`);
+    }
+  } else {
+    notes.push('iperf3 not run: with --target it needs --iperf-server BROKER_HOST:5201 (iperf3 -s on a broker host)');
+  }
+  const fp = await fingerprint(resolve(opts.dataDir), workloadHash(w), w.seed, { iperf3: iperfV });
+  const runTag = `${Date.now().toString(36)}-${process.pid}`;
+  let cells;
+  try {
+    cells = await runTargetCells(w, target, runTag, opts.progress);
+  } finally {
+    opts.progress.stop();
+  }
+  const { servers: _servers, ...targetInfo } = target;
+  const results: BenchResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: 'strata bench',
+    workload: w,
+    workloadFile: opts.workloadFile,
+    quick: opts.quick,
+    receiver: null,
+    target: targetInfo,
+    fingerprint: fp,
+    baselines: { fio: {}, iperf3: iperf, loop: {}, notes },
+    cells,
+    durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
+  };
+  return writeResults(results, opts);
 }
 
 function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: IperfResult[], loop: Record<string, LoopResult>): CellResult['ratios'] {

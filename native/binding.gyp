@@ -64,6 +64,18 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "c_sender",
+      "type": "executable",
+      "sources": [
+        "src/c_sender.c"
+      ],
+      "cflags": [
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

@@ -13,6 +13,7 @@ import { repoRoot } from '../../harness/fingerprint.js';
 import { applyOverrides, type AxisOverrides } from '../../harness/matrix.js';
 import { barProgress, defaultProgress, plainProgress, silentProgress, type Progress } from '../../harness/progress.js';
 import { runBench } from '../../harness/run-bench.js';
+import { parseAcks, type TargetOptions } from '../../harness/target.js';
 import { loadWorkloadFile, validateWorkload, type Workload } from '../../harness/workload.js';
 
 interface BenchCliOptions {
@@ -40,6 +41,9 @@ interface BenchCliOptions {
   progress?: string;
   iperfServer?: string;
   receiver?: string;
+  target?: string;
+  acks?: string;
+  replicationFactor?: string;
 }
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -154,6 +158,21 @@ export function resolveWorkload(opts: BenchCliOptions): { workload: Workload; fi
   return { workload, file, replayedDataDir };
 }
 
+/** --target (or the target of the results file --replay names), with --acks and --replication-factor. */
+function targetFrom(opts: BenchCliOptions): TargetOptions | undefined {
+  const previous = opts.replay && !opts.target ? loadResults(opts.replay).target ?? undefined : undefined;
+  if (!opts.target && !previous) {
+    if (opts.acks || opts.replicationFactor) throw new StrataError('INVALID_ARGUMENT', '--acks and --replication-factor need --target kafka://HOST:PORT[,HOST:PORT...]');
+    return undefined;
+  }
+  const rf = opts.replicationFactor;
+  return {
+    url: opts.target ?? previous!.url,
+    acks: opts.acks ? parseAcks(opts.acks) : previous?.acks ?? ['1'],
+    replicationFactor: rf !== undefined ? positiveInt('--replication-factor', rf) : previous?.replicationFactor ?? undefined,
+  };
+}
+
 function progressFor(kind: string | undefined): Progress {
   switch (kind) {
     case undefined:
@@ -196,11 +215,16 @@ export function register(program: Command): void {
     .option('--no-charts', 'skip the SVG charts')
     .option('--progress <kind>', 'bar, plain or none (default: bar on a terminal, plain otherwise)')
     .option('--receiver <host:port>', 'a `strata receive --topic strata-bench` on another host: each cell also ships its log there')
-    .option('--iperf-server <host:port>', 'iperf3 server on the receiver host (two-host runs)')
+    .option('--iperf-server <host:port>', 'iperf3 server on the receiver host (two-host runs, or a broker host with --target)')
+    .option('--target <url>', 'run the workload against a Kafka-protocol cluster, kafka://HOST:PORT[,HOST:PORT...] (Kafka, Redpanda, strata serve) instead of the core Log here')
+    .option('--acks <list>', 'with --target: producer acks per cell, comma-separated from 0, 1, all (default 1)')
+    .option('--replication-factor <n>', "with --target: replication factor of the topics the run creates (default: the cluster's)")
     .action(async (opts: BenchCliOptions) => {
       const { workload, file, replayedDataDir } = resolveWorkload(opts);
+      const target = targetFrom(opts);
       const { dataDir, note } = resolveDataDir(opts, replayedDataDir);
-      if (note) process.stderr.write(`strata bench: ${note}\n`);
+      if (note) process.stderr.write(`strata bench: ${note}
+`);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const outDir = opts.out ?? join('bench-results', `${workload.name}-${stamp}`);
       const results = await runBench({
@@ -214,6 +238,7 @@ export function register(program: Command): void {
         baselineSeconds: opts.baselineSeconds ? positiveInt('--baseline-seconds', opts.baselineSeconds) : opts.quick ? 1 : 3,
         iperfServer: opts.iperfServer ? hostPort('--iperf-server', opts.iperfServer) : undefined,
         receiver: opts.receiver ? hostPort('--receiver', opts.receiver) : undefined,
+        target,
         charts: opts.charts,
       });
       const ok = results.cells.filter((c) => c.status === 'ok').length;

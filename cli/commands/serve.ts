@@ -9,14 +9,31 @@ import { StrataError } from '../../core/errors.js';
 import { stderrLogger } from '../../core/tokens.js';
 import { startBroker } from '../../broker/start.js';
 
-function parseListen(text: string): { host: string; port: number } {
+function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const colon = text.lastIndexOf(':');
-  if (colon <= 0) throw new StrataError('INVALID_ARGUMENT', `--listen "${text}" is not HOST:PORT`);
+  if (colon <= 0) throw new StrataError('INVALID_ARGUMENT', `${flag} "${text}" is not HOST:PORT`);
   const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   const portText = text.slice(colon + 1);
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new StrataError('INVALID_ARGUMENT', `--listen port "${portText}" is not a port number (0-65535)`);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new StrataError('INVALID_ARGUMENT', `${flag} port "${portText}" is not a port number (0-65535)`);
   return { host, port };
+}
+
+const DEFAULT_LISTEN = '127.0.0.1:9092';
+
+/**
+ * The listeners, as Kafka's `listeners` lists them: plaintext (--listen), TLS (--listen-tls), or
+ * both. With only --listen-tls there is no plaintext listener; with neither, plaintext on 9092.
+ */
+function listenersFrom(opts: { listen?: string; listenTls?: string; tlsCert?: string; tlsKey?: string }) {
+  if (opts.listenTls === undefined) {
+    if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) throw new StrataError('INVALID_ARGUMENT', '--tls-cert and --tls-key need --listen-tls HOST:PORT');
+    return { plaintext: true, ...parseListen(opts.listen ?? DEFAULT_LISTEN) };
+  }
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new StrataError('INVALID_ARGUMENT', '--listen-tls needs --tls-cert FILE and --tls-key FILE (PEM)');
+  const tls = { ...parseListen(opts.listenTls, '--listen-tls'), certFile: opts.tlsCert, keyFile: opts.tlsKey };
+  const plain = opts.listen === undefined ? undefined : parseListen(opts.listen);
+  return { plaintext: plain !== undefined, host: plain?.host ?? tls.host, port: plain?.port ?? 0, tls };
 }
 
 export function register(program: Command): void {
@@ -24,7 +41,10 @@ export function register(program: Command): void {
     .command('serve')
     .description('Serve the logs of a data directory to Kafka clients over the Kafka wire protocol')
     .requiredOption('--data-dir <dir>', 'data directory (TOPIC-PARTITION subdirectories)')
-    .option('--listen <host:port>', 'listener (loopback by default; port 0 = ephemeral)', '127.0.0.1:9092')
+    .option('--listen <host:port>', `plaintext listener (default ${DEFAULT_LISTEN} unless only --listen-tls is given; port 0 = ephemeral)`)
+    .option('--listen-tls <host:port>', "TLS listener (Kafka's SSL listener); needs --tls-cert and --tls-key")
+    .option('--tls-cert <file>', "the TLS listener's certificate chain, PEM")
+    .option('--tls-key <file>', "the TLS listener's private key, PEM (unencrypted)")
     .option('--engine <name>', 'storage engine: built-in name or module path', 'pwrite')
     .option('--transfer <name>', 'how Fetch sends segment bytes: sendfile | buffered')
     .option('--cache <name>', 'read cache', 'none')
@@ -32,12 +52,14 @@ export function register(program: Command): void {
     .option('--auto-create-topics', 'create unknown topics on Metadata requests (auto.create.topics.enable=true, the default, as in Kafka)')
     .option('--no-auto-create-topics', 'do not: a Metadata request for an unknown topic answers UNKNOWN_TOPIC_OR_PARTITION (auto.create.topics.enable=false)')
     .option('--event-loop-stats', 'log the event loop delay percentiles (a stalled loop delays every client) at shutdown', false)
-    .action(async (opts: { dataDir: string; listen: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics?: boolean; eventLoopStats: boolean }) => {
-      const { host, port } = parseListen(opts.listen);
+    .action(async (opts: { dataDir: string; listen?: string; listenTls?: string; tlsCert?: string; tlsKey?: string; engine: string; transfer?: string; cache: string; config: string[]; autoCreateTopics?: boolean; eventLoopStats: boolean }) => {
+      const { host, port, plaintext, tls } = listenersFrom(opts);
       const server = await startBroker({
         dataDir: opts.dataDir,
         host,
         port,
+        plaintext,
+        tls,
         engine: opts.engine,
         transfer: opts.transfer,
         cache: opts.cache,

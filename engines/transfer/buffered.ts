@@ -42,7 +42,7 @@ function preadInto(fd: number, buf: Buffer, length: number, position: number): P
 
 export class BufferedTransfer implements Transfer {
   readonly name = 'buffered';
-  readonly supports = { zeroCopy: false, native: false };
+  readonly supports = { zeroCopy: false, native: false, encryptedSockets: true };
 
   constructor(private readonly pool: BufferPool = sharedPool) {}
 

@@ -58,7 +58,7 @@ async function drainWrites(socket: Socket, guard: TransferGuard): Promise<void> 
 
 export class SendfileTransfer implements Transfer {
   readonly name = 'sendfile';
-  readonly supports = { zeroCopy: true, native: true };
+  readonly supports = { zeroCopy: true, native: true, encryptedSockets: false };
 
   constructor(private readonly native: SendfileNative) {}
 

@@ -20,7 +20,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawKafkaClient } from '../../../broker/raw-client.js';
-import { KAFKA_MAIN, KAFKA_PEER_DIR, jvmFlags, kafkaClasspath, runKafkaToolOk } from './kafka-tools.js';
+import { KAFKA_MAIN, KAFKA_PEER_DIR, jvmFlags, kafkaClasspath, kafkaScriptJvmFlags, runKafkaToolOk } from './kafka-tools.js';
 
 export { KAFKA_MAIN, KAFKA_VERSION, kafkaScriptJvmFlags, runKafkaTool, runKafkaToolOk } from './kafka-tools.js';
 
@@ -39,9 +39,21 @@ export interface KafkaOptions {
   readyTimeoutMs?: number;
   stopTimeoutMs?: number;
   heapMb?: number;
-  /** Replaces the short-run test flags (jvmFlags(heapMb)), e.g. kafkaScriptJvmFlags for a benchmark. */
+  /**
+   * A second, SSL listener on each node (`SSL://127.0.0.1:PORT`, its own free port) beside the
+   * PLAINTEXT one, which stays the inter-broker listener; the node's `sslBootstrap` names it.
+   */
+  ssl?: { keystoreFile: string; password: string; keystoreType?: 'PKCS12' | 'JKS' };
+  /**
+   * Replaces the short-run test flags (C1 only, serial GC, `heapMb`): a benchmark passes what
+   * kafka-server-start.sh runs with (kafkaScriptJvmFlags / KAFKA_SERVER_JVM_FLAGS), since C1 alone
+   * lacks the JIT intrinsics (AES-GCM, CRC32C, array copies) Kafka's throughput relies on.
+   */
   jvmFlags?: readonly string[];
 }
+
+/** kafka-server-start.sh's heap (-Xmx1G -Xms1G) and kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS (Kafka 4.1). */
+export const KAFKA_SERVER_JVM_FLAGS: readonly string[] = [...kafkaScriptJvmFlags({ xmx: '1G', xms: '1G' }), '-Djava.net.preferIPv4Stack=true'];
 
 export interface StopResult {
   /**
@@ -71,10 +83,17 @@ export class KafkaNode {
     readonly dir: string,
     private readonly properties: string,
     private readonly opts: KafkaOptions,
+    /** The SSL listener's port (KafkaOptions.ssl), else undefined. */
+    readonly sslPort?: number,
   ) {}
 
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  get sslBootstrap(): string {
+    if (this.sslPort === undefined) throw new Error(`Kafka node ${this.nodeId} has no SSL listener (KafkaOptions.ssl)`);
+    return `127.0.0.1:${this.sslPort}`;
   }
 
   /** `log.dirs`: meta.properties, the checkpoints, TOPIC-PARTITION directories. */
@@ -224,13 +243,15 @@ export async function startKafkaCluster(size: number, opts: KafkaOptions = {}): 
 export async function prepareKafkaCluster(size: number, opts: KafkaOptions = {}): Promise<KafkaCluster> {
   if (!Number.isInteger(size) || size < 1 || size > 9) throw new Error(`cluster size ${size}: 1 to 9 nodes`);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'strata-kafka-'));
-  const ports = await freePorts(size * 2);
+  const ports = await freePorts(size * (opts.ssl ? 3 : 2));
   const ids = Array.from({ length: size }, (_, i) => i + 1);
   const voters = ids.map((id, i) => `${id}@127.0.0.1:${ports[size + i]}`).join(',');
   const nodes = ids.map((id, i) => {
     const nodeDir = join(dir, `node-${id}`);
-    const props = serverProperties(id, ports[i]!, ports[size + i]!, voters, join(nodeDir, 'data'), size, opts.config);
-    return new KafkaNode(id, ports[i]!, ports[size + i]!, nodeDir, props, opts);
+    const sslPort = opts.ssl ? ports[2 * size + i]! : undefined;
+    const extra = { ...(opts.ssl && sslPort !== undefined ? sslListenerProperties(ports[i]!, ports[size + i]!, sslPort, opts.ssl) : {}), ...opts.config };
+    const props = serverProperties(id, ports[i]!, ports[size + i]!, voters, join(nodeDir, 'data'), size, extra);
+    return new KafkaNode(id, ports[i]!, ports[size + i]!, nodeDir, props, opts, sslPort);
   });
   const cluster = new KafkaCluster(newClusterId(), nodes, dir, opts.dir === undefined);
   // formats run one JVM each; two at a time is what two cores carry
@@ -268,6 +289,19 @@ function serverProperties(nodeId: number, port: number, controllerPort: number, 
     ...extra,
   };
   return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+/** Kafka's keys for an SSL listener beside PLAINTEXT (which stays the inter-broker listener). */
+function sslListenerProperties(port: number, controllerPort: number, sslPort: number, ssl: NonNullable<KafkaOptions['ssl']>): Record<string, string> {
+  return {
+    'listeners': `PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${sslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${sslPort}`,
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL',
+    'ssl.keystore.location': ssl.keystoreFile,
+    'ssl.keystore.password': ssl.password,
+    'ssl.key.password': ssl.password,
+    'ssl.keystore.type': ssl.keystoreType ?? 'PKCS12',
+  };
 }
 
 /** A Kafka Uuid for a cluster id: 16 random bytes, base64url without padding (Uuid.toString). */
