@@ -14,6 +14,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 
 const run = promisify(execFile);
+// children print plain text whatever the runner's environment asks (vitest's workers may carry
+// FORCE_COLOR, and coloured output holds ANSI escapes the assertions would have to see through)
+const plainEnv = (() => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  return env;
+})();
 const root = join(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'strata-tarball-'));
 const project = join(work, 'project');
@@ -22,14 +29,18 @@ let installLog = '';
 
 beforeAll(async () => {
   // prepare (tsup) runs as part of pack, so the tarball carries a fresh dist/
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, maxBuffer: 64 << 20, timeout: 300_000 });
-  const packed = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, env: plainEnv, maxBuffer: 64 << 20, timeout: 300_000 });
+  // tsup's lines come first on stdout, coloured when the environment asks for it (ANSI escapes hold
+  // '['): npm's JSON is the array that starts on a line of its own
+  const jsonStart = stdout.search(/^\[$/m);
+  if (jsonStart < 0) throw new Error(`npm pack --json printed no JSON array:\n${stdout.slice(-2000)}`);
+  const packed = JSON.parse(stdout.slice(jsonStart)) as { filename: string; files: { path: string }[] }[];
   files = packed[0]!.files.map((f) => f.path);
   const tarball = join(work, packed[0]!.filename);
   await run('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true }));
   // --foreground-scripts: the install script's own lines (what npm otherwise hides) reach the log
-  const r = await run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: project, maxBuffer: 64 << 20, timeout: 600_000 });
+  const r = await run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: project, env: plainEnv, maxBuffer: 64 << 20, timeout: 600_000 });
   installLog = r.stdout + r.stderr;
   copyFileSync(join(import.meta.dirname, 'fixtures/tiny-engine.mjs'), join(project, 'tiny-engine.mjs'));
 }, 900_000);
@@ -37,7 +48,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const inProject = (cmd: string, args: string[], input?: string) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(cmd, args, { cwd: project, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    const child = execFile(cmd, args, { cwd: project, env: plainEnv, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
     child.stdin!.end(input ?? '');
   });
 
