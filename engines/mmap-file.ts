@@ -165,6 +165,8 @@ export class MmapSegmentFile implements SegmentFile {
       this.native.fallocate(this.fd, sizeBytes, this.preallocateBytes - sizeBytes);
       this.fileBytes = this.preallocateBytes;
     }
+    // the cut must be durable (SegmentFile.truncate); the reservation after it reads as zeros
+    await fdatasyncFd(this.fd, this.io);
   }
 
   async trim(): Promise<void> {

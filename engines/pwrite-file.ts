@@ -140,6 +140,8 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
       await preallocateFile(this.fd, sizeBytes, this.preallocateBytes);
       this.reservedBytes = this.preallocateBytes;
     }
+    // the cut must be durable (SegmentFile.truncate); a reservation after it reads as zeros
+    await fdatasyncFd(this.fd, this.io);
   }
 
   async trim(): Promise<void> {
