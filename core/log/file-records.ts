@@ -112,8 +112,15 @@ export async function scanValidBatches(
   batchBytesMax: number,
   expectedOffsetMin: number,
   visit: (batch: BatchLocation, bytes: Buffer) => void,
+  /**
+   * cleanup.policy=delete: each batch starts exactly where the one before it ended (the first at
+   * `expectedOffsetMin`), so a base offset flipped upwards outside the CRC is damage, not a gap.
+   */
+  consecutive: boolean | 'after-first' = false,
 ): Promise<ValidatedScan> {
   let position = from;
+  // 'after-first': a scan from an index entry, whose first batch may start below the entry's offset
+  let checkConsecutive = consecutive === true;
   let nextOffsetMin = expectedOffsetMin;
   const stopAt = (at: number, stopReason: string, stoppedAtZeros = false): ValidatedScan => ({ validBytes: at - from, stopReason, stoppedAtZeros });
   while (position < to) {
@@ -142,7 +149,8 @@ export async function scanValidBatches(
         bytes = await file.read(here, Math.min(claimed, to - here));
         bytesAt = 0;
       }
-      const stop = checkOne(bytes, bytesAt, here, nextOffsetMin, visit);
+      const stop = checkOne(bytes, bytesAt, here, nextOffsetMin, visit, checkConsecutive);
+      checkConsecutive = consecutive !== false;
       if (stop) return stopAt(here, stop);
       nextOffsetMin = lastOffsetIn(bytes, bytesAt) + 1;
       at += claimed;
@@ -162,6 +170,7 @@ function checkOne(
   position: number,
   nextOffsetMin: number,
   visit: (batch: BatchLocation, bytes: Buffer) => void,
+  consecutive: boolean,
 ): string | undefined {
   let sizeBytes: number;
   try {
@@ -177,6 +186,9 @@ function checkOne(
     // a base offset or timestamp past 2^53 (outside the CRC): a corrupt batch like any other
     if (err instanceof CorruptRecordError) return `batch at position ${position}: ${err.message}`;
     throw err;
+  }
+  if (consecutive && batch.baseOffset !== nextOffsetMin) {
+    return `batch at position ${position} has base offset ${batch.baseOffset}, expected ${nextOffsetMin} (offsets are consecutive under cleanup.policy=delete)`;
   }
   if (batch.baseOffset < nextOffsetMin) {
     return `batch at position ${position} has base offset ${batch.baseOffset}, expected at least ${nextOffsetMin} (offsets must increase)`;

@@ -91,7 +91,16 @@ export class LogLoader {
     await this.applyLogStartOffset(plan);
     this.expectedOffsetMin = plan.baseOffsets[0] ?? 0;
     for (let i = 0; i < plan.baseOffsets.length; i++) {
-      const truncated = await this.loadSegment(plan.baseOffsets[i]!, i === plan.baseOffsets.length - 1, plan.recover[i]!);
+      let truncated = await this.loadSegment(plan.baseOffsets[i]!, i === plan.baseOffsets.length - 1, plan.recover[i]!);
+      if (!truncated && !plan.recover[i] && this.overlapsNext(plan.baseOffsets[i + 1])) {
+        // its last offset runs past the next segment's base (a base offset flipped outside the CRC)
+        const segment = this.segments.pop()!;
+        this.ends.pop();
+        this.deps.logger.warn(`segment ${segment.file.path} ends past the next segment's base ${plan.baseOffsets[i + 1]}; recovering it`);
+        await segment.close();
+        this.expectedOffsetMin = this.ends[this.ends.length - 1] ?? plan.baseOffsets[0]!;
+        truncated = await this.loadSegment(plan.baseOffsets[i]!, i === plan.baseOffsets.length - 1, true);
+      }
       if (truncated) {
         // everything after a damaged segment is after the damage: drop it (Kafka does the same)
         await this.deleteSegments(plan.baseOffsets.slice(i + 1), 'after the truncation point');
@@ -158,6 +167,11 @@ export class LogLoader {
     this.expectedOffsetMin = lastOffset !== undefined ? lastOffset + 1 : Math.max(this.expectedOffsetMin, base);
     this.ends.push(this.expectedOffsetMin);
     return truncated;
+  }
+
+  /** A trusted segment that runs past the next one's base overlaps it: damage, recovered. */
+  private overlapsNext(nextBase: number | undefined): boolean {
+    return nextBase !== undefined && this.expectedOffsetMin > nextBase;
   }
 
   /**

@@ -258,9 +258,16 @@ export class LogSegment {
    * undefined.
    */
   async validateTail(): Promise<string | undefined> {
-    const from = this.offsetIndex.lastEntry()?.position ?? 0;
+    const entry = this.offsetIndex.lastEntry();
+    const from = entry?.position ?? 0;
     const fileBytes = this.file.sizeBytes;
-    const scan = await scanValidBatches(this.file, from, fileBytes, STORED_BATCH_BYTES_MAX, this.baseOffset, () => {});
+    const consecutive = this.config.cleanupPolicy !== 'compact';
+    let first: BatchLocation | undefined;
+    const scan = await scanValidBatches(this.file, from, fileBytes, STORED_BATCH_BYTES_MAX, this.baseOffset, (b) => (first ??= b), consecutive && (from === 0 || 'after-first'));
+    // the batch at the last index entry holds (or starts the set ending at) the entry's offset
+    if (entry && first && (first.baseOffset > entry.offset || first.baseOffset < this.baseOffset)) {
+      return `the batch at the last index entry (position ${from}) starts at offset ${first.baseOffset}, not at or below the entry's ${entry.offset}`;
+    }
     if (from + scan.validBytes === fileBytes) return undefined;
     return scan.stopReason ?? `valid batches end at position ${from + scan.validBytes} of ${fileBytes}`;
   }
@@ -279,7 +286,9 @@ export class LogSegment {
     let lastOffset: number | undefined;
     const fileBytes = this.file.sizeBytes;
     this.committedBytes = fileBytes;
-    const scan = await scanValidBatches(this.file, 0, fileBytes, STORED_BATCH_BYTES_MAX, expectedOffsetMin, (batch) => {
+    // cleanup.policy=delete: the first batch starts at the segment's base, the rest follow on
+    const consecutive = this.config.cleanupPolicy !== 'compact';
+    const scan = await scanValidBatches(this.file, 0, fileBytes, STORED_BATCH_BYTES_MAX, consecutive ? Math.max(expectedOffsetMin, this.baseOffset) : expectedOffsetMin, (batch) => {
       if (lastOffset === undefined) this.rollingBasedTimestamp = batch.maxTimestamp;
       if (batch.maxTimestamp > this.maxTimestampSoFar) {
         this.maxTimestampSoFar = batch.maxTimestamp;
@@ -291,7 +300,7 @@ export class LogSegment {
         lastIndexEntryBytes = batch.position;
       }
       lastOffset = batch.lastOffset;
-    });
+    }, consecutive);
     const truncatedBytes = fileBytes - scan.validBytes;
     if (truncatedBytes > 0) {
       await this.cutFile(scan.validBytes);
