@@ -10,6 +10,7 @@ import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from 
 import { COALESCE, NO_IDLE_LISTENER, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type WritesIdleListener } from './write-coalescer.js';
 import { IoStats } from './io-stats.js';
 import { preallocateFile } from './preallocate.js';
+import { loadNative } from '../native/index.js';
 
 /**
  * What an append waits for after its write completed (fsync-group: a shared sync), told by the
@@ -41,6 +42,26 @@ export interface PwriteOptions {
   dsync?: boolean;
   /** When to write on the calling thread (see InlineWrites); absent: always the threadpool. */
   inline?: InlineWrites;
+}
+
+/**
+ * Reads up to this size are first tried on the calling thread from the page cache (preadv2
+ * RWF_NOWAIT): batch headers and scan windows, the reads a Fetch makes before its sendfile. A
+ * thread pool read costs two thread wake-ups and an eventfd round trip, far more CPU than copying
+ * 64 KiB; larger reads (the buffered transfer's, recovery's) stay in the pool, so the event loop is
+ * never held for more than such a copy.
+ */
+const CACHED_READ_BYTES_MAX = 64 * 1024;
+let preadNoWait: ((fd: number, buffer: Buffer, position: number) => number) | undefined | null = null;
+
+/** The bytes when the page cache holds all of them, else undefined (the caller reads in the pool). */
+function readIfCached(fd: number, position: number, length: number): Buffer | undefined {
+  if (preadNoWait === null) preadNoWait = loadNative()?.preadNoWait?.bind(undefined);
+  if (!preadNoWait) return undefined;
+  const buf = Buffer.allocUnsafe(length);
+  const n = preadNoWait(fd, buf, position);
+  if (n === -2) preadNoWait = undefined; // no RWF_NOWAIT here: never ask again
+  return n === length ? buf : undefined;
 }
 
 export class PwriteSegmentFile implements SegmentFile, FollowedFile {
@@ -114,7 +135,8 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
   read(position: number, length: number): Promise<Buffer> {
     this.checkOpen();
     const capped = Math.max(0, Math.min(length, this.size - position));
-    return preadFull(this.fd, position, capped);
+    const cached = capped > 0 && capped <= CACHED_READ_BYTES_MAX ? readIfCached(this.fd, position, capped) : undefined;
+    return cached ? Promise.resolve(cached) : preadFull(this.fd, position, capped);
   }
 
   flush(): Promise<void> {

@@ -136,6 +136,14 @@ export interface NativeAddon {
    * other errors (EPIPE, ECONNRESET, EBADF, EINVAL).
    */
   sendfile(outFd: number, inFd: number, position: number, length: number): number;
+  /**
+   * preadv2(2) with RWF_NOWAIT into the whole of `buffer` from `position`, on the calling thread:
+   * the bytes read (0 at end of file; fewer than asked when only part is in the page cache), -1
+   * when the first byte is not in the page cache (EAGAIN), -2 when the kernel or file system does
+   * not support it for buffered reads. Throws on other errors (EBADF, EIO). Absent from addons
+   * built before it existed: callers check for it.
+   */
+  preadNoWait?(fd: number, buffer: Buffer, position: number): number;
   readonly Poller: NativePollerConstructor;
 }
 

@@ -1,10 +1,12 @@
-// File descriptor calls Node does not expose: posix_fadvise, fallocate, sendfile to any fd, plus
-// dup/close/O_NONBLOCK for the socket descriptor a non-blocking sendfile works on.
+// File descriptor calls Node does not expose: posix_fadvise, fallocate, sendfile to any fd, a
+// pread that never waits for the disk (preadv2 RWF_NOWAIT), plus dup/close/O_NONBLOCK for the
+// socket descriptor a non-blocking sendfile works on.
 #include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -92,6 +94,38 @@ Napi::Value Sendfile(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// preadNoWait(fd, buffer, position) -> bytes read into buffer from position, only what the page
+// cache holds: -1 when the first byte would need the disk (EAGAIN), -2 when this kernel or file
+// system has no RWF_NOWAIT for buffered reads (EOPNOTSUPP, ENOSYS, EINVAL: ask the thread pool).
+// It runs on the calling thread: a read from the page cache costs a copy, where a thread pool
+// read costs two thread wake-ups (futex) and an eventfd round trip on top (strace: 21 futex calls
+// per 1 MiB Fetch before this, for 4 header reads).
+Napi::Value PreadNoWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  if (info.Length() < 2 || !info[1].IsBuffer()) {
+    Napi::TypeError::New(env, "buffer must be a Buffer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Buffer<uint8_t> buffer = info[1].As<Napi::Buffer<uint8_t>>();
+  int64_t position = ArgSize(info, 2, "position");
+  struct iovec iov = {buffer.Data(), buffer.Length()};
+  ssize_t n;
+#ifdef RWF_NOWAIT
+  do n = preadv2(fd, &iov, 1, static_cast<off_t>(position), RWF_NOWAIT);
+  while (n < 0 && errno == EINTR);
+#else
+  n = -1;
+  errno = EOPNOTSUPP;
+#endif
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) return Napi::Number::New(env, -2);
+    ThrowErrno(env, errno, "preadv2");
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
 Napi::Value PageSizeFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));
 }
@@ -106,6 +140,7 @@ void InitFileIo(Napi::Env env, Napi::Object exports) {
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   exports.Set("sendfile", Napi::Function::New(env, Sendfile, "sendfile"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeFn, "pageSize"));
+  exports.Set("preadNoWait", Napi::Function::New(env, PreadNoWait, "preadNoWait"));
   Napi::Object fadv = Napi::Object::New(env);
   fadv.Set("NORMAL", POSIX_FADV_NORMAL);
   fadv.Set("SEQUENTIAL", POSIX_FADV_SEQUENTIAL);

@@ -1,0 +1,47 @@
+/**
+ * What a Fetch-sized read of large batches reads into user space before its sendfile: the header
+ * scans read one header after a large batch (as Kafka's FileLogInputStream does), not a 64 KiB
+ * window each. Before, a 1 MiB read of ~1 MB batches read four 64 KiB windows (a quarter of what
+ * it sent), whose copies and garbage cost more server CPU than the sendfile itself (perf).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { logConfigFrom } from '../../core/config/log-config.js';
+import type { SegmentFile, StorageEngine } from '../../core/engine.js';
+import { Log } from '../../core/log/log.js';
+import { silentLogger } from '../../core/tokens.js';
+import { pwriteEngine } from '../../engines/pwrite.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-read-windows-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('a 1 MiB read of 256 KiB batches reads one 64 KiB window per scan, then headers', async () => {
+  let bytesRead = 0;
+  const engine: StorageEngine = {
+    ...pwriteEngine,
+    async open(p, options) {
+      const file = await pwriteEngine.open(p, options);
+      return new Proxy(file, {
+        get(target, key) {
+          if (key === 'read') return (position: number, length: number) => ((bytesRead += length), target.read(position, length));
+          const v = Reflect.get(target, key) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      }) as SegmentFile;
+    },
+  };
+  const log = await Log.open(path.join(dir, 'p-0'), logConfigFrom({ 'segment.bytes': String(64 << 20) }), { engine, logger: silentLogger });
+  try {
+    const value = Buffer.alloc(256 * 1024 - 100, 7);
+    for (let i = 0; i < 12; i++) await log.appendRecords([{ value }]);
+    bytesRead = 0;
+    const info = await log.read(4, 1 << 20, { minOneBatch: true });
+    expect(info.bytes).toBeGreaterThan(512 * 1024);
+    // the scan for the offset and the scan for the end each read one 64 KiB window, then one header per large batch
+    expect(bytesRead).toBeLessThanOrEqual(2 * 64 * 1024 + 4 * 61); // was 3 windows (196,608 bytes)
+  } finally {
+    await log.close();
+  }
+});
