@@ -3,28 +3,18 @@
  * the clean-shutdown marker; the next open trusts the files and appends. Everything acknowledged
  * after that reopen must survive the next power cut.
  */
-import fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logConfigFrom } from '../../core/config/log-config.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { loadEngine } from '../../engines/index.js';
 import { loadNative } from '../../native/index.js';
-import { buildCrashFs, CrashFs, crashFsSkipReason } from './crashfs.js';
+import { CrashFs } from './crashfs.js';
+import { crashFsFixture } from './fixture.js';
 
-const skip = crashFsSkipReason();
-const base = fs.mkdtempSync(join(tmpdir(), 'strata-clean-cut-'));
-let mounted: CrashFs | undefined;
-beforeAll(() => {
-  if (!skip) buildCrashFs();
-});
-afterEach(async () => {
-  await mounted?.forceUnmount();
-  mounted = undefined;
-});
-afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+const fx = crashFsFixture('strata-clean-cut-');
+const { skip, base } = fx;
 
 const records = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`record-${from + i}`) }));
 
@@ -48,23 +38,23 @@ const cases: { engine: string; config: Record<string, string>; flush: boolean }[
 describe.skipIf(skip)('a power cut after a clean shutdown', () => {
   for (const c of cases) {
     it.skipIf(c.engine === 'mmap' && !loadNative())(`${c.engine} ${JSON.stringify(c.config)}: keeps what was acknowledged after the reopen`, async () => {
-      mounted = await CrashFs.mount(join(base, `${c.engine}-b`), join(base, `${c.engine}-m`));
-      const dir = join(mounted.mountpoint, 'p-0');
+      fx.mounted = await CrashFs.mount(join(base, `${c.engine}-b`), join(base, `${c.engine}-m`));
+      const dir = join(fx.mounted.mountpoint, 'p-0');
       const engine = await loadEngine(c.engine);
       const config = logConfigFrom({ 'segment.bytes': String(1 << 20), ...c.config });
       let log = await Log.open(dir, config, { engine, logger: silentLogger });
       await log.appendRecords(records(10, 0));
       if (c.flush) await log.flush();
       await log.close(); // clean: trimmed, marker written
-      mounted.cut();
-      mounted = await mounted.remount();
+      fx.mounted.cut();
+      fx.mounted = await fx.mounted.remount();
       log = await Log.open(dir, config, { engine, logger: silentLogger });
       expect(log.logEndOffset).toBe(10);
       await log.appendRecords(records(10, 10));
       if (c.flush) await log.flush();
-      mounted.cut();
+      fx.mounted.cut();
       await log.close().catch(() => undefined); // everything fails after the cut; descriptors close
-      mounted = await mounted.remount();
+      fx.mounted = await fx.mounted.remount();
       log = await Log.open(dir, config, { engine, logger: silentLogger });
       try {
         expect(await readValues(log)).toEqual(records(20, 0).map((r) => r.value.toString()));

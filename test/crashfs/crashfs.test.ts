@@ -4,37 +4,27 @@
  * fsync, or up to the change that made a file when that file is synced (not with --strict-dirs).
  */
 import fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadNative } from '../../native/index.js';
-import { buildCrashFs, CrashFs, crashFsSkipReason } from './crashfs.js';
+import { CrashFs } from './crashfs.js';
+import { crashFsFixture } from './fixture.js';
 
-const skip = crashFsSkipReason();
-const base = fs.mkdtempSync(join(tmpdir(), 'strata-crashfs-'));
-let mounted: CrashFs | undefined;
+const fx = crashFsFixture('strata-crashfs-');
+const { skip, base } = fx;
 let n = 0;
-
-beforeAll(() => {
-  if (!skip) buildCrashFs();
-});
-afterEach(async () => {
-  await mounted?.forceUnmount();
-  mounted = undefined;
-});
-afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
 async function fresh(flags: string[] = []): Promise<string> {
   n++;
-  mounted = await CrashFs.mount(join(base, `backing${n}`), join(base, `mnt${n}`), flags);
-  return mounted.mountpoint;
+  fx.mounted = await CrashFs.mount(join(base, `backing${n}`), join(base, `mnt${n}`), flags);
+  return fx.mounted.mountpoint;
 }
 
 /** Cut, then reboot: a new daemon over what reached the backing directory. */
 async function powerCut(tornSeed?: number): Promise<string> {
-  mounted!.cut(tornSeed);
-  mounted = await mounted!.remount();
-  return mounted.mountpoint;
+  fx.mounted!.cut(tornSeed);
+  fx.mounted = await fx.mounted!.remount();
+  return fx.mounted.mountpoint;
 }
 
 function writeFile(path: string, text: string, sync: 'none' | 'fsync' | 'fdatasync' | 'dsync' = 'none'): void {
@@ -65,8 +55,8 @@ describe.skipIf(skip)('crashfs', () => {
     expect(read(join(mnt, 'lost'))).toBe('volatile');
     expect(fs.statSync(join(mnt, 'synced')).size).toBe('durable + volatile tail'.length);
     // nothing unsynced has reached the disk: the backing file is empty
-    expect(fs.statSync(join(mounted!.backing, 'lost')).size).toBe(0);
-    const before = mounted!.stats();
+    expect(fs.statSync(join(fx.mounted!.backing, 'lost')).size).toBe(0);
+    const before = fx.mounted!.stats();
     expect(before).toMatchObject({ fsyncs: 1, fdatasyncs: expect.any(Number), dsync_writes: 1 });
     expect(before.dirty_bytes).toBeGreaterThan(0);
     mnt = await powerCut();
@@ -81,11 +71,11 @@ describe.skipIf(skip)('crashfs', () => {
   it('fails every call after the cut with EIO, and counts them', async () => {
     const mnt = await fresh();
     writeFile(join(mnt, 'f'), 'x', 'fsync');
-    mounted!.cut();
+    fx.mounted!.cut();
     expect(() => fs.readFileSync(join(mnt, 'f'))).toThrow(/EIO/);
     expect(() => writeFile(join(mnt, 'g'), 'y')).toThrow(/EIO/);
-    expect(mounted!.stats()).toMatchObject({ cuts: 1, eio_after_cut: expect.any(Number) });
-    expect(mounted!.stats().eio_after_cut).toBeGreaterThanOrEqual(2);
+    expect(fx.mounted!.stats()).toMatchObject({ cuts: 1, eio_after_cut: expect.any(Number) });
+    expect(fx.mounted!.stats().eio_after_cut).toBeGreaterThanOrEqual(2);
   });
 
   it('undoes names not made durable: create, mkdir, rename over a file, unlink', async () => {
@@ -97,7 +87,7 @@ describe.skipIf(skip)('crashfs', () => {
     writeFile(join(mnt, 'new'), 'new');
     fs.renameSync(join(mnt, 'new'), join(mnt, 'old'));
     fs.unlinkSync(join(mnt, 'kept'));
-    expect(mounted!.stats().pending_ops).toBe(4);
+    expect(fx.mounted!.stats().pending_ops).toBe(4);
     mnt = await powerCut();
     expect(read(join(mnt, 'old'))).toBe('old');
     expect(read(join(mnt, 'kept'))).toBe('kept');
@@ -171,7 +161,7 @@ describe.skipIf(skip)('crashfs', () => {
     bytes.set(Buffer.from('not synced'), 8192);
     native.munmap(map);
     fs.closeSync(fd);
-    expect(mounted!.stats().fdatasyncs + mounted!.stats().fsyncs).toBe(1);
+    expect(fx.mounted!.stats().fdatasyncs + fx.mounted!.stats().fsyncs).toBe(1);
     mnt = await powerCut();
     const back = fs.readFileSync(join(mnt, 'mapped'));
     expect(back.length).toBe(3 * 4096);
@@ -186,10 +176,10 @@ describe.skipIf(skip)('crashfs', () => {
     fs.fsyncSync(fd);
     for (let i = 0; i < 64; i++) fs.writeSync(fd, page(i), 0, 4096, i * 4096);
     fs.closeSync(fd);
-    mounted!.cut(42);
-    const stats = mounted!.stats();
-    mounted = await mounted!.remount();
-    mnt = mounted.mountpoint;
+    fx.mounted!.cut(42);
+    const stats = fx.mounted!.stats();
+    fx.mounted = await fx.mounted!.remount();
+    mnt = fx.mounted.mountpoint;
     const back = fs.readFileSync(join(mnt, 'f'));
     let through = 0;
     for (let i = 0; i * 4096 < back.length; i++) {

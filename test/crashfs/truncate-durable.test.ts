@@ -6,24 +6,15 @@
  * power-cut test lost five that way, cycle 103 of 400).
  */
 import fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEngine } from '../../engines/index.js';
 import { loadNative } from '../../native/index.js';
-import { buildCrashFs, CrashFs, crashFsSkipReason } from './crashfs.js';
+import { CrashFs } from './crashfs.js';
+import { crashFsFixture } from './fixture.js';
 
-const skip = crashFsSkipReason();
-const base = fs.mkdtempSync(join(tmpdir(), 'strata-truncate-cut-'));
-let mounted: CrashFs | undefined;
-beforeAll(() => {
-  if (!skip) buildCrashFs();
-});
-afterEach(async () => {
-  await mounted?.forceUnmount();
-  mounted = undefined;
-});
-afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+const fx = crashFsFixture('strata-truncate-cut-');
+const { skip, base } = fx;
 
 const FILE_BYTES = 64 * 1024;
 const CUT_BYTES = 1000;
@@ -32,8 +23,8 @@ describe.skipIf(skip)('SegmentFile.truncate survives a power cut', () => {
   for (const name of ['pwrite', 'fsync-group', 'fsync-per-write', 'mmap']) {
     for (const preallocateBytes of [0, 1 << 20]) {
       it.skipIf(name === 'mmap' && !loadNative())(`${name}, preallocate ${preallocateBytes}: the cut size is what comes back`, async () => {
-        mounted = await CrashFs.mount(join(base, `${name}-${preallocateBytes}-b`), join(base, `${name}-${preallocateBytes}-m`));
-        const path = join(mounted.mountpoint, '00000000000000000000.log');
+        fx.mounted = await CrashFs.mount(join(base, `${name}-${preallocateBytes}-b`), join(base, `${name}-${preallocateBytes}-m`));
+        const path = join(fx.mounted.mountpoint, '00000000000000000000.log');
         const engine = await loadEngine(name);
         const file = await engine.open(path, { preallocateBytes });
         const data = Buffer.alloc(FILE_BYTES, 0x5a);
@@ -41,9 +32,9 @@ describe.skipIf(skip)('SegmentFile.truncate survives a power cut', () => {
         await file.flush();
         await file.trim(); // the long size is durable now: what a crashed writer leaves behind
         await file.truncate(CUT_BYTES);
-        mounted.cut();
+        fx.mounted.cut();
         await file.close().catch(() => undefined); // everything fails after the cut
-        mounted = await mounted.remount();
+        fx.mounted = await fx.mounted.remount();
         const after = fs.readFileSync(path);
         // a reservation after the cut may survive, but only as zeros: never the cut bytes
         expect(after.length === CUT_BYTES || after.subarray(CUT_BYTES).every((b) => b === 0), `size ${after.length}`).toBe(true);
