@@ -18,23 +18,12 @@ import { buildBatch } from '../../core/format/records.js';
 import { tempDir } from './helpers.js';
 import { FUZZ_TOPIC, seedFrames } from './fuzz-seeds.js';
 import { MiB, memoryOf, metadata, produce, serveChild, type ServeChild } from './hostile-helpers.js';
+import { prng } from '../../harness/payload.js';
 
 const SEED = Number(process.env.STRATA_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const FRAMES = Number(process.env.STRATA_FUZZ_FRAMES ?? 4000);
 const FRAME_WAIT_MS = 250;
 const EDGE_INT32 = [0, -1, 1, 0x7fffffff, -0x80000000, 0x10000, 0x3fffffff];
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seed: Buffer, rand: () => number): { frame: Buffer; kind: string } {
   const int = (n: number) => Math.floor(rand() * n);

@@ -20,22 +20,11 @@ import type { Log } from '../../core/log/log.js';
 import { TOKENS, silentLogger } from '../../core/tokens.js';
 import { builtinCodecs } from '../../codecs/index.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
+import { prng as rng } from '../../harness/payload.js';
 
 const SEED = Number(process.env.STRATA_FUZZ_SEED ?? 20261201);
 const CASES = Number(process.env.STRATA_SEGMENT_FUZZ_CASES ?? 300);
 const PROPS = { 'segment.bytes': '8192', 'index.interval.bytes': '600', 'retention.ms': '-1' };
-
-/** mulberry32: small, seeded, good enough to pick damage. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const valueAt = (offset: number) => `record ${offset} `.padEnd(90 + (offset % 37), '#');
 const manager = (dataDir: string) => createContainer({ dataDir, engine: pwriteEngine, codecs: builtinCodecs, logger: silentLogger, config: logConfigFrom(PROPS) }).get<LogManager>(TOKENS.LogManager);
