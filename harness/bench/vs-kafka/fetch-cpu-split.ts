@@ -3,7 +3,7 @@
  * whole machine's (/proc/stat: server, kcat and everything else), for each target in turn; with
  * --perf a perf record -g of the server during the last repetition (/tmp/perf-TARGET.data), with
  * --strace an strace -c -f (/tmp/strace-TARGET.txt).
- *   npx tsx harness/bench/vs-kafka/fetch-cpu-split.ts kafka,strata-pwrite-sendfile 1000 [--perf] [--strace]
+ *   npx tsx harness/bench/vs-kafka/fetch-cpu-split.ts kafka,strata-pwrite-sendfile 1000 [--perf] [--strace] [--cpu-prof]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +14,8 @@ import { parseTargets, startTarget } from './servers.js';
 const targets = parseTargets(process.argv[2] ?? 'kafka,strata-pwrite-sendfile');
 const mb = Number(process.argv[3] ?? 1000);
 const perf = process.argv.includes('--perf');
+/** --cpu-prof: node --cpu-prof for strata serve, into /tmp/fetch-cpu-prof/ */
+const cpuProfDir = process.argv.includes('--cpu-prof') ? '/tmp/fetch-cpu-prof' : undefined;
 const base = fs.mkdtempSync('/tmp/fetchprof-');
 const files = new RecordFiles(join(base, 'files'));
 const records = Math.round((mb * 1e6) / 10_000);
@@ -27,7 +29,7 @@ const machine = () => {
   return (f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / 100;
 };
 for (const t of targets) {
-  const server = await startTarget(t, { dir: join(base, t.id), kafkaHeap: '1G' });
+  const server = await startTarget(t, { dir: join(base, t.id), kafkaHeap: '1G', cpuProfDir });
   try {
     await kcatProduce({ bootstrap: server.bootstrap, topic: 'f', file: files.get(records, 10_000), codec: 'none', acks: 1 });
     await kcatConsume(server.bootstrap, 'f', records); // warm
