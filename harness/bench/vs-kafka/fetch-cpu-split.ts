@@ -1,54 +1,68 @@
 /**
  * Where a warm kcat Fetch's CPU goes: the server's user and system seconds per GB apart, and the
- * whole machine's (/proc/stat: server, kcat and everything else), for each target in turn; with
- * --perf a perf record -g of the server during the last repetition (/tmp/perf-TARGET.data), with
- * --strace an strace -c -f (/tmp/strace-TARGET.txt).
- *   npx tsx harness/bench/vs-kafka/fetch-cpu-split.ts kafka,strata-pwrite-sendfile 1000 [--perf] [--strace] [--cpu-prof]
+ * whole machine's (/proc/stat: server, kcat and everything else), for each target in turn. With
+ * --perf or --strace, one more repetition runs under perf record -g (/tmp/perf-TARGET.data) or
+ * strace -c -f (/tmp/strace-TARGET.txt), printed apart: a tracer slows what it traces. With
+ * --cpu-prof, strata serve runs under node --cpu-prof (/tmp/fetch-cpu-prof/).
+ *   npx tsx harness/bench/vs-kafka/fetch-cpu-split.ts kafka,strata-pwrite-sendfile 1000 [--reps 3] [--perf|--strace] [--cpu-prof]
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { RecordFiles, kcatConsume, kcatProduce } from './clients.js';
-import { parseTargets, startTarget } from './servers.js';
+import { cpuTimes, machineBusySeconds, parseTargets, startTarget } from './servers.js';
 
-const targets = parseTargets(process.argv[2] ?? 'kafka,strata-pwrite-sendfile');
-const mb = Number(process.argv[3] ?? 1000);
-const perf = process.argv.includes('--perf');
-/** --cpu-prof: node --cpu-prof for strata serve, into /tmp/fetch-cpu-prof/ */
-const cpuProfDir = process.argv.includes('--cpu-prof') ? '/tmp/fetch-cpu-prof' : undefined;
-const base = fs.mkdtempSync('/tmp/fetchprof-');
-const files = new RecordFiles(join(base, 'files'));
-const records = Math.round((mb * 1e6) / 10_000);
-const stat = (pid: number) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { u: Number(f[11]) / 100, s: Number(f[12]) / 100 };
-};
-/** busy jiffies of the whole machine (everything but idle and iowait), seconds */
-const machine = () => {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / 100;
-};
-for (const t of targets) {
-  const server = await startTarget(t, { dir: join(base, t.id), kafkaHeap: '1G', cpuProfDir });
-  try {
-    await kcatProduce({ bootstrap: server.bootstrap, topic: 'f', file: files.get(records, 10_000), codec: 'none', acks: 1 });
-    await kcatConsume(server.bootstrap, 'f', records); // warm
-    for (let rep = 0; rep < 3; rep++) {
-      let perfChild;
-      if (perf && rep === 2) perfChild = spawn('perf', ['record', '-g', '-p', String(server.pid), '-o', `/tmp/perf-${t.id}.data`], { stdio: 'ignore' });
-      if (process.argv.includes('--strace') && rep === 2) perfChild = spawn('strace', ['-c', '-f', '-p', String(server.pid), '-o', `/tmp/strace-${t.id}.txt`], { stdio: 'ignore' });
-      if (perfChild) await new Promise((r) => setTimeout(r, 500));
-      const a = stat(server.pid);
-      const m0 = machine();
-      const sec = await kcatConsume(server.bootstrap, 'f', records);
-      const b = stat(server.pid);
-      const m1 = machine();
-      if (perfChild) { perfChild.kill('SIGINT'); await new Promise((r) => perfChild.once('exit', r)); }
-      const gb = mb / 1000;
-      console.log(`${t.id} rep ${rep}: ${(mb / sec).toFixed(0)} MB/s, user ${((b.u - a.u) / gb).toFixed(3)} s/GB, sys ${((b.s - a.s) / gb).toFixed(3)} s/GB, machine ${((m1 - m0) / gb).toFixed(3)} s/GB (server ${(((b.u + b.s - a.u - a.s) / (m1 - m0)) * 100).toFixed(0)}%)`);
-    }
-  } finally {
-    await server.stop();
-  }
+const argv = process.argv.slice(2);
+const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--reps'));
+const targets = parseTargets(positional[0] ?? 'kafka,strata-pwrite-sendfile');
+const mb = Number(positional[1] ?? 1000);
+const repsAt = argv.indexOf('--reps');
+const reps = repsAt >= 0 ? Number(argv[repsAt + 1]) : 3;
+const tracer = argv.includes('--perf') ? 'perf' : argv.includes('--strace') ? 'strace' : undefined;
+const cpuProfDir = argv.includes('--cpu-prof') ? '/tmp/fetch-cpu-prof' : undefined;
+const RECORD_BYTES = 10_000;
+
+function startTracer(pid: number, id: string): ChildProcess | undefined {
+  if (tracer === 'perf') return spawn('perf', ['record', '-g', '-p', String(pid), '-o', `/tmp/perf-${id}.data`], { stdio: 'ignore' });
+  if (tracer === 'strace') return spawn('strace', ['-c', '-f', '-p', String(pid), '-o', `/tmp/strace-${id}.txt`], { stdio: 'ignore' });
+  return undefined;
 }
-fs.rmSync(base, { recursive: true, force: true });
+
+/** One warm fetch of the whole topic, with the server's and the machine's CPU around it. */
+async function measuredFetch(bootstrap: string, pid: number, records: number): Promise<string> {
+  const before = cpuTimes(pid);
+  const machineBefore = machineBusySeconds();
+  const seconds = await kcatConsume(bootstrap, 'f', records);
+  const after = cpuTimes(pid);
+  const machine = machineBusySeconds() - machineBefore;
+  const user = after.userSeconds - before.userSeconds;
+  const system = after.systemSeconds - before.systemSeconds;
+  const gb = mb / 1000;
+  return `${(mb / seconds).toFixed(0)} MB/s, server user ${(user / gb).toFixed(3)} s/GB, system ${(system / gb).toFixed(3)} s/GB, machine ${(machine / gb).toFixed(3)} s/GB (server ${(((user + system) / machine) * 100).toFixed(0)}% of it)`;
+}
+
+const base = fs.mkdtempSync('/tmp/fetch-cpu-split-');
+try {
+  const files = new RecordFiles(join(base, 'files'));
+  const records = Math.round((mb * 1e6) / RECORD_BYTES);
+  for (const t of targets) {
+    const server = await startTarget(t, { dir: join(base, t.id), kafkaHeap: '1G', cpuProfDir });
+    try {
+      await kcatProduce({ bootstrap: server.bootstrap, topic: 'f', file: files.get(records, RECORD_BYTES), codec: 'none', acks: 1 });
+      await kcatConsume(server.bootstrap, 'f', records); // into the page cache, and the JIT warm
+      for (let rep = 0; rep < reps; rep++) console.log(`${t.id} rep ${rep}: ${await measuredFetch(server.bootstrap, server.pid, records)}`);
+      const traced = startTracer(server.pid, t.id);
+      if (traced) {
+        await new Promise((r) => setTimeout(r, 500)); // attached before the fetch starts
+        console.log(`${t.id} under ${tracer} (slowed by it): ${await measuredFetch(server.bootstrap, server.pid, records)}`);
+        traced.kill('SIGINT');
+        await once(traced, 'exit');
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+} finally {
+  fs.rmSync(base, { recursive: true, force: true });
+}

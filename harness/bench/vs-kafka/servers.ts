@@ -165,12 +165,24 @@ async function startStrata(target: TargetSpec, opts: StartOptions): Promise<Serv
 
 const CLK_TCK = 100; // Linux USER_HZ, what /proc/PID/stat counts in
 
-/** utime + stime of the process (all its threads), seconds. */
-export function cpuSeconds(pid: number): number {
+/** utime and stime of the process (all its threads), seconds. */
+export function cpuTimes(pid: number): { userSeconds: number; systemSeconds: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // fields after the command name, which is in parentheses and may contain spaces
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { userSeconds: Number(fields[11]) / CLK_TCK, systemSeconds: Number(fields[12]) / CLK_TCK };
+}
+
+/** utime + stime of the process (all its threads), seconds. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.userSeconds + t.systemSeconds;
+}
+
+/** CPU seconds the whole machine was busy (every state of /proc/stat's cpu line but idle and iowait). */
+export function machineBusySeconds(): number {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / CLK_TCK;
 }
 
 /** VmHWM: the process's peak resident set so far, MB (10^6 bytes). */
