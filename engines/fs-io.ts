@@ -103,9 +103,16 @@ function writevCounted(fd: number, chunks: readonly Buffer[], position: number, 
 
 /** Reads up to `length` bytes at `position`; fewer only at end of file. */
 export function preadFull(fd: number, position: number, length: number): Promise<Buffer> {
+  return preadRest(fd, Buffer.allocUnsafe(length), 0, position);
+}
+
+/**
+ * Fills `buf` from byte `got` on with the file's bytes from `position + got`: what a read that
+ * already has the first `got` bytes still needs. Short at the end of the file (the subarray read).
+ */
+export function preadRest(fd: number, buf: Buffer, got: number, position: number): Promise<Buffer> {
+  const length = buf.length;
   return new Promise((resolve, reject) => {
-    const buf = Buffer.allocUnsafe(length);
-    let got = 0;
     const step = (): void => {
       fs.read(fd, buf, got, length - got, position + got, (err, n) => {
         if (err) return reject(err);
@@ -114,7 +121,7 @@ export function preadFull(fd: number, position: number, length: number): Promise
         else step();
       });
     };
-    if (length === 0) resolve(buf);
+    if (got >= length) resolve(buf);
     else step();
   });
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { SegmentFile, SegmentFileStats, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
-import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull } from './fs-io.js';
+import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull, preadRest } from './fs-io.js';
 import { COALESCE, NO_IDLE_LISTENER, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type WritesIdleListener } from './write-coalescer.js';
 import { IoStats } from './io-stats.js';
 import { preallocateFile } from './preallocate.js';
@@ -54,14 +54,19 @@ export interface PwriteOptions {
 const CACHED_READ_BYTES_MAX = 64 * 1024;
 let preadNoWait: ((fd: number, buffer: Buffer, position: number) => number) | undefined | null = null;
 
-/** The bytes when the page cache holds all of them, else undefined (the caller reads in the pool). */
-function readIfCached(fd: number, position: number, length: number): Buffer | undefined {
+/**
+ * Reads what the page cache holds of the range on the calling thread: the buffer and how many of
+ * its first bytes came (0 when the first page is not cached, or without RWF_NOWAIT). The caller
+ * reads the rest in the pool: a range cached up to its last page costs one pool request for that
+ * page, not a second read of everything.
+ */
+function readIfCached(fd: number, position: number, length: number): { buf: Buffer; got: number } | undefined {
   if (preadNoWait === null) preadNoWait = loadNative()?.preadNoWait?.bind(undefined);
   if (!preadNoWait) return undefined;
   const buf = Buffer.allocUnsafe(length);
   const n = preadNoWait(fd, buf, position);
   if (n === -2) preadNoWait = undefined; // no RWF_NOWAIT here: never ask again
-  return n === length ? buf : undefined;
+  return { buf, got: Math.max(n, 0) };
 }
 
 export class PwriteSegmentFile implements SegmentFile, FollowedFile {
@@ -136,7 +141,8 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
     this.checkOpen();
     const capped = Math.max(0, Math.min(length, this.size - position));
     const cached = capped > 0 && capped <= CACHED_READ_BYTES_MAX ? readIfCached(this.fd, position, capped) : undefined;
-    return cached ? Promise.resolve(cached) : preadFull(this.fd, position, capped);
+    if (!cached) return preadFull(this.fd, position, capped);
+    return cached.got === capped ? Promise.resolve(cached.buf) : preadRest(this.fd, cached.buf, cached.got, position);
   }
 
   flush(): Promise<void> {

@@ -58,4 +58,37 @@ describe('preadNoWait', () => {
       await file.close();
     }
   });
+
+  test('a read cached only in its first part keeps that part and asks the pool for the rest alone', async () => {
+    const name = path.join(dir, '00000000000000000001.log');
+    const data = patterned(64 * 1024);
+    // written a page at a time: the page cache then holds small folios, and half the file can be
+    // dropped (DONTNEED drops only folios wholly inside the range)
+    const fd = fs.openSync(name, 'w+');
+    for (let p = 0; p < data.length; p += 4096) fs.writeSync(fd, data, p, 4096, p);
+    fs.fdatasyncSync(fd); // dirty pages cannot be dropped
+    native.posix_fadvise(fd, 32 * 1024, 32 * 1024, native.FADV.DONTNEED);
+    fs.closeSync(fd);
+    const file = await pwriteEngine.open(name, { preallocateBytes: 0 });
+    const asked: { length: number; position: number | bigint | null }[] = [];
+    const realRead = fs.read;
+    try {
+      expect(native.mincore(file.fd, 32 * 1024, 32 * 1024)).toBe(0);
+      expect(native.mincore(file.fd, 0, 32 * 1024)).toBe(32 * 1024);
+      // observe (not replace) the pool reads the engine makes
+      (fs as { read: unknown }).read = (fd: number, buf: Buffer, off: number, length: number, position: number, cb: unknown) => {
+        asked.push({ length, position });
+        return (realRead as (...a: unknown[]) => void)(fd, buf, off, length, position, cb);
+      };
+      const got = await file.read(0, 64 * 1024);
+      expect(got.equals(data)).toBe(true);
+      expect(asked.length).toBeGreaterThan(0);
+      // before: the whole 64 KiB again from position 0
+      expect(asked[0]!.position).toBe(32 * 1024);
+      expect(asked.reduce((n, a) => n + a.length, 0)).toBeLessThanOrEqual(32 * 1024);
+    } finally {
+      (fs as { read: unknown }).read = realRead;
+      await file.close();
+    }
+  });
 });
