@@ -63,6 +63,7 @@ const METRICS: [string, string, number][] = [
   ['latencyMsMax', 'max ms', 1],
   ['latencyMsAvg', 'avg ms', 2],
   ['serverCpuSecondsPerGb', 'server CPU s/GB', 3],
+  ['clientCpuSecondsPerGb', 'client CPU s/GB', 3],
   ['residentFractionBefore', 'resident before', 2],
   ['rssPeakMb', 'peak RSS MB', 0],
 ];

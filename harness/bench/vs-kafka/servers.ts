@@ -179,6 +179,17 @@ export function cpuSeconds(pid: number): number {
   return t.userSeconds + t.systemSeconds;
 }
 
+/**
+ * CPU seconds of this process's children that have exited and been waited for (cutime + cstime of
+ * /proc/self/stat): around a client run (kcat, a Kafka tool), the client's own CPU. The servers
+ * are children too but still running, so they do not count until they exit.
+ */
+export function exitedChildrenCpuSeconds(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
 /** CPU seconds the whole machine was busy (every state of /proc/stat's cpu line but idle and iowait). */
 export function machineBusySeconds(): number {
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { runKafkaTarget } from '../../../broker/kafka-target.js';
 import { dropPages, residency } from '../../os-probes.js';
 import { consumerPerformance, endToEndLatencyTool, kcatConsume, kcatProduce, producerPerformance, type RecordFiles } from './clients.js';
-import { cpuSeconds, ensureTopics, segmentFiles, type ServerUnderTest } from './servers.js';
+import { cpuSeconds, ensureTopics, exitedChildrenCpuSeconds, segmentFiles, type ServerUnderTest } from './servers.js';
 
 export const WORKLOADS = ['a', 'b', 'c', 'd'] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
@@ -89,20 +89,22 @@ export interface WorkloadContext {
   log: (line: string) => void;
 }
 
-/** Runs `fn`, returning its result and the server's CPU seconds over it. */
-async function withServerCpu<T>(server: ServerUnderTest, fn: () => Promise<T>): Promise<{ value: T; cpu: number }> {
+/** Runs `fn`, returning its result, the server's CPU seconds over it and its clients' (exited children's). */
+async function withServerCpu<T>(server: ServerUnderTest, fn: () => Promise<T>): Promise<{ value: T; cpu: number; clientCpu: number }> {
   const c0 = cpuSeconds(server.pid);
+  const k0 = exitedChildrenCpuSeconds();
   const value = await fn();
-  return { value, cpu: cpuSeconds(server.pid) - c0 };
+  return { value, cpu: cpuSeconds(server.pid) - c0, clientCpu: exitedChildrenCpuSeconds() - k0 };
 }
 
-function produceMetrics(records: number, recordBytes: number, seconds: number, cpu: number): Record<string, number> {
+function produceMetrics(records: number, recordBytes: number, seconds: number, cpu: number, clientCpu: number): Record<string, number> {
   const bytes = records * recordBytes;
   return {
     recordsPerSecond: records / seconds,
     mbPerSecond: bytes / 1e6 / seconds,
     serverCpuSeconds: cpu,
     serverCpuSecondsPerGb: cpu / (bytes / 1e9),
+    clientCpuSecondsPerGb: clientCpu / (bytes / 1e9),
   };
 }
 
@@ -122,12 +124,12 @@ async function workloadA(ctx: WorkloadContext): Promise<Row[]> {
   const rows: Row[] = [];
   if (ctx.clients.includes('kcat')) {
     const k = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic: 'a-kcat', file, codec: 'lz4', acks: 1 }));
-    rows.push({ id: 'a.kcat', metrics: produceMetrics(n, 100, k.value, k.cpu) });
+    rows.push({ id: 'a.kcat', metrics: produceMetrics(n, 100, k.value, k.cpu, k.clientCpu) });
   }
   if (ctx.clients.includes('java')) {
     const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'a-perf', records: n, payloadFile: ctx.files.payloadFile(100), acks: '1', codec: 'lz4' }));
     const { records: _r, requests: _q, ...latency } = p.value;
-    rows.push({ id: 'a.producer-perf', metrics: { ...produceMetrics(n, 100, n / p.value.recordsPerSecond, p.cpu), ...latency } });
+    rows.push({ id: 'a.producer-perf', metrics: { ...produceMetrics(n, 100, n / p.value.recordsPerSecond, p.cpu, p.clientCpu), ...latency } });
   }
   return rows;
 }
@@ -140,7 +142,7 @@ async function workloadB(ctx: WorkloadContext): Promise<Row[]> {
   const rows: Row[] = [];
   if (ctx.clients.includes('kcat')) {
     const one = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic: 'b-kcat-1', file: ctx.files.get(n, 1024), codec: 'none', acks: -1 }));
-    rows.push({ id: 'b.kcat-1', metrics: produceMetrics(n, 1024, one.value, one.cpu) });
+    rows.push({ id: 'b.kcat-1', metrics: produceMetrics(n, 1024, one.value, one.cpu, one.clientCpu) });
     const each = Math.ceil(n / producers);
     const shared = ctx.files.get(each, 1024);
     const many = await withServerCpu(server, async () => {
@@ -148,12 +150,12 @@ async function workloadB(ctx: WorkloadContext): Promise<Row[]> {
       await Promise.all(Array.from({ length: producers }, () => kcatProduce({ bootstrap: server.bootstrap, topic: `b-kcat-${producers}`, file: shared, codec: 'none', acks: -1 })));
       return (performance.now() - t0) / 1000;
     });
-    rows.push({ id: `b.kcat-${producers}`, metrics: produceMetrics(each * producers, 1024, many.value, many.cpu) });
+    rows.push({ id: `b.kcat-${producers}`, metrics: produceMetrics(each * producers, 1024, many.value, many.cpu, many.clientCpu) });
   }
   if (ctx.clients.includes('java')) {
     const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'b-perf', records: n, payloadFile: ctx.files.payloadFile(1024), acks: 'all', codec: 'none' }));
     const { records: _r, requests: _q, ...latency } = p.value;
-    rows.push({ id: 'b.producer-perf', metrics: { ...produceMetrics(n, 1024, n / p.value.recordsPerSecond, p.cpu), ...latency } });
+    rows.push({ id: 'b.producer-perf', metrics: { ...produceMetrics(n, 1024, n / p.value.recordsPerSecond, p.cpu, p.clientCpu), ...latency } });
   }
   return rows;
 }
@@ -208,12 +210,13 @@ async function workloadD(ctx: WorkloadContext): Promise<Row[]> {
   await ensureTopics(server.bootstrap, [topic]);
   const produced = await withServerCpu(server, () => kcatProduce({ bootstrap: server.bootstrap, topic, file: ctx.files.get(records, sizes.fetchRecordBytes), codec: 'none', acks: 1 }));
   const { bytes: logBytes } = segmentFiles(server.logDir, topic);
-  const rows: Row[] = [{ id: 'd.produce', metrics: produceMetrics(records, sizes.fetchRecordBytes, produced.value, produced.cpu) }];
-  const fetchMetrics = (seconds: number, cpu: number, cold?: ColdCache) => ({
+  const rows: Row[] = [{ id: 'd.produce', metrics: produceMetrics(records, sizes.fetchRecordBytes, produced.value, produced.cpu, produced.clientCpu) }];
+  const fetchMetrics = (seconds: number, cpu: number, clientCpu: number, cold?: ColdCache) => ({
     recordsPerSecond: records / seconds,
     mbPerSecond: logBytes / 1e6 / seconds,
     serverCpuSeconds: cpu,
     serverCpuSecondsPerGb: cpu / (logBytes / 1e9),
+    clientCpuSecondsPerGb: clientCpu / (logBytes / 1e9),
     logBytes,
     ...(cold ? { residentFractionBefore: cold.residentFraction } : {}),
   });
@@ -226,9 +229,9 @@ async function workloadD(ctx: WorkloadContext): Promise<Row[]> {
     const notes = [`page cache dropped by ${cold.method}`];
     // pages mapped by the server (the mmap engine's segments) are neither dropped nor advised away
     if (cold.residentFraction > 0.05) notes.push(`not cold: ${(cold.residentFraction * 100).toFixed(0)}% of the data stayed resident (pages mapped by the server are not dropped)`);
-    rows.push({ id: `d.${name}-cold`, metrics: fetchMetrics(c.value, c.cpu, cold), notes });
+    rows.push({ id: `d.${name}-cold`, metrics: fetchMetrics(c.value, c.cpu, c.clientCpu, cold), notes });
     const w = await withServerCpu(server, consume);
-    rows.push({ id: `d.${name}-warm`, metrics: fetchMetrics(w.value, w.cpu) });
+    rows.push({ id: `d.${name}-warm`, metrics: fetchMetrics(w.value, w.cpu, w.clientCpu) });
   }
   return rows;
 }
