@@ -12,7 +12,7 @@ import { readIndexFile } from '../index/index-file.js';
 import { TimeIndex } from '../index/time-index.js';
 import type { Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
-import { scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
+import { SCAN_HEADER_ONLY_BYTES, SCAN_LARGE_BATCH_BYTES, scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
 import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
 
 export interface SegmentDeps {
@@ -56,6 +56,8 @@ export class LogSegment {
   /** The first batch's max timestamp: segment.ms counts from it (Kafka's rollingBasedTimestamp). */
   rollingBasedTimestamp: number | undefined;
   private bytesSinceLastIndexEntry = 0;
+  /** The last read here found a batch of SCAN_LARGE_BATCH_BYTES or more: scans start with one header. */
+  private largeBatches = false;
   private active: boolean;
   /** Index file preallocation while active: segment.index.bytes rounded down to whole entries. */
   private readonly indexPreallocateBytes: number;
@@ -168,7 +170,9 @@ export class LogSegment {
     // whole batches that fit; the scan goes on from there to the first batch that does not
     let end = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
     let nextOffset: number | undefined;
-    for await (const batch of scanBatchHeaders(this.file, end, endBytes, this.cached)) {
+    // the batches near the limit are most likely of the first one's kind (file-records.ts)
+    this.largeBatches = first.sizeBytes >= SCAN_LARGE_BATCH_BYTES;
+    for await (const batch of scanBatchHeaders(this.file, end, endBytes, this.cached, this.firstScanWindowBytes())) {
       if (batch.position + batch.sizeBytes > limit) {
         nextOffset = batch.baseOffset;
         break;
@@ -197,12 +201,17 @@ export class LogSegment {
     return rescanned === 'index-mismatch' ? undefined : rescanned;
   }
 
+  /** One header when the last read found large batches here, else the scan's default window. */
+  private firstScanWindowBytes(): number | undefined {
+    return this.largeBatches ? SCAN_HEADER_ONLY_BYTES : undefined;
+  }
+
   private async scanFor(offset: number, from: number, endBytes: number, entryOffset: number | undefined): Promise<BatchLocation | undefined | 'index-mismatch'> {
     // cleanup.policy=delete: offsets are consecutive in a segment (only compaction leaves gaps)
     const consecutive = this.config.cleanupPolicy !== 'compact';
     let previous: BatchLocation | undefined;
     let found: BatchLocation | undefined;
-    for await (const batch of scanBatchHeaders(this.file, from, endBytes, this.cached)) {
+    for await (const batch of scanBatchHeaders(this.file, from, endBytes, this.cached, this.firstScanWindowBytes())) {
       if (previous === undefined && entryOffset !== undefined && !(batch.baseOffset >= this.baseOffset && batch.baseOffset <= entryOffset && batch.lastOffset >= batch.baseOffset)) return 'index-mismatch';
       const expected = previous ? previous.lastOffset + 1 : from === 0 ? this.baseOffset : undefined;
       if (expected !== undefined && (consecutive ? batch.baseOffset !== expected : batch.baseOffset < expected)) {

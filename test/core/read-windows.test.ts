@@ -41,6 +41,13 @@ test('a 1 MiB read of 256 KiB batches reads one 64 KiB window per scan, then hea
     expect(info.bytes).toBeGreaterThan(512 * 1024);
     // the scan for the offset and the scan for the end each read one 64 KiB window, then one header per large batch
     expect(bytesRead).toBeLessThanOrEqual(2 * 64 * 1024 + 4 * 61); // was 3 windows (196,608 bytes)
+    // the next read of the segment (a consumer's next Fetch) expects large batches: headers only,
+    // no 64 KiB window (those windows were the garbage that ran V8's major GC during a fetch)
+    bytesRead = 0;
+    const next = await log.read(info.nextOffset, 1 << 20, { minOneBatch: true });
+    expect(next.bytes).toBeGreaterThan(512 * 1024);
+    expect(next.firstBatchOffset).toBe(info.nextOffset);
+    expect(bytesRead).toBeLessThanOrEqual(8 * 61); // was 2 windows and 2 headers (131,194 bytes)
   } finally {
     await log.close();
   }
