@@ -189,23 +189,29 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     await rm(runDir, { recursive: true, force: true });
   }
 
-  const results: BenchResults = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: 'strata bench',
-    workload: w,
-    workloadFile: opts.workloadFile,
-    quick: opts.quick,
+  return writeResults(opts, started, {
     receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
     target: null,
     fingerprint: fp,
     baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
     cells: cellResults,
-    durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
-  };
-  return writeResults(results, opts);
+  });
 }
 
-async function writeResults(results: BenchResults, opts: BenchOptions): Promise<BenchResults> {
+/** What differs between a run on the core Log and one against a target; the rest is the options'. */
+type RunParts = Pick<BenchResults, 'receiver' | 'target' | 'fingerprint' | 'baselines' | 'cells'>;
+
+/** results.json, results.csv, the charts and report.md of a finished run, checked against the schema first. */
+async function writeResults(opts: BenchOptions, started: bigint, parts: RunParts): Promise<BenchResults> {
+  const results: BenchResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: 'strata bench',
+    workload: opts.workload,
+    workloadFile: opts.workloadFile,
+    quick: opts.quick,
+    ...parts,
+    durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
+  };
   validateResults(results);
   await writeFile(join(opts.outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   await writeFile(join(opts.outDir, 'results.csv'), renderCsv(results));
@@ -246,20 +252,7 @@ async function runTargetBench(opts: BenchOptions, targetOpts: TargetOptions): Pr
     opts.progress.stop();
   }
   const { servers: _servers, ...targetInfo } = target;
-  const results: BenchResults = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: 'strata bench',
-    workload: w,
-    workloadFile: opts.workloadFile,
-    quick: opts.quick,
-    receiver: null,
-    target: targetInfo,
-    fingerprint: fp,
-    baselines: { fio: {}, iperf3: iperf, loop: {}, notes },
-    cells,
-    durationSeconds: round(Number(process.hrtime.bigint() - started) / 1e9),
-  };
-  return writeResults(results, opts);
+  return writeResults(opts, started, { receiver: null, target: targetInfo, fingerprint: fp, baselines: { fio: {}, iperf3: iperf, loop: {}, notes }, cells });
 }
 
 function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: IperfResult[], loop: Record<string, LoopResult>): CellResult['ratios'] {

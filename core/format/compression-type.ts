@@ -7,7 +7,7 @@
  */
 import { decompressedBytesMaxFor, type Codec, type CodecName, type CodecRegistry } from '../codec.js';
 import { StrataError } from '../errors.js';
-import { validateBatches, type ValidatedBatches } from './batch-cursor.js';
+import { BatchCursor, validateBatches, type ValidatedBatches } from './batch-cursor.js';
 import {
   ATTRIBUTES_OFFSET,
   CONTROL_FLAG_MASK,
@@ -51,7 +51,9 @@ export interface RecompressOptions {
  */
 export async function recompressBatches(batches: Buffer, target: Codec, codecs: CodecRegistry, options: RecompressOptions = {}): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for (let position = 0; position < batches.length; ) {
+  // bytes from outside: each batch is validated before the cursor trusts its length to step on
+  for (const cursor = new BatchCursor(batches); cursor.remaining > 0; cursor.advance()) {
+    const position = cursor.position;
     const sizeBytes = validateBatch(batches, position);
     const header = readBatchHeader(batches, position);
     if (compressionOf(header.attributes) === target.type) {
@@ -79,7 +81,6 @@ export async function recompressBatches(batches: Buffer, target: Codec, codecs: 
       );
       parts.push(rebuilt);
     }
-    position += sizeBytes;
   }
   if (parts.length === 0) throw new StrataError('INVALID_ARGUMENT', `no record batch in ${batches.length} bytes (a batch needs at least ${LOG_OVERHEAD_BYTES} bytes)`);
   return Buffer.concat(parts);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the research scenarios into results/ (see results/REPRODUCTION.md). Each is an ordinary
 # `strata bench` run of a workload in harness/workloads/scenarios/; the zero-copy one is repeated at
-# the article's file sizes, the many-consumers one at 1, 2, 4 and 8 consumers.
+# the article's file sizes, the many-consumers one at 1, 2, 4 and 8 consumers. `same-machine` (not
+# in the default list: it needs `npm run build` and the Kafka peer, `npm run peer:kafka`) runs the
+# scenarios that apply to a broker against Apache Kafka and strata serve (same-machine.ts).
 #   bash harness/scenarios/run-scenarios.sh [DATA_DIR] [which...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +27,8 @@ for s in $which; do
       for c in 1 2 4 8; do
         bench --workload harness/workloads/scenarios/many-consumers.yaml --consumers "$c" --out "results/many-consumers/${c}-consumers"
       done ;;
+    same-machine)
+      node --import tsx harness/scenarios/same-machine.ts --data-dir "$data" ;;
     seq-vs-random)
       node --import tsx harness/scenarios/seq-vs-random.ts --data-dir "$data" --out results/seq-vs-random --repetitions 3 ;;
     *) echo "unknown scenario $s" >&2; exit 2 ;;
