@@ -122,8 +122,14 @@ export class KafkaServer {
       this.tlsCtx = tlsCtx;
       // secureConnection: the handshake is done, so the connection's first read is a Kafka frame
       this.tlsServer = tls.createServer({ cert: t.cert, key: t.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket, tlsCtx));
+      // the peer's address, read when the TCP connection arrives: by the time a failed handshake is
+      // reported the socket may be destroyed and its address gone ("undefined:undefined")
+      const peers = new WeakMap<net.Socket, string>();
+      this.tlsServer.on('connection', (raw: net.Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));
       this.tlsServer.on('tlsClientError', (err, socket) => {
-        options.logger.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`);
+        const raw = (socket as tls.TLSSocket & { _parent?: net.Socket })._parent;
+        const peer = (raw && peers.get(raw)) ?? `${socket.remoteAddress}:${socket.remotePort}`;
+        options.logger.info(`TLS handshake with ${peer} failed: ${err.message}`);
       });
     }
   }
