@@ -6,6 +6,7 @@
  * issue evaluated from it, the report and charts; and every server it started must be gone.
  * No timing is asserted: the figures of such a run mean nothing, only that they are measured.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs, runVsKafka } from '../../harness/bench/vs-kafka.js';
 import { parseStraceSummary } from '../../harness/bench/vs-kafka/profile.js';
 import type { VsKafkaResults } from '../../harness/bench/vs-kafka/report.js';
-import { parseTargets } from '../../harness/bench/vs-kafka/servers.js';
+import { exitedChildrenCpuSeconds, parseTargets } from '../../harness/bench/vs-kafka/servers.js';
 import { ratiosToKafka, summarizeRuns, type RunRecord } from '../../harness/bench/vs-kafka/summary.js';
 
 const dirs: string[] = [];
@@ -42,6 +43,7 @@ describe('bench:vs-kafka', () => {
       expect(m.recordsPerSecond).toBeGreaterThan(0);
       expect(m.mbPerSecond).toBeCloseTo((m.recordsPerSecond! * 100) / 1e6, 6);
       expect(m.serverCpuSeconds).toBeGreaterThanOrEqual(0);
+      expect(m.clientCpuSecondsPerGb).toBeGreaterThanOrEqual(0);
     }
     expect(r.summary['a.kcat']!['kafka']!['recordsPerSecond']!.median).toBe(kafka.recordsPerSecond);
     const ratio = r.ratios['a.kcat']!['strata-pwrite-sendfile']!['recordsPerSecond']!;
@@ -71,6 +73,13 @@ describe('bench:vs-kafka', () => {
     }
     expect(existsSync(join(data, 'rep0-kafka'))).toBe(false);
     expect(existsSync(join(data, 'rep0-strata-pwrite-sendfile'))).toBe(false);
+  });
+
+  it("a client's CPU is counted once it has exited (the clients' CPU per GB beside the server's)", () => {
+    const before = exitedChildrenCpuSeconds();
+    // a child that burns CPU in user space and exits: its time joins this process's cutime
+    execFileSync('sh', ['-c', 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done']);
+    expect(exitedChildrenCpuSeconds() - before).toBeGreaterThanOrEqual(0.05);
   });
 
   it('ratios pair the Kafka and strata runs of the same repetition', () => {

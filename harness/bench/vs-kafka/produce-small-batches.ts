@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { spread } from '../../stats.js';
 import { RecordFiles, kcatProduce } from './clients.js';
 import { summarizeCpuProfile } from './profile.js';
 import { cpuSeconds, ensureTopics, exitedChildrenCpuSeconds, parseTargets, startTarget } from './servers.js';
@@ -39,19 +40,21 @@ for (let rep = 0; rep < reps; rep++) {
       const c0 = cpuSeconds(server.pid);
       const k0 = exitedChildrenCpuSeconds();
       const seconds = await kcatProduce({ bootstrap: server.bootstrap, topic: 't', file, codec, acks: 1, config: { 'batch.num.messages': String(batch), 'linger.ms': '1' } });
-      const server_ = (cpuSeconds(server.pid) - c0) / gb;
-      const client = (exitedChildrenCpuSeconds() - k0) / gb;
+      const serverCpuPerGb = (cpuSeconds(server.pid) - c0) / gb;
+      const kcatCpuPerGb = (exitedChildrenCpuSeconds() - k0) / gb;
       const rate = records / seconds;
       rates.set(target.id, [...(rates.get(target.id) ?? []), rate]);
-      process.stdout.write(`${target.id} rep ${rep}: ${Math.round(rate).toLocaleString('en-US')} records/s, server CPU ${server_.toFixed(2)} s/GB, kcat CPU ${client.toFixed(2)} s/GB\n`);
+      process.stdout.write(`${target.id} rep ${rep}: ${Math.round(rate).toLocaleString('en-US')} records/s, server CPU ${serverCpuPerGb.toFixed(2)} s/GB, kcat CPU ${kcatCpuPerGb.toFixed(2)} s/GB\n`);
     } finally {
       await server.stop();
     }
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const kafka = median(rates.get('kafka')!);
-for (const [id, xs] of rates) process.stdout.write(`# ${id}: median ${Math.round(median(xs)).toLocaleString('en-US')} records/s (${(median(xs) / kafka).toFixed(2)}x Kafka)\n`);
+const kafka = spread(rates.get('kafka')!).median;
+for (const [id, xs] of rates) {
+  const m = spread(xs).median;
+  process.stdout.write(`# ${id}: median ${Math.round(m).toLocaleString('en-US')} records/s (${(m / kafka).toFixed(2)}x Kafka)\n`);
+}
 if (cpuProfDir) {
   for (const f of fs.readdirSync(cpuProfDir).filter((n) => n.endsWith('.cpuprofile'))) {
     const s = summarizeCpuProfile(join(cpuProfDir, f), 25);

@@ -165,11 +165,15 @@ async function startStrata(target: TargetSpec, opts: StartOptions): Promise<Serv
 
 const CLK_TCK = 100; // Linux USER_HZ, what /proc/PID/stat counts in
 
+/** /proc/PID/stat's fields after the command name (which is in parentheses and may hold spaces): [0] is field 3, state. */
+function statFields(pid: number | 'self'): string[] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime and stime of the process (all its threads), seconds. */
 export function cpuTimes(pid: number): { userSeconds: number; systemSeconds: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // fields after the command name, which is in parentheses and may contain spaces
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return { userSeconds: Number(fields[11]) / CLK_TCK, systemSeconds: Number(fields[12]) / CLK_TCK };
 }
 
@@ -185,8 +189,7 @@ export function cpuSeconds(pid: number): number {
  * are children too but still running, so they do not count until they exit.
  */
 export function exitedChildrenCpuSeconds(): number {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields('self');
   return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
 }
 
