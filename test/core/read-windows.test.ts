@@ -52,3 +52,29 @@ test('a 1 MiB read of 256 KiB batches reads one 64 KiB window per scan, then hea
     await log.close();
   }
 });
+
+test('header-only scans still refuse a damaged header: a flipped batch length is an error naming the file and position', async () => {
+  const log = await Log.open(path.join(dir, 'p-1'), logConfigFrom({ 'segment.bytes': String(64 << 20) }), { engine: pwriteEngine, logger: silentLogger });
+  const segment = path.join(dir, 'p-1', '00000000000000000000.log');
+  try {
+    const value = Buffer.alloc(256 * 1024 - 100, 7);
+    for (let i = 0; i < 12; i++) await log.appendRecords([{ value }]);
+    const first = await log.read(0, 1 << 20, { minOneBatch: true }); // the segment now expects large batches
+    expect(first.slices.length).toBe(1);
+    // the 4th batch's length field (bytes 8..11 of its header) gets a high bit: it now claims to run past the data
+    const batchBytes = first.bytes / (first.nextOffset - 0);
+    const at = 3 * batchBytes + 8;
+    const fd = fs.openSync(segment, 'r+');
+    try {
+      const b = Buffer.alloc(1);
+      fs.readSync(fd, b, 0, 1, at);
+      b[0] = b[0]! | 0x40;
+      fs.writeSync(fd, b, 0, 1, at);
+    } finally {
+      fs.closeSync(fd);
+    }
+    await expect(log.read(2, 1 << 20, { minOneBatch: true })).rejects.toThrow(new RegExp(`00000000000000000000\\.log: position ${3 * batchBytes}: batch length`));
+  } finally {
+    await log.close();
+  }
+});
