@@ -48,8 +48,9 @@ export interface PwriteOptions {
  * Reads up to this size are first tried on the calling thread from the page cache (preadv2
  * RWF_NOWAIT): batch headers and scan windows, the reads a Fetch makes before its sendfile. A
  * thread pool read costs two thread wake-ups and an eventfd round trip, far more CPU than copying
- * 64 KiB; larger reads (the buffered transfer's, recovery's) stay in the pool, so the event loop is
- * never held for more than such a copy.
+ * 64 KiB; larger reads (recovery's) stay in the pool, so the event loop is never held for more than
+ * such a copy. (The buffered transfer reads its 1 MiB chunks from the page cache itself, each
+ * followed by a socket.write copy of the same size: engines/transfer/buffered.ts.)
  */
 const CACHED_READ_BYTES_MAX = 64 * 1024;
 let preadNoWait: ((fd: number, buffer: Buffer, position: number) => number) | undefined | null = null;

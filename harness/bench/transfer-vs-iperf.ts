@@ -10,7 +10,8 @@
  * loop and a pread+write loop over the log's own .log files, what the kernel's loopback path
  * allows a sender with no runtime. Targets, as same-run ratios of medians: strata sendfile >= 0.9x
  * the C sendfile loop's Gbit/s and <= 1.2x its CPU per GB; strata buffered the same against the
- * C pread+write loop. (On this VM's loopback sendfile is no faster than read+write and iperf3 -Z
+ * C pread+write loop. A third strata row ships through the buffered transfer with every read in
+ * the thread pool (as before it read cached pages itself), for the ratio of the two. (On this VM's loopback sendfile is no faster than read+write and iperf3 -Z
  * is slower than plain iperf3, so a target against iperf3 -Z said nothing about strata.)
  * Each repetition runs every sender once, in alternating order (reversed on odd repetitions, so
  * neither end of a repetition favours one sender), and the table shows medians [min-max].
@@ -36,7 +37,7 @@ import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import type { Transfer } from '../../core/transfer.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
-import { bufferedTransfer } from '../../engines/transfer/buffered.js';
+import { BufferedTransfer, bufferedTransfer } from '../../engines/transfer/buffered.js';
 import { createSendfileTransfer } from '../../engines/transfer/sendfile.js';
 import { shipToSocket } from '../../engines/transfer/ship/sender.js';
 
@@ -219,7 +220,7 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const idle = process.cpuUsage(idle0);
   process.stderr.write(`idle CPU of the sender process: ${((idle.user + idle.system) / 1000).toFixed(1)} ms per second\n`);
-  const transfers: Transfer[] = [createSendfileTransfer(), bufferedTransfer];
+  const transfers: Transfer[] = [createSendfileTransfer(), bufferedTransfer, new BufferedTransfer({ readCachedInline: false })];
   // one warm-up ship each: page cache hot, JIT warm
   for (const t of transfers) await shipOnce(log, t, sinkPort, sinkLines, logBytes);
   const files = readdirSync(log.dir).filter((f) => f.endsWith('.log')).sort().map((f) => join(log.dir, f));
@@ -227,11 +228,14 @@ try {
   const HOT = 'strata sendfile, one hot 128 KiB region (iperf3 -Z pattern)';
   const C_SENDFILE = `C sendfile loop (${SENDFILE_CHUNK_BYTES >> 10} KiB calls)`;
   const C_RW = `C pread+write loop (${RW_CHUNK_BYTES >> 10} KiB)`;
+  /** The buffered transfer as it was before it read cached pages itself: every chunk a pool read. */
+  const POOL_READS = 'strata buffered, every read in the thread pool';
   const runs: [string, () => Promise<Sample>][] = [
     [C_SENDFILE, () => cSenderOnce(cSender, 'sendfile', files, sinkPort, sinkLines, logBytes)],
     ['strata sendfile', () => shipOnce(log, transfers[0]!, sinkPort, sinkLines, logBytes)],
     [C_RW, () => cSenderOnce(cSender, 'rw', files, sinkPort, sinkLines, logBytes)],
     ['strata buffered', () => shipOnce(log, transfers[1]!, sinkPort, sinkLines, logBytes)],
+    [POOL_READS, () => shipOnce(log, transfers[2]!, sinkPort, sinkLines, logBytes)],
     ['iperf3', () => iperfOnce(logBytes, false)],
     ['iperf3 -Z', () => iperfOnce(logBytes, true)],
     [HOT, () => hotRegionOnce(log, transfers[0]!, sinkPort, sinkLines, logBytes)],
@@ -276,6 +280,7 @@ try {
   report.push(`- C sendfile loop / C pread+write loop throughput: ${ratio(C_SENDFILE, C_RW, 'gbits')}x, CPU s/GB: ${ratio(C_SENDFILE, C_RW, 'cpuSecPerGB')}x (what zero copy is worth on this loopback)`);
   report.push(`- iperf3 -Z / iperf3 throughput: ${ratio('iperf3 -Z', 'iperf3', 'gbits')}x`);
   report.push(`- strata sendfile / iperf3 -Z throughput: ${ratio('strata sendfile', 'iperf3 -Z', 'gbits')}x (the old target, replaced by the C loops); in iperf3 -Z's pattern: ${ratio(HOT, 'iperf3 -Z', 'gbits')}x`);
+  report.push(`- strata buffered / its thread-pool-only reads: throughput ${ratio('strata buffered', POOL_READS, 'gbits')}x, CPU s/GB ${ratio('strata buffered', POOL_READS, 'cpuSecPerGB')}x (what reading cached pages on the event loop's thread is worth)`);
   report.push(`- strata sendfile / strata buffered CPU s/GB: ${ratio('strata sendfile', 'strata buffered', 'cpuSecPerGB')}x, throughput: ${ratio('strata sendfile', 'strata buffered', 'gbits')}x`);
   const text = report.join('\n') + '\n';
   process.stdout.write(text);
