@@ -6,19 +6,23 @@
  * the 64 KiB..4 MiB Kafka allows. Every frame written is checked against that contract.
  *
  * Decompression is bounded: the frame is walked first (lz4-frame.ts), then its blocks are decoded
- * one at a time with the block API into buffers capped by the remaining budget, so at most the
- * limit is ever allocated, the first block past it ends the work, and the event loop is served
- * between slices (slices.ts). lz4-napi's frame decoder is not used: it leaks its output buffers.
+ * one at a time, each capped by the remaining budget, so at most the limit is ever allocated, the
+ * first block past it ends the work, and the event loop is served between slices (slices.ts).
+ * With the addon the blocks are decoded by the system's liblz4 into one buffer (native/src/
+ * records.cc: the produce path's garbage, measured); without it by lz4-napi's block API, one
+ * buffer per block. lz4-napi's frame decoder is not used: it leaks its output buffers.
  * Block and content checksums are not verified (Kafka's writer sets neither; the batch CRC-32C
  * covers the compressed bytes); a declared content size is checked against what was decoded.
  */
 import lz4 from 'lz4-napi';
 import type { Codec } from '../core/codec.js';
-import { assert } from '../core/errors.js';
+import { assert, assertionFailed } from '../core/errors.js';
+import { LentBuffers } from './lent-buffers.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
 import { LZ4_FRAME_MAGIC, lz4HeaderChecksum, walkLz4Frames, type Lz4Walk } from './lz4-frame.js';
 import { SliceClock } from './slices.js';
+import { loadNative, type NativeAddon } from '../native/index.js';
 import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
 
 /** What Kafka's own writer sets: version 01 and block independence, nothing else. */
@@ -31,6 +35,54 @@ function checkWrittenFrame(frame: Buffer): Buffer {
   assert(frame[4] === KAFKA_LZ4_FLG, `lz4-napi wrote FLG 0x${frame[4]!.toString(16)}, Kafka expects 0x60`);
   assert(frame[6] === lz4HeaderChecksum(frame, 4, 6), 'lz4-napi wrote a correct header checksum');
   return frame;
+}
+
+type BlockDecoder = NonNullable<NativeAddon['lz4DecompressBlock']>;
+let nativeDecoder: BlockDecoder | undefined | null = null;
+function nativeBlockDecoder(): BlockDecoder | undefined {
+  if (nativeDecoder === null) nativeDecoder = loadNative()?.lz4DecompressBlock?.bind(undefined);
+  return nativeDecoder;
+}
+
+/**
+ * Decodes every block into one buffer with the addon's liblz4 (records.cc): one allocation of the
+ * walked bound (capped by outputBytesMax) instead of, per block, an input copy, lz4-napi's output
+ * and a final concatenation. Same bounds, same errors, the event loop served between slices.
+ */
+async function decompressBlocksInto(decode: BlockDecoder, blob: Buffer, walk: Lz4Walk, outputBytesMax: number, out: Buffer): Promise<Buffer> {
+  // out holds the sum of the blocks' maxima (or the limit): every block fits where the ones before it ended
+  if (out.length < Math.min(walk.outputBytesBound, outputBytesMax)) assertionFailed(`lz4 output buffer of ${out.length} bytes for a bound of ${walk.outputBytesBound}`);
+  const clock = new SliceClock();
+  let total = 0;
+  for (const frame of walk.frames) {
+    const frameStart = total;
+    for (const block of frame.blocks) {
+      const budget = outputBytesMax - total;
+      let n: number;
+      if (!block.compressed) {
+        if (block.dataBytes > budget) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+        n = blob.copy(out, total, block.dataOffset, block.dataOffset + block.dataBytes);
+      } else {
+        if (budget === 0) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+        const cap = Math.min(block.outputBytesMax, budget);
+        n = decode(blob, block.dataOffset, block.dataBytes, out, total, cap);
+        if (n < 0) {
+          // liblz4 says only "malformed or too small": with a cap below the block's own maximum, a
+          // block that would fit that maximum is one past the budget
+          if (cap < block.outputBytesMax && decode(blob, block.dataOffset, block.dataBytes, Buffer.allocUnsafe(block.outputBytesMax), 0, block.outputBytesMax) >= 0) {
+            throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+          }
+          throw corruptBlob('lz4', `corrupt block at byte ${block.dataOffset}`);
+        }
+      }
+      total += n;
+      await clock.spent(n);
+    }
+    if (frame.contentBytes !== undefined && frame.contentBytes !== total - frameStart) {
+      throw corruptBlob('lz4', `frame declares ${frame.contentBytes} bytes of content, its blocks decode to ${total - frameStart}`);
+    }
+  }
+  return out.subarray(0, total);
 }
 
 /**
@@ -90,13 +142,37 @@ export function lz4ExpectedOutputBytes(walk: Lz4Walk, blobBytes: number): number
 }
 const LZ4_EXPECTED_RATIO = 4;
 
+/** The frame walk plus the check Kafka makes: independent blocks only. */
+function walkIndependentFrames(blob: Buffer, outputBytesMax: number): Lz4Walk {
+  checkOutputBytesMax('lz4', outputBytesMax);
+  const walk = walkLz4Frames(blob, outputBytesMax);
+  for (const frame of walk.frames) {
+    if (!frame.blockIndependent) {
+      throw corruptBlob('lz4', 'frame uses linked (dependent) blocks, which Kafka rejects ("Dependent block stream is unsupported")');
+    }
+  }
+  return walk;
+}
+
+/**
+ * Lent output buffers kept per codec: one per connection validating at once is the common case;
+ * 4 MiB is the decompressed bound of a batch at the default message.max.bytes (4 x 1 MiB), so at
+ * most 16 MiB are kept.
+ */
+const LENT_BUFFERS_MAX = 4;
+const LENT_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
+
 export interface Lz4CodecOptions {
   /** Sizes up to which calls run on the calling thread (default: SYNC_BYTES_MAX, measured). */
   syncBytesMax?: Partial<SyncBytesMax>;
+  /** Decode with the addon's liblz4 when it has it (default true); false: always lz4-napi. */
+  nativeDecode?: boolean;
 }
 
 export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
   const syncBytesMax: SyncBytesMax = { ...SYNC_BYTES_MAX.lz4, ...options.syncBytesMax };
+  const nativeDecode = options.nativeDecode ?? true;
+  const lent = new LentBuffers(LENT_BUFFERS_MAX, LENT_BUFFER_BYTES_MAX);
   return {
     name: 'lz4',
     type: CompressionType.lz4,
@@ -105,14 +181,16 @@ export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
       return checkWrittenFrame(frame);
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
-      checkOutputBytesMax('lz4', outputBytesMax);
-      const walk = walkLz4Frames(blob, outputBytesMax);
-      for (const frame of walk.frames) {
-        if (!frame.blockIndependent) {
-          throw corruptBlob('lz4', 'frame uses linked (dependent) blocks, which Kafka rejects ("Dependent block stream is unsupported")');
-        }
-      }
-      return decompressBlocksBounded(blob, walk, outputBytesMax);
+      const walk = walkIndependentFrames(blob, outputBytesMax);
+      const decode = nativeDecode ? nativeBlockDecoder() : undefined;
+      if (!decode) return decompressBlocksBounded(blob, walk, outputBytesMax);
+      return decompressBlocksInto(decode, blob, walk, outputBytesMax, Buffer.allocUnsafeSlow(Math.min(walk.outputBytesBound, outputBytesMax)));
+    },
+    async decompressLent<T>(blob: Buffer, outputBytesMax: number, use: (section: Buffer) => Promise<T>): Promise<T> {
+      const walk = walkIndependentFrames(blob, outputBytesMax);
+      const decode = nativeDecode ? nativeBlockDecoder() : undefined;
+      if (!decode) return use(await decompressBlocksBounded(blob, walk, outputBytesMax));
+      return lent.lend(Math.min(walk.outputBytesBound, outputBytesMax), async (out) => use(await decompressBlocksInto(decode, blob, walk, outputBytesMax, out)));
     },
   };
 }

@@ -21,6 +21,13 @@ export interface Codec {
    * output would exceed `outputBytesMax` or the blob is corrupt or truncated.
    */
   decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer>;
+  /**
+   * Optional: decompress() into memory lent for the length of `use` only, which must not keep the
+   * section (or a view of it) past its promise. For sections read once and dropped (produce
+   * validation): a fresh buffer per batch paced V8's major GCs (codecs/lent-buffers.ts). Callers
+   * without it call decompress().
+   */
+  decompressLent?<T>(blob: Buffer, outputBytesMax: number, use: (section: Buffer) => Promise<T>): Promise<T>;
 }
 
 /**

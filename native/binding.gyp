@@ -8,10 +8,14 @@
         "src/args.cc",
         "src/mapping.cc",
         "src/fileio.cc",
-        "src/poller.cc"
+        "src/poller.cc",
+        "src/records.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "libraries": [
+        "-ldl"
       ],
       "defines": [
         "NAPI_VERSION=8",

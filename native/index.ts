@@ -144,6 +144,18 @@ export interface NativeAddon {
    * built before it existed: callers check for it.
    */
   preadNoWait?(fd: number, buffer: Buffer, position: number): number;
+  /**
+   * The record walk of one batch's records section (records.cc): true when it holds exactly
+   * `recordsCount` well-formed records with offset deltas 0..n-1, accepting exactly what the JS
+   * walk in broker/produce-validator.ts accepts (which runs on false, to say what is wrong).
+   */
+  walkRecords?(section: Buffer, recordsCount: number): boolean;
+  /**
+   * One LZ4 block from src[srcOffset, srcOffset + srcBytes) decoded into dst[dstOffset, dstOffset +
+   * dstBytes) by the system's liblz4 (LZ4_decompress_safe): the bytes written, or -1 when the block
+   * is corrupt or its output does not fit. Absent when liblz4.so.1 cannot be opened.
+   */
+  lz4DecompressBlock?(src: Buffer, srcOffset: number, srcBytes: number, dst: Buffer, dstOffset: number, dstBytes: number): number;
   readonly Poller: NativePollerConstructor;
 }
 

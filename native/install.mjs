@@ -100,8 +100,8 @@ function direct(includeDir) {
     const out = t.type === 'executable' ? join(releaseDir, t.target_name) : join(releaseDir, `${t.target_name}.node`);
     const compiler = cxx ? process.env.CXX || 'c++' : process.env.CC || 'cc';
     const args = t.type === 'executable'
-      ? [...flags, ...sources, '-o', out]
-      : ['-shared', '-fPIC', `-I${includeDir}`, `-DNODE_GYP_MODULE_NAME=${t.target_name}`, '-DBUILDING_NODE_EXTENSION', ...flags, ...sources, '-o', out];
+      ? [...flags, ...sources, '-o', out, ...(t.libraries ?? [])]
+      : ['-shared', '-fPIC', `-I${includeDir}`, `-DNODE_GYP_MODULE_NAME=${t.target_name}`, '-DBUILDING_NODE_EXTENSION', ...flags, ...sources, '-o', out, ...(t.libraries ?? [])];
     const r = run(compiler, args, nativeDir);
     if (!r.ok) return r;
   }

@@ -5,11 +5,13 @@
 #include "fileio.h"
 #include "mapping.h"
 #include "poller.h"
+#include "records.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   strata::InitMapping(env, exports);
   strata::InitFileIo(env, exports);
   strata::InitPoller(env, exports);
+  strata::InitRecords(env, exports);
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;
 }
