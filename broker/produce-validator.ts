@@ -9,8 +9,11 @@
  *
  * Decompression is bounded three ways (decompression-limiter.ts): per batch by the same limit the
  * read path uses (decompressedBytesMaxFor, 4 x message.max.bytes), per request by its budget, per
- * process by the limiter. Record walking hands the event loop back every DECODE_SLICE_BYTES, so a
- * large batch never stalls other connections. Walking allocates nothing per record.
+ * process by the limiter. The record walk is the addon's (native/src/records.cc) when it is built,
+ * one call per batch; the JS walk here is the reference it must agree with, runs without the
+ * addon, and names the record and byte of every refusal. It hands the event loop back every
+ * DECODE_SLICE_BYTES, so a large batch never stalls other connections. Neither walk allocates per
+ * record.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DECOMPRESSION_RATIO_MAX, decompressedBytesMaxFor, type Codec, type CodecRegistry } from '../core/codec.js';
@@ -205,8 +208,9 @@ function skipBytes(section: Buffer, c: VarintCursor, end: number, i: number, wha
 
 /**
  * Walks an uncompressed records section; throws CorruptRecordError on the first malformed record.
- * Hands the event loop back after every DECODE_SLICE_BYTES of records; each slice is walked by a
- * plain loop (walkSlice), which V8 optimizes as it does not an async function's loop.
+ * With the addon (and `useNative`) one native call decides; the JS walk hands the event loop back
+ * after every DECODE_SLICE_BYTES of records, each slice walked by a plain loop (walkSlice), which
+ * V8 optimizes as it does not an async function's loop.
  */
 export async function walkRecords(section: Buffer, recordsCount: number, lastOffsetDelta: number, useNative = true): Promise<void> {
   if (recordsCount <= 0) throw new CorruptRecordError(`batch declares ${recordsCount} records`);
@@ -217,8 +221,9 @@ export async function walkRecords(section: Buffer, recordsCount: number, lastOff
     throw new CorruptRecordError(`batch declares ${recordsCount} records, more than its ${section.length}-byte records section can hold`);
   }
   const native = useNative ? nativeWalk() : undefined;
-  // the addon's walk in one call (a 4 MiB section is ~0.3 ms: no need to slice); on a refusal the
-  // JS walk below runs to name the record and the byte, and must refuse it too
+  // the addon's walk in one call, unsliced: ~6 ns per record measured (8M records in 50 ms), so
+  // even a 4 MiB section of the smallest (7-byte) records holds the loop ~4 ms, as one lz4 block
+  // does. On a refusal the JS walk below runs to name the record and the byte, and must refuse too
   if (native?.(section, recordsCount)) return;
   await walkSlices(section, recordsCount);
   if (native) assertionFailed(`the native record walk refused a ${section.length}-byte section of ${recordsCount} records that the JS walk accepts`);
