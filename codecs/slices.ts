@@ -9,7 +9,8 @@
  * (snappy 7.4.3 `uncompress`, lz4-napi 2.10.0 `decompressFrame`/`decompressFrameSync`/`uncompress`:
  * RSS grew by the full output on every call, 18 MiB x 100 calls = 1.8 GB, and stayed after gc;
  * measured in test/codecs/native-leaks.test.ts). `snappy.uncompressSync` and lz4-napi's block
- * `uncompressSync` free theirs, so those are the only two calls used to decode.
+ * `uncompressSync` free theirs, so those are the only two library calls used to decode (with the
+ * addon, lz4 blocks are decoded by the system's liblz4 into the caller's buffer instead: lz4.ts).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
