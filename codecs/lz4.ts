@@ -184,7 +184,13 @@ export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
       const walk = walkIndependentFrames(blob, outputBytesMax);
       const decode = nativeDecode ? nativeBlockDecoder() : undefined;
       if (!decode) return decompressBlocksBounded(blob, walk, outputBytesMax);
-      return decompressBlocksInto(decode, blob, walk, outputBytesMax, Buffer.allocUnsafeSlow(Math.min(walk.outputBytesBound, outputBytesMax)));
+      const section = await decompressBlocksInto(decode, blob, walk, outputBytesMax, Buffer.allocUnsafeSlow(Math.min(walk.outputBytesBound, outputBytesMax)));
+      // the bound can be far above the content (a 4 MiB block maximum, a 255x expansion bound):
+      // a section the caller keeps should not pin that much
+      if (section.length >= section.buffer.byteLength / 2) return section;
+      const kept = Buffer.allocUnsafeSlow(section.length);
+      section.copy(kept);
+      return kept;
     },
     async decompressLent<T>(blob: Buffer, outputBytesMax: number, use: (section: Buffer) => Promise<T>): Promise<T> {
       const walk = walkIndependentFrames(blob, outputBytesMax);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { isOutputTooLarge } from '../../codecs/codec-errors.js';
 import { LentBuffers } from '../../codecs/lent-buffers.js';
+import { lz4HeaderChecksum } from '../../codecs/lz4-frame.js';
 import { createLz4Codec } from '../../codecs/lz4.js';
 import { loadNative } from '../../native/index.js';
 
@@ -59,6 +60,19 @@ describe('lz4: liblz4 and lz4-napi decode alike', () => {
       expect(da).toBe(db);
     }
   });
+});
+
+test('a section far smaller than its frame\'s bound does not pin the bound (a 4 MiB block maximum, 240 kB of content)', async () => {
+  // one compressed block of ~41 kB; its bound is the frame's block maximum (255 x 41 kB is more)
+  const blob = lz4Cli(Buffer.concat([randomBytes(40_000), Buffer.alloc(200_000, 1)]), ['-B7']);
+  const flgAt = 4;
+  expect(blob.readUInt32LE(0)).toBe(0x184d2204);
+  expect(blob[flgAt]! & 0x08).toBe(0); // no content size: the descriptor is FLG, BD, HC
+  blob[flgAt + 1] = 0x70; // BD: 4 MiB blocks, whatever the CLI chose
+  blob[flgAt + 2] = lz4HeaderChecksum(blob, flgAt, flgAt + 2);
+  const out = await withLiblz4.decompress(blob, 8 << 20);
+  expect(out.length).toBe(240_000);
+  expect(out.buffer.byteLength).toBeLessThan(2 * out.length);
 });
 
 describe('decompressLent', () => {
