@@ -20,7 +20,7 @@ import { assert, assertionFailed } from '../core/errors.js';
 import { LentBuffers } from './lent-buffers.js';
 import { CompressionType } from '../core/format/record-batch.js';
 import { checkOutputBytesMax, corruptBlob, messageOf, outputTooLarge } from './codec-errors.js';
-import { LZ4_FRAME_MAGIC, lz4HeaderChecksum, walkLz4Frames, type Lz4Walk } from './lz4-frame.js';
+import { LZ4_FRAME_MAGIC, lz4HeaderChecksum, walkLz4Frames, type Lz4Block, type Lz4Walk } from './lz4-frame.js';
 import { SliceClock } from './slices.js';
 import { loadNative, type NativeAddon } from '../native/index.js';
 import { SYNC_BYTES_MAX, type SyncBytesMax } from './sync-thresholds.js';
@@ -38,43 +38,30 @@ function checkWrittenFrame(frame: Buffer): Buffer {
 }
 
 type BlockDecoder = NonNullable<NativeAddon['lz4DecompressBlock']>;
-let nativeDecoder: BlockDecoder | undefined | null = null;
-function nativeBlockDecoder(): BlockDecoder | undefined {
-  if (nativeDecoder === null) nativeDecoder = loadNative()?.lz4DecompressBlock?.bind(undefined);
-  return nativeDecoder;
+
+/** How one decoder writes a block's output; `at` is where the output so far ends. Returns its bytes. */
+interface BlockWriter {
+  stored(blob: Buffer, block: Lz4Block, at: number): number;
+  /** A compressed block into at most `cap` bytes; throws outputTooLarge or corruptBlob. */
+  compressed(blob: Buffer, block: Lz4Block, cap: number, at: number): number;
 }
 
+const tooLarge = (outputBytesMax: number) => outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
+
 /**
- * Decodes every block into one buffer with the addon's liblz4 (records.cc): one allocation of the
- * walked bound (capped by outputBytesMax) instead of, per block, an input copy, lz4-napi's output
- * and a final concatenation. Same bounds, same errors, the event loop served between slices.
+ * Decodes the walked frames block by block, never past outputBytesMax (a block's cap is what is
+ * left of it), the event loop served between slices; checks each declared content size. Returns
+ * the bytes written.
  */
-async function decompressBlocksInto(decode: BlockDecoder, blob: Buffer, walk: Lz4Walk, outputBytesMax: number, out: Buffer): Promise<Buffer> {
-  // out holds the sum of the blocks' maxima (or the limit): every block fits where the ones before it ended
-  if (out.length < Math.min(walk.outputBytesBound, outputBytesMax)) assertionFailed(`lz4 output buffer of ${out.length} bytes for a bound of ${walk.outputBytesBound}`);
+async function decodeBlocks(blob: Buffer, walk: Lz4Walk, outputBytesMax: number, writer: BlockWriter): Promise<number> {
   const clock = new SliceClock();
   let total = 0;
   for (const frame of walk.frames) {
     const frameStart = total;
     for (const block of frame.blocks) {
       const budget = outputBytesMax - total;
-      let n: number;
-      if (!block.compressed) {
-        if (block.dataBytes > budget) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
-        n = blob.copy(out, total, block.dataOffset, block.dataOffset + block.dataBytes);
-      } else {
-        if (budget === 0) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
-        const cap = Math.min(block.outputBytesMax, budget);
-        n = decode(blob, block.dataOffset, block.dataBytes, out, total, cap);
-        if (n < 0) {
-          // liblz4 says only "malformed or too small": with a cap below the block's own maximum, a
-          // block that would fit that maximum is one past the budget
-          if (cap < block.outputBytesMax && decode(blob, block.dataOffset, block.dataBytes, Buffer.allocUnsafe(block.outputBytesMax), 0, block.outputBytesMax) >= 0) {
-            throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
-          }
-          throw corruptBlob('lz4', `corrupt block at byte ${block.dataOffset}`);
-        }
-      }
+      if (block.compressed ? budget === 0 : block.dataBytes > budget) throw tooLarge(outputBytesMax);
+      const n = block.compressed ? writer.compressed(blob, block, Math.min(block.outputBytesMax, budget), total) : writer.stored(blob, block, total);
       total += n;
       await clock.spent(n);
     }
@@ -82,51 +69,57 @@ async function decompressBlocksInto(decode: BlockDecoder, blob: Buffer, walk: Lz
       throw corruptBlob('lz4', `frame declares ${frame.contentBytes} bytes of content, its blocks decode to ${total - frameStart}`);
     }
   }
+  return total;
+}
+
+/**
+ * Into `out` with the addon's liblz4 (records.cc): one buffer of the walked bound (capped by
+ * outputBytesMax) instead of, per block, an input copy, lz4-napi's output and a final concatenation.
+ */
+async function decompressBlocksInto(decode: BlockDecoder, blob: Buffer, walk: Lz4Walk, outputBytesMax: number, out: Buffer): Promise<Buffer> {
+  // out holds the sum of the blocks' maxima (or the limit): every block fits where the ones before it ended
+  if (out.length < Math.min(walk.outputBytesBound, outputBytesMax)) assertionFailed(`lz4 output buffer of ${out.length} bytes for a bound of ${walk.outputBytesBound}`);
+  const total = await decodeBlocks(blob, walk, outputBytesMax, {
+    stored: (b, block, at) => b.copy(out, at, block.dataOffset, block.dataOffset + block.dataBytes),
+    compressed(b, block, cap, at) {
+      const n = decode(b, block.dataOffset, block.dataBytes, out, at, cap);
+      if (n >= 0) return n;
+      // liblz4 says only "malformed or too small": with a cap below the block's own maximum, a
+      // block that decodes within that maximum is one past the budget (a rare path: refusals only)
+      if (cap < block.outputBytesMax && decode(b, block.dataOffset, block.dataBytes, Buffer.allocUnsafe(block.outputBytesMax), 0, block.outputBytesMax) >= 0) {
+        throw tooLarge(outputBytesMax);
+      }
+      throw corruptBlob('lz4', `corrupt block at byte ${block.dataOffset}`);
+    },
+  });
   return out.subarray(0, total);
 }
 
 /**
- * Decodes block by block with the block API (lz4-napi's frame calls leak their output, see
- * slices.ts), never holding more than outputBytesMax, the event loop served between slices.
+ * With lz4-napi's block API (its frame calls leak their output, see slices.ts): one buffer per
+ * block, concatenated.
  */
 async function decompressBlocksBounded(blob: Buffer, walk: Lz4Walk, outputBytesMax: number): Promise<Buffer> {
   const parts: Buffer[] = [];
-  const clock = new SliceClock();
-  let total = 0;
-  for (const frame of walk.frames) {
-    let frameBytes = 0;
-    for (const block of frame.blocks) {
-      const budget = outputBytesMax - total;
-      const data = blob.subarray(block.dataOffset, block.dataOffset + block.dataBytes);
-      let out: Buffer;
-      if (!block.compressed) {
-        if (block.dataBytes > budget) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
-        out = data;
-      } else {
-        if (budget === 0) throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
-        const cap = Math.min(block.outputBytesMax, budget);
-        // lz4-napi's block API takes a little-endian size prefix as the output capacity
-        const framed = Buffer.allocUnsafe(4 + data.length);
-        framed.writeUInt32LE(cap, 0);
-        data.copy(framed, 4);
-        try {
-          out = lz4.uncompressSync(framed);
-        } catch (err) {
-          if (cap < block.outputBytesMax && /too small/.test(messageOf(err))) {
-            throw outputTooLarge('lz4', `more than ${outputBytesMax}`, outputBytesMax);
-          }
-          throw corruptBlob('lz4', `corrupt block at byte ${block.dataOffset}: ${messageOf(err)}`, err);
-        }
+  const keep = (part: Buffer): number => {
+    parts.push(part);
+    return part.length;
+  };
+  const total = await decodeBlocks(blob, walk, outputBytesMax, {
+    stored: (b, block) => keep(b.subarray(block.dataOffset, block.dataOffset + block.dataBytes)),
+    compressed(b, block, cap) {
+      // lz4-napi's block API takes a little-endian size prefix as the output capacity
+      const framed = Buffer.allocUnsafe(4 + block.dataBytes);
+      framed.writeUInt32LE(cap, 0);
+      b.copy(framed, 4, block.dataOffset, block.dataOffset + block.dataBytes);
+      try {
+        return keep(lz4.uncompressSync(framed));
+      } catch (err) {
+        if (cap < block.outputBytesMax && /too small/.test(messageOf(err))) throw tooLarge(outputBytesMax);
+        throw corruptBlob('lz4', `corrupt block at byte ${block.dataOffset}: ${messageOf(err)}`, err);
       }
-      parts.push(out);
-      total += out.length;
-      frameBytes += out.length;
-      await clock.spent(out.length);
-    }
-    if (frame.contentBytes !== undefined && frame.contentBytes !== frameBytes) {
-      throw corruptBlob('lz4', `frame declares ${frame.contentBytes} bytes of content, its blocks decode to ${frameBytes}`);
-    }
-  }
+    },
+  });
   return Buffer.concat(parts, total);
 }
 
@@ -182,7 +175,7 @@ export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
     },
     async decompress(blob: Buffer, outputBytesMax: number): Promise<Buffer> {
       const walk = walkIndependentFrames(blob, outputBytesMax);
-      const decode = nativeDecode ? nativeBlockDecoder() : undefined;
+      const decode = nativeDecode ? loadNative()?.lz4DecompressBlock : undefined;
       if (!decode) return decompressBlocksBounded(blob, walk, outputBytesMax);
       const section = await decompressBlocksInto(decode, blob, walk, outputBytesMax, Buffer.allocUnsafeSlow(Math.min(walk.outputBytesBound, outputBytesMax)));
       // the bound can be far above the content (a 4 MiB block maximum, a 255x expansion bound):
@@ -194,7 +187,7 @@ export function createLz4Codec(options: Lz4CodecOptions = {}): Codec {
     },
     async decompressLent<T>(blob: Buffer, outputBytesMax: number, use: (section: Buffer) => Promise<T>): Promise<T> {
       const walk = walkIndependentFrames(blob, outputBytesMax);
-      const decode = nativeDecode ? nativeBlockDecoder() : undefined;
+      const decode = nativeDecode ? loadNative()?.lz4DecompressBlock : undefined;
       if (!decode) return use(await decompressBlocksBounded(blob, walk, outputBytesMax));
       return lent.lend(Math.min(walk.outputBytesBound, outputBytesMax), async (out) => use(await decompressBlocksInto(decode, blob, walk, outputBytesMax, out)));
     },

@@ -3,6 +3,7 @@
  * FileHandle API on the append hot path, plus a positional writev that finishes partial writes.
  */
 import fs from 'node:fs';
+import { loadNative } from '../native/index.js';
 import type { IoStats } from './io-stats.js';
 
 export function openFd(path: string, flags: number, mode = 0o644): Promise<number> {
@@ -104,6 +105,25 @@ function writevCounted(fd: number, chunks: readonly Buffer[], position: number, 
 /** Reads up to `length` bytes at `position`; fewer only at end of file. */
 export function preadFull(fd: number, position: number, length: number): Promise<Buffer> {
   return preadRest(fd, Buffer.allocUnsafe(length), 0, position);
+}
+
+/** preadv2 RWF_NOWAIT from the addon; undefined without it, or once the kernel said it has none. */
+let preadNoWait: ((fd: number, buffer: Buffer, position: number) => number) | undefined | null = null;
+
+/**
+ * Copies into `buf` what the page cache holds of the file from `position`, on the calling thread
+ * (preadv2 RWF_NOWAIT): how many of buf's first bytes came, 0 without the addon or RWF_NOWAIT or
+ * when the first page is not cached. A caller wanting the rest reads it with preadRest (in the
+ * pool): a range cached but for its last page costs one pool request for that page, not a second
+ * read of everything. A thread pool read costs two thread wake-ups and an eventfd round trip, more
+ * CPU than copying what the cache holds.
+ */
+export function preadCached(fd: number, buf: Buffer, position: number): number {
+  if (preadNoWait === null) preadNoWait = loadNative()?.preadNoWait?.bind(undefined);
+  if (!preadNoWait) return 0;
+  const n = preadNoWait(fd, buf, position);
+  if (n === -2) preadNoWait = undefined; // no RWF_NOWAIT here: never ask again
+  return Math.max(n, 0);
 }
 
 /**

@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import type { SegmentFile, SegmentFileStats, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
-import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadFull, preadRest } from './fs-io.js';
+import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadCached, preadFull, preadRest } from './fs-io.js';
 import { COALESCE, NO_IDLE_LISTENER, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type WritesIdleListener } from './write-coalescer.js';
 import { IoStats } from './io-stats.js';
 import { preallocateFile } from './preallocate.js';
-import { loadNative } from '../native/index.js';
 
 /**
  * What an append waits for after its write completed (fsync-group: a shared sync), told by the
@@ -53,22 +52,6 @@ export interface PwriteOptions {
  * followed by a socket.write copy of the same size: engines/transfer/buffered.ts.)
  */
 const CACHED_READ_BYTES_MAX = 64 * 1024;
-let preadNoWait: ((fd: number, buffer: Buffer, position: number) => number) | undefined | null = null;
-
-/**
- * Reads what the page cache holds of the range on the calling thread: the buffer and how many of
- * its first bytes came (0 when the first page is not cached, or without RWF_NOWAIT). The caller
- * reads the rest in the pool: a range cached up to its last page costs one pool request for that
- * page, not a second read of everything.
- */
-function readIfCached(fd: number, position: number, length: number): { buf: Buffer; got: number } | undefined {
-  if (preadNoWait === null) preadNoWait = loadNative()?.preadNoWait?.bind(undefined);
-  if (!preadNoWait) return undefined;
-  const buf = Buffer.allocUnsafe(length);
-  const n = preadNoWait(fd, buf, position);
-  if (n === -2) preadNoWait = undefined; // no RWF_NOWAIT here: never ask again
-  return { buf, got: Math.max(n, 0) };
-}
 
 export class PwriteSegmentFile implements SegmentFile, FollowedFile {
   private size: number;
@@ -141,9 +124,10 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
   read(position: number, length: number): Promise<Buffer> {
     this.checkOpen();
     const capped = Math.max(0, Math.min(length, this.size - position));
-    const cached = capped > 0 && capped <= CACHED_READ_BYTES_MAX ? readIfCached(this.fd, position, capped) : undefined;
-    if (!cached) return preadFull(this.fd, position, capped);
-    return cached.got === capped ? Promise.resolve(cached.buf) : preadRest(this.fd, cached.buf, cached.got, position);
+    if (capped === 0 || capped > CACHED_READ_BYTES_MAX) return preadFull(this.fd, position, capped);
+    const buf = Buffer.allocUnsafe(capped);
+    const got = preadCached(this.fd, buf, position);
+    return got === capped ? Promise.resolve(buf) : preadRest(this.fd, buf, got, position);
   }
 
   flush(): Promise<void> {

@@ -1,27 +1,27 @@
 /**
  * `buffered`: the portable transfer. Each slice is read with pread into a pooled 1 MiB chunk and
  * written with socket.write, two chunks per send in flight: while chunk k is being written the
- * next is being read. What the page cache holds is read on the calling thread (preadv2 RWF_NOWAIT,
- * with the addon), as the C pread+write loop does: a thread pool read adds two thread wake-ups
- * and moves each chunk between cores, and on two cores a third busy thread beside the event loop
- * and the receiver (bench:transfer runs both, side by side: results/transfer/). The copy holds the event loop no longer than the
- * socket.write of the same chunk does. The rest of a chunk the cache does not hold is read in the
- * pool, from where the cached part ended.
+ * next is being read. What the page cache holds is read on the calling thread (preadCached:
+ * preadv2 RWF_NOWAIT, with the addon), as the C pread+write loop does: a thread pool read adds two
+ * thread wake-ups and moves each chunk between cores, and on two cores a third busy thread beside
+ * the event loop and the receiver (bench:transfer runs both side by side: results/transfer/). The
+ * copy holds the event loop no longer than the socket.write of the same chunk does. The rest of a
+ * chunk the cache does not hold is read in the pool, from where the cached part ended.
  *
  * A chunk goes back to the pool only in its write callback (libuv writes the Buffer by reference,
- * so reusing it earlier would corrupt the stream), which is also the backpressure: a send never has more than one chunk queued on the socket, so a slow reader holds
- * at most two chunks of memory, however large the slices.
+ * so reusing it earlier would corrupt the stream), which is also the backpressure: a send never
+ * has more than one chunk queued on the socket, so a slow reader holds at most two chunks of
+ * memory, however large the slices.
  *
  * Reads ask the slice's cache first (core/cache.ts, FileSlice.cache): bytes it holds are written
  * straight from its memory, with no read and no chunk (user-lru on a re-read), one write in flight
  * as before; what is read from the file is offered to it (user-lru copies the chunk, page-cache
  * hints read-ahead). The transfer never asks which cache it is.
  */
-import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { NO_FILE_CACHE } from '../../core/cache.js';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
-import { loadNative } from '../../native/index.js';
+import { preadCached, preadRest } from '../fs-io.js';
 import { BufferPool } from './buffer-pool.js';
 import { TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
 
@@ -30,36 +30,6 @@ export const BUFFERED_CHUNK_BYTES = 1 << 20;
 export const BUFFERED_POOL_CHUNKS_MAX = 32;
 
 const sharedPool = new BufferPool(BUFFERED_CHUNK_BYTES, BUFFERED_POOL_CHUNKS_MAX);
-
-/** Reads `length` bytes at `position` into buf[0, length), fewer only at end of file. */
-function preadInto(fd: number, buf: Buffer, length: number, position: number, got = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const step = (): void => {
-      fs.read(fd, buf, got, length - got, position + got, (err, n) => {
-        if (err) return reject(err);
-        got += n;
-        if (n === 0 || got === length) resolve(got);
-        else step();
-      });
-    };
-    step();
-  });
-}
-
-/** preadv2 RWF_NOWAIT from the addon; undefined without it (or once the kernel said it has none). */
-let preadNoWait: ((fd: number, buffer: Buffer, position: number) => number) | undefined | null = null;
-
-/**
- * Copies into chunk[0, want) what the page cache holds of the range, on the calling thread; returns
- * how many of the first bytes came (0 without the addon or when the first page is not cached).
- */
-function readCachedInto(fd: number, chunk: Buffer, want: number, position: number): number {
-  if (preadNoWait === null) preadNoWait = loadNative()?.preadNoWait?.bind(undefined);
-  if (!preadNoWait) return 0;
-  const n = preadNoWait(fd, chunk.subarray(0, want), position);
-  if (n === -2) preadNoWait = undefined;
-  return Math.max(n, 0);
-}
 
 export interface BufferedTransferOptions {
   pool?: BufferPool;
@@ -123,11 +93,12 @@ export class BufferedTransfer implements Transfer {
           const chunk = await guard.race(pool.acquire(signal));
           const want = Math.min(end - position, chunk.length);
           const generation = cache.generation;
-          const cached = this.readCachedInline ? readCachedInto(slice.fd, chunk, want, position) : 0;
+          const target = chunk.subarray(0, want);
+          const cached = this.readCachedInline ? preadCached(slice.fd, target, position) : 0;
+          const read = cached === want ? Promise.resolve(target) : preadRest(slice.fd, target, cached, position);
           let got: number;
-          const read = cached === want ? Promise.resolve(cached) : preadInto(slice.fd, chunk, want, position, cached);
           try {
-            got = await guard.race(read);
+            got = (await guard.race(read)).length;
           } catch (err) {
             // the chunk is free again only when the read stops writing into it
             read.then(() => pool.release(chunk), () => pool.release(chunk));

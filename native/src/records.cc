@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "args.h"
+#include "errors.h"
 
 namespace strata {
 
@@ -87,10 +88,7 @@ inline bool WalkRecord(const uint8_t* p, size_t& at, size_t n, int64_t i) {
 
 Napi::Value WalkRecords(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsBuffer()) {
-    Napi::TypeError::New(env, "section must be a Buffer").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (info.Length() < 1 || !info[0].IsBuffer()) ThrowArgType(env, "section", "a Buffer");
   Napi::Buffer<uint8_t> section = info[0].As<Napi::Buffer<uint8_t>>();
   int64_t count = ArgSize(info, 1, "recordsCount");
   const uint8_t* p = section.Data();
@@ -112,35 +110,25 @@ Lz4DecompressSafe OpenLz4() {
 
 Lz4DecompressSafe lz4DecompressSafe = nullptr;
 
-// A range [offset, offset + bytes) of the buffer argument at `index`, checked against its length.
-const uint8_t* BufferRange(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t& bytes) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= index || !info[index].IsBuffer()) {
-    Napi::TypeError::New(env, std::string(name) + " must be a Buffer").ThrowAsJavaScriptException();
-    return nullptr;
-  }
+// A range [offset, offset + bytes) of the Buffer argument at `index`, checked against its length.
+uint8_t* BufferRange(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t& bytes) {
+  if (info.Length() <= index || !info[index].IsBuffer()) ThrowArgType(info.Env(), name, "a Buffer");
   Napi::Buffer<uint8_t> buffer = info[index].As<Napi::Buffer<uint8_t>>();
   int64_t offset = ArgSize(info, index + 1, "offset");
   bytes = ArgSize(info, index + 2, "bytes");
-  if (env.IsExceptionPending()) return nullptr;
   if (offset + bytes > static_cast<int64_t>(buffer.Length()) || bytes > INT32_MAX) {
-    Napi::RangeError::New(env, std::string(name) + " range is outside the buffer").ThrowAsJavaScriptException();
-    return nullptr;
+    ThrowArgRange(info.Env(), name, "The range must lie inside the buffer (and below 2 GiB).");
   }
   return buffer.Data() + offset;
 }
 
 Napi::Value Lz4DecompressBlock(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   int64_t srcBytes = 0;
   int64_t dstBytes = 0;
   const uint8_t* src = BufferRange(info, 0, "src", srcBytes);
-  if (src == nullptr) return env.Undefined();
-  const uint8_t* dst = BufferRange(info, 3, "dst", dstBytes);
-  if (dst == nullptr) return env.Undefined();
-  int n = lz4DecompressSafe(reinterpret_cast<const char*>(src), reinterpret_cast<char*>(const_cast<uint8_t*>(dst)),
-                            static_cast<int>(srcBytes), static_cast<int>(dstBytes));
-  return Napi::Number::New(env, n < 0 ? -1 : n);
+  uint8_t* dst = BufferRange(info, 3, "dst", dstBytes);
+  int n = lz4DecompressSafe(reinterpret_cast<const char*>(src), reinterpret_cast<char*>(dst), static_cast<int>(srcBytes), static_cast<int>(dstBytes));
+  return Napi::Number::New(info.Env(), n < 0 ? -1 : n);
 }
 
 }  // namespace
