@@ -102,6 +102,7 @@ export class Connection {
         this.requests++;
         const result = await dispatch(this.ctx, frame);
         if (result.parts && !this.closed) await this.write(result.parts);
+        if (this.ctx.session.closeAfterResponse) return this.endAfterResponse(); // a failed SASL authentication
       }
     } catch (err) {
       this.fail(err);
@@ -149,6 +150,16 @@ export class Connection {
       this.ctx.logger.error(`closing connection from ${this.peer} after an internal error: ${(err as Error).stack ?? String(err)}`);
     }
     this.destroy();
+  }
+
+  /** Closes once the response just written has gone out (Kafka closes after a failed authentication). */
+  private endAfterResponse(): void {
+    this.closed = true;
+    this.abort.abort();
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   destroy(): void {

@@ -3,6 +3,7 @@ import type { CodecRegistry } from '../core/codec.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
+import type { Session } from './auth/session.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { DecompressionLimiter } from './decompression-limiter.js';
 import type { GroupCoordinator } from './group-coordinator.js';
@@ -35,6 +36,8 @@ export interface BrokerContext {
   advertisedHost(): string;
   advertisedPort(): number;
   isShuttingDown(): boolean;
+  /** This connection's principal and SASL state (auth/session.ts); a listener's context holds a template. */
+  readonly session: Session;
 }
 
 /** A request handler: decodes the body from `r`, acts, returns the encoded response (or null: no response, acks=0). */

@@ -13,6 +13,7 @@ import { handleInitProducerId } from './handlers/init-producer-id.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleProduce } from './handlers/produce.js';
+import { handleSaslAuthenticate, handleSaslHandshake } from './handlers/sasl.js';
 import { ApiKey, apiName, apiRange, isSupported } from './protocol/api-keys.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import { peekRequestHeader, readRequestHeader } from './protocol/headers.js';
@@ -34,6 +35,8 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.ApiVersions, handleApiVersions],
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.InitProducerId, handleInitProducerId],
+  [ApiKey.SaslHandshake, handleSaslHandshake],
+  [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
 ]);
 
 export interface Dispatched {
@@ -46,6 +49,7 @@ export interface Dispatched {
 
 export async function dispatch(ctx: BrokerContext, frame: Buffer): Promise<Dispatched> {
   const peek = peekRequestHeader(frame);
+  ctx.session.admit(peek.apiKey); // SASL listener: only ApiVersions and SASL until authenticated
   if (!isSupported(peek.apiKey, peek.apiVersion)) {
     if (peek.apiKey === ApiKey.ApiVersions) {
       return { ...peek, parts: unsupportedApiVersionsResponse(peek.correlationId) };

@@ -20,6 +20,9 @@ import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import type { Transfer } from '../core/transfer.js';
 import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from './broker-config.js';
+import { BrokerSecurity } from './auth/security.js';
+import type { SecurityProtocol } from './auth/security-config.js';
+import { Session, connectionContext } from './auth/session.js';
 import { Connection } from './connection.js';
 import { DecompressionLimiter } from './decompression-limiter.js';
 import type { BrokerContext } from './context.js';
@@ -46,6 +49,10 @@ export interface KafkaServerOptions {
   /** false: no plaintext listener (then `tls` must be given). Default true. */
   plaintext?: boolean;
   tls?: TlsListenerOptions;
+  /** SASL, client certificates, authorization (auth/); default none of them. */
+  security?: BrokerSecurity;
+  /** The plaintext listener's protocol: PLAINTEXT (default) or SASL_PLAINTEXT. */
+  plaintextProtocol?: 'PLAINTEXT' | 'SASL_PLAINTEXT';
 }
 
 export interface TlsListenerOptions {
@@ -59,6 +66,8 @@ export interface TlsListenerOptions {
   /** Fetch's transfer on this listener; must have `supports.encryptedSockets`. */
   transfer: Transfer;
   advertisedPort?: number;
+  /** SSL (default) or SASL_SSL. */
+  protocol?: 'SSL' | 'SASL_SSL';
 }
 
 /** A client that has not finished its TLS handshake by then is dropped. */
@@ -78,6 +87,7 @@ export class KafkaServer {
   private readonly producerStates: ProducerStates;
   private readonly ctx: BrokerContext;
   private readonly tlsCtx: BrokerContext | undefined;
+  private readonly security: BrokerSecurity;
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
   private boundPort = 0;
@@ -90,6 +100,7 @@ export class KafkaServer {
     this.producerStates = new ProducerStates(options.logger, this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
     const host = options.host ?? '127.0.0.1';
     const advertised = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host);
+    this.security = options.security ?? BrokerSecurity.open(options.logger);
     this.ctx = {
       config: this.config,
       logger: options.logger,
@@ -106,6 +117,7 @@ export class KafkaServer {
       advertisedHost: () => advertised,
       advertisedPort: () => options.advertisedPort ?? this.boundPort,
       isShuttingDown: () => this.shuttingDown,
+      session: new Session(this.security.listener(options.plaintextProtocol ?? 'PLAINTEXT')),
     };
     if (options.plaintext === false && !options.tls) throw new Error('KafkaServer: no listener (plaintext is off and no TLS listener given)');
     if (options.plaintext !== false) this.server = net.createServer((socket) => this.accept(socket, this.ctx));
@@ -118,10 +130,11 @@ export class KafkaServer {
         transfer: t.transfer,
         advertisedHost: () => tlsAdvertised,
         advertisedPort: () => t.advertisedPort ?? this.tlsBoundPort,
+        session: new Session(this.security.listener(t.protocol ?? 'SSL')),
       };
       this.tlsCtx = tlsCtx;
       // secureConnection: the handshake is done, so the connection's first read is a Kafka frame
-      this.tlsServer = tls.createServer({ cert: t.cert, key: t.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket, tlsCtx));
+      this.tlsServer = tls.createServer({ cert: t.cert, key: t.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...this.security.tlsClientAuth() }, (socket) => this.accept(socket, tlsCtx));
       // the peer's address, read when the TCP connection arrives: by the time a failed handshake is
       // reported the socket may be destroyed and its address gone ("undefined:undefined")
       const peers = new WeakMap<net.Socket, string>();
@@ -144,7 +157,7 @@ export class KafkaServer {
       socket.destroy();
       return;
     }
-    const c = new Connection(socket, ctx, (closed) => this.connections.delete(closed));
+    const c = new Connection(socket, connectionContext(ctx, socket), (closed) => this.connections.delete(closed));
     this.connections.add(c);
   }
 
@@ -161,6 +174,11 @@ export class KafkaServer {
       this.tlsBoundPort = await listen(this.tlsServer, tlsHost, t.port);
       this.options.logger.info(`serving Kafka protocol over TLS on ${tlsHost}:${this.tlsBoundPort} (transfer ${t.transfer.name}, engine ${this.options.logs.engine.name})`);
     }
+    const listeners: { protocol: SecurityProtocol; host: string; port: number }[] = [];
+    if (this.server) listeners.push({ protocol: this.ctx.session.listener.protocol, host, port: this.boundPort });
+    if (this.tlsCtx && t) listeners.push({ protocol: this.tlsCtx.session.listener.protocol, host: t.host ?? host, port: this.tlsBoundPort });
+    const exposed = this.security.exposedListenersWarning(listeners);
+    if (exposed) this.options.logger.warn(exposed);
     return { host, port: this.boundPort, tlsPort: this.tlsBoundPort };
   }
 

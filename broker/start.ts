@@ -17,6 +17,8 @@ import type { Transfer } from '../core/transfer.js';
 import { composeByName, transferByName } from '../engines/compose.js';
 import { defaultContainer, defaultTransferName } from '../engines/index.js';
 import { nativeUnavailableReason } from '../native/index.js';
+import { BrokerSecurity } from './auth/security.js';
+import { isSecurityConfigKey, securityConfigFrom, type SecurityProtocol } from './auth/security-config.js';
 import { brokerConfigFrom, isBrokerConfigKey } from './broker-config.js';
 import { KafkaServer } from './server.js';
 
@@ -38,7 +40,9 @@ export interface StartBrokerOptions {
   /** false: no plaintext listener, only `tls`. Default true. */
   plaintext?: boolean;
   /** A TLS listener (`strata serve --listen-tls HOST:PORT --tls-cert FILE --tls-key FILE`). */
-  tls?: { host?: string; port: number; certFile: string; keyFile: string };
+  tls?: { host?: string; port: number; certFile: string; keyFile: string; protocol?: 'SSL' | 'SASL_SSL' };
+  /** The plaintext listener's protocol: PLAINTEXT (default) or SASL_PLAINTEXT. */
+  plaintextProtocol?: 'PLAINTEXT' | 'SASL_PLAINTEXT';
 }
 
 /** PEM files are certificates and keys: a few KiB. Anything larger is not what was meant. */
@@ -86,7 +90,13 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
   const identity = options.tls && loadTlsIdentity(options.tls.certFile, options.tls.keyFile);
   const brokerProps: Record<string, string> = {};
   const logProps: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : logProps)[k] = v;
+  const securityProps: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.config ?? {})) (isBrokerConfigKey(k) ? brokerProps : isSecurityConfigKey(k) ? securityProps : logProps)[k] = v;
+  const protocols: SecurityProtocol[] = [];
+  if (options.plaintext !== false) protocols.push(options.plaintextProtocol ?? 'PLAINTEXT');
+  if (options.tls) protocols.push(options.tls.protocol ?? 'SSL');
+  // credentials, ACLs and the truststore are read before any log is opened, as the certificate is
+  const security = BrokerSecurity.load(securityConfigFrom(securityProps), protocols, logger);
   if (options.autoCreateTopics !== undefined && brokerProps['auto.create.topics.enable'] === undefined) brokerProps['auto.create.topics.enable'] = String(options.autoCreateTopics);
   const config = brokerConfigFrom(brokerProps);
   const root = options.container ?? defaultContainer();
@@ -102,9 +112,9 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
     // no sendfile into a TLS socket: that listener's fetches read into user space and encrypt
     const tlsTransfer = transfer.supports.encryptedSockets ? transfer : transferByName('buffered', registryOf(root));
     if (tlsTransfer !== transfer) logger.info(`TLS listener: fetches use the ${tlsTransfer.name} transfer (${transfer.name} cannot write to a TLS socket)`);
-    tls = { host: options.tls.host, port: options.tls.port, ...identity, transfer: tlsTransfer };
+    tls = { host: options.tls.host, port: options.tls.port, ...identity, transfer: tlsTransfer, protocol: options.tls.protocol };
   }
-  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort, plaintext: options.plaintext, tls });
+  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort, plaintext: options.plaintext, tls, security, plaintextProtocol: options.plaintextProtocol });
   // as Kafka's LogManager at startup: every partition opened (recovered) with its topic's configs,
   // then retention and recovery-point checkpoints on their schedules
   await server.topics.openAll();

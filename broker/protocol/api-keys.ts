@@ -17,9 +17,11 @@ export enum ApiKey {
   Heartbeat = 12,
   LeaveGroup = 13,
   SyncGroup = 14,
+  SaslHandshake = 17,
   ApiVersions = 18,
   CreateTopics = 19,
   InitProducerId = 22,
+  SaslAuthenticate = 36,
 }
 
 export interface ApiVersionRange {
@@ -54,6 +56,11 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 4, flexibleFrom: 5 },
   // the idempotent producer (Java's default since 3.0); v5 has v4's layout, v6 adds 2PC fields
   { apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 5, flexibleFrom: 2 },
+  // SASL (auth/). Handshake v0 (tokens unframed after it) is advertised because librdkafka turns SASL
+  // on only when the range includes v0 (its SASL_HANDSHAKE feature); a v0 handshake is refused
+  // with UNSUPPORTED_VERSION. Handshake is never flexible.
+  { apiKey: ApiKey.SaslHandshake, minVersion: 0, maxVersion: 1, flexibleFrom: 0x7fff },
+  { apiKey: ApiKey.SaslAuthenticate, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
 ]);
 
 const BY_KEY = new Map<number, ApiVersionRange>(SUPPORTED_APIS.map((a) => [a.apiKey, a]));

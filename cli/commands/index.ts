@@ -7,6 +7,7 @@ import { register as produce } from './produce.js';
 import { register as receive } from './receive.js';
 import { register as send } from './send.js';
 import { register as serve } from './serve.js';
+import { register as users } from './users.js';
 import { register as verify } from './verify.js';
 import { register as bench } from './bench.js';
 import { register as compare } from './compare.js';
@@ -22,6 +23,7 @@ const commands: Register[] = [
   send,
   receive,
   serve,
+  users,
   bench,
   compare,
 ];
