@@ -18,12 +18,17 @@ export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
   const req = decodeCreateTopicsRequest(r, version);
   r.expectEnd('CreateTopics');
   const results: { name: string; errorCode: number; errorMessage: string | null }[] = [];
+  const clusterCreate = ctx.session.authorizeCluster('Create');
   const seen = new Set<string>();
   const duplicates = new Set(req.topics.map((t) => t.name).filter((n) => seen.has(n) || !seen.add(n)));
   for (const t of req.topics) {
     const fail = (errorCode: number, errorMessage: string) => results.push({ name: t.name, errorCode, errorMessage });
     if (duplicates.has(t.name)) {
       fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+      continue;
+    }
+    if (!clusterCreate && !ctx.session.authorize('Create', 'Topic', t.name)) {
+      fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
       continue;
     }
     if (isReservedTopic(t.name)) {

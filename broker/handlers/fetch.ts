@@ -43,6 +43,11 @@ async function readAll(ctx: BrokerContext, req: FetchRequest): Promise<ReadResul
         records: null,
       };
       partitions.push(out);
+      if (!ctx.session.authorize('Read', 'Topic', t.topic)) {
+        out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        anyError = true;
+        continue;
+      }
       let log;
       try {
         log = await ctx.topics.log(t.topic, p.partition);

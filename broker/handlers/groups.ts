@@ -21,6 +21,11 @@ export const handleFindCoordinator: RequestHandler = async (ctx, header, r) => {
   const req = decodeFindCoordinatorRequest(r, v);
   r.expectEnd('FindCoordinator');
   const isGroup = req.keyType === COORDINATOR_KEY_TYPE_GROUP;
+  if (isGroup && !ctx.session.authorize('Describe', 'Group', req.key)) {
+    return simpleResponse(ApiKey.FindCoordinator, v, header.correlationId, (w) =>
+      encodeFindCoordinatorResponse(w, v, { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, nodeId: -1, host: '', port: -1 }),
+    );
+  }
   return simpleResponse(ApiKey.FindCoordinator, v, header.correlationId, (w) =>
     encodeFindCoordinatorResponse(w, v, {
       throttleTimeMs: 0,
@@ -37,7 +42,9 @@ export const handleJoinGroup: RequestHandler = async (ctx, header, r) => {
   const v = header.apiVersion;
   const req = decodeJoinGroupRequest(r, v);
   r.expectEnd('JoinGroup');
-  const resp = await ctx.groups.join(req, header.clientId);
+  const resp = ctx.session.authorize('Read', 'Group', req.groupId)
+    ? await ctx.groups.join(req, header.clientId)
+    : { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolName: '', leader: '', memberId: '', members: [] };
   return simpleResponse(ApiKey.JoinGroup, v, header.correlationId, (w) => encodeJoinGroupResponse(w, v, resp));
 };
 
@@ -45,7 +52,7 @@ export const handleSyncGroup: RequestHandler = async (ctx, header, r) => {
   const v = header.apiVersion;
   const req = decodeSyncGroupRequest(r, v);
   r.expectEnd('SyncGroup');
-  const resp = await ctx.groups.sync(req);
+  const resp = ctx.session.authorize('Read', 'Group', req.groupId) ? await ctx.groups.sync(req) : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, assignment: Buffer.alloc(0) };
   return simpleResponse(ApiKey.SyncGroup, v, header.correlationId, (w) => encodeSyncGroupResponse(w, v, { throttleTimeMs: 0, ...resp }));
 };
 
@@ -53,7 +60,7 @@ export const handleHeartbeat: RequestHandler = async (ctx, header, r) => {
   const v = header.apiVersion;
   const req = decodeHeartbeatRequest(r, v);
   r.expectEnd('Heartbeat');
-  const errorCode = ctx.groups.heartbeat(req.groupId, req.memberId, req.generationId);
+  const errorCode = ctx.session.authorize('Read', 'Group', req.groupId) ? ctx.groups.heartbeat(req.groupId, req.memberId, req.generationId) : ErrorCode.GROUP_AUTHORIZATION_FAILED;
   return simpleResponse(ApiKey.Heartbeat, v, header.correlationId, (w) => encodeErrorOnlyResponse(w, v, { throttleTimeMs: 0, errorCode }));
 };
 
@@ -61,10 +68,11 @@ export const handleLeaveGroup: RequestHandler = async (ctx, header, r) => {
   const v = header.apiVersion;
   const req = decodeLeaveGroupRequest(r, v);
   r.expectEnd('LeaveGroup');
-  const codes = ctx.groups.leave(req.groupId, req.members.map((m) => m.memberId));
-  const members = req.members.map((m, i) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: codes[i]! }));
+  const allowed = ctx.session.authorize('Read', 'Group', req.groupId);
+  const codes = allowed ? ctx.groups.leave(req.groupId, req.members.map((m) => m.memberId)) : req.members.map(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const members = allowed ? req.members.map((m, i) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: codes[i]! })) : [];
   // v0-v2 carry one member and one error code; v3+ a top-level code plus one per member
-  const errorCode = v <= 2 ? codes[0]! : ErrorCode.NONE;
+  const errorCode = !allowed ? ErrorCode.GROUP_AUTHORIZATION_FAILED : v <= 2 ? codes[0]! : ErrorCode.NONE;
   return simpleResponse(ApiKey.LeaveGroup, v, header.correlationId, (w) => encodeLeaveGroupResponse(w, v, { throttleTimeMs: 0, errorCode, members }));
 };
 
@@ -72,7 +80,9 @@ export const handleOffsetCommit: RequestHandler = async (ctx, header, r) => {
   const v = header.apiVersion;
   const req = decodeOffsetCommitRequest(r, v);
   r.expectEnd('OffsetCommit');
-  const verdict = ctx.groups.commitOffsets(req);
+  // as Kafka: Read on the group (else every partition fails with 30), then Read on each topic
+  const groupAllowed = ctx.session.authorize('Read', 'Group', req.groupId);
+  const verdict = groupAllowed ? ctx.groups.commitOffsets(req) : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, store: false };
   const store = ctx.groups.offsetStore;
   let stored = false;
   const topics = req.topics.map((t) => ({
@@ -80,7 +90,8 @@ export const handleOffsetCommit: RequestHandler = async (ctx, header, r) => {
     partitions: t.partitions.map((p) => {
       let errorCode = verdict.errorCode;
       if (verdict.store) {
-        if ((p.committedMetadata?.length ?? 0) > ctx.config.offsetMetadataMaxBytes) errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        if (!ctx.session.authorize('Read', 'Topic', t.name)) errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if ((p.committedMetadata?.length ?? 0) > ctx.config.offsetMetadataMaxBytes) errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
         else if (!ctx.topics.get(t.name) || p.partitionIndex < 0 || p.partitionIndex >= ctx.topics.get(t.name)!.partitions) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (!store.put(req.groupId, t.name, p.partitionIndex, { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata ?? '' })) {
           errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -105,10 +116,16 @@ export const handleOffsetFetch: RequestHandler = async (ctx, header, r) => {
   const req = decodeOffsetFetchRequest(r, v);
   r.expectEnd('OffsetFetch');
   const store = ctx.groups.offsetStore;
-  const wanted = req.topics ?? [...store.all(req.groupId)].map(([name, parts]) => ({ name, partitionIndexes: [...parts.keys()] }));
+  // as Kafka: Describe on the group, then on each topic (all topics: the others are left out)
+  if (!ctx.session.authorize('Describe', 'Group', req.groupId)) {
+    const denied = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) }));
+    return simpleResponse(ApiKey.OffsetFetch, v, header.correlationId, (w) => encodeOffsetFetchResponse(w, v, { throttleTimeMs: 0, topics: denied, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }));
+  }
+  const wanted = req.topics ?? [...store.all(req.groupId)].map(([name, parts]) => ({ name, partitionIndexes: [...parts.keys()] })).filter((t) => ctx.session.authorize('Describe', 'Topic', t.name));
   const topics = wanted.map((t) => ({
     name: t.name,
     partitions: t.partitionIndexes.map((p) => {
+      if (!ctx.session.authorize('Describe', 'Topic', t.name)) return { partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
       const c = store.get(req.groupId, t.name, p);
       return { partitionIndex: p, committedOffset: c?.offset ?? -1, committedLeaderEpoch: c?.leaderEpoch ?? -1, metadata: c?.metadata ?? '', errorCode: ErrorCode.NONE };
     }),

@@ -19,6 +19,9 @@ export const handleInitProducerId: RequestHandler = async (ctx, header, r) => {
   if (req.transactionalId !== null) {
     ctx.logger.warn(`InitProducerId for transactional id "${req.transactionalId}" refused: strata has no transaction coordinator`);
     resp = { ...resp, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+  } else if (!ctx.session.authorizeCluster('IdempotentWrite') && !ctx.session.authorizeAny('Write', 'Topic')) {
+    // as Kafka: an idempotent producer needs IdempotentWrite on the cluster or Write on some topic
+    resp = { ...resp, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
   } else {
     try {
       resp = { ...resp, producerId: ctx.producerIds.generateProducerId(), producerEpoch: 0 };

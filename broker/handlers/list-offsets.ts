@@ -19,6 +19,10 @@ export const handleListOffsets: RequestHandler = async (ctx, header, r) => {
     for (const p of t.partitions) {
       const out: ListOffsetsPartitionResponse = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: 0 };
       partitions.push(out);
+      if (!ctx.session.authorize('Describe', 'Topic', t.name)) {
+        out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
+      }
       try {
         const log = await ctx.topics.log(t.name, p.partitionIndex);
         if (!log) {

@@ -28,10 +28,16 @@ function topicMetadata(name: string, partitions: number): MetadataTopic {
 }
 
 export async function describeTopic(ctx: BrokerContext, name: string, allowAutoCreate: boolean): Promise<MetadataTopic> {
+  // as Kafka: a topic the principal may not Describe is TOPIC_AUTHORIZATION_FAILED whether or not it exists
+  if (!ctx.session.authorize('Describe', 'Topic', name)) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: false, partitions: [] };
   const invalid = topicNameError(name, validateTopicName);
   if (invalid !== ErrorCode.NONE) return { errorCode: invalid, name, isInternal: false, partitions: [] };
   let info = ctx.topics.get(name);
   if (!info && allowAutoCreate && ctx.config.autoCreateTopicsEnable) {
+    // auto-creation needs Create on the cluster or on the topic (KafkaApis.handleTopicMetadataRequest)
+    if (!ctx.session.authorizeCluster('Create') && !ctx.session.authorize('Create', 'Topic', name)) {
+      return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: isInternalTopic(name), partitions: [] };
+    }
     try {
       info = await ctx.topics.getOrCreate(name, ctx.config.numPartitions);
       ctx.logger.info(`auto-created topic ${name} with ${info.partitions} partition(s)`);
@@ -48,7 +54,8 @@ export const handleMetadata: RequestHandler = async (ctx, header, r) => {
   r.expectEnd('Metadata');
   const topics: MetadataTopic[] = [];
   if (req.topics === null) {
-    for (const t of ctx.topics.list()) topics.push(topicMetadata(t.name, t.partitions));
+    // all topics: those the principal may not Describe are left out
+    for (const t of ctx.topics.list()) if (ctx.session.authorize('Describe', 'Topic', t.name)) topics.push(topicMetadata(t.name, t.partitions));
   } else {
     for (const name of req.topics) topics.push(await describeTopic(ctx, name, req.allowAutoTopicCreation));
   }

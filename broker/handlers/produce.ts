@@ -33,6 +33,10 @@ async function producePartition(
   budget: RequestDecompressionBudget,
 ): Promise<ProducePartitionResponse> {
   const result: ProducePartitionResponse = { index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null };
+  if (!ctx.session.authorize('Write', 'Topic', topic)) {
+    result.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    return result;
+  }
   const nameError = topicNameError(topic, validateTopicName);
   if (nameError !== ErrorCode.NONE) {
     result.errorCode = nameError;
