@@ -48,11 +48,11 @@ function keysFromSaltedPassword(mechanism: ScramMechanism, salted: Buffer): { st
 }
 
 /** A new credential for `password`: a random salt of the hash's length, `iterations` rounds of PBKDF2. */
-export function makeScramCredential(mechanism: ScramMechanism, password: string, iterations = SCRAM_ITERATIONS_MIN): ScramCredential {
+/** `salt` is for reproducing published test vectors; a credential for use takes the random one. */
+export function makeScramCredential(mechanism: ScramMechanism, password: string, iterations = SCRAM_ITERATIONS_MIN, salt = randomBytes(HASH[mechanism].bytes)): ScramCredential {
   if (!Number.isInteger(iterations) || iterations < SCRAM_ITERATIONS_MIN || iterations > SCRAM_ITERATIONS_MAX) {
     throw new RangeError(`${mechanism}: iterations must be an integer from ${SCRAM_ITERATIONS_MIN} to ${SCRAM_ITERATIONS_MAX}, got ${iterations}`);
   }
-  const salt = randomBytes(HASH[mechanism].bytes);
   const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, HASH[mechanism].bytes, HASH[mechanism].name);
   return { salt, iterations, ...keysFromSaltedPassword(mechanism, salted) };
 }
@@ -128,8 +128,9 @@ export class ScramServerExchange {
     private readonly credential: ScramCredential,
   ) {}
 
-  serverFirstMessage(): string {
-    this.nonce = this.first.clientNonce + randomBytes(18).toString('base64');
+  /** `serverNonce` is for reproducing published test vectors. */
+  serverFirstMessage(serverNonce = randomBytes(18).toString('base64')): string {
+    this.nonce = this.first.clientNonce + serverNonce;
     this.serverFirst = `r=${this.nonce},s=${this.credential.salt.toString('base64')},i=${this.credential.iterations}`;
     return this.serverFirst;
   }
