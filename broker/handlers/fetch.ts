@@ -18,6 +18,7 @@ import { kafkaErrorCode } from './errors.js';
 
 /** Kafka caps replica.fetch.wait.max.ms / fetch.max.wait.ms at what the request timeout allows; so does strata. */
 const MAX_WAIT_MS_MAX = 30_000;
+const EMPTY_RECORDS = Buffer.alloc(0);
 
 interface ReadResult {
   topics: { topic: string; partitions: FetchPartitionResponse[] }[];
@@ -45,6 +46,7 @@ async function readAll(ctx: BrokerContext, req: FetchRequest): Promise<ReadResul
       partitions.push(out);
       if (!ctx.session.authorize('Read', 'Topic', t.topic)) {
         out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        out.records = EMPTY_RECORDS; // as Kafka (MemoryRecords.EMPTY): librdkafka cannot parse a null record set here
         anyError = true;
         continue;
       }

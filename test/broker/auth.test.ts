@@ -233,6 +233,9 @@ describe('a SASL_PLAINTEXT listener with an ACL file', () => {
     ]);
     expect(broker.server.topics.get('mine-1')).toBeDefined();
     expect(broker.server.topics.get('theirs-1')).toBeUndefined();
+    // Describe (implied by Read) without Create: not created, 29
+    expect(await metadata(c, ['readable'], true)).toEqual([{ name: 'readable', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }]);
+    expect(broker.server.topics.get('readable')).toBeUndefined();
     // admin (a super user) creates one alice cannot see
     const admin = await plainLogin(broker.port, 'admin', 'pw-admin');
     expect(await metadata(admin, ['hidden'], true)).toEqual([{ name: 'hidden', errorCode: ErrorCode.NONE }]);

@@ -49,6 +49,9 @@ beforeAll(async () => {
   writeAcls(acls, [
     { principal: 'User:alice', operations: ['Write', 'Read', 'Create'], resourceType: 'Topic', patternType: 'prefixed', name: 'ok-' },
     { principal: 'User:alice', operations: ['Read'], resourceType: 'Group', patternType: 'prefixed', name: 'g-' },
+    // Describe (implied) without Write, and Write without Read: Produce and Fetch check on their own
+    { principal: 'User:alice', operations: ['Read', 'Create'], resourceType: 'Topic', name: 'read-only' },
+    { principal: 'User:alice', operations: ['Write', 'Create'], resourceType: 'Topic', name: 'write-only' },
     { principal: `User:${PRINCIPAL_DN}`, operations: ['All'], resourceType: 'Topic', patternType: 'prefixed', name: 'ok-' },
     { principal: `User:${PRINCIPAL_DN}`, operations: ['Read'], resourceType: 'Group', patternType: 'prefixed', name: 'g-' },
   ]);
@@ -108,6 +111,18 @@ describe.skipIf(missing)('kcat (librdkafka 2.0.2)', () => {
       expect(denied.stderr).toMatch(/Topic authorization failed/);
     });
   }
+
+  it('Produce checks Write and Fetch checks Read themselves (Metadata lets both topics through)', { timeout: 60_000 }, async () => {
+    const conf = x(librdkafkaSasl('SCRAM-SHA-512', PASSWORD));
+    const ro = await run(KCAT, ['-b', saslBootstrap, ...conf, '-P', '-t', 'read-only', '-X', 'message.timeout.ms=10000'], 'x\n', 30_000);
+    expect(ro.stderr).toMatch(/Topic authorization failed/);
+    expect(broker.server.topics.get('read-only')).toBeDefined(); // created: alice may Create it
+    const wo = await run(KCAT, ['-b', saslBootstrap, ...conf, '-P', '-t', 'write-only'], 'w\n');
+    expect(wo.code, wo.stderr).toBe(0);
+    const read = await run(KCAT, ['-b', saslBootstrap, ...conf, '-C', '-t', 'write-only', '-e', '-o', 'beginning'], undefined, 30_000);
+    expect(read.stderr).toMatch(/Topic authorization failed/);
+    expect(read.stdout.toString()).not.toContain('w');
+  });
 
   it('mTLS: the certificate is the principal; without a certificate the handshake fails; a topic without an ACL is 29', { timeout: 90_000 }, async () => {
     const sent = Array.from({ length: 200 }, (_, i) => `mtls-${i}`);
