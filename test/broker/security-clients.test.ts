@@ -5,7 +5,7 @@
  * For each of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and a client certificate: the right password
  * produces and consumes through a group; a wrong one is SASL_AUTHENTICATION_FAILED (58), which each
  * client reports as an authentication failure; a topic the principal has no ACL for is
- * TOPIC_AUTHORIZATION_FAILED (29). The users are in a credentials file of salted SCRAM hashes,
+ * TOPIC_AUTHORIZATION_FAILED (29), a group without one GROUP_AUTHORIZATION_FAILED (30). The users are in a credentials file of salted SCRAM hashes,
  * the rules in an ACL file.
  */
 import fs from 'node:fs';
@@ -164,6 +164,7 @@ describe.skipIf(missing || javaMissing)("Kafka's Java client 4.1.1", () => {
       cases[`wrong-${m}`] = { ...sasl(m, 'wrong-password'), 'strata.topic': `ok-java-${m}`, 'strata.group': `g-java-${m}` };
       cases[`denied-${m}`] = { ...sasl(m, PASSWORD), 'strata.topic': 'secret', 'strata.group': `g-java-${m}` };
     }
+    cases['group-denied'] = { ...sasl('SCRAM-SHA-512', PASSWORD), 'strata.topic': 'ok-java-group', 'strata.group': 'not-alices' };
     cases['ok-SASL_SSL'] = { ...sasl('SCRAM-SHA-512', PASSWORD, 'SASL_SSL', saslSslBootstrap), 'strata.topic': 'ok-java-saslssl', 'strata.group': 'g-java-saslssl' };
     cases['ok-mtls'] = { ...mtls, 'strata.topic': 'ok-java-mtls', 'strata.group': 'g-java-mtls' };
     cases['denied-mtls'] = { ...mtls, 'strata.topic': 'secret', 'strata.group': 'g-java-mtls' };
@@ -179,6 +180,7 @@ describe.skipIf(missing || javaMissing)("Kafka's Java client 4.1.1", () => {
       const got = results.get(name);
       if (name.startsWith('ok-')) expect(got, name).toMatchObject({ produced: 500, consumed: 500 });
       else if (name.startsWith('wrong-')) expect(got, name).toMatchObject({ error: 'SaslAuthenticationException', message: expect.stringMatching(/Authentication failed/) });
+      else if (name === 'group-denied') expect(got, name).toMatchObject({ error: 'GroupAuthorizationException' });
       else expect(got, name).toMatchObject({ error: 'TopicAuthorizationException' });
     }
   });
@@ -193,6 +195,7 @@ describe.skipIf(missing)('confluent-kafka (Python)', () => {
       cases.push({ case: `wrong-${m}`, conf: conf('wrong-password'), topic: `ok-py-${m}`, group: `g-py-${m}`, count: 1 });
       cases.push({ case: `denied-${m}`, conf: conf(PASSWORD), topic: 'secret', group: `g-py-${m}`, count: 1 });
     }
+    cases.push({ case: 'group-denied', conf: { 'bootstrap.servers': saslBootstrap, ...librdkafkaSasl('SCRAM-SHA-512', PASSWORD) }, topic: 'ok-py-group', group: 'not-alices', count: 10 });
     cases.push({ case: 'ok-mtls', conf: { 'bootstrap.servers': sslBootstrap, ...librdkafkaMtls() }, topic: 'ok-py-mtls', group: 'g-py-mtls', count: 300 });
     cases.push({ case: 'denied-mtls', conf: { 'bootstrap.servers': sslBootstrap, ...librdkafkaMtls() }, topic: 'secret', group: 'g-py-mtls', count: 1 });
     const file = join(dir, 'py-cases.json');
@@ -206,7 +209,8 @@ describe.skipIf(missing)('confluent-kafka (Python)', () => {
       else if (c.case.startsWith('wrong-')) {
         expect(got, c.case).toMatchObject({ produced: 0, errors: expect.arrayContaining(['_AUTHENTICATION']) });
         expect((got!.messages as string[]).join(' '), c.case).toMatch(/SASL authentication error: Authentication failed/);
-      } else expect(got, c.case).toMatchObject({ produced: 0, errors: expect.arrayContaining(['TOPIC_AUTHORIZATION_FAILED']) });
+      } else if (c.case === 'group-denied') expect(got, c.case).toMatchObject({ produced: c.count, consumed: 0, errors: expect.arrayContaining(['GROUP_AUTHORIZATION_FAILED']) });
+      else expect(got, c.case).toMatchObject({ produced: 0, errors: expect.arrayContaining(['TOPIC_AUTHORIZATION_FAILED']) });
     }
   });
 });
