@@ -13,8 +13,8 @@ import { ScramError, ScramServerExchange, isScramMechanism, parseClientFirst, sc
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-/** PBKDF2 runs for PLAIN at once; each takes a threadpool thread for a few milliseconds. */
-export const PASSWORD_CHECKS_MAX = 2;
+/** PBKDF2 runs for PLAIN at once: one threadpool thread (one core) at most, whatever the number of guessers. */
+export const PASSWORD_CHECKS_MAX = 1;
 /** The largest token a client sends in any of these mechanisms (RFC 4616 caps PLAIN's fields at 255 bytes each). */
 export const SASL_TOKEN_BYTES_MAX = 8192;
 
