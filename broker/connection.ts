@@ -44,7 +44,8 @@ export class Connection {
     private readonly onClosed: (c: Connection) => void,
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes);
+    // before SASL authentication frames are bounded by sasl.server.max.receive.size (auth/session.ts)
+    this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes, () => ctx.session.frameLimit(ctx.config.socketRequestMaxBytes));
     socket.setNoDelay(true);
     socket.setTimeout(ctx.config.connectionsMaxIdleMs, () => {
       if (this.processing) return; // a long fetch or a sendfile in progress is not idleness

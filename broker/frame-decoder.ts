@@ -13,13 +13,23 @@ export class FrameError extends Error {
   }
 }
 
+/** The bound a frame's size is checked against, and the config key that sets it (for the error). */
+export interface FrameLimit {
+  bytes: number;
+  key: string;
+}
+
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Size of the frame being collected, once its prefix is read; -1 before. */
   private frameBytes = -1;
 
-  constructor(private readonly frameBytesMax: number) {}
+  /** `limit`, when given, is asked at each frame (it may change: SASL lowers it until authentication). */
+  constructor(
+    private readonly frameBytesMax: number,
+    private readonly limit: () => FrameLimit = () => ({ bytes: frameBytesMax, key: 'socket.request.max.bytes' }),
+  ) {}
 
   /** Bytes held that do not yet form a whole frame. */
   get bufferedBytes(): number {
@@ -38,8 +48,9 @@ export class FrameDecoder {
         if (size < REQUEST_HEADER_FIXED_BYTES) {
           throw new FrameError(`request size ${size} is smaller than a request header (${REQUEST_HEADER_FIXED_BYTES} bytes)`);
         }
-        if (size > this.frameBytesMax) {
-          throw new FrameError(`request of ${size} bytes exceeds socket.request.max.bytes (${this.frameBytesMax})`);
+        const limit = this.limit();
+        if (size > limit.bytes) {
+          throw new FrameError(`request of ${size} bytes exceeds ${limit.key} (${limit.bytes})`);
         }
         this.take(4);
         this.frameBytes = size;

@@ -5,6 +5,7 @@
  *   ssl.truststore.location          PEM file of the CAs client certificates must chain to
  *   super.users                      principals allowed everything, ';'-separated
  *   connection.failed.authentication.delay.ms   a failed authentication's answer waits this long (100)
+ *   sasl.server.max.receive.size     largest request frame before SASL authentication (524288)
  * and two of strata's own, since Kafka keeps these in its metadata log:
  *   sasl.credentials.file            the salted SCRAM credentials (`strata users add`)
  *   authorizer.acl.file              the ACL rules; setting it turns authorization on
@@ -22,6 +23,7 @@ export interface SecurityConfig {
   sslTruststoreLocation: string | undefined;
   superUsers: string | undefined;
   connectionFailedAuthenticationDelayMs: number;
+  saslServerMaxReceiveSize: number;
   saslCredentialsFile: string | undefined;
   authorizerAclFile: string | undefined;
 }
@@ -33,6 +35,7 @@ export const DEFAULT_SECURITY_CONFIG: Readonly<SecurityConfig> = Object.freeze({
   sslTruststoreLocation: undefined,
   superUsers: undefined,
   connectionFailedAuthenticationDelayMs: 100,
+  saslServerMaxReceiveSize: 524288,
   saslCredentialsFile: undefined,
   authorizerAclFile: undefined,
 });
@@ -44,6 +47,7 @@ const KEYS = [
   'ssl.truststore.type',
   'super.users',
   'connection.failed.authentication.delay.ms',
+  'sasl.server.max.receive.size',
   'sasl.credentials.file',
   'authorizer.acl.file',
 ] as const;
@@ -81,6 +85,10 @@ export function securityConfigFrom(props: Readonly<Record<string, string>>): Sec
       case 'connection.failed.authentication.delay.ms':
         if (!/^\d+$/.test(text) || Number(text) > 60_000) throw bad(key, `must be an integer from 0 to 60000, got "${text}"`);
         config.connectionFailedAuthenticationDelayMs = Number(text);
+        break;
+      case 'sasl.server.max.receive.size':
+        if (!/^\d+$/.test(text) || Number(text) < 1024 || Number(text) > 2 ** 31 - 1) throw bad(key, `must be an integer from 1024 to ${2 ** 31 - 1}, got "${text}"`);
+        config.saslServerMaxReceiveSize = Number(text);
         break;
       case 'sasl.credentials.file':
         config.saslCredentialsFile = text;

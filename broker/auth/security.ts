@@ -25,6 +25,8 @@ export interface ListenerSecurity {
   /** null: authorization is off, every request is allowed. */
   readonly authorizer: AclAuthorizer | null;
   readonly failedAuthenticationDelayMs: number;
+  /** sasl.server.max.receive.size: the frame bound before authentication. */
+  readonly saslServerMaxReceiveBytes: number;
   readonly logger: Logger;
 }
 
@@ -77,7 +79,7 @@ export class BrokerSecurity {
   listener(protocol: SecurityProtocol): ListenerSecurity {
     const isSasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
     if (isSasl && !this.sasl) throw new Error(`assertion failed: ${protocol} listener without SASL settings`);
-    return { protocol, sasl: isSasl ? this.sasl : null, authorizer: this.authorizer, failedAuthenticationDelayMs: this.config.connectionFailedAuthenticationDelayMs, logger: this.logger };
+    return { protocol, sasl: isSasl ? this.sasl : null, authorizer: this.authorizer, failedAuthenticationDelayMs: this.config.connectionFailedAuthenticationDelayMs, saslServerMaxReceiveBytes: this.config.saslServerMaxReceiveSize, logger: this.logger };
   }
 
   tlsClientAuth(): TlsClientAuthOptions {

@@ -51,6 +51,13 @@ export class Session {
     return this.state === 'complete';
   }
 
+  /** The largest request frame accepted now: sasl.server.max.receive.size until authenticated. */
+  frameLimit(socketRequestMaxBytes: number): { bytes: number; key: string } {
+    const preAuth = this.listener.saslServerMaxReceiveBytes;
+    if (this.state === 'complete' || preAuth >= socketRequestMaxBytes) return { bytes: socketRequestMaxBytes, key: 'socket.request.max.bytes' };
+    return { bytes: preAuth, key: 'sasl.server.max.receive.size before authentication' };
+  }
+
   /** Throws (closing the connection) for a request this connection may not send yet. */
   admit(apiKey: number): void {
     if (this.state === 'complete') return;

@@ -203,6 +203,15 @@ describe('a SASL_PLAINTEXT listener with an ACL file', () => {
     expect(broker.lines.some((l) => l.includes('Metadata request before SASL authentication completed'))).toBe(true);
   });
 
+  it('before authentication a frame above sasl.server.max.receive.size (512 KiB) closes the connection as soon as its size is read', async () => {
+    const c = await RawKafkaClient.connect(broker.port);
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(600_000);
+    c.writeRaw(prefix); // the size alone: nothing of the 600 KB body is sent, or held
+    await c.closed;
+    expect(broker.lines.some((l) => l.includes('request of 600000 bytes exceeds sasl.server.max.receive.size before authentication (524288)'))).toBe(true);
+  });
+
   it(`a wrong password: 58 with a message, after connection.failed.authentication.delay.ms, then the connection is closed`, async () => {
     for (const login of [() => scramLogin(broker.port, 'alice', 'wrong'), async () => {
       const c = await RawKafkaClient.connect(broker.port);
