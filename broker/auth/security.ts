@@ -9,6 +9,7 @@ import { StrataError } from '../../core/errors.js';
 import type { Logger } from '../../core/tokens.js';
 import { loadAclAuthorizer, parseSuperUsers, type AclAuthorizer } from './authorizer.js';
 import { CredentialStore, readBoundedRegularFile } from './credentials.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { PASSWORD_CHECKS_MAX, Semaphore, type SaslMechanism } from './sasl-server.js';
 import { DEFAULT_SECURITY_CONFIG, type SecurityConfig, type SecurityProtocol, type SslClientAuth } from './security-config.js';
 
@@ -27,7 +28,8 @@ export interface ListenerSecurity {
   readonly failedAuthenticationDelayMs: number;
   /** sasl.server.max.receive.size: the frame bound before authentication. */
   readonly saslServerMaxReceiveBytes: number;
-  readonly logger: Logger;
+  /** Failed logins and denials: rate-limited, shared by the broker's listeners. */
+  readonly log: RateLimitedLog;
 }
 
 /** What node:tls needs for ssl.client.auth. */
@@ -46,7 +48,11 @@ export class BrokerSecurity {
     readonly authorizer: AclAuthorizer | null,
     private readonly truststore: Buffer | undefined,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.log = new RateLimitedLog(logger);
+  }
+
+  private readonly log: RateLimitedLog;
 
   /** Reads the credentials, ACL and truststore files; every problem is one error naming the key or file. */
   static load(config: SecurityConfig, protocols: readonly SecurityProtocol[], logger: Logger): BrokerSecurity {
@@ -79,7 +85,7 @@ export class BrokerSecurity {
   listener(protocol: SecurityProtocol): ListenerSecurity {
     const isSasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
     if (isSasl && !this.sasl) throw new Error(`assertion failed: ${protocol} listener without SASL settings`);
-    return { protocol, sasl: isSasl ? this.sasl : null, authorizer: this.authorizer, failedAuthenticationDelayMs: this.config.connectionFailedAuthenticationDelayMs, saslServerMaxReceiveBytes: this.config.saslServerMaxReceiveSize, logger: this.logger };
+    return { protocol, sasl: isSasl ? this.sasl : null, authorizer: this.authorizer, failedAuthenticationDelayMs: this.config.connectionFailedAuthenticationDelayMs, saslServerMaxReceiveBytes: this.config.saslServerMaxReceiveSize, log: this.log };
   }
 
   tlsClientAuth(): TlsClientAuthOptions {

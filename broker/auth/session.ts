@@ -99,7 +99,6 @@ export class Session {
         this.principal = userPrincipal(step.username);
         this.state = 'complete';
         this.sasl = undefined;
-        this.listener.logger.info(`${this.host}: authenticated as ${this.principal} with ${mechanism}`);
       }
       return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.challenge };
     } catch (err) {
@@ -116,17 +115,23 @@ export class Session {
     this.state = 'failed';
     this.sasl = undefined;
     this.closeAfterResponse = true;
-    this.listener.logger.info(`${this.host}: ${why}; closing the connection after the response`);
+    this.listener.log.info(`${this.host}: ${why}; closing the connection after the response`);
   }
 
-  /** Whether this connection's principal may do `operation` on the resource; true when authorization is off. */
-  authorize(operation: AclOperation, type: ResourceType, name: string): boolean {
+  /**
+   * Whether this connection's principal may do `operation` on the resource; true when authorization
+   * is off. A denial is logged unless `logIfDenied` is false: filtering a list (Metadata for all
+   * topics) or a check with a fallback, as Kafka's logIfDenied=false.
+   */
+  authorize(operation: AclOperation, type: ResourceType, name: string, logIfDenied = true): boolean {
     const a = this.listener.authorizer;
-    return !a || a.authorize(this.principal, this.host, operation, type, name);
+    if (!a || a.authorize(this.principal, this.host, operation, type, name)) return true;
+    if (logIfDenied) this.listener.log.info(`denied ${this.principal} from ${this.host}: ${operation} on ${type}:${name}`);
+    return false;
   }
 
   authorizeCluster(operation: AclOperation): boolean {
-    return this.authorize(operation, 'Cluster', CLUSTER_NAME);
+    return this.authorize(operation, 'Cluster', CLUSTER_NAME, false);
   }
 
   /** Whether it may do `operation` on some resource of `type` (Kafka's authorizeByResourceType). */

@@ -121,7 +121,7 @@ export const handleOffsetFetch: RequestHandler = async (ctx, header, r) => {
     const denied = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) }));
     return simpleResponse(ApiKey.OffsetFetch, v, header.correlationId, (w) => encodeOffsetFetchResponse(w, v, { throttleTimeMs: 0, topics: denied, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }));
   }
-  const wanted = req.topics ?? [...store.all(req.groupId)].map(([name, parts]) => ({ name, partitionIndexes: [...parts.keys()] })).filter((t) => ctx.session.authorize('Describe', 'Topic', t.name));
+  const wanted = req.topics ?? [...store.all(req.groupId)].map(([name, parts]) => ({ name, partitionIndexes: [...parts.keys()] })).filter((t) => ctx.session.authorize('Describe', 'Topic', t.name, false));
   const topics = wanted.map((t) => ({
     name: t.name,
     partitions: t.partitionIndexes.map((p) => {

@@ -55,7 +55,7 @@ export const handleMetadata: RequestHandler = async (ctx, header, r) => {
   const topics: MetadataTopic[] = [];
   if (req.topics === null) {
     // all topics: those the principal may not Describe are left out
-    for (const t of ctx.topics.list()) if (ctx.session.authorize('Describe', 'Topic', t.name)) topics.push(topicMetadata(t.name, t.partitions));
+    for (const t of ctx.topics.list()) if (ctx.session.authorize('Describe', 'Topic', t.name, false)) topics.push(topicMetadata(t.name, t.partitions));
   } else {
     for (const name of req.topics) topics.push(await describeTopic(ctx, name, req.allowAutoTopicCreation));
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AclAuthorizer, parseAclRules, parseSuperUsers } from '../../broker/auth/authorizer.js';
 import { CredentialStore } from '../../broker/auth/credentials.js';
+import { LINES_PER_SECOND_MAX, RateLimitedLog } from '../../broker/auth/rate-limited-log.js';
 import { ScramServerExchange, makeScramCredential, parseClientFirst } from '../../broker/auth/scram.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { ErrorCode } from '../../broker/protocol/errors.js';
@@ -97,6 +98,19 @@ describe('authorizer', () => {
     expect(() => parseAclRules('{"acls":[{"principal":"User:a","operations":["Wirte"],"resourceType":"Topic","name":"t"}]}', 'f.json')).toThrow('f.json: acls[0]: an operation must be one of');
     expect(() => parseAclRules('{"acls":[{"principal":"alice","operations":["Read"],"resourceType":"Topic","name":"t"}]}', 'f.json')).toThrow('f.json: acls[0]: a principal is TYPE:NAME');
     expect(() => parseSuperUsers('admin')).toThrow('super.users: "admin"');
+  });
+});
+
+describe('the log of failed logins and denials', () => {
+  it(`writes at most ${LINES_PER_SECOND_MAX} lines a second and counts the rest in the next line`, () => {
+    const lines: string[] = [];
+    let now = 0;
+    const log = new RateLimitedLog({ info: (m) => lines.push(m), warn: () => {}, error: () => {} }, () => now);
+    for (let i = 0; i < 1000; i++) log.info(`guess ${i}`);
+    expect(lines).toHaveLength(LINES_PER_SECOND_MAX);
+    now = 1000;
+    log.info('next second');
+    expect(lines.at(-1)).toBe(`next second (and ${1000 - LINES_PER_SECOND_MAX} more such lines not logged, over ${LINES_PER_SECOND_MAX} a second)`);
   });
 });
 
@@ -245,6 +259,7 @@ describe('a SASL_PLAINTEXT listener with an ACL file', () => {
     // Describe (implied by Read) without Create: not created, 29
     expect(await metadata(c, ['readable'], true)).toEqual([{ name: 'readable', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }]);
     expect(broker.server.topics.get('readable')).toBeUndefined();
+    expect(broker.lines).toContain('INFO denied User:alice from 127.0.0.1: Describe on Topic:theirs-1');
     // admin (a super user) creates one alice cannot see
     const admin = await plainLogin(broker.port, 'admin', 'pw-admin');
     expect(await metadata(admin, ['hidden'], true)).toEqual([{ name: 'hidden', errorCode: ErrorCode.NONE }]);
