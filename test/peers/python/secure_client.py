@@ -28,7 +28,7 @@ def run_case(case):
             errors.append(err.name())
             messages.append(err.str())
 
-    producer = Producer(dict(conf, **{"acks": "all", "message.timeout.ms": 15000}))
+    producer = Producer(dict(conf, **{"acks": "all", "message.timeout.ms": 6000}))
     for i in range(case["count"]):
         producer.produce(case["topic"], key=f"k{i}", value=f"v{i}", on_delivery=on_delivery)
     producer.flush(30)
