@@ -274,6 +274,51 @@ describe('a SASL_PLAINTEXT listener with an ACL file', () => {
   });
 });
 
+async function createTopic(c: RawKafkaClient, name: string): Promise<{ errorCode: number; message: string | null }> {
+  const r = await c.request(ApiKey.CreateTopics, 4, (w) => {
+    w.int32(1).string(name).int32(1).int16(1).int32(0).int32(0);
+    w.int32(10_000).bool(false);
+  });
+  r.int32();
+  expect(r.int32()).toBe(1);
+  r.string();
+  return { errorCode: r.int16(), message: r.nullableString() };
+}
+
+async function initProducerId(c: RawKafkaClient): Promise<number> {
+  const r = await c.request(ApiKey.InitProducerId, 0, (w) => w.nullableString(null).int32(60_000));
+  r.int32();
+  return r.int16();
+}
+
+describe('CreateTopics and InitProducerId under ACLs', () => {
+  const dir = tempDir('auth-admin');
+  let broker: TestBroker;
+  beforeAll(async () => {
+    writeCredentials(join(dir, 'users.json'), { alice: 'pw-alice', bob: 'pw-bob' });
+    writeAcls(join(dir, 'acls.json'), [{ principal: 'User:alice', operations: ['Create', 'Write'], resourceType: 'Topic', patternType: 'prefixed', name: 'mine-' }]);
+    broker = await startTestBroker({
+      plaintextProtocol: 'SASL_PLAINTEXT',
+      config: { 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.credentials.file': join(dir, 'users.json'), 'authorizer.acl.file': join(dir, 'acls.json') },
+    });
+  });
+  afterAll(async () => {
+    await broker.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('CreateTopics needs Create (29 "Authorization failed."); an idempotent producer needs Write somewhere (else 31)', async () => {
+    const alice = await plainLogin(broker.port, 'alice', 'pw-alice');
+    const bob = await plainLogin(broker.port, 'bob', 'pw-bob');
+    expect(await createTopic(alice, 'mine-2')).toEqual({ errorCode: ErrorCode.NONE, message: null });
+    expect(await createTopic(alice, 'other-2')).toEqual({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: 'Authorization failed.' });
+    expect(broker.server.topics.get('other-2')).toBeUndefined();
+    expect(await initProducerId(alice)).toBe(ErrorCode.NONE);
+    expect(await initProducerId(bob)).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+});
+
 describe('the warning about a listener anyone can reach', () => {
   it('one line for a non-loopback PLAINTEXT listener; none on loopback or with SASL', async () => {
     const open = await startTestBroker({ host: '0.0.0.0' });
