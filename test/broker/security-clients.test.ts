@@ -34,6 +34,7 @@ let id: TlsIdentity;
 let client: ClientCertificate;
 let broker: TestBroker;
 let saslSsl: TestBroker;
+let requested: TestBroker;
 let saslBootstrap: string;
 let sslBootstrap: string;
 let saslSslBootstrap: string;
@@ -54,6 +55,7 @@ beforeAll(async () => {
     { principal: 'User:alice', operations: ['Write', 'Create'], resourceType: 'Topic', name: 'write-only' },
     { principal: `User:${PRINCIPAL_DN}`, operations: ['All'], resourceType: 'Topic', patternType: 'prefixed', name: 'ok-' },
     { principal: `User:${PRINCIPAL_DN}`, operations: ['Read'], resourceType: 'Group', patternType: 'prefixed', name: 'g-' },
+    { principal: 'User:ANONYMOUS', operations: ['Write', 'Create', 'Read'], resourceType: 'Topic', patternType: 'prefixed', name: 'anon-' },
   ]);
   const config = {
     'sasl.enabled.mechanisms': MECHANISMS.join(','),
@@ -68,11 +70,13 @@ beforeAll(async () => {
   const { 'ssl.client.auth': _auth, ...saslConfig } = config;
   saslSsl = await startTestBroker({ plaintext: false, tls: { port: 0, certFile: id.certFile, keyFile: id.keyFile, protocol: 'SASL_SSL' }, config: saslConfig });
   saslSslBootstrap = `127.0.0.1:${saslSsl.server.tlsPort}`;
+  requested = await startTestBroker({ plaintext: false, tls: { port: 0, certFile: id.certFile, keyFile: id.keyFile }, config: { ...config, 'ssl.client.auth': 'requested' } });
 });
 
 afterAll(async () => {
   await broker?.close();
   await saslSsl?.close();
+  await requested?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -134,6 +138,20 @@ describe.skipIf(missing)('kcat (librdkafka 2.0.2)', () => {
     expect(noCert.code).not.toBe(0);
     const denied = await run(KCAT, ['-b', sslBootstrap, ...x(librdkafkaMtls()), '-P', '-t', 'secret', '-X', 'message.timeout.ms=10000'], 'x\n', 30_000);
     expect(denied.stderr).toMatch(/Topic authorization failed/);
+  });
+});
+
+describe.skipIf(missing)('ssl.client.auth=requested', () => {
+  it('a client without a certificate is User:ANONYMOUS (its ACLs apply); with one, the certificate is the principal', { timeout: 60_000 }, async () => {
+    const bootstrap = `127.0.0.1:${requested.server.tlsPort}`;
+    const anon = ['-b', bootstrap, '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${id.caFile}`];
+    const p = await run(KCAT, [...anon, '-P', '-t', 'anon-topic'], 'a\n');
+    expect(p.code, p.stderr).toBe(0);
+    const denied = await run(KCAT, [...anon, '-P', '-t', 'ok-requested', '-X', 'message.timeout.ms=10000'], 'x\n', 30_000);
+    expect(denied.stderr).toMatch(/Topic authorization failed/);
+    const withCert = await run(KCAT, ['-b', bootstrap, ...x(librdkafkaMtls()), '-P', '-t', 'ok-requested'], 'c\n');
+    expect(withCert.code, withCert.stderr).toBe(0);
+    expect(requested.lines).toContain('INFO denied User:ANONYMOUS from 127.0.0.1: Describe on Topic:ok-requested');
   });
 });
 
