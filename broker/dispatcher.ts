@@ -6,7 +6,11 @@
  */
 import type { BrokerContext, RequestHandler } from './context.js';
 import { handleApiVersions, unsupportedApiVersionsResponse } from './handlers/api-versions.js';
+import { handleCreatePartitions } from './handlers/create-partitions.js';
 import { handleCreateTopics } from './handlers/create-topics.js';
+import { handleDeleteRecords } from './handlers/delete-records.js';
+import { handleDeleteTopics } from './handlers/delete-topics.js';
+import { handleDescribeConfigs } from './handlers/describe-configs.js';
 import { handleFetch } from './handlers/fetch.js';
 import { handleFindCoordinator, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleOffsetCommit, handleOffsetFetch, handleSyncGroup } from './handlers/groups.js';
 import { handleInitProducerId } from './handlers/init-producer-id.js';
@@ -34,6 +38,10 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.ApiVersions, handleApiVersions],
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.InitProducerId, handleInitProducerId],
+  [ApiKey.DeleteTopics, handleDeleteTopics],
+  [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.DescribeConfigs, handleDescribeConfigs],
+  [ApiKey.CreatePartitions, handleCreatePartitions],
 ]);
 
 export interface Dispatched {

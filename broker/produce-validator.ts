@@ -5,7 +5,11 @@
  * CORRUPT_MESSAGE, not a crash); a codec this broker knows (zstd only from Produce v7, as Kafka);
  * no transactional or control batches (strata has no transaction coordinator); and inside the
  * batch, after decompression, exactly `recordsCount` well-formed records with offset deltas 0..n-1
- * whose last equals lastOffsetDelta.
+ * whose last equals lastOffsetDelta. Timestamps as Kafka's LogValidator: on a CreateTime topic a
+ * batch whose first or max timestamp lies more than message.timestamp.before.max.ms behind the
+ * broker's clock or message.timestamp.after.max.ms ahead of it is INVALID_TIMESTAMP (Kafka checks
+ * each record; the batch's first and max timestamps bound what real producers send), and a batch
+ * a producer marked LogAppendTime is INVALID_TIMESTAMP unless it carries a time in bounds.
  *
  * Decompression is bounded three ways (decompression-limiter.ts): per batch by the same limit the
  * read path uses (decompressedBytesMaxFor, 4 x message.max.bytes), per request by its budget, per
@@ -25,6 +29,7 @@ import {
   isControl,
   isTransactional,
   readBatchHeader,
+  timestampTypeOf,
   validateBatch,
   RECORDS_OFFSET,
   MAGIC_OFFSET,
@@ -56,10 +61,22 @@ export interface ProduceValidationOptions {
   budget?: RequestDecompressionBudget;
   /** The process-wide bound on decompressed bytes held at once (default: one of its own). */
   limiter?: DecompressionLimiter;
+  /** The topic's message.timestamp.* configs and the broker's clock; absent: timestamps are not checked. */
+  timestamps?: TimestampBounds;
+}
+
+export interface TimestampBounds {
+  type: 'CreateTime' | 'LogAppendTime';
+  beforeMaxMs: number;
+  afterMaxMs: number;
+  nowMs: number;
 }
 
 /** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, headers (1 byte each). */
 const RECORD_BYTES_MIN = 7;
+
+/** RecordBatch.NO_TIMESTAMP: a record without a timestamp. */
+const NO_TIMESTAMP = -1;
 
 /** A refusal with its Kafka error code; thrown inside this file only. */
 class Rejection extends Error {
@@ -131,10 +148,28 @@ function checkBatch(records: Buffer, position: number, where: string, opts: Prod
   if (isTransactional(header.attributes) || isControl(header.attributes)) {
     throw new Rejection(ErrorCode.INVALID_RECORD, `${where} is a transactional or control batch; strata has no transactions`);
   }
+  if (opts.timestamps) checkTimestamps(header, where, opts.timestamps);
   if (compressionOf(header.attributes) === CompressionType.zstd && opts.produceVersion < 7) {
     throw new Rejection(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where} is zstd-compressed, which needs Produce v7 or later (request is v${opts.produceVersion})`);
   }
   return { sizeBytes, header };
+}
+
+/** Kafka's LogValidator.validateTimestamp, on the batch's first and max timestamps. */
+function checkTimestamps(header: RecordBatchHeader, where: string, t: TimestampBounds): void {
+  const markedLogAppendTime = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  if (t.type === 'CreateTime' && (!markedLogAppendTime || header.maxTimestamp !== NO_TIMESTAMP)) {
+    // a batch marked LogAppendTime reads as max timestamp for every record
+    for (const timestamp of markedLogAppendTime ? [header.maxTimestamp] : [header.baseTimestamp, header.maxTimestamp]) {
+      if (timestamp === NO_TIMESTAMP || (t.nowMs - timestamp <= t.beforeMaxMs && timestamp - t.nowMs <= t.afterMaxMs)) continue;
+      throw new Rejection(
+        ErrorCode.INVALID_TIMESTAMP,
+        `${where}: timestamp ${timestamp} is out of range. The timestamp should be within [${t.nowMs - t.beforeMaxMs}, ${t.nowMs + t.afterMaxMs}] (message.timestamp.before.max.ms ${t.beforeMaxMs}, message.timestamp.after.max.ms ${t.afterMaxMs})`,
+      );
+    }
+  } else if (markedLogAppendTime) {
+    throw new Rejection(ErrorCode.INVALID_TIMESTAMP, `${where}: its timestamp type is LogAppendTime; a producer must not set it (the broker stamps it on topics with message.timestamp.type=LogAppendTime)`);
+  }
 }
 
 function codecFor(compression: CompressionType, where: string, opts: ProduceValidationOptions): Codec {

@@ -20,7 +20,7 @@ import { ProducerStateManager, type ProducerAppendCheck } from '../core/log/prod
 import type { Logger } from '../core/tokens.js';
 
 export type IdempotentAppendResult =
-  | { kind: 'appended'; firstOffset: number; lastOffset: number }
+  | { kind: 'appended'; firstOffset: number; lastOffset: number; maxTimestamp: number }
   | Exclude<ProducerAppendCheck, { kind: 'append' }>;
 
 export class PartitionProducerState {
@@ -62,7 +62,7 @@ export class PartitionProducerState {
         this.activeBase = Math.max(...newBases);
         this.manager.deleteSnapshotsBefore(this.log.logStartOffset);
       }
-      return { kind: 'appended', firstOffset: info.firstOffset, lastOffset: info.lastOffset };
+      return { kind: 'appended', firstOffset: info.firstOffset, lastOffset: info.lastOffset, maxTimestamp: info.maxTimestamp };
     });
   }
 
@@ -124,6 +124,11 @@ export class ProducerStates {
         // a partition that failed to load has no state to expire
       }
     }
+  }
+
+  /** Drops a partition's state without a snapshot: its log is being deleted. */
+  forget(log: Log): void {
+    this.partitions.delete(log);
   }
 
   /** Snapshots every loaded partition at its log end; call before the logs close. */

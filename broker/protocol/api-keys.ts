@@ -19,7 +19,11 @@ export enum ApiKey {
   SyncGroup = 14,
   ApiVersions = 18,
   CreateTopics = 19,
+  DeleteTopics = 20,
+  DeleteRecords = 21,
   InitProducerId = 22,
+  DescribeConfigs = 32,
+  CreatePartitions = 37,
 }
 
 export interface ApiVersionRange {
@@ -41,7 +45,8 @@ export interface ApiVersionRange {
 export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 8, flexibleFrom: 9 },
   { apiKey: ApiKey.Fetch, minVersion: 4, maxVersion: 11, flexibleFrom: 12 },
-  { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 5, flexibleFrom: 6 },
+  // v7 lists the newest timestamp (-3), v8 the earliest local offset (-4); v9 (-5, tiered) not served
+  { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 8, flexibleFrom: 6 },
   { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8, flexibleFrom: 9 },
   { apiKey: ApiKey.OffsetCommit, minVersion: 0, maxVersion: 7, flexibleFrom: 8 },
   { apiKey: ApiKey.OffsetFetch, minVersion: 0, maxVersion: 5, flexibleFrom: 6 },
@@ -54,6 +59,11 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 4, flexibleFrom: 5 },
   // the idempotent producer (Java's default since 3.0); v5 has v4's layout, v6 adds 2PC fields
   { apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 5, flexibleFrom: 2 },
+  // the admin calls: every version of Kafka 3.9's schemas (Kafka 4 dropped DeleteTopics v0 and DescribeConfigs v0)
+  { apiKey: ApiKey.DeleteTopics, minVersion: 0, maxVersion: 6, flexibleFrom: 4 },
+  { apiKey: ApiKey.DeleteRecords, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
+  { apiKey: ApiKey.DescribeConfigs, minVersion: 0, maxVersion: 4, flexibleFrom: 4 },
+  { apiKey: ApiKey.CreatePartitions, minVersion: 0, maxVersion: 3, flexibleFrom: 2 },
 ]);
 
 const BY_KEY = new Map<number, ApiVersionRange>(SUPPORTED_APIS.map((a) => [a.apiKey, a]));

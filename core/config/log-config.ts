@@ -92,6 +92,8 @@ export const LOG_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = Object.freeze(
   'flush.messages': { field: 'flushMessages', kind: 'long', min: 1 },
   'flush.ms': { field: 'flushMs', kind: 'long', min: 0 },
   'message.max.bytes': { field: 'messageMaxBytes', kind: 'int', min: 0 },
+  // Kafka's topic-level name for the same limit (message.max.bytes is the broker's)
+  'max.message.bytes': { field: 'messageMaxBytes', kind: 'int', min: 0 },
   preallocate: { field: 'preallocate', kind: 'bool', min: 0 },
   'file.delete.delay.ms': { field: 'fileDeleteDelayMs', kind: 'long', min: 0 },
   'compression.type': {

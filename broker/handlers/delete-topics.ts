@@ -1,0 +1,45 @@
+/**
+ * DeleteTopics: each topic's partition logs are deleted (TopicManager.delete → LogManager.deleteLog:
+ * the directories renamed to `-delete` at once and removed after file.delete.delay.ms). As Kafka's
+ * controller: a name given twice is INVALID_REQUEST "Duplicate topic name." for each, a topic that
+ * does not exist UNKNOWN_TOPIC_OR_PARTITION; in v6, a topic named by id is UNKNOWN_TOPIC_ID (strata
+ * gives its topics no ids: Metadata is served up to v8, before ids) and one given both a name and
+ * an id INVALID_REQUEST.
+ */
+import type { RequestHandler } from '../context.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import { decodeDeleteTopicsRequest, encodeDeleteTopicsResponse, ZERO_UUID, type DeletableTopicResult } from '../protocol/delete-topics.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { simpleResponse } from '../response.js';
+import { kafkaErrorCode } from './errors.js';
+
+export const handleDeleteTopics: RequestHandler = async (ctx, header, r) => {
+  const version = header.apiVersion;
+  const req = decodeDeleteTopicsRequest(r, version);
+  r.expectEnd('DeleteTopics');
+  const seen = new Set<string>();
+  const names = req.topics.flatMap((t) => (t.name === null ? [] : [t.name]));
+  const duplicates = new Set(names.filter((n) => seen.has(n) || !seen.add(n)));
+  const responses: DeletableTopicResult[] = [];
+  for (const t of req.topics) {
+    const result: DeletableTopicResult = { name: t.name, topicId: t.topicId, errorCode: ErrorCode.NONE, errorMessage: null };
+    responses.push(result);
+    const fail = (errorCode: number, errorMessage: string) => Object.assign(result, { errorCode, errorMessage });
+    const byId = !t.topicId.equals(ZERO_UUID);
+    if (t.name !== null && byId) fail(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.');
+    else if (t.name === null) fail(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${t.topicId.toString('hex')}: this broker names topics, it gives them no ids`);
+    else if (duplicates.has(t.name)) fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+    else {
+      try {
+        const deleted = await ctx.topics.delete(t.name, (log) => ctx.producerStates.forget(log));
+        if (!deleted) fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+        else ctx.logger.info(`deleted topic ${t.name}`);
+      } catch (err) {
+        fail(kafkaErrorCode(err), (err as Error).message);
+        ctx.logger.error(`deleting topic ${t.name} failed: ${(err as Error).message}`);
+      }
+    }
+    if (version >= 6) result.topicId = ZERO_UUID;
+  }
+  return simpleResponse(ApiKey.DeleteTopics, version, header.correlationId, (w) => encodeDeleteTopicsResponse(w, version, { throttleTimeMs: 0, responses }));
+};
