@@ -1,0 +1,208 @@
+/**
+ * The admin APIs' edges no client library sends on purpose, as raw frames over a real socket:
+ * DeleteTopics v6 by topic id and by name and id at once, duplicates; ListOffsets -3 below v7;
+ * DescribeConfigs of another broker, an unsupported resource type, an invalid topic name, v0's
+ * IsDefault; CreatePartitions with bad manual assignments and validateOnly; DeleteRecords on a
+ * compacted topic and below -1; and the produce validator's timestamp rules.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateProducedRecords } from '../../broker/produce-validator.js';
+import { ApiKey } from '../../broker/protocol/api-keys.js';
+import { ErrorCode } from '../../broker/protocol/errors.js';
+import type { KafkaReader } from '../../broker/protocol/reader.js';
+import { RawKafkaClient } from '../../broker/raw-client.js';
+import { CodecRegistry } from '../../core/codec.js';
+import { ATTRIBUTES_OFFSET, CRC_OFFSET, MAX_TIMESTAMP_OFFSET } from '../../core/format/record-batch.js';
+import { crc32c } from '../../core/format/crc32c.js';
+import { writeInt64 } from '../../core/format/int64.js';
+import { buildBatch } from '../../core/format/records.js';
+import { startTestBroker, type TestBroker } from './helpers.js';
+
+let broker: TestBroker;
+let client: RawKafkaClient;
+beforeAll(async () => {
+  broker = await startTestBroker();
+  client = await RawKafkaClient.connect(broker.port);
+  await broker.server.topics.create('edges', 1);
+  await broker.server.topics.create('compacted', 1, { 'cleanup.policy': 'compact' });
+});
+afterAll(async () => {
+  await client?.close();
+  await broker?.close();
+});
+
+/** DeleteTopics v6 results: [name, errorCode]. */
+async function deleteTopicsV6(topics: { name: string | null; id: Buffer }[]): Promise<[string | null, number][]> {
+  const r = await client.request(ApiKey.DeleteTopics, 6, (w) => {
+    w.array(topics, (w, t) => w.compactNullableString(t.name).uuid(t.id).emptyTaggedFields(), true);
+    w.int32(5000).emptyTaggedFields();
+  }, { flexibleResponse: true });
+  r.int32();
+  return r.compactArray((r) => {
+    const row: [string | null, number] = [r.compactNullableString(), (r.uuid(), r.int16())];
+    r.compactNullableString();
+    r.skipTaggedFields();
+    return row;
+  });
+}
+
+function firstPartitionError(r: KafkaReader, flexible: boolean): number {
+  const topics = r.arr(flexible, (r) => {
+    r.str(flexible);
+    const codes = r.arr(flexible, (r) => {
+      r.int32();
+      const code = r.int16();
+      r.int64();
+      r.int64();
+      r.int32();
+      r.tags(flexible);
+      return code;
+    });
+    r.tags(flexible);
+    return codes;
+  });
+  return topics[0]![0]!;
+}
+
+describe('admin API edges (raw frames)', () => {
+  it('DeleteTopics v6: by id UNKNOWN_TOPIC_ID, name and id INVALID_REQUEST, a duplicate INVALID_REQUEST, unknown UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    const zero = Buffer.alloc(16);
+    expect(await deleteTopicsV6([{ name: null, id: randomBytes(16) }])).toEqual([[null, ErrorCode.UNKNOWN_TOPIC_ID]]);
+    expect(await deleteTopicsV6([{ name: 'edges', id: randomBytes(16) }])).toEqual([['edges', ErrorCode.INVALID_REQUEST]]);
+    expect(await deleteTopicsV6([{ name: 'edges', id: zero }, { name: 'edges', id: zero }])).toEqual([['edges', ErrorCode.INVALID_REQUEST], ['edges', ErrorCode.INVALID_REQUEST]]);
+    expect(await deleteTopicsV6([{ name: 'nothing-here', id: zero }])).toEqual([['nothing-here', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
+    expect(broker.server.topics.get('edges')).toBeDefined();
+  });
+
+  it('ListOffsets: -3 is UNSUPPORTED_VERSION below v7 (as Kafka), answered from v7', async () => {
+    const listOffsets = (version: number) =>
+      client.request(ApiKey.ListOffsets, version, (w) => {
+        const flexible = version >= 6;
+        w.int32(-1).int8(0);
+        w.array([0], (w) => {
+          w.str('edges', flexible);
+          w.array([0], (w) => w.int32(0).int32(-1).int64(-3).tags(flexible), flexible);
+          w.tags(flexible);
+        }, flexible);
+        w.tags(flexible);
+      }, { flexibleResponse: version >= 6 });
+    const v5 = await listOffsets(5);
+    v5.int32();
+    expect(firstPartitionError(v5, false)).toBe(ErrorCode.UNSUPPORTED_VERSION);
+    const v7 = await listOffsets(7);
+    v7.int32();
+    expect(firstPartitionError(v7, true)).toBe(ErrorCode.NONE);
+  });
+
+  it('DescribeConfigs: another broker id, an unsupported resource type and an invalid name are refused; v0 answers IsDefault', async () => {
+    const describe = async (version: number, resources: [number, string][]) => {
+      const r = await client.request(ApiKey.DescribeConfigs, version, (w) => {
+        w.array(resources, (w, [type, name]) => w.int8(type).string(name).int32(-1));
+        if (version >= 1) w.bool(false);
+      });
+      r.int32();
+      return r.array((r) => {
+        const code = r.int16();
+        r.nullableString();
+        r.int8();
+        r.string();
+        const configs = r.array((r) => {
+          const entry = { name: r.string(), value: r.nullableString(), readOnly: r.bool(), isDefault: r.bool(), sensitive: r.bool() };
+          if (version >= 1) r.array((r) => [r.string(), r.nullableString(), r.int8()]);
+          return entry;
+        });
+        return { code, configs };
+      });
+    };
+    const [other, logger, invalid] = await describe(1, [[4, '5'], [8, '0'], [2, 'bad name']]);
+    expect([other!.code, logger!.code, invalid!.code]).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_TOPIC_EXCEPTION]);
+    const [v0] = await describe(0, [[2, 'compacted']]);
+    expect(v0!.configs.find((c) => c.name === 'cleanup.policy')).toMatchObject({ value: 'compact', isDefault: false });
+    expect(v0!.configs.find((c) => c.name === 'segment.bytes')).toMatchObject({ value: '1073741824', isDefault: true });
+  });
+
+  it('CreatePartitions: assignments naming another broker or of the wrong count are INVALID_REPLICA_ASSIGNMENT; validateOnly adds nothing', async () => {
+    const create = async (count: number, assignments: number[][] | null, validateOnly: boolean) => {
+      const r = await client.request(ApiKey.CreatePartitions, 1, (w) => {
+        w.array([0], (w) => {
+          w.string('edges').int32(count);
+          if (assignments === null) w.arrayLength(null);
+          else w.array(assignments, (w, ids) => w.array(ids, (w, id) => w.int32(id)));
+        });
+        w.int32(5000).bool(validateOnly);
+      });
+      r.int32();
+      return r.array((r) => [r.string(), r.int16(), r.nullableString()] as const)[0]!;
+    };
+    expect((await create(2, [[1]], false))[1]).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect((await create(3, [[0]], false))[1]).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    expect(await create(4, null, true)).toEqual(['edges', ErrorCode.NONE, null]);
+    expect(broker.server.topics.get('edges')!.partitions).toBe(1);
+    expect(await create(2, [[0]], false)).toEqual(['edges', ErrorCode.NONE, null]);
+    expect(broker.server.topics.get('edges')!.partitions).toBe(2);
+  });
+
+  it('DeleteRecords: a compacted topic is POLICY_VIOLATION, an offset below -1 OFFSET_OUT_OF_RANGE, an unknown partition UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    const del = async (topic: string, partition: number, offset: number) => {
+      const r = await client.request(ApiKey.DeleteRecords, 2, (w) => {
+        w.array([0], (w) => {
+          w.compactString(topic);
+          w.array([0], (w) => w.int32(partition).int64(offset).emptyTaggedFields(), true);
+          w.emptyTaggedFields();
+        }, true);
+        w.int32(5000).emptyTaggedFields();
+      }, { flexibleResponse: true });
+      r.int32();
+      return r.compactArray((r) => {
+        r.compactString();
+        const parts = r.compactArray((r) => {
+          const p = { partition: r.int32(), low: r.int64(), code: r.int16() };
+          r.skipTaggedFields();
+          return p;
+        });
+        r.skipTaggedFields();
+        return parts;
+      })[0]![0]!;
+    };
+    expect(await del('compacted', 0, -1)).toEqual({ partition: 0, low: -1, code: ErrorCode.POLICY_VIOLATION });
+    expect(await del('edges', 0, -2)).toEqual({ partition: 0, low: -1, code: ErrorCode.OFFSET_OUT_OF_RANGE });
+    expect(await del('edges', 9, 0)).toEqual({ partition: 9, low: -1, code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    expect(await del('edges', 0, -1)).toEqual({ partition: 0, low: 0, code: ErrorCode.NONE });
+  });
+});
+
+describe('produce timestamps (LogValidator rules)', () => {
+  const nowMs = 1_800_000_000_000;
+  const check = (batch: Buffer, type: 'CreateTime' | 'LogAppendTime', beforeMaxMs = Number.MAX_SAFE_INTEGER, afterMaxMs = 3_600_000) =>
+    validateProducedRecords(batch, { codecs: new CodecRegistry(), messageMaxBytes: 1 << 20, produceVersion: 8, timestamps: { type, beforeMaxMs, afterMaxMs, nowMs } });
+  /** A batch a producer marked LogAppendTime, with `maxTimestamp`. */
+  const markedLogAppendTime = (maxTimestamp: number) => {
+    const b = buildBatch([{ value: Buffer.from('x'), timestamp: nowMs }]);
+    b.writeInt16BE(b.readInt16BE(ATTRIBUTES_OFFSET) | 0x08, ATTRIBUTES_OFFSET);
+    writeInt64(b, MAX_TIMESTAMP_OFFSET, maxTimestamp);
+    b.writeUInt32BE(crc32c(b.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+    return b;
+  };
+
+  it('bounds CreateTime records by before.max.ms / after.max.ms, inclusive, naming the range', async () => {
+    const at = (ts: number) => buildBatch([{ value: Buffer.from('x'), timestamp: ts }]);
+    expect((await check(at(nowMs + 3_600_000), 'CreateTime')).errorCode).toBe(ErrorCode.NONE);
+    const ahead = await check(at(nowMs + 3_600_001), 'CreateTime');
+    expect(ahead.errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    expect(ahead.message).toMatch(/timestamp 1800003600001 is out of range. The timestamp should be within \[.*, 1800003600000\]/);
+    expect((await check(at(nowMs - 1001), 'CreateTime', 1000)).errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    expect((await check(at(nowMs - 1000), 'CreateTime', 1000)).errorCode).toBe(ErrorCode.NONE);
+    // a batch whose first record is old and whose newest is fine is still refused (its first timestamp)
+    const mixed = buildBatch([{ value: Buffer.from('a'), timestamp: nowMs - 5000 }, { value: Buffer.from('b'), timestamp: nowMs }]);
+    expect((await check(mixed, 'CreateTime', 1000)).errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    // a LogAppendTime topic takes any producer time: the broker replaces it
+    expect((await check(at(nowMs + 100 * 3_600_000), 'LogAppendTime')).errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('refuses a batch the producer marked LogAppendTime, unless a CreateTime topic can read it as a time in bounds', async () => {
+    expect((await check(markedLogAppendTime(nowMs), 'LogAppendTime')).errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    expect((await check(markedLogAppendTime(-1), 'CreateTime')).errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    expect((await check(markedLogAppendTime(nowMs), 'CreateTime')).errorCode).toBe(ErrorCode.NONE);
+  });
+});
