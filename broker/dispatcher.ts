@@ -6,6 +6,7 @@
  */
 import type { BrokerContext, RequestHandler } from './context.js';
 import { handleApiVersions, unsupportedApiVersionsResponse } from './handlers/api-versions.js';
+import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js';
 import { handleCreatePartitions } from './handlers/create-partitions.js';
 import { handleCreateTopics } from './handlers/create-topics.js';
 import { handleDeleteRecords } from './handlers/delete-records.js';
@@ -42,6 +43,8 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.DeleteRecords, handleDeleteRecords],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.AlterConfigs, handleAlterConfigs],
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
 ]);
 
 export interface Dispatched {

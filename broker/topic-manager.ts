@@ -204,6 +204,27 @@ export class TopicManager {
   }
 
   /**
+   * Replaces a topic's config overrides (AlterConfigs / IncrementalAlterConfigs, which work out
+   * `overrides`): checked as a whole first (INVALID_CONFIG naming the key), then recorded in the
+   * topics file and applied to every partition's live log (Log.updateConfig). False when there is
+   * no such topic.
+   */
+  async alterConfigs(name: string, overrides: Record<string, string>, validateOnly = false): Promise<boolean> {
+    const info = this.topics.get(name);
+    if (!info) return false;
+    const next = logConfigFrom(overrides, this.logs.defaultConfig);
+    const current = logConfigFrom(info.configs, this.logs.defaultConfig);
+    if (next.cleanupPolicy !== current.cleanupPolicy) {
+      throw new StrataError('INVALID_CONFIG', `cleanup.policy of topic ${name} cannot change (${current.cleanupPolicy} -> ${next.cleanupPolicy}): strata decides whether offsets may have gaps when a log is opened`);
+    }
+    if (validateOnly) return true;
+    info.configs = { ...overrides };
+    this.save();
+    for (let p = 0; p < info.partitions; p++) (await this.log(name, p))?.updateConfig(next);
+    return true;
+  }
+
+  /**
    * Raises a topic's partition count to `count` (Kafka's CreatePartitions: never lowered). Throws
    * INVALID_ARGUMENT with Kafka's words for a count not above the current one; false when there
    * is no such topic.

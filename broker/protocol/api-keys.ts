@@ -23,7 +23,9 @@ export enum ApiKey {
   DeleteRecords = 21,
   InitProducerId = 22,
   DescribeConfigs = 32,
+  AlterConfigs = 33,
   CreatePartitions = 37,
+  IncrementalAlterConfigs = 44,
 }
 
 export interface ApiVersionRange {
@@ -64,6 +66,8 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.DeleteRecords, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
   { apiKey: ApiKey.DescribeConfigs, minVersion: 0, maxVersion: 4, flexibleFrom: 4 },
   { apiKey: ApiKey.CreatePartitions, minVersion: 0, maxVersion: 3, flexibleFrom: 2 },
+  { apiKey: ApiKey.AlterConfigs, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
+  { apiKey: ApiKey.IncrementalAlterConfigs, minVersion: 0, maxVersion: 1, flexibleFrom: 1 },
 ]);
 
 const BY_KEY = new Map<number, ApiVersionRange>(SUPPORTED_APIS.map((a) => [a.apiKey, a]));

@@ -237,6 +237,22 @@ export class Log {
   }
 
   /**
+   * Kafka's UnifiedLog.updateConfig (AlterConfigs on a live topic): the new values hold from the
+   * next call on, for every part of the log (they share this one config object); segment-level
+   * sizes (segment.index.bytes, preallocate) apply from the next roll, as in Kafka. cleanup.policy
+   * cannot change on an open log: whether offsets may have gaps is decided when it is opened.
+   */
+  updateConfig(next: Readonly<LogConfig>): void {
+    this.checkUsable();
+    if (next.cleanupPolicy !== this.config.cleanupPolicy) {
+      throw new StrataError('INVALID_CONFIG', `cleanup.policy of ${this.dir} cannot change from ${this.config.cleanupPolicy} to ${next.cleanupPolicy} while the log is open`);
+    }
+    Object.assign(this.config, next);
+    this.appender.stopFlushTimer();
+    this.appender.startFlushTimer();
+  }
+
+  /**
    * ListOffsets with -3 (Kafka's MAX_TIMESTAMP): the record with the newest timestamp and its
    * offset (the first record holding it), or undefined on a log without records.
    */

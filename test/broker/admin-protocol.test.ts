@@ -172,6 +172,43 @@ describe('admin API edges (raw frames)', () => {
   });
 });
 
+describe('AlterConfigs / IncrementalAlterConfigs edges (raw frames)', () => {
+  /** IncrementalAlterConfigs v0: one [errorCode, message] per resource. */
+  const alter = async (resources: [string, [string, number, string | null][]][], validateOnly = false) => {
+    const r = await client.request(ApiKey.IncrementalAlterConfigs, 0, (w) => {
+      w.array(resources, (w, [name, configs]) => {
+        w.int8(2).string(name);
+        w.array(configs, (w, [key, op, value]) => w.string(key).int8(op).nullableString(value));
+      });
+      w.bool(validateOnly);
+    });
+    r.int32();
+    return r.array((r) => {
+      const row = [r.int16(), r.nullableString()] as const;
+      r.int8();
+      r.string();
+      return row;
+    });
+  };
+
+  it('refuses a resource twice, a key twice, an unknown operation, and a cleanup.policy change (strata fixes it when a log opens)', async () => {
+    const [a, b] = await alter([['edges', [['retention.ms', 0, '1000']]], ['edges', [['retention.ms', 0, '2000']]]]);
+    expect([a![0], b![0]]).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST]);
+    expect((await alter([['edges', [['retention.ms', 0, '1'], ['retention.ms', 1, null]]]]))[0]![0]).toBe(ErrorCode.INVALID_REQUEST);
+    expect((await alter([['edges', [['retention.ms', 9, '1']]]]))[0]![0]).toBe(ErrorCode.INVALID_REQUEST);
+    // APPEND starts from the default (delete), as Kafka's: strata knows no policy list
+    expect((await alter([['edges', [['cleanup.policy', 2, 'compact']]]]))[0]).toEqual([ErrorCode.INVALID_CONFIG, 'cleanup.policy must be one of delete, compact, got "delete,compact"']);
+    const [policy] = await alter([['edges', [['cleanup.policy', 0, 'compact']]]]);
+    expect(policy).toEqual([ErrorCode.INVALID_CONFIG, expect.stringMatching(/cleanup.policy of topic edges cannot change \(delete -> compact\)/)]);
+    expect((await alter([['nothing-here', [['retention.ms', 0, '1']]]]))[0]![0]).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    // validateOnly checks and changes nothing
+    expect((await alter([['edges', [['retention.ms', 0, '5000']]]], true))[0]).toEqual([ErrorCode.NONE, null]);
+    expect(broker.server.topics.get('edges')!.configs).toEqual({});
+    expect((await alter([['edges', [['retention.ms', 0, '5000']]]]))[0]).toEqual([ErrorCode.NONE, null]);
+    expect((await broker.server.topics.log('edges', 0))!.config.retentionMs).toBe(5000);
+  });
+});
+
 describe('produce timestamps (LogValidator rules)', () => {
   const nowMs = 1_800_000_000_000;
   const check = (batch: Buffer, type: 'CreateTime' | 'LogAppendTime', beforeMaxMs = Number.MAX_SAFE_INTEGER, afterMaxMs = 3_600_000) =>

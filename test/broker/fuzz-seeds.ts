@@ -74,5 +74,8 @@ export async function seedFrames(): Promise<Buffer[]> {
     frame(ApiKey.DescribeConfigs, 4, (w) => w.arrayLength(1, true).int8(2).compactString(FUZZ_TOPIC).arrayLength(null, true).emptyTaggedFields().bool(true).bool(false).emptyTaggedFields()),
     // validateOnly: a mutated count must not make thousands of partitions
     frame(ApiKey.CreatePartitions, 1, (w) => w.arrayLength(1).string(FUZZ_TOPIC).int32(4).arrayLength(null).int32(1000).bool(true)),
+    // a topic that does not exist, validateOnly: a mutation must not retune the fuzzed topic
+    frame(ApiKey.AlterConfigs, 1, (w) => w.arrayLength(1).int8(2).string('zz-doomed').arrayLength(1).string('retention.ms').nullableString('604800000').bool(true)),
+    frame(ApiKey.IncrementalAlterConfigs, 1, (w) => w.arrayLength(1, true).int8(2).compactString('zz-doomed').arrayLength(1, true).compactString('retention.ms').int8(0).compactNullableString('604800000').emptyTaggedFields().emptyTaggedFields().bool(true).emptyTaggedFields()),
   ];
 }

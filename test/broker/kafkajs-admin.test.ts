@@ -2,7 +2,7 @@
  * kafkajs 2.2.4's admin calls against the broker: createPartitions (and a decrease refused with
  * INVALID_PARTITIONS), deleteTopicRecords (the low watermark moves, reads below it are refused, -1
  * deletes up to the high watermark, past it OFFSET_OUT_OF_RANGE), describeConfigs of a topic and of
- * the broker with sources and synonyms, deleteTopics (the directories renamed to `-delete`), and
+ * the broker with sources and synonyms, alterConfigs applied to the live log, deleteTopics (the directories renamed to `-delete`), and
  * the produce-side topic configs: a record 50 years ahead refused with INVALID_TIMESTAMP, and a
  * LogAppendTime topic whose records read back with the broker's time.
  */
@@ -98,6 +98,21 @@ describe('kafkajs admin', () => {
       expect(brokerEntries['num.partitions']).toMatchObject({ configValue: '1', readOnly: true });
       expect(brokerEntries['log.retention.ms']).toMatchObject({ configValue: '604800000' });
       await expect(admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'no-such-topic' }] })).rejects.toThrow(/does not host this topic-partition/);
+    });
+  });
+
+  it('alterConfigs replaces the overrides, applies them to the live log at once, and refuses an unknown key', async () => {
+    await withAdmin(async (admin) => {
+      await admin.createTopics({ topics: [{ topic: 'altered', configEntries: [{ name: 'retention.ms', value: '123456' }] }] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configEntries: [{ name: 'segment.bytes', value: '2000000' }] }] });
+      const log = (await broker.server.topics.log('altered', 0))!;
+      // AlterConfigs replaces every override: retention.ms is back to its default
+      expect([log.config.segmentBytes, log.config.retentionMs]).toEqual([2_000_000, 604_800_000]);
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configNames: ['segment.bytes', 'retention.ms'] }] });
+      expect(Object.fromEntries(resources[0]!.configEntries.map((e) => [e.configName, [e.configValue, e.configSource]]))).toEqual({ 'segment.bytes': ['2000000', 1], 'retention.ms': ['604800000', 5] });
+      await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configEntries: [{ name: 'no.such.key', value: '1' }] }] })).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+      await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configEntries: [{ name: 'segment.bytes', value: '1' }] }] })).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+      expect(log.config.segmentBytes).toBe(2_000_000);
     });
   });
 

@@ -158,3 +158,25 @@ describe('Log.maxTimestampAndOffset (ListOffsets -3)', () => {
     await mgr.close();
   });
 });
+
+describe('Log.updateConfig (AlterConfigs)', () => {
+  it('applies new values to the live log from the next call (retention, timestamp type, segment size) and refuses a cleanup.policy change', async () => {
+    const mgr = await manager();
+    const log = await mgr.getOrCreateLog('alter', 0);
+    const old = Date.now() - 3 * 24 * 3600 * 1000;
+    await log.appendRecords([{ value: Buffer.from('old'), timestamp: old }]);
+    await log.forceRoll();
+    await log.appendRecords([{ value: Buffer.from('new') }]);
+    expect(await log.deleteOldSegments()).toBe(0); // retention.ms 7 days
+    log.updateConfig({ ...log.config, retentionMs: 24 * 3600 * 1000, messageTimestampType: 'LogAppendTime', segmentBytes: 100 });
+    expect(await log.deleteOldSegments()).toBe(1);
+    expect(log.logStartOffset).toBe(1);
+    const before = Date.now();
+    const info = await log.appendRecords([{ value: Buffer.from('stamped'), timestamp: 5 }]);
+    expect(info.maxTimestamp).toBeGreaterThanOrEqual(before);
+    await log.appendRecords([{ value: Buffer.from('x'.repeat(80)) }]);
+    expect(log.segmentCount).toBeGreaterThan(1); // segment.bytes 100 rolled it
+    expect(() => log.updateConfig({ ...log.config, cleanupPolicy: 'compact' })).toThrow(/cleanup.policy .* cannot change from delete to compact/);
+    await mgr.close();
+  });
+});

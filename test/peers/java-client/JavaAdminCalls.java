@@ -60,6 +60,16 @@ public class JavaAdminCalls {
       out("{\"retention\":{\"value\":\"" + retention.value() + "\",\"source\":\"" + retention.source() + "\",\"synonyms\":[" + syn + "]},\"cleanup\":{\"value\":\"" + cleanup.value() + "\",\"source\":\"" + cleanup.source() + "\",\"type\":\"" + cleanup.type() + "\"},\"brokerNumPartitions\":\"" + configs.get(brokerRes).get("num.partitions").value() + "\"}");
       out("{\"unknownTopicConfigs\":\"" + failure(admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, "no-such-topic"))).all()) + "\"}");
 
+      // incrementalAlterConfigs: SET then read back, DELETE back to the default, APPEND on a non-list key refused
+      get(admin.incrementalAlterConfigs(Map.of(topicRes, List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "99999"), AlterConfigOp.OpType.SET), new AlterConfigOp(new ConfigEntry("max.message.bytes", "2000000"), AlterConfigOp.OpType.SET)))).all());
+      Config altered = get(admin.describeConfigs(List.of(topicRes)).all()).get(topicRes);
+      get(admin.incrementalAlterConfigs(Map.of(topicRes, List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE)))).all());
+      Config reverted = get(admin.describeConfigs(List.of(topicRes)).all()).get(topicRes);
+      String append = failure(admin.incrementalAlterConfigs(Map.of(topicRes, List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "1"), AlterConfigOp.OpType.APPEND)))).all());
+      String unknownKey = failure(admin.incrementalAlterConfigs(Map.of(topicRes, List.of(new AlterConfigOp(new ConfigEntry("no.such.key", "1"), AlterConfigOp.OpType.SET)))).all());
+      String brokerAlter = failure(admin.incrementalAlterConfigs(Map.of(brokerRes, List.of(new AlterConfigOp(new ConfigEntry("num.partitions", "3"), AlterConfigOp.OpType.SET)))).all());
+      out("{\"altered\":{\"retention\":\"" + altered.get("retention.ms").value() + " " + altered.get("retention.ms").source() + "\",\"maxMessageBytes\":\"" + altered.get("max.message.bytes").value() + "\"},\"reverted\":{\"retention\":\"" + reverted.get("retention.ms").value() + "\",\"maxMessageBytes\":\"" + reverted.get("max.message.bytes").value() + " " + reverted.get("max.message.bytes").source() + "\"},\"append\":\"" + append + "\",\"unknownKey\":\"" + unknownKey + "\",\"brokerAlter\":\"" + brokerAlter + "\"}");
+
       get(admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(3))).all());
       int partitions = get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic).partitions().size();
       out("{\"partitions\":" + partitions + ",\"decrease\":\"" + failure(admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all()) + "\",\"unknown\":\"" + failure(admin.createPartitions(Map.of("no-such-topic", NewPartitions.increaseTo(2))).all()) + "\"}");

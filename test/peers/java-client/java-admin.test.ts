@@ -4,7 +4,8 @@
  * and earliestLocal() (v8), describeConfigs of a topic (value, source, synonyms) and the broker,
  * createPartitions (a decrease refused), deleteRecords (past the high watermark refused),
  * deleteTopics (an unknown topic refused), a record 50 years ahead refused, a LogAppendTime
- * topic's time in the producer's RecordMetadata.
+ * topic's time in the producer's RecordMetadata; incrementalAlterConfigs (SET, DELETE, APPEND on a
+ * non-list key refused, broker configs refused).
  *
  * Needs Java 17 and the Kafka peer's jars (`npm run peer:kafka`); run alone with
  *   npx vitest run test/peers/java-client/java-admin.test.ts
@@ -36,6 +37,9 @@ describe('kafka-clients 4.1.1 AdminClient', () => {
     expect(steps.cleanup).toEqual({ value: 'delete', source: 'DEFAULT_CONFIG', type: 'LIST' });
     expect(steps.brokerNumPartitions).toBe('1');
     expect(steps.unknownTopicConfigs).toBe('UnknownTopicOrPartitionException');
+    expect(steps.altered).toEqual({ retention: '99999 DYNAMIC_TOPIC_CONFIG', maxMessageBytes: '2000000' });
+    expect(steps.reverted).toEqual({ retention: '99999', maxMessageBytes: '1048588 DEFAULT_CONFIG' });
+    expect(steps).toMatchObject({ append: 'InvalidConfigurationException', unknownKey: 'InvalidConfigurationException', brokerAlter: 'InvalidRequestException' });
     expect(steps).toMatchObject({ partitions: 3, decrease: 'InvalidPartitionsException', unknown: 'UnknownTopicOrPartitionException' });
     expect(steps).toMatchObject({ lowWatermark: 4, past: 'OffsetOutOfRangeException', earliest: 4, earliestLocal: 4 });
     expect(steps).toMatchObject({ future: 'InvalidTimestampException', logAppendTimeOk: true });
