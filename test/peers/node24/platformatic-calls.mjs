@@ -89,6 +89,11 @@ try {
     brokerNumPartitions: described[1].configs[0].value,
   });
 
+  const altered = await failure(admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: [{ name: 'retention.ms', configOperation: 0, value: '99999' }] }] }));
+  const [after] = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: topic, configurationKeys: ['retention.ms'] }] });
+  const unknownKey = await failure(admin.alterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: [{ name: 'no.such.key', value: '1' }] }] }));
+  out({ altered, retentionAfter: `${after.configs[0].value} ${after.configs[0].configSource}`, unknownKey });
+
   const grown = await failure(admin.createPartitions({ topics: [{ name: topic, count: 3 }] }));
   const shrunk = await failure(admin.createPartitions({ topics: [{ name: topic, count: 2 }] }));
   out({ grown, decrease: shrunk });

@@ -3,7 +3,7 @@
  * (platformatic-calls.mjs): an idempotent producer with every codec (none, gzip, snappy, lz4,
  * zstd), a group consumer that commits (listConsumerGroupOffsets reads it back), and its admin
  * calls — listOffsets with -3 (max timestamp), describeConfigs (value, source, synonyms) of a topic
- * and the broker, createPartitions (a decrease refused), deleteRecords (past the high watermark
+ * and the broker, incrementalAlterConfigs / alterConfigs, createPartitions (a decrease refused), deleteRecords (past the high watermark
  * refused), deleteTopics (an unknown topic refused) — plus a record 50 years ahead refused and a
  * LogAppendTime topic stamped by the broker.
  *
@@ -36,6 +36,7 @@ describe('@platformatic/kafka 2.12.1 (Node 24)', () => {
     expect(steps.maxTimestamp).toEqual({ offset: 5, timestamp: 5000 });
     expect(steps.retention).toEqual({ value: '123456', source: 1, synonyms: ['retention.ms=123456 1', 'log.retention.ms=604800000 5'] });
     expect(steps.brokerNumPartitions).toBe('1');
+    expect(steps).toMatchObject({ altered: ['none'], retentionAfter: '99999 1', unknownKey: ['INVALID_CONFIG'] });
     expect(steps).toMatchObject({ grown: ['none'], decrease: ['INVALID_PARTITIONS'] });
     expect(steps).toMatchObject({ lowWatermark: 4, past: ['OFFSET_OUT_OF_RANGE'], earliest: 4 });
     expect(steps).toMatchObject({ future: ['INVALID_TIMESTAMP'], stampedSeen: 1000 });

@@ -3,6 +3,7 @@
  * (confluent_calls.py): an idempotent producer with every codec (none, gzip, snappy, lz4, zstd),
  * a group consumer that commits, and the admin calls test suites make — list_offsets with
  * OffsetSpec.max_timestamp() (ListOffsets v7), describe_configs (value, source, synonyms),
+ * incremental_alter_configs (SET, an unknown key refused),
  * create_partitions (a decrease refused), delete_records (past the high watermark refused),
  * delete_topics (an unknown topic refused) — plus a record 50 years ahead refused and a
  * LogAppendTime topic's records read back with the broker's time.
@@ -39,6 +40,7 @@ describe('confluent-kafka 2.16.2 (Python)', () => {
     expect(steps.retention).toEqual({ value: '123456', source: 1, synonyms: ['retention.ms=123456 1', 'log.retention.ms=604800000 5'] });
     expect(steps.cleanup).toEqual({ value: 'delete', source: 5 });
     expect(steps.brokerNumPartitions).toBe('1');
+    expect(steps).toMatchObject({ altered: 'none', retentionAfter: '99999 1', unknownKey: 'INVALID_CONFIG' });
     expect(steps).toMatchObject({ grown: 'none', partitions: 3, decrease: 'INVALID_PARTITIONS' });
     expect(steps).toMatchObject({ lowWatermark: 4, past: 'OFFSET_OUT_OF_RANGE', earliest: 4 });
     expect(steps).toMatchObject({ future: ['INVALID_TIMESTAMP'], stampedType: true, stampedOk: true });

@@ -12,7 +12,7 @@ import sys
 import time
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition, TIMESTAMP_LOG_APPEND_TIME
-from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic, OffsetSpec
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions, NewTopic, OffsetSpec
 
 TIMEOUT_S = 30
 YEAR_MS = 365 * 24 * 3600 * 1000
@@ -84,6 +84,12 @@ def main():
         cleanup={"value": described[topic]["cleanup.policy"].value, "source": described[topic]["cleanup.policy"].source},
         brokerNumPartitions=described["0"]["num.partitions"].value,
     )
+
+    alter = ConfigResource("TOPIC", topic, incremental_configs=[ConfigEntry("retention.ms", "99999", incremental_operation=AlterConfigOpType.SET)])
+    altered = error_name(admin.incremental_alter_configs([alter])[alter])
+    after = {r.name: f.result(timeout=TIMEOUT_S) for r, f in admin.describe_configs([ConfigResource("TOPIC", topic)]).items()}[topic]["retention.ms"]
+    bad = ConfigResource("TOPIC", topic, incremental_configs=[ConfigEntry("no.such.key", "1", incremental_operation=AlterConfigOpType.SET)])
+    out(altered=altered, retentionAfter=f"{after.value} {after.source}", unknownKey=error_name(admin.incremental_alter_configs([bad])[bad]))
 
     grown = error_name(admin.create_partitions([NewPartitions(topic, 3)])[topic])
     shrunk = error_name(admin.create_partitions([NewPartitions(topic, 2)])[topic])
