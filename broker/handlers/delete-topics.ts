@@ -4,7 +4,7 @@
  * controller: a name given twice is INVALID_REQUEST "Duplicate topic name." for each, a topic that
  * does not exist UNKNOWN_TOPIC_OR_PARTITION; in v6, a topic named by id is UNKNOWN_TOPIC_ID (strata
  * gives its topics no ids: Metadata is served up to v8, before ids) and one given both a name and
- * an id INVALID_REQUEST.
+ * an id INVALID_REQUEST. Every group's committed offsets of a deleted topic are forgotten.
  */
 import type { RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -33,7 +33,11 @@ export const handleDeleteTopics: RequestHandler = async (ctx, header, r) => {
       try {
         const deleted = await ctx.topics.delete(t.name, (log) => ctx.producerStates.forget(log));
         if (!deleted) fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-        else ctx.logger.info(`deleted topic ${t.name}`);
+        else {
+          // committed offsets of the topic go with it, as in Kafka
+          if (ctx.groups.offsetStore.removeTopic(t.name)) await ctx.groups.offsetStore.persist();
+          ctx.logger.info(`deleted topic ${t.name}`);
+        }
       } catch (err) {
         fail(kafkaErrorCode(err), (err as Error).message);
         ctx.logger.error(`deleting topic ${t.name} failed: ${(err as Error).message}`);

@@ -116,10 +116,19 @@ describe('kafkajs admin', () => {
     });
   });
 
-  it('deleteTopics removes the topic: gone from metadata, its directories renamed to -delete, the name free again', async () => {
+  it('deleteTopics removes the topic: gone from metadata, its directories renamed to -delete, its committed offsets forgotten, the name free again', async () => {
     await withAdmin(async (admin) => {
       await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 2 }] });
       await produce('doomed', 3);
+      // a group commits its offsets of the topic (setOffsets would need DescribeGroups)
+      const consumer = kafka.consumer({ groupId: 'doomed-group' });
+      await consumer.connect();
+      await consumer.subscribe({ topics: ['doomed'], fromBeginning: true });
+      let seen = 0;
+      await new Promise<void>((resolve) => void consumer.run({ autoCommit: false, eachMessage: async () => void (++seen === 3 && resolve()) }));
+      await consumer.commitOffsets([{ topic: 'doomed', partition: 0, offset: '3' }]);
+      await consumer.disconnect();
+      expect(await admin.fetchOffsets({ groupId: 'doomed-group', topics: ['doomed'] })).toEqual([{ topic: 'doomed', partitions: expect.arrayContaining([expect.objectContaining({ partition: 0, offset: '3' })]) }]);
       await admin.deleteTopics({ topics: ['doomed'] });
       expect(await admin.listTopics()).not.toContain('doomed');
       const names = fs.readdirSync(broker.dataDir);
@@ -127,6 +136,8 @@ describe('kafkajs admin', () => {
       expect(names.filter((n) => /^doomed-[01]\.[0-9a-f]{32}-delete$/.test(n))).toHaveLength(2);
       expect(await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 1 }] })).toBe(true);
       expect(await admin.fetchTopicOffsets('doomed')).toEqual([expect.objectContaining({ partition: 0, low: '0', high: '0' })]);
+      // the group's committed offsets went with the topic, as in Kafka
+      expect(await admin.fetchOffsets({ groupId: 'doomed-group', topics: ['doomed'] })).toEqual([{ topic: 'doomed', partitions: [expect.objectContaining({ partition: 0, offset: '-1' })] }]);
     });
   });
 
