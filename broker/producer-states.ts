@@ -53,6 +53,8 @@ export class PartitionProducerState {
       const check = this.manager.prepare(batches);
       if (check.kind !== 'append') return check;
       const info = await this.log.appendValidated(records);
+      // LogAppendTime: the producer state keeps the time the log stamped (a retry is answered with it)
+      if (this.log.config.messageTimestampType === 'LogAppendTime') for (const b of batches) b.maxTimestamp = info.maxTimestamp;
       const newBases = this.log.segmentBaseOffsets().filter((b) => b > this.activeBase);
       // rolls before this append's records: the state as it was before them
       for (const base of newBases) if (base <= info.firstOffset) this.snapshotAt(base);

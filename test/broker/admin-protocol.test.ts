@@ -209,6 +209,39 @@ describe('AlterConfigs / IncrementalAlterConfigs edges (raw frames)', () => {
   });
 });
 
+describe('LogAppendTime through Produce', () => {
+  it('answers the stamped time, and a retry of an idempotent batch the original time, writing it once', async () => {
+    await broker.server.topics.create('stamped', 1, { 'message.timestamp.type': 'LogAppendTime' });
+    const init = await client.request(ApiKey.InitProducerId, 0, (w) => w.nullableString(null).int32(60_000));
+    init.int32();
+    expect(init.int16()).toBe(ErrorCode.NONE);
+    const [producerId, producerEpoch] = [init.int64(), init.int16()];
+    const batch = buildBatch([{ value: Buffer.from('a'), timestamp: 1000 }], { producerId, producerEpoch, baseSequence: 0 });
+    const send = async () => {
+      const r = await client.request(ApiKey.Produce, 8, (w) => w.nullableString(null).int16(-1).int32(5000).arrayLength(1).string('stamped').arrayLength(1).int32(0).nullableBytes(Buffer.from(batch)));
+      r.int32();
+      r.string();
+      r.int32();
+      r.int32();
+      return { errorCode: r.int16(), baseOffset: r.int64(), logAppendTimeMs: r.int64() };
+    };
+    const before = Date.now();
+    const first = await send();
+    expect(first.errorCode).toBe(ErrorCode.NONE);
+    expect(first.logAppendTimeMs).toBeGreaterThanOrEqual(before);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await send()).toEqual(first);
+    expect((await (await broker.server.topics.log('stamped', 0))!.readBatches(0, 1 << 20)).length).toBe(1);
+    // a CreateTime topic answers -1, as Kafka
+    const plain = await client.request(ApiKey.Produce, 8, (w) => w.nullableString(null).int16(-1).int32(5000).arrayLength(1).string('edges').arrayLength(1).int32(0).nullableBytes(buildBatch([{ value: Buffer.from('b') }])));
+    plain.int32();
+    plain.string();
+    plain.int32();
+    plain.int32();
+    expect([plain.int16(), (plain.int64(), plain.int64())]).toEqual([ErrorCode.NONE, -1]);
+  });
+});
+
 describe('produce timestamps (LogValidator rules)', () => {
   const nowMs = 1_800_000_000_000;
   const check = (batch: Buffer, type: 'CreateTime' | 'LogAppendTime', beforeMaxMs = Number.MAX_SAFE_INTEGER, afterMaxMs = 3_600_000) =>
