@@ -232,7 +232,7 @@ export class TopicManager {
   async addPartitions(name: string, count: number, validateOnly = false): Promise<boolean> {
     const info = this.topics.get(name);
     if (!info) return false;
-    if (count < info.partitions) throw new StrataError('INVALID_ARGUMENT', `Topic currently has ${info.partitions} partitions, which is higher than the requested ${count}.`);
+    if (count < info.partitions) throw new StrataError('INVALID_ARGUMENT', `The topic ${name} currently has ${info.partitions} partition(s); ${count} would not be an increase.`);
     if (count === info.partitions) throw new StrataError('INVALID_ARGUMENT', `Topic already has ${info.partitions} partition(s).`);
     if (!Number.isInteger(count) || count > PARTITIONS_PER_TOPIC_MAX) {
       throw new StrataError('INVALID_ARGUMENT', `number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}, got ${count}`);

@@ -89,7 +89,7 @@ function handler(apiKey: ApiKey, incremental: boolean, flexibleFrom: number): Re
       const out: AlterConfigsResourceResponse = { errorCode: ErrorCode.NONE, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName };
       responses.push(out);
       try {
-        if (keys.indexOf(keys[i]!) !== keys.lastIndexOf(keys[i]!)) throw new Refusal(ErrorCode.INVALID_REQUEST, 'Duplicate resource');
+        if (keys.indexOf(keys[i]!) !== keys.lastIndexOf(keys[i]!)) throw new Refusal(ErrorCode.INVALID_REQUEST, 'Duplicate resource.');
         await alterOne(ctx, res, incremental, req.validateOnly);
       } catch (err) {
         out.errorCode = err instanceof Refusal ? err.errorCode : err instanceof StrataError && err.code === 'INVALID_CONFIG' ? ErrorCode.INVALID_CONFIG : kafkaErrorCode(err);

@@ -1,10 +1,10 @@
 /**
  * DeleteTopics: each topic's partition logs are deleted (TopicManager.delete → LogManager.deleteLog:
  * the directories renamed to `-delete` at once and removed after file.delete.delay.ms). As Kafka's
- * controller: a name given twice is INVALID_REQUEST "Duplicate topic name." for each, a topic that
- * does not exist UNKNOWN_TOPIC_OR_PARTITION; in v6, a topic named by id is UNKNOWN_TOPIC_ID (strata
- * gives its topics no ids: Metadata is served up to v8, before ids) and one given both a name and
- * an id INVALID_REQUEST. Every group's committed offsets of a deleted topic are forgotten.
+ * controller (ControllerApis.deleteTopics): a name given twice gets one INVALID_REQUEST "Duplicate
+ * topic name.", a topic that does not exist UNKNOWN_TOPIC_OR_PARTITION; in v6, a topic named by id
+ * is UNKNOWN_TOPIC_ID (strata gives its topics no ids: Metadata is served up to v8, before ids),
+ * one given both a name and an id, or neither, INVALID_REQUEST. Every group's committed offsets of a deleted topic are forgotten.
  */
 import type { RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -21,14 +21,16 @@ export const handleDeleteTopics: RequestHandler = async (ctx, header, r) => {
   const names = req.topics.flatMap((t) => (t.name === null ? [] : [t.name]));
   const duplicates = new Set(names.filter((n) => seen.has(n) || !seen.add(n)));
   const responses: DeletableTopicResult[] = [];
+  for (const name of duplicates) responses.push({ name, topicId: ZERO_UUID, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' });
   for (const t of req.topics) {
+    if (t.name !== null && duplicates.has(t.name)) continue;
     const result: DeletableTopicResult = { name: t.name, topicId: t.topicId, errorCode: ErrorCode.NONE, errorMessage: null };
     responses.push(result);
     const fail = (errorCode: number, errorMessage: string) => Object.assign(result, { errorCode, errorMessage });
     const byId = !t.topicId.equals(ZERO_UUID);
     if (t.name !== null && byId) fail(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.');
+    else if (t.name === null && !byId) fail(ErrorCode.INVALID_REQUEST, 'Neither topic name nor id were specified.');
     else if (t.name === null) fail(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${t.topicId.toString('hex')}: this broker names topics, it gives them no ids`);
-    else if (duplicates.has(t.name)) fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
     else {
       try {
         const deleted = await ctx.topics.delete(t.name, (log) => ctx.producerStates.forget(log));
