@@ -8,7 +8,8 @@
  * whose last equals lastOffsetDelta. Timestamps as Kafka's LogValidator: on a CreateTime topic a
  * batch whose first or max timestamp lies more than message.timestamp.before.max.ms behind the
  * broker's clock or message.timestamp.after.max.ms ahead of it is INVALID_TIMESTAMP (Kafka checks
- * each record; the batch's first and max timestamps bound what real producers send), and a batch
+ * each record; the batch's first and max timestamps bound what real producers send, and every
+ * record is checked too on a topic that sets message.timestamp.before.max.ms), and a batch
  * a producer marked LogAppendTime is INVALID_TIMESTAMP unless it carries a time in bounds.
  *
  * Decompression is bounded three ways (decompression-limiter.ts): per batch by the same limit the
@@ -41,6 +42,7 @@ import { isOutputTooLarge } from '../codecs/codec-errors.js';
 import { DECODE_SLICE_BYTES } from '../codecs/slices.js';
 import { DecompressionLimiter, PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX, RequestDecompressionBudget } from './decompression-limiter.js';
 import { ErrorCode } from './protocol/errors.js';
+import { LONG_MAX } from '../core/config/log-config.js';
 import { layoutOfCheckedBatches, type ValidatedBatches } from '../core/format/batch-cursor.js';
 
 export interface ProduceValidation {
@@ -110,7 +112,7 @@ async function validate(records: Buffer | null, budget: RequestDecompressionBudg
       const compression = compressionOf(header.attributes);
       if (compression === CompressionType.none) {
         budget.count(body.length);
-        await walk(body, header, where);
+        await walk(body, header, where, opts.timestamps);
       } else {
         await decompressAndWalk(body, header, codecFor(compression, where, opts), where, { ...opts, budget, limiter });
       }
@@ -199,7 +201,7 @@ async function decompressAndWalk(
     walking = true;
     opts.budget.remainingBytes -= section.length;
     opts.budget.count(section.length);
-    await walk(section, header, where);
+    await walk(section, header, where, opts.timestamps);
   };
   await opts.limiter.run(capBytes, async () => {
     try {
@@ -218,12 +220,38 @@ async function decompressAndWalk(
   });
 }
 
-async function walk(section: Buffer, header: RecordBatchHeader, where: string): Promise<void> {
+async function walk(section: Buffer, header: RecordBatchHeader, where: string, timestamps: TimestampBounds | undefined): Promise<void> {
   try {
     await walkRecords(section, header.recordsCount, header.lastOffsetDelta);
   } catch (err) {
     if (!(err instanceof CorruptRecordError)) throw err; // a failed assertion is a bug, not the client's
     throw new Rejection(ErrorCode.CORRUPT_MESSAGE, `${where}: ${(err as Error).message}`);
+  }
+  if (timestamps?.type === 'CreateTime' && timestamps.beforeMaxMs < LONG_MAX && timestampTypeOf(header.attributes) === 'CreateTime') {
+    checkRecordTimestamps(section, header, where, timestamps);
+  }
+}
+
+/**
+ * Every record's timestamp against the bounds, as Kafka's LogValidator checks them, on a section
+ * walked already. Only for topics that set message.timestamp.before.max.ms: a record older than
+ * its batch's first one is the one the batch's own timestamps cannot bound (one newer than the
+ * batch's max timestamp would be a batch that lies about it).
+ */
+function checkRecordTimestamps(section: Buffer, header: RecordBatchHeader, where: string, t: TimestampBounds): void {
+  const c: VarintCursor = { value: 0, offset: 0 };
+  for (let i = 0, at = 0; i < header.recordsCount; i++) {
+    readVarint(section, at, section.length, c);
+    const recordEnd = c.offset + c.value;
+    readVarlong(section, c.offset + 1, recordEnd, c); // after the attributes byte: the timestamp delta
+    const timestamp = header.baseTimestamp + c.value;
+    if (t.nowMs - timestamp > t.beforeMaxMs || timestamp - t.nowMs > t.afterMaxMs) {
+      throw new Rejection(
+        ErrorCode.INVALID_TIMESTAMP,
+        `${where}: record ${i} has timestamp ${timestamp}, out of range. The timestamp should be within [${t.nowMs - t.beforeMaxMs}, ${t.nowMs + t.afterMaxMs}] (message.timestamp.before.max.ms ${t.beforeMaxMs}, message.timestamp.after.max.ms ${t.afterMaxMs})`,
+      );
+    }
+    at = recordEnd;
   }
 }
 

@@ -16,7 +16,8 @@ import { CodecRegistry } from '../../core/codec.js';
 import { ATTRIBUTES_OFFSET, CRC_OFFSET, MAX_TIMESTAMP_OFFSET } from '../../core/format/record-batch.js';
 import { crc32c } from '../../core/format/crc32c.js';
 import { writeInt64 } from '../../core/format/int64.js';
-import { buildBatch } from '../../core/format/records.js';
+import { buildBatch, buildCompressedBatch } from '../../core/format/records.js';
+import { builtinCodecs } from '../../codecs/index.js';
 import { startTestBroker, type TestBroker } from './helpers.js';
 
 let broker: TestBroker;
@@ -268,6 +269,16 @@ describe('produce timestamps (LogValidator rules)', () => {
     // a batch whose first record is old and whose newest is fine is still refused (its first timestamp)
     const mixed = buildBatch([{ value: Buffer.from('a'), timestamp: nowMs - 5000 }, { value: Buffer.from('b'), timestamp: nowMs }]);
     expect((await check(mixed, 'CreateTime', 1000)).errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    // every record once before.max.ms is set: a later record older than the first, plain and compressed
+    const older = [{ value: Buffer.from('a'), timestamp: nowMs }, { value: Buffer.from('b'), timestamp: nowMs - 5000 }];
+    const oldInside = await check(buildBatch(older), 'CreateTime', 1000);
+    expect(oldInside.errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    expect(oldInside.message).toMatch(/record 1 has timestamp 1799999995000, out of range/);
+    const gzip = await buildCompressedBatch(older, new CodecRegistry(builtinCodecs).byNameOrThrow('gzip'));
+    const codecs = new CodecRegistry(builtinCodecs);
+    const checked = await validateProducedRecords(gzip, { codecs, messageMaxBytes: 1 << 20, produceVersion: 8, timestamps: { type: 'CreateTime', beforeMaxMs: 1000, afterMaxMs: 3_600_000, nowMs } });
+    expect(checked.errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
+    expect((await check(buildBatch(older), 'CreateTime', 10_000)).errorCode).toBe(ErrorCode.NONE);
     // a LogAppendTime topic takes any producer time: the broker replaces it
     expect((await check(at(nowMs + 100 * 3_600_000), 'LogAppendTime')).errorCode).toBe(ErrorCode.NONE);
   });
