@@ -78,6 +78,11 @@ const KEYS: Record<string, { field: keyof BrokerConfig; kind: 'int' | 'bool'; mi
   'log.flush.offset.checkpoint.interval.ms': { field: 'logFlushOffsetCheckpointIntervalMs', kind: 'int', min: 1 },
 };
 
+/** Every broker key with its value and whether it is Kafka's default (for DescribeConfigs). */
+export function brokerConfigEntries(config: Readonly<BrokerConfig>): { name: string; value: string; kind: 'int' | 'bool'; isDefault: boolean }[] {
+  return Object.entries(KEYS).map(([name, spec]) => ({ name, value: String(config[spec.field]), kind: spec.kind, isDefault: config[spec.field] === DEFAULT_BROKER_CONFIG[spec.field] }));
+}
+
 export function isBrokerConfigKey(key: string): boolean {
   return key in KEYS;
 }

@@ -6,7 +6,12 @@
  */
 import type { BrokerContext, RequestHandler } from './context.js';
 import { handleApiVersions, unsupportedApiVersionsResponse } from './handlers/api-versions.js';
+import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js';
+import { handleCreatePartitions } from './handlers/create-partitions.js';
 import { handleCreateTopics } from './handlers/create-topics.js';
+import { handleDeleteRecords } from './handlers/delete-records.js';
+import { handleDeleteTopics } from './handlers/delete-topics.js';
+import { handleDescribeConfigs } from './handlers/describe-configs.js';
 import { handleFetch } from './handlers/fetch.js';
 import { handleFindCoordinator, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleOffsetCommit, handleOffsetFetch, handleSyncGroup } from './handlers/groups.js';
 import { handleInitProducerId } from './handlers/init-producer-id.js';
@@ -37,6 +42,12 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.InitProducerId, handleInitProducerId],
   [ApiKey.SaslHandshake, handleSaslHandshake],
   [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
+  [ApiKey.DeleteTopics, handleDeleteTopics],
+  [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.DescribeConfigs, handleDescribeConfigs],
+  [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.AlterConfigs, handleAlterConfigs],
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
 ]);
 
 export interface Dispatched {

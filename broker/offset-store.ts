@@ -73,6 +73,19 @@ export class OffsetStore {
     return true;
   }
 
+  /**
+   * Forgets every group's offsets of a deleted topic (Kafka's GroupCoordinator.onPartitionsDeleted),
+   * so a topic created again under the name starts without them; true when any went (persist then).
+   */
+  removeTopic(topic: string): boolean {
+    let removed = false;
+    for (const [group, g] of this.groups) {
+      removed = g.delete(topic) || removed;
+      if (g.size === 0) this.groups.delete(group);
+    }
+    return removed;
+  }
+
   /** Resolves once a write that started after this call has reached the disk. */
   persist(): Promise<void> {
     if (!this.running) {

@@ -5,7 +5,12 @@
  * CORRUPT_MESSAGE, not a crash); a codec this broker knows (zstd only from Produce v7, as Kafka);
  * no transactional or control batches (strata has no transaction coordinator); and inside the
  * batch, after decompression, exactly `recordsCount` well-formed records with offset deltas 0..n-1
- * whose last equals lastOffsetDelta.
+ * whose last equals lastOffsetDelta. Timestamps as Kafka's LogValidator: on a CreateTime topic a
+ * batch whose first or max timestamp lies more than message.timestamp.before.max.ms behind the
+ * broker's clock or message.timestamp.after.max.ms ahead of it is INVALID_TIMESTAMP (Kafka checks
+ * each record; the batch's first and max timestamps bound what real producers send, and every
+ * record is checked too on a topic that sets message.timestamp.before.max.ms), and a batch
+ * a producer marked LogAppendTime is INVALID_TIMESTAMP unless it carries a time in bounds.
  *
  * Decompression is bounded three ways (decompression-limiter.ts): per batch by the same limit the
  * read path uses (decompressedBytesMaxFor, 4 x message.max.bytes), per request by its budget, per
@@ -25,6 +30,7 @@ import {
   isControl,
   isTransactional,
   readBatchHeader,
+  timestampTypeOf,
   validateBatch,
   RECORDS_OFFSET,
   MAGIC_OFFSET,
@@ -36,6 +42,7 @@ import { isOutputTooLarge } from '../codecs/codec-errors.js';
 import { DECODE_SLICE_BYTES } from '../codecs/slices.js';
 import { DecompressionLimiter, PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX, RequestDecompressionBudget } from './decompression-limiter.js';
 import { ErrorCode } from './protocol/errors.js';
+import { LONG_MAX } from '../core/config/log-config.js';
 import { layoutOfCheckedBatches, type ValidatedBatches } from '../core/format/batch-cursor.js';
 
 export interface ProduceValidation {
@@ -56,10 +63,22 @@ export interface ProduceValidationOptions {
   budget?: RequestDecompressionBudget;
   /** The process-wide bound on decompressed bytes held at once (default: one of its own). */
   limiter?: DecompressionLimiter;
+  /** The topic's message.timestamp.* configs and the broker's clock; absent: timestamps are not checked. */
+  timestamps?: TimestampBounds;
+}
+
+export interface TimestampBounds {
+  type: 'CreateTime' | 'LogAppendTime';
+  beforeMaxMs: number;
+  afterMaxMs: number;
+  nowMs: number;
 }
 
 /** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, headers (1 byte each). */
 const RECORD_BYTES_MIN = 7;
+
+/** RecordBatch.NO_TIMESTAMP: a record without a timestamp. */
+const NO_TIMESTAMP = -1;
 
 /** A refusal with its Kafka error code; thrown inside this file only. */
 class Rejection extends Error {
@@ -93,7 +112,7 @@ async function validate(records: Buffer | null, budget: RequestDecompressionBudg
       const compression = compressionOf(header.attributes);
       if (compression === CompressionType.none) {
         budget.count(body.length);
-        await walk(body, header, where);
+        await walk(body, header, where, opts.timestamps);
       } else {
         await decompressAndWalk(body, header, codecFor(compression, where, opts), where, { ...opts, budget, limiter });
       }
@@ -131,10 +150,28 @@ function checkBatch(records: Buffer, position: number, where: string, opts: Prod
   if (isTransactional(header.attributes) || isControl(header.attributes)) {
     throw new Rejection(ErrorCode.INVALID_RECORD, `${where} is a transactional or control batch; strata has no transactions`);
   }
+  if (opts.timestamps) checkTimestamps(header, where, opts.timestamps);
   if (compressionOf(header.attributes) === CompressionType.zstd && opts.produceVersion < 7) {
     throw new Rejection(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where} is zstd-compressed, which needs Produce v7 or later (request is v${opts.produceVersion})`);
   }
   return { sizeBytes, header };
+}
+
+/** Kafka's LogValidator.validateTimestamp, on the batch's first and max timestamps. */
+function checkTimestamps(header: RecordBatchHeader, where: string, t: TimestampBounds): void {
+  const markedLogAppendTime = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  if (t.type === 'CreateTime' && (!markedLogAppendTime || header.maxTimestamp !== NO_TIMESTAMP)) {
+    // a batch marked LogAppendTime reads as max timestamp for every record
+    for (const timestamp of markedLogAppendTime ? [header.maxTimestamp] : [header.baseTimestamp, header.maxTimestamp]) {
+      if (timestamp === NO_TIMESTAMP || (t.nowMs - timestamp <= t.beforeMaxMs && timestamp - t.nowMs <= t.afterMaxMs)) continue;
+      throw new Rejection(
+        ErrorCode.INVALID_TIMESTAMP,
+        `${where}: timestamp ${timestamp} is out of range. The timestamp should be within [${t.nowMs - t.beforeMaxMs}, ${t.nowMs + t.afterMaxMs}] (message.timestamp.before.max.ms ${t.beforeMaxMs}, message.timestamp.after.max.ms ${t.afterMaxMs})`,
+      );
+    }
+  } else if (markedLogAppendTime) {
+    throw new Rejection(ErrorCode.INVALID_TIMESTAMP, `${where}: its timestamp type is LogAppendTime; a producer must not set it (the broker stamps it on topics with message.timestamp.type=LogAppendTime)`);
+  }
 }
 
 function codecFor(compression: CompressionType, where: string, opts: ProduceValidationOptions): Codec {
@@ -164,7 +201,7 @@ async function decompressAndWalk(
     walking = true;
     opts.budget.remainingBytes -= section.length;
     opts.budget.count(section.length);
-    await walk(section, header, where);
+    await walk(section, header, where, opts.timestamps);
   };
   await opts.limiter.run(capBytes, async () => {
     try {
@@ -183,12 +220,38 @@ async function decompressAndWalk(
   });
 }
 
-async function walk(section: Buffer, header: RecordBatchHeader, where: string): Promise<void> {
+async function walk(section: Buffer, header: RecordBatchHeader, where: string, timestamps: TimestampBounds | undefined): Promise<void> {
   try {
     await walkRecords(section, header.recordsCount, header.lastOffsetDelta);
   } catch (err) {
     if (!(err instanceof CorruptRecordError)) throw err; // a failed assertion is a bug, not the client's
     throw new Rejection(ErrorCode.CORRUPT_MESSAGE, `${where}: ${(err as Error).message}`);
+  }
+  if (timestamps?.type === 'CreateTime' && timestamps.beforeMaxMs < LONG_MAX && timestampTypeOf(header.attributes) === 'CreateTime') {
+    checkRecordTimestamps(section, header, where, timestamps);
+  }
+}
+
+/**
+ * Every record's timestamp against the bounds, as Kafka's LogValidator checks them, on a section
+ * walked already. Only for topics that set message.timestamp.before.max.ms: a record older than
+ * its batch's first one is the one the batch's own timestamps cannot bound (one newer than the
+ * batch's max timestamp would be a batch that lies about it).
+ */
+function checkRecordTimestamps(section: Buffer, header: RecordBatchHeader, where: string, t: TimestampBounds): void {
+  const c: VarintCursor = { value: 0, offset: 0 };
+  for (let i = 0, at = 0; i < header.recordsCount; i++) {
+    readVarint(section, at, section.length, c);
+    const recordEnd = c.offset + c.value;
+    readVarlong(section, c.offset + 1, recordEnd, c); // after the attributes byte: the timestamp delta
+    const timestamp = header.baseTimestamp + c.value;
+    if (t.nowMs - timestamp > t.beforeMaxMs || timestamp - t.nowMs > t.afterMaxMs) {
+      throw new Rejection(
+        ErrorCode.INVALID_TIMESTAMP,
+        `${where}: record ${i} has timestamp ${timestamp}, out of range. The timestamp should be within [${t.nowMs - t.beforeMaxMs}, ${t.nowMs + t.afterMaxMs}] (message.timestamp.before.max.ms ${t.beforeMaxMs}, message.timestamp.after.max.ms ${t.afterMaxMs})`,
+      );
+    }
+    at = recordEnd;
   }
 }
 

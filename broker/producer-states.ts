@@ -20,7 +20,7 @@ import { ProducerStateManager, type ProducerAppendCheck } from '../core/log/prod
 import type { Logger } from '../core/tokens.js';
 
 export type IdempotentAppendResult =
-  | { kind: 'appended'; firstOffset: number; lastOffset: number }
+  | { kind: 'appended'; firstOffset: number; lastOffset: number; maxTimestamp: number }
   | Exclude<ProducerAppendCheck, { kind: 'append' }>;
 
 export class PartitionProducerState {
@@ -53,6 +53,8 @@ export class PartitionProducerState {
       const check = this.manager.prepare(batches);
       if (check.kind !== 'append') return check;
       const info = await this.log.appendValidated(records);
+      // LogAppendTime: the producer state keeps the time the log stamped (a retry is answered with it)
+      if (this.log.config.messageTimestampType === 'LogAppendTime') for (const b of batches) b.maxTimestamp = info.maxTimestamp;
       const newBases = this.log.segmentBaseOffsets().filter((b) => b > this.activeBase);
       // rolls before this append's records: the state as it was before them
       for (const base of newBases) if (base <= info.firstOffset) this.snapshotAt(base);
@@ -62,7 +64,7 @@ export class PartitionProducerState {
         this.activeBase = Math.max(...newBases);
         this.manager.deleteSnapshotsBefore(this.log.logStartOffset);
       }
-      return { kind: 'appended', firstOffset: info.firstOffset, lastOffset: info.lastOffset };
+      return { kind: 'appended', firstOffset: info.firstOffset, lastOffset: info.lastOffset, maxTimestamp: info.maxTimestamp };
     });
   }
 
@@ -124,6 +126,11 @@ export class ProducerStates {
         // a partition that failed to load has no state to expire
       }
     }
+  }
+
+  /** Drops a partition's state without a snapshot: its log is being deleted. */
+  forget(log: Log): void {
+    this.partitions.delete(log);
   }
 
   /** Snapshots every loaded partition at its log end; call before the logs close. */

@@ -10,6 +10,11 @@
  * existing one ('.' read as '_'). A create that fails part way (EMFILE, ENOSPC) closes and removes
  * the partitions it made, so no half-made topic shows up after a restart.
  *
+ * Deleting a topic deletes each partition's log (LogManager.deleteLog: renamed to `-delete` at
+ * once, removed after file.delete.delay.ms) before the topics file forgets it; while it runs, a
+ * create of the same name is TOPIC_ALREADY_EXISTS, as Kafka answers for a topic marked for
+ * deletion. Partitions are added, never removed (CreatePartitions).
+ *
  * A partition whose log failed on a storage error (a full disk) is answered KAFKA_STORAGE_ERROR
  * until STORAGE_RETRY_BACKOFF_MS have passed; the next request for it then closes the failed log
  * and opens it again, which recovers it (recovery cuts whatever was never acknowledged), so the
@@ -39,6 +44,7 @@ export interface TopicInfo {
 export class TopicManager {
   private readonly topics = new Map<string, TopicInfo>();
   private readonly creating = new Map<string, Promise<TopicInfo>>();
+  private readonly deleting = new Map<string, Promise<void>>();
   /** Partitions (`topic-partition`) whose log failed on a storage error, with when. */
   private readonly failedAtMs = new Map<string, number>();
   private readonly reopening = new Map<string, Promise<Log>>();
@@ -137,8 +143,8 @@ export class TopicManager {
       throw new StrataError('INVALID_ARGUMENT', `number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}, got ${partitions}`);
     }
     logConfigFrom(configs, this.logs.defaultConfig); // throws INVALID_CONFIG naming the key
-    if (this.topics.has(name) || this.creating.has(name)) return 'exists';
-    const colliding = [...this.topics.keys(), ...this.creating.keys()].filter((t) => topicsCollide(t, name)).sort();
+    if (this.topics.has(name) || this.creating.has(name) || this.deleting.has(name)) return 'exists';
+    const colliding = [...this.topics.keys(), ...this.creating.keys(), ...this.deleting.keys()].filter((t) => topicsCollide(t, name)).sort();
     if (colliding.length > 0) throw new StrataError('INVALID_TOPIC', `Topic '${name}' collides with existing topic: ${colliding[0]}`);
     if (validateOnly) return { name, partitions, configs };
     const info: TopicInfo = { name, partitions, configs };
@@ -158,6 +164,7 @@ export class TopicManager {
 
   /** For auto-creation: the topic, created with `partitions` when missing (concurrent calls share one create). */
   async getOrCreate(name: string, partitions: number): Promise<TopicInfo> {
+    await this.deleting.get(name);
     const known = this.topics.get(name);
     if (known) return known;
     const pending = this.creating.get(name);
@@ -166,18 +173,89 @@ export class TopicManager {
     return created === 'exists' ? (this.topics.get(name) ?? (await this.creating.get(name)!)) : created;
   }
 
-  /** Opens every partition's log; on the first failure, closes and removes the ones it made. */
-  private async openPartitions(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
-    let p = 0;
+  /**
+   * Deletes a topic and its partitions' logs; `beforeDelete` runs with each partition's open log
+   * first (the broker drops what it holds for it). False when there is no such topic.
+   */
+  async delete(name: string, beforeDelete?: (log: Log) => void): Promise<boolean> {
+    const info = this.topics.get(name);
+    if (!info) return false;
+    this.topics.delete(name);
+    const done = (async () => {
+      try {
+        for (let p = 0; p < info.partitions; p++) {
+          const key = `${name}-${p}`;
+          const log = await (this.reopening.get(key) ?? this.logs.getLog(name, p)).catch(() => undefined);
+          if (log) beforeDelete?.(log);
+          await this.logs.deleteLog(name, p);
+          this.failedAtMs.delete(key);
+        }
+      } finally {
+        this.save();
+      }
+    })();
+    this.deleting.set(name, done);
+    try {
+      await done;
+    } finally {
+      this.deleting.delete(name);
+    }
+    return true;
+  }
+
+  /**
+   * Replaces a topic's config overrides (AlterConfigs / IncrementalAlterConfigs, which work out
+   * `overrides`): checked as a whole first (INVALID_CONFIG naming the key), then recorded in the
+   * topics file and applied to every partition's live log (Log.updateConfig). False when there is
+   * no such topic.
+   */
+  async alterConfigs(name: string, overrides: Record<string, string>, validateOnly = false): Promise<boolean> {
+    const info = this.topics.get(name);
+    if (!info) return false;
+    const next = logConfigFrom(overrides, this.logs.defaultConfig);
+    const current = logConfigFrom(info.configs, this.logs.defaultConfig);
+    if (next.cleanupPolicy !== current.cleanupPolicy) {
+      throw new StrataError('INVALID_CONFIG', `cleanup.policy of topic ${name} cannot change (${current.cleanupPolicy} -> ${next.cleanupPolicy}): strata decides whether offsets may have gaps when a log is opened`);
+    }
+    if (validateOnly) return true;
+    info.configs = { ...overrides };
+    this.save();
+    for (let p = 0; p < info.partitions; p++) (await this.log(name, p))?.updateConfig(next);
+    return true;
+  }
+
+  /**
+   * Raises a topic's partition count to `count` (Kafka's CreatePartitions: never lowered). Throws
+   * INVALID_ARGUMENT with Kafka's words for a count not above the current one; false when there
+   * is no such topic.
+   */
+  async addPartitions(name: string, count: number, validateOnly = false): Promise<boolean> {
+    const info = this.topics.get(name);
+    if (!info) return false;
+    if (count < info.partitions) throw new StrataError('INVALID_ARGUMENT', `The topic ${name} currently has ${info.partitions} partition(s); ${count} would not be an increase.`);
+    if (count === info.partitions) throw new StrataError('INVALID_ARGUMENT', `Topic already has ${info.partitions} partition(s).`);
+    if (!Number.isInteger(count) || count > PARTITIONS_PER_TOPIC_MAX) {
+      throw new StrataError('INVALID_ARGUMENT', `number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}, got ${count}`);
+    }
+    if (validateOnly) return true;
+    await this.openPartitions(name, count, info.configs, info.partitions);
+    info.partitions = count;
+    this.save();
+    return true;
+  }
+
+  /** Opens partitions from..partitions-1; on the first failure, closes and removes the ones it made. */
+  private async openPartitions(name: string, partitions: number, configs: Record<string, string>, from = 0): Promise<void> {
+    let p = from;
     try {
       for (; p < partitions; p++) await this.logs.getOrCreateLog(name, p, configs);
     } catch (err) {
-      for (let q = 0; q <= Math.min(p, partitions - 1); q++) {
+      for (let q = from; q <= Math.min(p, partitions - 1); q++) {
         await this.logs.closeLog(name, q).catch(() => {});
         fs.rmSync(join(this.logs.dataDir, partitionDirName(name, q)), { recursive: true, force: true });
       }
       const io = (err as NodeJS.ErrnoException).code;
-      throw new StrataError('STORAGE_ERROR', `creating topic ${name}: partition ${p} of ${partitions} failed (${io ?? ''} ${(err as Error).message}); the ${p} made before it were removed`.replace('( ', '('), { cause: err });
+      throw new StrataError('STORAGE_ERROR', `creating topic ${name}: partition ${p} of ${partitions} failed (${io ?? ''} ${(err as Error).message}); the ${p - from} made before it were removed`.replace('( ', '('), { cause: err });
     }
   }
 

@@ -1,11 +1,22 @@
 /**
- * ListOffsets: earliest (-2), latest (-1) or the first offset whose record timestamp is at or after
- * a given time (the log's time index). v0 answers in the old array form.
+ * ListOffsets: earliest (-2), latest (-1), the record with the newest timestamp (-3, v7+), the
+ * earliest local offset (-4, v8+: the log start, as strata keeps every record locally) or the
+ * first offset whose record timestamp is at or after a given time (the log's time index). A
+ * special timestamp the request's version does not allow is UNSUPPORTED_VERSION, as in Kafka. v0
+ * answers in the old array form.
  */
 import type { RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { decodeListOffsetsRequest, encodeListOffsetsResponse, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ListOffsetsPartitionResponse } from '../protocol/list-offsets.js';
+import {
+  decodeListOffsetsRequest,
+  encodeListOffsetsResponse,
+  EARLIEST_LOCAL_TIMESTAMP,
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  MAX_TIMESTAMP,
+  type ListOffsetsPartitionResponse,
+} from '../protocol/list-offsets.js';
 import { simpleResponse } from '../response.js';
 import { kafkaErrorCode } from './errors.js';
 
@@ -31,6 +42,16 @@ export const handleListOffsets: RequestHandler = async (ctx, header, r) => {
         }
         if (p.timestamp === EARLIEST_TIMESTAMP) out.offset = log.logStartOffset;
         else if (p.timestamp === LATEST_TIMESTAMP) out.offset = log.logEndOffset;
+        else if ((p.timestamp === MAX_TIMESTAMP && version < 7) || (p.timestamp === EARLIEST_LOCAL_TIMESTAMP && version < 8)) {
+          out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+          continue;
+        } else if (p.timestamp === MAX_TIMESTAMP) {
+          const found = await log.maxTimestampAndOffset();
+          if (found) {
+            out.offset = found.offset;
+            out.timestamp = found.timestamp;
+          }
+        } else if (p.timestamp === EARLIEST_LOCAL_TIMESTAMP) out.offset = log.logStartOffset;
         else if (p.timestamp < 0) {
           out.errorCode = ErrorCode.INVALID_REQUEST;
           continue;

@@ -56,7 +56,8 @@ async function producePartition(
     result.errorMessage = `${topic}-${index} does not exist`;
     return result;
   }
-  const check = await validateProducedRecords(records, { codecs: ctx.codecs, messageMaxBytes: log.config.messageMaxBytes, produceVersion: version, budget, limiter: ctx.decompression });
+  const timestamps = { type: log.config.messageTimestampType, beforeMaxMs: log.config.messageTimestampBeforeMaxMs, afterMaxMs: log.config.messageTimestampAfterMaxMs, nowMs: Date.now() };
+  const check = await validateProducedRecords(records, { codecs: ctx.codecs, messageMaxBytes: log.config.messageMaxBytes, produceVersion: version, budget, limiter: ctx.decompression, timestamps });
   if (check.errorCode !== ErrorCode.NONE) {
     result.errorCode = check.errorCode;
     result.errorMessage = check.message;
@@ -69,7 +70,10 @@ async function producePartition(
       if (!(await appendIdempotent(ctx, log, `${topic}-${index}`, check.validated!, producerBatches, result))) return result;
     } else {
       // validated above (each CRC once): the log does not check the batches again
-      result.baseOffset = (await log.appendValidated(check.validated!)).firstOffset;
+      const info = await log.appendValidated(check.validated!);
+      result.baseOffset = info.firstOffset;
+      // LogAppendTime: the time the log stamped on the batches, as Kafka answers
+      if (log.config.messageTimestampType === 'LogAppendTime') result.logAppendTimeMs = info.maxTimestamp;
     }
     result.logStartOffset = log.logStartOffset;
     ctx.waiters.notify(topic, index);
@@ -102,6 +106,7 @@ async function appendIdempotent(ctx: BrokerContext, log: Log, name: string, reco
   switch (outcome.kind) {
     case 'appended':
       result.baseOffset = outcome.firstOffset;
+      if (log.config.messageTimestampType === 'LogAppendTime') result.logAppendTimeMs = outcome.maxTimestamp;
       return true;
     case 'duplicate':
       result.baseOffset = outcome.firstOffset;

@@ -20,8 +20,14 @@ export enum ApiKey {
   SaslHandshake = 17,
   ApiVersions = 18,
   CreateTopics = 19,
+  DeleteTopics = 20,
+  DeleteRecords = 21,
   InitProducerId = 22,
   SaslAuthenticate = 36,
+  DescribeConfigs = 32,
+  AlterConfigs = 33,
+  CreatePartitions = 37,
+  IncrementalAlterConfigs = 44,
 }
 
 export interface ApiVersionRange {
@@ -43,7 +49,8 @@ export interface ApiVersionRange {
 export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 8, flexibleFrom: 9 },
   { apiKey: ApiKey.Fetch, minVersion: 4, maxVersion: 11, flexibleFrom: 12 },
-  { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 5, flexibleFrom: 6 },
+  // v7 lists the newest timestamp (-3), v8 the earliest local offset (-4); v9 (-5, tiered) not served
+  { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 8, flexibleFrom: 6 },
   { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8, flexibleFrom: 9 },
   { apiKey: ApiKey.OffsetCommit, minVersion: 0, maxVersion: 7, flexibleFrom: 8 },
   { apiKey: ApiKey.OffsetFetch, minVersion: 0, maxVersion: 5, flexibleFrom: 6 },
@@ -61,6 +68,13 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   // with UNSUPPORTED_VERSION. Handshake is never flexible.
   { apiKey: ApiKey.SaslHandshake, minVersion: 0, maxVersion: 1, flexibleFrom: 0x7fff },
   { apiKey: ApiKey.SaslAuthenticate, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
+  // the admin calls: every version of Kafka 3.9's schemas (Kafka 4 dropped DeleteTopics v0 and DescribeConfigs v0)
+  { apiKey: ApiKey.DeleteTopics, minVersion: 0, maxVersion: 6, flexibleFrom: 4 },
+  { apiKey: ApiKey.DeleteRecords, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
+  { apiKey: ApiKey.DescribeConfigs, minVersion: 0, maxVersion: 4, flexibleFrom: 4 },
+  { apiKey: ApiKey.CreatePartitions, minVersion: 0, maxVersion: 3, flexibleFrom: 2 },
+  { apiKey: ApiKey.AlterConfigs, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
+  { apiKey: ApiKey.IncrementalAlterConfigs, minVersion: 0, maxVersion: 1, flexibleFrom: 1 },
 ]);
 
 const BY_KEY = new Map<number, ApiVersionRange>(SUPPORTED_APIS.map((a) => [a.apiKey, a]));

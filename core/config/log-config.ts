@@ -8,6 +8,8 @@ import { StrataError } from '../errors.js';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Largest value Kafka's long configs take; used for "unbounded" (flush.messages, flush.ms). */
 export const LONG_MAX = Number.MAX_SAFE_INTEGER;
+/** Java's Long.MAX_VALUE as Kafka prints it: what LONG_MAX stands for on the wire. */
+export const KAFKA_LONG_MAX = '9223372036854775807';
 
 export interface LogConfig {
   /** segment.bytes: roll when an append would push the active segment past this. */
@@ -40,6 +42,15 @@ export interface LogConfig {
    * inside a segment can only be damage, and reads refuse it.
    */
   cleanupPolicy: string;
+  /**
+   * message.timestamp.type: `CreateTime` keeps the producer's timestamps; `LogAppendTime` makes
+   * the log stamp every batch with the time it was appended (Kafka's LogValidator).
+   */
+  messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** message.timestamp.before.max.ms: how far in the past a CreateTime record may be (Kafka 3.6+). */
+  messageTimestampBeforeMaxMs: number;
+  /** message.timestamp.after.max.ms: how far in the future a CreateTime record may be (Kafka 3.6+). */
+  messageTimestampAfterMaxMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -56,6 +67,10 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   fileDeleteDelayMs: 60_000,
   compressionType: 'producer',
   cleanupPolicy: 'delete',
+  messageTimestampType: 'CreateTime',
+  messageTimestampBeforeMaxMs: LONG_MAX,
+  // Kafka 4's default: a record an hour ahead of the broker's clock is refused
+  messageTimestampAfterMaxMs: 3_600_000,
 });
 
 interface KeySpec {
@@ -77,6 +92,8 @@ export const LOG_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = Object.freeze(
   'flush.messages': { field: 'flushMessages', kind: 'long', min: 1 },
   'flush.ms': { field: 'flushMs', kind: 'long', min: 0 },
   'message.max.bytes': { field: 'messageMaxBytes', kind: 'int', min: 0 },
+  // Kafka's topic-level name for the same limit (message.max.bytes is the broker's)
+  'max.message.bytes': { field: 'messageMaxBytes', kind: 'int', min: 0 },
   preallocate: { field: 'preallocate', kind: 'bool', min: 0 },
   'file.delete.delay.ms': { field: 'fileDeleteDelayMs', kind: 'long', min: 0 },
   'compression.type': {
@@ -86,6 +103,9 @@ export const LOG_CONFIG_KEYS: Readonly<Record<string, KeySpec>> = Object.freeze(
     choices: ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd'],
   },
   'cleanup.policy': { field: 'cleanupPolicy', kind: 'string', min: 0, choices: ['delete', 'compact'] },
+  'message.timestamp.type': { field: 'messageTimestampType', kind: 'string', min: 0, choices: ['CreateTime', 'LogAppendTime'] },
+  'message.timestamp.before.max.ms': { field: 'messageTimestampBeforeMaxMs', kind: 'long', min: 0 },
+  'message.timestamp.after.max.ms': { field: 'messageTimestampAfterMaxMs', kind: 'long', min: 0 },
 });
 
 const INT_MAX = 2 ** 31 - 1;
@@ -109,7 +129,8 @@ export function logConfigFrom(props: Readonly<Record<string, string | number | b
       (config[spec.field] as string) = text;
     } else {
       if (!/^-?\d+$/.test(text)) throw new StrataError('INVALID_CONFIG', `${key} must be an integer, got "${text}"`);
-      const value = Number(text);
+      // Kafka's Long.MAX_VALUE (its "unbounded", as DescribeConfigs shows it) is held as LONG_MAX
+      const value = spec.kind === 'long' && text === KAFKA_LONG_MAX ? LONG_MAX : Number(text);
       const max = spec.kind === 'int' ? INT_MAX : LONG_MAX;
       if (!Number.isSafeInteger(value) || value < spec.min || value > max) {
         throw new StrataError('INVALID_CONFIG', `${key} must be between ${spec.min} and ${max}, got ${text}`);

@@ -6,11 +6,14 @@
  * here, so the rules (what a batch length may be, what preallocated zeros look like) live once.
  */
 import { StrataError } from '../errors.js';
-import { readInt64 } from './int64.js';
+import { crc32c } from './crc32c.js';
+import { readInt64, writeInt64 } from './int64.js';
 import {
   ATTRIBUTES_OFFSET,
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_OFFSET,
+  CRC_OFFSET,
+  TIMESTAMP_TYPE_MASK,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD_BYTES,
   MAX_TIMESTAMP_OFFSET,
@@ -215,4 +218,23 @@ export function concatValidated(parts: readonly ValidatedBatches[]): ValidatedBa
   const builder = new LayoutBuilder();
   for (const cursor = new BatchCursor(buffer); cursor.remaining > 0; cursor.advance()) builder.add(cursor);
   return builder.finish(buffer);
+}
+
+/**
+ * Kafka's LogValidator for a topic with message.timestamp.type=LogAppendTime: every batch gets the
+ * LogAppendTime attribute bit and `nowMs` as its max timestamp (its records then read as stamped
+ * with it; their own deltas stay), and a new CRC, since both fields lie inside it. The batches
+ * are rewritten in place.
+ */
+export function stampLogAppendTime(validated: ValidatedBatches, nowMs: number): ValidatedBatches {
+  const { buffer, layout } = validated;
+  for (const position of layout.positions) {
+    const end = position + LOG_OVERHEAD_BYTES + buffer.readInt32BE(position + BATCH_LENGTH_OFFSET);
+    if (end > buffer.length) throw new StrataError('INVALID_ARGUMENT', `assertion failed: validated batch at ${position} runs past its buffer`);
+    buffer.writeInt16BE(buffer.readInt16BE(position + ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_MASK, position + ATTRIBUTES_OFFSET);
+    writeInt64(buffer, position + MAX_TIMESTAMP_OFFSET, nowMs);
+    // the CRC covers the batch from its attributes to its end
+    buffer.writeUInt32BE(crc32c(buffer.subarray(position + ATTRIBUTES_OFFSET, end)), position + CRC_OFFSET);
+  }
+  return { buffer, layout: { ...layout, maxTimestamp: nowMs, offsetOfMaxTimestampIndex: 0 } } as ValidatedBatches;
 }

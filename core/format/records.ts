@@ -26,6 +26,7 @@ import {
   computeBatchCrc,
   computeBatchCrcOfParts,
   readBatchHeader,
+  timestampTypeOf,
   validateBatch,
   type RecordBatchHeader,
   type TimestampType,
@@ -240,6 +241,7 @@ export async function buildCompressedBatch(records: readonly ProducerRecord[], c
  */
 export function decodeRecordsSection(section: Buffer, header: RecordBatchHeader): DecodedRecord[] {
   const out: DecodedRecord[] = new Array(header.recordsCount);
+  const logAppendTime = timestampTypeOf(header.attributes) === 'LogAppendTime';
   const c: VarintCursor = { value: 0, offset: 0 };
   let at = 0;
   const end = section.length;
@@ -256,7 +258,8 @@ export function decodeRecordsSection(section: Buffer, header: RecordBatchHeader)
     at = c.offset;
     const attributes = section[at++]!;
     readVarlong(section, at, recordEnd, c);
-    const timestamp = header.baseTimestamp + c.value;
+    // a LogAppendTime batch's records all carry the time the log stamped on it (Kafka's DefaultRecord)
+    const timestamp = logAppendTime ? header.maxTimestamp : header.baseTimestamp + c.value;
     readVarint(section, c.offset, recordEnd, c);
     const offsetDelta = c.value;
     if (offsetDelta < 0 || offsetDelta > header.lastOffsetDelta) {

@@ -32,6 +32,11 @@ export interface LoadedLog {
   /** The log end: offset the next append gets. */
   nextOffset: number;
   recoveryPoint: number;
+  /**
+   * The log start offset: the checkpointed one (DeleteRecords may have put it inside the first
+   * segment) or the first segment's base, whichever is larger, never past the log end.
+   */
+  logStartOffset: number;
 }
 
 export interface LoadPlan {
@@ -117,7 +122,8 @@ export class LogLoader {
     await this.ensureLastIsActive();
     const nextOffset = Math.max(this.expectedOffsetMin, this.segments[this.segments.length - 1]!.baseOffset);
     const recoveryPoint = Math.min(this.options.hadCleanShutdown ? nextOffset : (this.options.recoveryPoint ?? 0), nextOffset);
-    return { segments: this.segments, nextOffset, recoveryPoint };
+    const logStartOffset = Math.min(Math.max(this.options.logStartOffset ?? 0, this.segments[0]!.baseOffset), nextOffset);
+    return { segments: this.segments, nextOffset, recoveryPoint, logStartOffset };
   }
 
   /**

@@ -11,6 +11,7 @@
  * log.retention.check.interval.ms; close() closes every log, writes the checkpoints, and writes
  * the marker only when every log closed healthy.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
@@ -26,6 +27,7 @@ import {
   LOG_START_OFFSET_CHECKPOINT_FILE,
   RECOVERY_POINT_CHECKPOINT_FILE,
   deleteCleanShutdownFile,
+  syncDir,
   hasCleanShutdownFile,
   readOffsetCheckpoint,
   writeCleanShutdownFile,
@@ -54,6 +56,8 @@ export const DEFAULT_LOG_MANAGER_CONFIG: Readonly<LogManagerConfig> = Object.fre
 
 /** Kafka's own log dirs that are not topic partitions (the KRaft metadata log). */
 const INTERNAL_DIRS = new Set(['__cluster_metadata-0']);
+/** Suffix of a deleted log's directory until it is removed (Kafka's UnifiedLog.DeleteDirSuffix). */
+export const DELETE_DIR_SUFFIX = '-delete';
 
 @injectable()
 export class LogManager {
@@ -64,6 +68,8 @@ export class LogManager {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Logs closed by closeLog (a failed disk): their next open recovers, whatever the marker said. */
   private readonly reopenUnclean = new Set<string>();
+  /** Deleted logs' directories waiting for file.delete.delay.ms, with what removes each. */
+  private readonly pendingDirDeletes = new Map<string, { timer: NodeJS.Timeout; remove: () => Promise<void> }>();
   private closed = false;
 
   constructor(
@@ -86,6 +92,16 @@ export class LogManager {
     this.logStartOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
     // the marker is consumed: a crash from now on must trigger recovery
     deleteCleanShutdownFile(dataDir);
+    this.removeDeletedDirs();
+  }
+
+  /** Directories of logs deleted before a restart: nothing holds them any more (Kafka removes them too). */
+  private removeDeletedDirs(): void {
+    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !entry.name.endsWith(DELETE_DIR_SUFFIX)) continue;
+      this.logger.info(`removing ${join(this.dataDir, entry.name)}, a log deleted before the restart`);
+      fs.rmSync(join(this.dataDir, entry.name), { recursive: true, force: true });
+    }
   }
 
   private readCheckpoint(name: string): OffsetCheckpoint {
@@ -159,6 +175,41 @@ export class LogManager {
     await closing?.close();
   }
 
+  /**
+   * Deletes one partition's log, as Kafka's LogManager.asyncDelete: the log stops taking calls, its
+   * directory is renamed to `TOPIC-PARTITION.<id>-delete` (synced, so a crash cannot bring it
+   * back), its checkpoint entries go, and the directory is removed after file.delete.delay.ms, so
+   * a fetch already holding a slice of it finishes. The name is free for a new log at once.
+   * Returns false when there was no such log.
+   */
+  async deleteLog(topic: string, partition: number): Promise<boolean> {
+    if (this.closed) throw new StrataError('LOG_CLOSED', `log manager for ${this.dataDir} is closed`);
+    const name = partitionDirName(topic, partition);
+    const pending = this.logs.get(name);
+    if (!pending && !fs.existsSync(join(this.dataDir, name))) return false;
+    this.logs.delete(name);
+    const log = await pending?.catch(() => undefined);
+    const release = (await log?.closeForDelete().catch(() => undefined)) ?? (log ? () => log.close().then(() => {}) : async () => {});
+    const deleted = join(this.dataDir, `${name}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
+    fs.renameSync(join(this.dataDir, name), deleted);
+    syncDir(this.dataDir);
+    this.recoveryPoints.delete(name);
+    this.logStartOffsets.delete(name);
+    this.reopenUnclean.delete(name);
+    writeOffsetCheckpoint(join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), this.recoveryPoints);
+    writeOffsetCheckpoint(join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), this.logStartOffsets);
+    const remove = async () => {
+      this.pendingDirDeletes.delete(deleted);
+      await release().catch(() => {});
+      await fs.promises.rm(deleted, { recursive: true, force: true }).catch((err: unknown) => this.logger.error(`removing deleted log ${deleted}: ${(err as Error).message}`));
+    };
+    const timer = setTimeout(() => void remove(), this.defaultConfig.fileDeleteDelayMs);
+    timer.unref();
+    this.pendingDirDeletes.set(deleted, { timer, remove });
+    this.logger.info(`deleted log ${name}: renamed to ${deleted}, removed in ${this.defaultConfig.fileDeleteDelayMs} ms`);
+    return true;
+  }
+
   /** Starts the recovery-point checkpoint and retention schedulers (idempotent). */
   startSchedulers(): void {
     if (this.timers.length > 0 || this.closed) return;
@@ -214,6 +265,10 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const { timer, remove } of [...this.pendingDirDeletes.values()]) {
+      clearTimeout(timer);
+      await remove();
+    }
     const errors: unknown[] = [];
     let healthy = true;
     for (const log of await this.openLogs()) {

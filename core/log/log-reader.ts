@@ -7,6 +7,7 @@ import type { LogConfig } from '../config/log-config.js';
 import { CorruptRecordError, StrataError } from '../errors.js';
 import { decodeBatch, type DecodedBatch } from '../format/records.js';
 import type { FileSlice } from '../transfer.js';
+import type { LogSegment } from './log-segment.js';
 import type { LogSegments, SegmentsSnapshot } from './segments.js';
 
 export interface FetchDataInfo {
@@ -36,8 +37,7 @@ export class LogReader {
   ) {}
 
   /** See Log.read. `snapshot` and `endOffset` were taken together, before any await. */
-  async read(snapshot: SegmentsSnapshot, endOffset: number, startOffset: number, maxBytes: number, options: ReadOptions): Promise<FetchDataInfo> {
-    const startOffsetOfLog = snapshot.list[0]!.baseOffset;
+  async read(snapshot: SegmentsSnapshot, startOffsetOfLog: number, endOffset: number, startOffset: number, maxBytes: number, options: ReadOptions): Promise<FetchDataInfo> {
     if (startOffset < startOffsetOfLog || startOffset > endOffset) {
       throw new StrataError('OFFSET_OUT_OF_RANGE', `offset ${startOffset} is outside the log's range [${startOffsetOfLog}, ${endOffset}]`);
     }
@@ -134,10 +134,26 @@ export class LogReader {
       const batch = await segment.findBatchByTimestamp(timestamp, startOffset);
       if (!batch || batch.baseOffset >= endOffset) continue;
       const decoded = await decodeBatch(await segment.readBytes(batch.position, batch.sizeBytes), 0, { codecs: this.codecs, trusted: true });
-      const record = decoded.records.find((r) => r.timestamp >= timestamp);
+      const record = decoded.records.find((r) => r.timestamp >= timestamp && r.offset >= startOffset);
       if (record) return { offset: record.offset, timestamp: record.timestamp };
     }
     return undefined;
+  }
+
+  /**
+   * See Log.maxTimestampAndOffset: the segment with the newest timestamp (as Kafka's UnifiedLog,
+   * from each segment's maxTimestampSoFar), its batch holding that timestamp, and in it the first
+   * record with it.
+   */
+  async maxTimestampAndOffset(snapshot: SegmentsSnapshot, startOffset: number, endOffset: number): Promise<{ offset: number; timestamp: number } | undefined> {
+    let newest: LogSegment | undefined;
+    for (const segment of snapshot.list) if (!newest || segment.maxTimestampSoFar > newest.maxTimestampSoFar) newest = segment;
+    if (!newest || newest.maxTimestampSoFar < 0 || startOffset >= endOffset) return undefined;
+    const batch = await newest.findBatchByTimestamp(newest.maxTimestampSoFar, startOffset);
+    if (!batch || batch.baseOffset >= endOffset) return undefined;
+    const decoded = await decodeBatch(await newest.readBytes(batch.position, batch.sizeBytes), 0, { codecs: this.codecs, trusted: true });
+    const record = decoded.records.find((r) => r.timestamp === batch.maxTimestamp && r.offset >= startOffset);
+    return record && { offset: record.offset, timestamp: record.timestamp };
   }
 }
 

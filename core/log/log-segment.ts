@@ -442,6 +442,15 @@ export class LogSegment {
     }
   }
 
+  /**
+   * Closes the descriptors only, writing nothing (no index flush): for a segment whose whole log is
+   * being deleted, whose files may already have moved (LogManager.deleteLog).
+   */
+  async closeDescriptors(): Promise<void> {
+    this.cached.close();
+    await this.file.close();
+  }
+
   /** Deletes at once (recovery, replacing an empty segment): nothing can hold a slice of it. */
   async delete(): Promise<void> {
     this.markDeleted();

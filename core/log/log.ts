@@ -14,7 +14,7 @@ import { CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
 import { StrataError } from '../errors.js';
-import { layoutOfBuiltBatch, validateBatches, type ValidatedBatches } from '../format/batch-cursor.js';
+import { layoutOfBuiltBatch, stampLogAppendTime, validateBatches, type ValidatedBatches } from '../format/batch-cursor.js';
 import { applyCompressionType } from '../format/compression-type.js';
 import { buildCompressedBatchParts, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
 import { stderrLogger, type Logger } from '../tokens.js';
@@ -40,8 +40,9 @@ export interface LogDeps {
   /** Clock for segment.ms, retention.ms and flush.ms (tests pass their own). */
   now?: () => number;
   /**
-   * Called before retention removes segments, with the new log start offset: the LogManager
-   * checkpoints it first, so a segment found missing below it later is known to be damage.
+   * Called before the log start offset moves (retention removes segments, DeleteRecords), with the
+   * new log start offset: the LogManager checkpoints it first, so a segment found missing below it
+   * later is known to be damage, and records deleted below it stay deleted after a restart.
    */
   beforeLogStartOffsetChange?: (log: Log, logStartOffset: number) => void;
   /**
@@ -74,13 +75,16 @@ export class Log {
   private readonly codecs: CodecRegistry;
   private readonly segmentDeps: SegmentDeps;
   private readonly now: () => number;
+  /** Kafka's logStartOffset: may lie inside the first segment once records were deleted (DeleteRecords). */
+  private startOffset: number;
 
   private constructor(
     readonly dir: string,
     readonly config: LogConfig,
     private readonly deps: LogDeps,
-    loaded: { segments: LogSegment[]; nextOffset: number; recoveryPoint: number },
+    loaded: { segments: LogSegment[]; nextOffset: number; recoveryPoint: number; logStartOffset: number },
   ) {
+    this.startOffset = loaded.logStartOffset;
     this.codecs = deps.codecs ?? new CodecRegistry();
     const logger = deps.logger ?? stderrLogger;
     this.segmentDeps = { engine: deps.engine, cache: deps.cache ?? noneCache, logger };
@@ -114,8 +118,9 @@ export class Log {
   get partitionDirName(): string {
     return basename(this.dir);
   }
+  /** The first offset a read may ask for: records below it are deleted (retention or DeleteRecords). */
   get logStartOffset(): number {
-    return this.segments.first.baseOffset;
+    return this.startOffset;
   }
   /** Offset after the last acknowledged record (the high watermark of a single-replica log). */
   get logEndOffset(): number {
@@ -166,11 +171,22 @@ export class Log {
   appendValidated(validated: ValidatedBatches, options: AppendOptions = {}): Promise<LogAppendInfo> {
     // the default compression.type (`producer`) keeps batches as sent: no await on the hot path
     if (this.config.compressionType !== 'producer') {
-      return applyCompressionType(validated, this.config, this.codecs).then((converted) =>
-        this.appender.appendChunks([converted.buffer], converted.buffer.length, converted.layout, options.offsets ?? 'assign'),
-      );
+      return applyCompressionType(validated, this.config, this.codecs).then((converted) => {
+        const stamped = this.stampIfLogAppendTime(converted, options);
+        return this.appender.appendChunks([stamped.buffer], stamped.buffer.length, stamped.layout, options.offsets ?? 'assign');
+      });
     }
+    if (this.config.messageTimestampType === 'LogAppendTime') validated = this.stampIfLogAppendTime(validated, options);
     return this.appender.appendChunks([validated.buffer], validated.buffer.length, validated.layout, options.offsets ?? 'assign');
+  }
+
+  /**
+   * message.timestamp.type=LogAppendTime: a leader stamps the batches with the time of this append;
+   * batches that keep their offsets (a follower, `strata receive`) keep their stamp as well.
+   */
+  private stampIfLogAppendTime(validated: ValidatedBatches, options: AppendOptions): ValidatedBatches {
+    if (this.config.messageTimestampType !== 'LogAppendTime' || options.offsets === 'keep') return validated;
+    return stampLogAppendTime(validated, this.now());
   }
 
   /**
@@ -184,8 +200,8 @@ export class Log {
     const { header, body } = await buildCompressedBatchParts(records, codec, options);
     const bytes = header.length + body.length;
     const built = layoutOfBuiltBatch(header, bytes, this.config.messageMaxBytes);
-    // a log that rewrites batches into its own codec takes the batch as one buffer
-    if (this.config.compressionType !== 'producer') return this.append(Buffer.concat([header, body], bytes));
+    // a log that rewrites batches (into its own codec, or stamped) takes the batch as one buffer
+    if (this.config.compressionType !== 'producer' || this.config.messageTimestampType === 'LogAppendTime') return this.append(Buffer.concat([header, body], bytes));
     return this.appender.appendChunks([header, body], bytes, built.layout, 'assign');
   }
 
@@ -198,7 +214,7 @@ export class Log {
     this.checkUsable();
     // the end offset and the segments' committed bytes are taken together, before any await:
     // appends landing during the read must not widen the slices past the offset reported as the end
-    return this.reader.read(this.segments.snapshot(), this.logEndOffset, startOffset, maxBytes, options);
+    return this.reader.read(this.segments.snapshot(), this.logStartOffset, this.logEndOffset, startOffset, maxBytes, options);
   }
 
   /** Reads the bytes of a slice returned by read() (through the cache). */
@@ -218,6 +234,51 @@ export class Log {
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
     this.checkUsable();
     return this.reader.offsetForTimestamp(this.segments.snapshot(), this.logStartOffset, this.logEndOffset, timestamp);
+  }
+
+  /**
+   * Kafka's UnifiedLog.updateConfig (AlterConfigs on a live topic): the new values hold from the
+   * next call on, for every part of the log (they share this one config object); segment-level
+   * sizes (segment.index.bytes, preallocate) apply from the next roll, as in Kafka. cleanup.policy
+   * cannot change on an open log: whether offsets may have gaps is decided when it is opened.
+   */
+  updateConfig(next: Readonly<LogConfig>): void {
+    this.checkUsable();
+    if (next.cleanupPolicy !== this.config.cleanupPolicy) {
+      throw new StrataError('INVALID_CONFIG', `cleanup.policy of ${this.dir} cannot change from ${this.config.cleanupPolicy} to ${next.cleanupPolicy} while the log is open`);
+    }
+    Object.assign(this.config, next);
+    this.appender.stopFlushTimer();
+    this.appender.startFlushTimer();
+  }
+
+  /**
+   * ListOffsets with -3 (Kafka's MAX_TIMESTAMP): the record with the newest timestamp and its
+   * offset (the first record holding it), or undefined on a log without records.
+   */
+  async maxTimestampAndOffset(): Promise<{ offset: number; timestamp: number } | undefined> {
+    this.checkUsable();
+    return this.reader.maxTimestampAndOffset(this.segments.snapshot(), this.logStartOffset, this.logEndOffset);
+  }
+
+  /**
+   * Kafka's maybeIncrementLogStartOffset for DeleteRecords: records below `offset` are deleted —
+   * no longer readable, and the whole segments below it go with the next retention pass (which
+   * runs now). An offset at or below the current start changes nothing; one past the log end (the
+   * high watermark of a single replica) is OFFSET_OUT_OF_RANGE. Returns the log start offset.
+   */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    this.checkUsable();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.logEndOffset) {
+      throw new StrataError('OFFSET_OUT_OF_RANGE', `cannot delete records of ${this.dir} before offset ${offset}: it lies outside [0, ${this.logEndOffset}] (the log end)`);
+    }
+    if (offset > this.startOffset) {
+      this.deps.beforeLogStartOffsetChange?.(this, offset);
+      this.startOffset = offset;
+      this.segmentDeps.logger.info(`${this.dir}: log start offset moved to ${offset} (records deleted)`);
+      await this.deleteOldSegments();
+    }
+    return this.startOffset;
   }
 
   /** Rolls the active segment now (if it holds data). */
@@ -241,13 +302,16 @@ export class Log {
    * (retention.ts); their descriptors close after file.delete.delay.ms. Returns how many went.
    */
   async deleteOldSegments(): Promise<number> {
-    const breach = retentionBreach(this.segments.all, this.config, this.now());
-    if (breach.count > 0) this.deps.beforeLogStartOffsetChange?.(this, this.segments.all[breach.count]!.baseOffset);
+    const breach = retentionBreach(this.segments.all, this.config, this.now(), this.startOffset);
+    if (breach.count === 0) return 0;
+    const newStart = Math.max(this.startOffset, this.segments.all[breach.count]!.baseOffset);
+    if (newStart > this.startOffset) this.deps.beforeLogStartOffsetChange?.(this, newStart);
     for (let i = 0; i < breach.count; i++) {
       const oldest = this.segments.shiftOldest();
       this.segmentDeps.logger.info(`retention: deleting segment ${oldest.file.path} (${breach.reason})`);
       this.deletes.schedule(oldest, this.config.fileDeleteDelayMs);
     }
+    this.startOffset = newStart;
     return breach.count;
   }
 
@@ -280,6 +344,24 @@ export class Log {
     this.sequencer.resetTo(newEnd);
     this.appender.recoveryPoint = Math.min(this.appender.recoveryPoint, newEnd);
     return newEnd;
+  }
+
+  /**
+   * The first half of deleting this log (Kafka's LogManager.asyncDelete): settles appends in
+   * flight, then refuses every further call (LOG_CLOSED) and writes nothing more, so the caller
+   * can move the directory away. The descriptors stay open for reads and transfers already holding
+   * a slice; the returned function closes them (after file.delete.delay.ms, say).
+   */
+  async closeForDelete(): Promise<() => Promise<void>> {
+    this.checkUsable();
+    this.appender.stopFlushTimer();
+    await this.appender.quiesce().catch(() => {}); // a failed append changes nothing: the log goes
+    this.closed = true;
+    this.deletes.runAll();
+    const segments = this.segments.all;
+    return async () => {
+      for (const segment of segments) await segment.closeDescriptors().catch(() => {});
+    };
   }
 
   /**

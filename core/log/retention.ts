@@ -16,14 +16,20 @@ export interface RetentionBreach {
 }
 
 /**
- * The oldest segments past retention.ms (newest record older than that) or while the log exceeds
- * retention.bytes. The active (last) segment is never one of them.
+ * The oldest segments wholly below the log start offset (records deleted by DeleteRecords: the
+ * next segment starts at or below it), then those past retention.ms (newest record older than
+ * that) or while the log exceeds retention.bytes. The active (last) segment is never one of them.
  */
-export function retentionBreach(segments: readonly LogSegment[], config: LogConfig, nowMs: number): RetentionBreach {
+export function retentionBreach(segments: readonly LogSegment[], config: LogConfig, nowMs: number, logStartOffset = 0): RetentionBreach {
   let count = 0;
   let reason = '';
   let sizeBytes = 0;
   for (const s of segments) sizeBytes += s.sizeBytes;
+  while (count < segments.length - 1 && segments[count + 1]!.baseOffset <= logStartOffset) {
+    reason = `below the log start offset ${logStartOffset}`;
+    sizeBytes -= segments[count]!.sizeBytes;
+    count++;
+  }
   while (count < segments.length - 1) {
     const oldest = segments[count]!;
     const byTime = config.retentionMs >= 0 && nowMs - oldest.largestTimestamp() > config.retentionMs;

@@ -64,5 +64,18 @@ export async function seedFrames(): Promise<Buffer[]> {
     frame(ApiKey.ApiVersions, 0, () => {}),
     frame(ApiKey.ApiVersions, 3, (w) => w.compactString('fuzz').compactString('1.0').emptyTaggedFields()),
     frame(ApiKey.CreateTopics, 4, (w) => w.arrayLength(1).string('fuzz-created').int32(1).int16(1).arrayLength(0).arrayLength(0).int32(1000).bool(false)),
+    frame(ApiKey.ListOffsets, 7, (w) => w.int32(-1).int8(0).arrayLength(1, true).compactString(FUZZ_TOPIC).arrayLength(1, true).int32(0).int32(-1).int64(-3).emptyTaggedFields().emptyTaggedFields().emptyTaggedFields()),
+    // a topic that does not exist (a mutated name cannot become an existing one by chance)
+    frame(ApiKey.DeleteTopics, 1, (w) => w.arrayLength(1).string('zz-doomed').int32(1000)),
+    frame(ApiKey.DeleteTopics, 6, (w) => w.arrayLength(1, true).compactNullableString('zz-doomed').uuid(Buffer.alloc(16)).emptyTaggedFields().int32(1000).emptyTaggedFields()),
+    frame(ApiKey.DeleteRecords, 0, (w) => w.arrayLength(1).string(FUZZ_TOPIC).arrayLength(1).int32(0).int64(0).int32(1000)),
+    frame(ApiKey.DeleteRecords, 2, (w) => w.arrayLength(1, true).compactString(FUZZ_TOPIC).arrayLength(1, true).int32(0).int64(-1).emptyTaggedFields().emptyTaggedFields().int32(1000).emptyTaggedFields()),
+    frame(ApiKey.DescribeConfigs, 1, (w) => w.arrayLength(2).int8(2).string(FUZZ_TOPIC).arrayLength(null).int8(4).string('0').arrayLength(1).string('num.partitions').bool(true)),
+    frame(ApiKey.DescribeConfigs, 4, (w) => w.arrayLength(1, true).int8(2).compactString(FUZZ_TOPIC).arrayLength(null, true).emptyTaggedFields().bool(true).bool(false).emptyTaggedFields()),
+    // validateOnly: a mutated count must not make thousands of partitions
+    frame(ApiKey.CreatePartitions, 1, (w) => w.arrayLength(1).string(FUZZ_TOPIC).int32(4).arrayLength(null).int32(1000).bool(true)),
+    // a topic that does not exist, validateOnly: a mutation must not retune the fuzzed topic
+    frame(ApiKey.AlterConfigs, 1, (w) => w.arrayLength(1).int8(2).string('zz-doomed').arrayLength(1).string('retention.ms').nullableString('604800000').bool(true)),
+    frame(ApiKey.IncrementalAlterConfigs, 1, (w) => w.arrayLength(1, true).int8(2).compactString('zz-doomed').arrayLength(1, true).compactString('retention.ms').int8(0).compactNullableString('604800000').emptyTaggedFields().emptyTaggedFields().bool(true).emptyTaggedFields()),
   ];
 }
