@@ -156,7 +156,26 @@ export interface NativeAddon {
    * is corrupt or its output does not fit. Absent when liblz4.so.1 cannot be opened.
    */
   lz4DecompressBlock?(src: Buffer, srcOffset: number, srcBytes: number, dst: Buffer, dstOffset: number, dstBytes: number): number;
+  /**
+   * flock(2) on `fd` with an operation made of LOCK values (EX or SH, | NB not to wait; UN to
+   * release): true when done, false when NB was given and another open file description holds a
+   * conflicting lock. The lock belongs to the open file description: another open() of the same
+   * file, in this process or another, conflicts with it; the kernel drops it when the last
+   * descriptor closes, at exit and at SIGKILL alike. Throws EBADF, EINVAL, ENOLCK. Absent from
+   * addons built before it existed: callers check for it.
+   */
+  flock?(fd: number, operation: number): boolean;
+  readonly LOCK?: FlockOperations;
   readonly Poller: NativePollerConstructor;
+}
+
+/** flock(2) operations. */
+export interface FlockOperations {
+  readonly SH: number;
+  readonly EX: number;
+  /** Do not wait: fail (false) instead of blocking when the lock is held. */
+  readonly NB: number;
+  readonly UN: number;
 }
 
 const ADDON_FILE = 'build/Release/strata_native.node';

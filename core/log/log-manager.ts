@@ -4,12 +4,16 @@
  * recovery-point / log-start-offset checkpoints (checkpoints.ts), so Kafka and strata read each
  * other's directories.
  *
- * Lifecycle, as Kafka's: the constructor reads the marker and checkpoints and removes the marker
- * (a crash from then on must recover); logs open on demand (getOrCreateLog) or all at once
+ * Lifecycle, as Kafka's: the constructor locks the directory (core/file-lock.ts: `.lock`, one
+ * writer per data dir; a second opener, in this process or another, is refused), reads the marker
+ * and checkpoints and removes the marker (a crash from then on must recover); logs open on demand (getOrCreateLog) or all at once
  * (loadLogs); startSchedulers() checkpoints recovery points every
  * log.flush.offset.checkpoint.interval.ms and applies retention every
  * log.retention.check.interval.ms; close() closes every log, writes the checkpoints, and writes
- * the marker only when every log closed healthy.
+ * the marker only when every log closed healthy, and releases the lock.
+ *
+ * Partition directories that are symbolic links to directories are followed, as Kafka follows
+ * them (a partition moved to another disk); the files inside them are not (regular-file.ts).
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +24,7 @@ import { logConfigFrom, type LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
 import { ensureDir } from '../dirs.js';
 import { StrataError } from '../errors.js';
+import { FileLock } from '../file-lock.js';
 import { TOKENS, type Logger } from '../tokens.js';
 import { parsePartitionDirName, partitionDirName } from '../topic.js';
 import {
@@ -55,6 +60,20 @@ export const DEFAULT_LOG_MANAGER_CONFIG: Readonly<LogManagerConfig> = Object.fre
 /** Kafka's own log dirs that are not topic partitions (the KRaft metadata log). */
 const INTERNAL_DIRS = new Set(['__cluster_metadata-0']);
 
+/**
+ * A data dir entry that may hold a partition: a directory, or a symbolic link to one (followed, as
+ * Kafka follows it). Files (`.lock`, the checkpoints, the marker) never are.
+ */
+export function isPartitionDirEntry(dataDir: string, entry: fs.Dirent): boolean {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(join(dataDir, entry.name)).isDirectory();
+  } catch {
+    return false; // a dangling link holds no log
+  }
+}
+
 @injectable()
 export class LogManager {
   private readonly logs = new Map<string, Promise<Log>>();
@@ -65,6 +84,7 @@ export class LogManager {
   /** Logs closed by closeLog (a failed disk): their next open recovers, whatever the marker said. */
   private readonly reopenUnclean = new Set<string>();
   private closed = false;
+  private readonly lock: FileLock;
 
   constructor(
     @inject(TOKENS.DataDir) readonly dataDir: string,
@@ -81,11 +101,19 @@ export class LogManager {
     } catch (err) {
       throw new StrataError('STORAGE_ERROR', `data dir ${dataDir} is not a usable directory: ${(err as Error).message}`, { cause: err });
     }
-    this.hadCleanShutdown = hasCleanShutdownFile(dataDir);
-    this.recoveryPoints = this.readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE);
-    this.logStartOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
-    // the marker is consumed: a crash from now on must trigger recovery
-    deleteCleanShutdownFile(dataDir);
+    // before anything is read or written: the checkpoints and the marker are the holder's
+    this.lock = FileLock.lockDataDir(dataDir);
+    if (!this.lock.locked) logger.warn(`data dir ${dataDir} is open WITHOUT its lock (STRATA_DATA_DIR_LOCK=none, no native addon): a second process on it would lose acknowledged records`);
+    try {
+      this.hadCleanShutdown = hasCleanShutdownFile(dataDir);
+      this.recoveryPoints = this.readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE);
+      this.logStartOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
+      // the marker is consumed: a crash from now on must trigger recovery
+      deleteCleanShutdownFile(dataDir);
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
   }
 
   private readCheckpoint(name: string): OffsetCheckpoint {
@@ -102,7 +130,7 @@ export class LogManager {
   partitionsOnDisk(): TopicPartition[] {
     const out: TopicPartition[] = [];
     for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || INTERNAL_DIRS.has(entry.name)) continue;
+      if (INTERNAL_DIRS.has(entry.name) || !isPartitionDirEntry(this.dataDir, entry)) continue;
       const tp = parsePartitionDirName(entry.name);
       if (tp) out.push(tp);
     }
@@ -213,6 +241,14 @@ export class LogManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    try {
+      await this.closeLogs();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  private async closeLogs(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     const errors: unknown[] = [];
     let healthy = true;

@@ -1,10 +1,11 @@
 // File descriptor calls Node does not expose: posix_fadvise, fallocate, sendfile to any fd, a
-// pread that never waits for the disk (preadv2 RWF_NOWAIT), plus dup/close/O_NONBLOCK for the
-// socket descriptor a non-blocking sendfile works on.
+// pread that never waits for the disk (preadv2 RWF_NOWAIT), flock (the data directory's lock),
+// plus dup/close/O_NONBLOCK for the socket descriptor a non-blocking sendfile works on.
 #include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -126,6 +127,24 @@ Napi::Value PreadNoWait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// flock(fd, operation) -> true when done; false when LOCK_NB was given and another open file
+// description holds a conflicting lock (EWOULDBLOCK). flock locks belong to the open file
+// description, not the process: a second open() of the same file in the same process conflicts
+// too, and the kernel drops the lock when the last descriptor of it closes, at exit or SIGKILL.
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  int operation = ArgInt(info, 1, "operation");
+  int rc;
+  do rc = flock(fd, operation);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == EWOULDBLOCK && (operation & LOCK_NB) != 0) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, errno, "flock");
+  }
+  return Napi::Boolean::New(env, true);
+}
+
 Napi::Value PageSizeFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));
 }
@@ -141,6 +160,13 @@ void InitFileIo(Napi::Env env, Napi::Object exports) {
   exports.Set("sendfile", Napi::Function::New(env, Sendfile, "sendfile"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeFn, "pageSize"));
   exports.Set("preadNoWait", Napi::Function::New(env, PreadNoWait, "preadNoWait"));
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  Napi::Object lock = Napi::Object::New(env);
+  lock.Set("SH", LOCK_SH);
+  lock.Set("EX", LOCK_EX);
+  lock.Set("NB", LOCK_NB);
+  lock.Set("UN", LOCK_UN);
+  exports.Set("LOCK", lock);
   Napi::Object fadv = Napi::Object::New(env);
   fadv.Set("NORMAL", POSIX_FADV_NORMAL);
   fadv.Set("SEQUENTIAL", POSIX_FADV_SEQUENTIAL);
