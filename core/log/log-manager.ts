@@ -22,7 +22,7 @@ import type { Cache } from '../cache.js';
 import type { CodecRegistry } from '../codec.js';
 import { logConfigFrom, type LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
-import { ensureDir } from '../dirs.js';
+import { ensureDir, isPartitionDirEntry } from '../dirs.js';
 import { StrataError } from '../errors.js';
 import { FileLock } from '../file-lock.js';
 import { TOKENS, type Logger } from '../tokens.js';
@@ -59,20 +59,6 @@ export const DEFAULT_LOG_MANAGER_CONFIG: Readonly<LogManagerConfig> = Object.fre
 
 /** Kafka's own log dirs that are not topic partitions (the KRaft metadata log). */
 const INTERNAL_DIRS = new Set(['__cluster_metadata-0']);
-
-/**
- * A data dir entry that may hold a partition: a directory, or a symbolic link to one (followed, as
- * Kafka follows it). Files (`.lock`, the checkpoints, the marker) never are.
- */
-export function isPartitionDirEntry(dataDir: string, entry: fs.Dirent): boolean {
-  if (entry.isDirectory()) return true;
-  if (!entry.isSymbolicLink()) return false;
-  try {
-    return fs.statSync(join(dataDir, entry.name)).isDirectory();
-  } catch {
-    return false; // a dangling link holds no log
-  }
-}
 
 @injectable()
 export class LogManager {
