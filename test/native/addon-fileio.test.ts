@@ -139,6 +139,37 @@ describe('dup / close / setNonBlocking', () => {
   });
 });
 
+describe('flock', () => {
+  test('per open file description: a second open of the same file conflicts, in this process too; a dup shares the lock; close releases', () => {
+    const file = path.join(dir, 'flock.lock');
+    fs.writeFileSync(file, '');
+    const { EX, SH, NB, UN } = native.LOCK!;
+    const a = fs.openSync(file, 'r+');
+    const b = fs.openSync(file, 'r');
+    expect(native.flock!(a, EX | NB)).toBe(true);
+    expect(native.flock!(b, EX | NB)).toBe(false);
+    expect(native.flock!(b, SH | NB)).toBe(false);
+    const dupped = native.dup(a);
+    expect(native.flock!(dupped, EX | NB)).toBe(true); // the same open file description: its own lock
+    native.close(dupped);
+    expect(native.flock!(b, SH | NB)).toBe(false); // still held through `a`
+    fs.closeSync(a);
+    expect(native.flock!(b, SH | NB)).toBe(true);
+    expect(native.flock!(b, UN)).toBe(true);
+    fs.closeSync(b);
+  });
+
+  test('errno paths: EBADF, EINVAL; the arguments are checked', () => {
+    const fd = fs.openSync(path.join(dir, 'flock.lock'), 'w');
+    fs.closeSync(fd);
+    expect(errorOf(() => native.flock!(fd, native.LOCK!.EX | native.LOCK!.NB))).toMatchObject({ code: 'EBADF', syscall: 'flock' });
+    const open = fs.openSync(path.join(dir, 'flock.lock'), 'r');
+    expect(errorOf(() => native.flock!(open, 0))).toMatchObject({ code: 'EINVAL', syscall: 'flock' });
+    expect(errorOf(() => native.flock!(-1 as number, native.LOCK!.EX))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    fs.closeSync(open);
+  });
+});
+
 describe('sendfile and Poller', () => {
   test('non-blocking sendfile to a socket: partial sends, -1 on EAGAIN, Poller waits, 0 at EOF, bytes intact', async () => {
     const size = 8 * 1024 * 1024;
