@@ -133,6 +133,17 @@ describe('files in a data dir are not trusted', () => {
     expect(warnings[0]).toBe(`${checkpoint} is a symbolic link, not a regular file: refused (strata does not follow symbolic links or read anything but regular files in a data dir); recovering every log in ${dir} from its first segment`);
   }, 30_000);
 
+  it("the broker's own files (topics, producer ids, offsets) linked to /dev/zero: serve refuses at once, naming the file", () => {
+    for (const name of ['strata-topics.json', 'strata-producer-ids.json', 'strata-consumer-offsets.json']) {
+      const dir = dataDir(`broker-file-${name}`);
+      fs.symlinkSync('/dev/zero', join(dir, name));
+      const r = strata(['serve', '--data-dir', dir, '--listen', '127.0.0.1:0']);
+      expect(r.signal, name).toBe(null);
+      expect(r.status, name).toBe(1);
+      expect(r.stderr).toBe(`strata: ${join(dir, name)} is a symbolic link, not a regular file: refused (strata does not follow symbolic links or read anything but regular files in a data dir)\n`);
+    }
+  }, 90_000);
+
   it('a symbolic link to a partition directory is followed, as Kafka follows it', async () => {
     const elsewhere = withRecords('moved');
     const dir = dataDir('partition-link');
