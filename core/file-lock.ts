@@ -4,12 +4,16 @@
  * acknowledged records; the second opener is refused with one line naming the directory and the
  * holder's pid.
  *
- * The lock is flock(2) through the native addon: the kernel's, so it goes with the process (exit,
- * crash or SIGKILL alike: no stale lock to clean up), and it belongs to the open file description,
- * so a second LogManager on the same directory in the same process is refused too. The holder
- * writes its pid into the file, for the refusal message only; the flock decides.
+ * The lock is an open file description lock on the whole file (fcntl F_OFD_SETLK, through the
+ * native addon): the kernel's, so it goes with the process (exit, crash or SIGKILL alike: no stale
+ * lock to clean up); it belongs to the open file description, so a second LogManager on the same
+ * directory in the same process is refused too (a POSIX record lock would not be); and it is in the
+ * lock table Java's FileChannel.tryLock uses, so strata and Kafka exclude each other on one log
+ * dir (flock would not: Linux keeps flock locks apart from fcntl ones). The holder writes its pid
+ * into the file, for the refusal message (Kafka's pid comes from the kernel: its lock is a POSIX
+ * one); the lock decides.
  *
- * Without the addon there is no flock (Node has none): writers refuse to open, unless the
+ * Without the addon there is no such lock (Node has none): writers refuse to open, unless the
  * operator sets STRATA_DATA_DIR_LOCK=none, which opens unlocked with a warning at every start.
  */
 import fs from 'node:fs';
@@ -38,13 +42,16 @@ export class DataDirLockedError extends StrataError {
   }
 }
 
-type Flock = Required<Pick<NativeAddon, 'flock' | 'LOCK'>>;
+type Locks = Required<Pick<NativeAddon, 'lockFile' | 'unlockFile' | 'lockHolder'>>;
 
-function flockOf(native: NativeAddon | undefined): Flock | undefined {
-  return native?.flock && native.LOCK ? (native as Flock) : undefined;
+function locksOf(native: NativeAddon | undefined): Locks | undefined {
+  return native?.lockFile && native.unlockFile && native.lockHolder ? (native as Locks) : undefined;
 }
 
-function readPid(fd: number): number | undefined {
+/** The holder's pid: the kernel's for a POSIX lock (Kafka), else the one the holder wrote. */
+function holderPid(locks: Locks, fd: number): number | undefined {
+  const kernelPid = locks.lockHolder(fd, true);
+  if (kernelPid > 0) return kernelPid;
   const buf = Buffer.alloc(PID_BYTES_MAX);
   const n = fs.readSync(fd, buf, 0, buf.length, 0);
   const m = /^(\d+)\n/.exec(buf.toString('latin1', 0, n));
@@ -57,7 +64,7 @@ export class FileLock {
   private constructor(
     readonly dir: string,
     private readonly fd: number | undefined,
-    private readonly flock: Flock | undefined,
+    private readonly locks: Locks | undefined,
   ) {}
 
   /** True when the kernel lock is held; false for an unlocked open (STRATA_DATA_DIR_LOCK=none). */
@@ -71,23 +78,23 @@ export class FileLock {
    * returns an unlocked FileLock: `locked` false).
    */
   static lockDataDir(dir: string): FileLock {
-    const flock = flockOf(loadNative());
-    if (!flock) {
+    const locks = locksOf(loadNative());
+    if (!locks) {
       if (process.env[LOCK_ENV] === 'none') return new FileLock(dir, undefined, undefined);
-      const why = loadNative() ? 'unavailable: the native addon was built before flock existed (fix: npm run build:native)' : nativeUnavailableReason("the data dir lock (flock)");
+      const why = loadNative() ? 'unavailable: the native addon was built before the data dir lock existed (fix: npm run build:native)' : nativeUnavailableReason('the data dir lock');
       throw new StrataError('ENGINE_UNAVAILABLE', `cannot lock data dir ${dir}: ${why}; ${LOCK_ENV}=none opens it unlocked (nothing then stops a second process from sharing it)`);
     }
     const path = join(dir, LOCK_FILE);
     const fd = openRegularFileSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
     try {
-      if (!flock.flock(fd, flock.LOCK.EX | flock.LOCK.NB)) throw new DataDirLockedError(dir, readPid(fd));
+      if (!locks.lockFile(fd, true)) throw new DataDirLockedError(dir, holderPid(locks, fd));
       fs.ftruncateSync(fd, 0);
       fs.writeSync(fd, `${process.pid}\n`, 0);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
     }
-    return new FileLock(dir, fd, flock);
+    return new FileLock(dir, fd, locks);
   }
 
   /** Releases the lock (the pid is cleared first: the file names a pid only while it is held). Idempotent. */
@@ -97,7 +104,7 @@ export class FileLock {
     if (this.fd === undefined) return;
     try {
       fs.ftruncateSync(this.fd, 0);
-      this.flock!.flock(this.fd, this.flock!.LOCK.UN);
+      this.locks!.unlockFile(this.fd);
     } finally {
       fs.closeSync(this.fd);
     }
@@ -108,8 +115,8 @@ export class FileLock {
 export type LockProbe = { held: false } | { held: true; pid: number | undefined } | { held: 'unknown'; why: string };
 
 /**
- * Whether a writer holds `dir`'s lock, for readers (verify, dump) that go on either way: a shared
- * flock tried and dropped at once, on a descriptor opened read-only (a reader creates nothing).
+ * Whether a writer holds `dir`'s lock, for readers (verify, dump) that go on either way: the kernel
+ * asked (F_OFD_GETLK) on a descriptor opened read-only; a reader creates and locks nothing.
  */
 export function probeDataDirLock(dir: string): LockProbe {
   let fd: number;
@@ -120,13 +127,10 @@ export function probeDataDirLock(dir: string): LockProbe {
     return { held: 'unknown', why: (err as Error).message };
   }
   try {
-    const flock = flockOf(loadNative());
-    if (!flock) return { held: 'unknown', why: 'the native addon is not built (no flock)' };
-    if (flock.flock(fd, flock.LOCK.SH | flock.LOCK.NB)) {
-      flock.flock(fd, flock.LOCK.UN);
-      return { held: false };
-    }
-    return { held: true, pid: readPid(fd) };
+    const locks = locksOf(loadNative());
+    if (!locks) return { held: 'unknown', why: 'the native addon is not built (no file locks)' };
+    if (locks.lockHolder(fd, true) === 0) return { held: false };
+    return { held: true, pid: holderPid(locks, fd) };
   } finally {
     fs.closeSync(fd);
   }

@@ -157,26 +157,26 @@ export interface NativeAddon {
    */
   lz4DecompressBlock?(src: Buffer, srcOffset: number, srcBytes: number, dst: Buffer, dstOffset: number, dstBytes: number): number;
   /**
-   * flock(2) on `fd` with an operation made of LOCK values (EX or SH, | NB not to wait; UN to
-   * release): true when done, false when NB was given and another open file description holds a
-   * conflicting lock. The lock belongs to the open file description: another open() of the same
-   * file, in this process or another, conflicts with it; the kernel drops it when the last
-   * descriptor closes, at exit and at SIGKILL alike. Throws EBADF, EINVAL, ENOLCK. Absent from
-   * addons built before it existed: callers check for it.
+   * An open file description lock (fcntl F_OFD_SETLK) on the whole of `fd`'s file, write
+   * (`exclusive`) or read, without waiting: true when taken, false when a conflicting lock is held.
+   * It belongs to the open file description: another open() of the same file conflicts with it, in
+   * this process or another; the kernel drops it when the last descriptor closes (exit and SIGKILL
+   * alike). It shares the lock table of POSIX record locks, so it conflicts with Java's
+   * FileChannel.tryLock (Kafka's log dir lock) too. A write lock needs `fd` open for writing.
+   * Absent from addons built before it existed: callers check for it.
    */
-  flock?(fd: number, operation: number): boolean;
-  readonly LOCK?: FlockOperations;
+  lockFile?(fd: number, exclusive: boolean): boolean;
+  /** Drops the lock lockFile took through this open file description. */
+  unlockFile?(fd: number): void;
+  /**
+   * Who holds a lock that conflicts with a write (`exclusive`) or read lock of the whole file: 0
+   * nobody, a pid for a process-associated POSIX lock (Kafka's JVM), -1 for an open file
+   * description lock (which has no pid).
+   */
+  lockHolder?(fd: number, exclusive: boolean): number;
   readonly Poller: NativePollerConstructor;
 }
 
-/** flock(2) operations. */
-export interface FlockOperations {
-  readonly SH: number;
-  readonly EX: number;
-  /** Do not wait: fail (false) instead of blocking when the lock is held. */
-  readonly NB: number;
-  readonly UN: number;
-}
 
 const ADDON_FILE = 'build/Release/strata_native.node';
 /** Left by native/install.mjs when the build failed: what went wrong, quoted in every "unavailable" error. */

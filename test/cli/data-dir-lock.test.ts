@@ -2,7 +2,8 @@
  * One writer per data dir (Kafka's `.lock` on every log dir): a second `strata serve` on the same
  * --data-dir exits non-zero with one line naming the directory and the holder's pid, and the first
  * keeps every record it acknowledged; the lock goes with a SIGKILLed holder; an embedded
- * LogManager opened twice in one process is refused too; readers say what they do.
+ * LogManager opened twice in one process is refused too; Kafka's own lock (Java's
+ * FileChannel.tryLock) and strata's exclude each other; readers say what they do.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -114,7 +115,7 @@ describe('the data dir lock', () => {
     expect(probeDataDirLock(dir)).toEqual({ held: true, pid: holder.child.pid });
     holder.child.kill('SIGKILL');
     await holder.exited;
-    // no stale lock: the pid in the file is gone with the flock
+    // no stale lock: gone with the process
     expect(probeDataDirLock(dir)).toEqual({ held: false });
     const next = await serve(dir);
     expect(next.port, next.stderr()).toBeGreaterThan(0);
@@ -123,7 +124,7 @@ describe('the data dir lock', () => {
     expect((await next.exited).code).toBe(0);
   }, 90_000);
 
-  it('refuses an embedded LogManager opened twice in one process (flock is per open file description)', async () => {
+  it('refuses an embedded LogManager opened twice in one process (the lock is per open file description)', async () => {
     const dir = dataDir('embedded');
     const first = await openLogManager({ dataDir: dir, engine: 'pwrite', logger: silentLogger });
     let refused: unknown;
@@ -185,12 +186,32 @@ describe('the data dir lock', () => {
     expect(consumed.stdout.split('\n').slice(0, -1)).toEqual(records(100, 'r'));
   }, 90_000);
 
+  it("excludes Kafka's lock both ways: Java's FileChannel.tryLock on .lock (Kafka's FileLock) refuses strata, and strata's refuses it", async () => {
+    const dir = dataDir('kafka-lock');
+    const java = spawn('java', ['test/support/KafkaStyleLock.java', join(dir, LOCK_FILE)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(java);
+    const first = await new Promise<string>((res) => java.stdout!.once('data', (b: Buffer) => res(b.toString().trim())));
+    expect(first).toMatch(/^locked \d+$/);
+    const javaPid = Number(first.split(' ')[1]);
+    const refused = strata(['produce', '--data-dir', dir, '--topic', 't'], 'x\n');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(`strata: data dir ${dir} is locked by another process (pid ${javaPid}): ${join(dir, LOCK_FILE)} is held; one writer per data dir, as Kafka's log dir lock\n`);
+    java.stdin!.end();
+    await new Promise((res) => java.once('exit', res));
+
+    const holder = await serve(dir);
+    const second = spawnSync('java', ['test/support/KafkaStyleLock.java', join(dir, LOCK_FILE)], { cwd: ROOT, input: '', encoding: 'utf8', timeout: 60_000 });
+    expect(second.stdout.trim()).toBe('held');
+    holder.child.kill('SIGTERM');
+    await holder.exited;
+  }, 120_000);
+
   it('without the native addon a writer refuses; STRATA_DATA_DIR_LOCK=none opens unlocked, saying so', () => {
     const dir = dataDir('no-addon');
     const env = { ...process.env, STRATA_NATIVE: '0' };
     const refused = strata(['produce', '--data-dir', dir, '--topic', 't'], 'x\n', env);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`^strata: cannot lock data dir ${dir}: unavailable: native addon not built \\(the data dir lock \\(flock\\) needs it; disabled by STRATA_NATIVE=0; fix: .*\\); STRATA_DATA_DIR_LOCK=none opens it unlocked \\(nothing then stops a second process from sharing it\\)\\n$`));
+    expect(refused.stderr).toMatch(new RegExp(`^strata: cannot lock data dir ${dir}: unavailable: native addon not built \\(the data dir lock needs it; disabled by STRATA_NATIVE=0; fix: .*\\); STRATA_DATA_DIR_LOCK=none opens it unlocked \\(nothing then stops a second process from sharing it\\)\\n$`));
     expect(fs.existsSync(join(dir, 't-0'))).toBe(false);
     const unlocked = strata(['produce', '--data-dir', dir, '--topic', 't'], 'x\n', { ...env, STRATA_DATA_DIR_LOCK: 'none' });
     expect(unlocked.status, unlocked.stderr).toBe(0);

@@ -139,34 +139,40 @@ describe('dup / close / setNonBlocking', () => {
   });
 });
 
-describe('flock', () => {
-  test('per open file description: a second open of the same file conflicts, in this process too; a dup shares the lock; close releases', () => {
-    const file = path.join(dir, 'flock.lock');
+describe('lockFile / unlockFile / lockHolder (open file description locks)', () => {
+  test('per open file description: a second open of the same file conflicts, in this process too; a dup shares the lock; the last close releases it', () => {
+    const file = path.join(dir, 'ofd.lock');
     fs.writeFileSync(file, '');
-    const { EX, SH, NB, UN } = native.LOCK!;
     const a = fs.openSync(file, 'r+');
-    const b = fs.openSync(file, 'r');
-    expect(native.flock!(a, EX | NB)).toBe(true);
-    expect(native.flock!(b, EX | NB)).toBe(false);
-    expect(native.flock!(b, SH | NB)).toBe(false);
+    const b = fs.openSync(file, 'r+');
+    expect(native.lockHolder!(b, true)).toBe(0);
+    expect(native.lockFile!(a, true)).toBe(true);
+    expect(native.lockFile!(b, true)).toBe(false);
+    expect(native.lockFile!(b, false)).toBe(false);
+    expect(native.lockHolder!(b, true)).toBe(-1); // an OFD lock has no pid
     const dupped = native.dup(a);
-    expect(native.flock!(dupped, EX | NB)).toBe(true); // the same open file description: its own lock
+    expect(native.lockFile!(dupped, true)).toBe(true); // the same open file description: its own lock
     native.close(dupped);
-    expect(native.flock!(b, SH | NB)).toBe(false); // still held through `a`
+    expect(native.lockFile!(b, false)).toBe(false); // still held through `a`
     fs.closeSync(a);
-    expect(native.flock!(b, SH | NB)).toBe(true);
-    expect(native.flock!(b, UN)).toBe(true);
+    expect(native.lockHolder!(b, true)).toBe(0);
+    expect(native.lockFile!(b, false)).toBe(true);
+    native.unlockFile!(b);
+    expect(native.lockFile!(b, true)).toBe(true);
     fs.closeSync(b);
   });
 
-  test('errno paths: EBADF, EINVAL; the arguments are checked', () => {
-    const fd = fs.openSync(path.join(dir, 'flock.lock'), 'w');
-    fs.closeSync(fd);
-    expect(errorOf(() => native.flock!(fd, native.LOCK!.EX | native.LOCK!.NB))).toMatchObject({ code: 'EBADF', syscall: 'flock' });
-    const open = fs.openSync(path.join(dir, 'flock.lock'), 'r');
-    expect(errorOf(() => native.flock!(open, 0))).toMatchObject({ code: 'EINVAL', syscall: 'flock' });
-    expect(errorOf(() => native.flock!(-1 as number, native.LOCK!.EX))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
-    fs.closeSync(open);
+  test('errno paths: EBADF (closed, or a write lock on a read-only descriptor); the arguments are checked', () => {
+    const file = path.join(dir, 'ofd.lock');
+    const closed = fs.openSync(file, 'r');
+    fs.closeSync(closed);
+    expect(errorOf(() => native.lockFile!(closed, true))).toMatchObject({ code: 'EBADF', syscall: 'fcntl(F_OFD_SETLK)' });
+    const readOnly = fs.openSync(file, 'r');
+    expect(errorOf(() => native.lockFile!(readOnly, true))).toMatchObject({ code: 'EBADF' });
+    expect(native.lockFile!(readOnly, false)).toBe(true);
+    expect(errorOf(() => native.lockFile!(-1, true))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(errorOf(() => native.lockFile!(readOnly, 1 as unknown as boolean))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    fs.closeSync(readOnly);
   });
 });
 
