@@ -19,6 +19,8 @@ export * from './core/topic.js';
 export * from './core/tokens.js';
 export * from './core/log/log.js';
 export * from './core/log/log-manager.js';
+export { DataDirLockedError, FileLock, LOCK_FILE, probeDataDirLock, type LockProbe } from './core/file-lock.js';
+export { NotRegularFileError, FileTooLargeError } from './core/regular-file.js';
 export * from './core/log/log-verifier.js';
 export * from './core/container.js';
 export { LogSegment } from './core/log/log-segment.js';

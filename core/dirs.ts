@@ -1,10 +1,10 @@
 /**
- * Creating directories. Node 20's fs.mkdirSync(path, { recursive: true }) spins forever under
+ * Creating directories, and which entries of a data dir are partition directories. Node 20's fs.mkdirSync(path, { recursive: true }) spins forever under
  * /proc (seen here with /proc/nope), so the recursion is done here, one level at a time, and every
  * failure names the directory.
  */
 import fs from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StrataError } from './errors.js';
 
 export function ensureDir(path: string): void {
@@ -30,5 +30,19 @@ export function ensureDir(path: string): void {
         throw new StrataError('STORAGE_ERROR', `cannot create directory ${dir}: ${(err as Error).message}`, { cause: err });
       }
     }
+  }
+}
+
+/**
+ * A data dir entry that may hold a partition: a directory, or a symbolic link to one (followed, as
+ * Kafka follows it). Files (`.lock`, the checkpoints, the marker) never are.
+ */
+export function isPartitionDirEntry(dataDir: string, entry: fs.Dirent): boolean {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(join(dataDir, entry.name)).isDirectory();
+  } catch {
+    return false; // a dangling link holds no log
   }
 }

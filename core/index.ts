@@ -18,6 +18,8 @@ export * from './log/file-records.js';
 export * from './log/log-segment.js';
 export * from './log/log.js';
 export * from './log/log-manager.js';
+export * from './file-lock.js';
+export * from './regular-file.js';
 export * from './container.js';
 export * from './log/log-verifier.js';
 export * from './log/read-only-file.js';

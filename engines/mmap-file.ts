@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import { APPEND_LANDED, type SegmentFile, type SegmentFileStats, type SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert, assertionFailed } from '../core/errors.js';
 import { requireNative, type NativeAddon } from '../native/index.js';
-import { closeFd, fdatasyncFd, fstatSize, openFd } from './fs-io.js';
+import { closeFd, fdatasyncFd, fstatSize } from './fs-io.js';
+import { openRegularFile } from '../core/regular-file.js';
 import { IoStats } from './io-stats.js';
 import { MappedRegions } from './mmap-regions.js';
 
@@ -72,7 +73,8 @@ export class MmapSegmentFile implements SegmentFile {
   static async open(path: string, options: MmapOpenOptions): Promise<MmapSegmentFile> {
     const native = requireNative('the mmap engine');
     assert(Number.isSafeInteger(options.preallocateBytes) && options.preallocateBytes >= 0, `preallocateBytes ${options.preallocateBytes} must be a non-negative integer`);
-    const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    // a regular file only, no symbolic link followed (core/regular-file.ts)
+    const fd = await openRegularFile(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
     try {
       let fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;

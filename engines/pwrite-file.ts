@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import type { SegmentFile, SegmentFileStats, SegmentOpenOptions } from '../core/engine.js';
 import { StrataError, assert } from '../core/errors.js';
-import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, openFd, preadCached, preadFull, preadRest } from './fs-io.js';
+import { closeFd, fdatasyncFd, fstatSize, ftruncateFd, preadCached, preadFull, preadRest } from './fs-io.js';
+import { openRegularFile } from '../core/regular-file.js';
 import { COALESCE, NO_IDLE_LISTENER, SERIAL, WriteCoalescer, type CoalescerLimits, type InlineWrites, type WritesIdleListener } from './write-coalescer.js';
 import { IoStats } from './io-stats.js';
 import { preallocateFile } from './preallocate.js';
@@ -84,7 +85,8 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
     // O_APPEND is deliberately absent: on Linux it makes pwrite ignore the position
-    const fd = await openFd(path, fs.constants.O_RDWR | fs.constants.O_CREAT | (pwrite.dsync ? fs.constants.O_DSYNC : 0));
+    // a regular file only, no symbolic link followed: recovery must not cut a file the link points at
+    const fd = await openRegularFile(path, fs.constants.O_RDWR | fs.constants.O_CREAT | (pwrite.dsync ? fs.constants.O_DSYNC : 0));
     try {
       const fileBytes = await fstatSize(fd);
       const validBytes = options.validBytes ?? fileBytes;

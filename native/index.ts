@@ -156,8 +156,27 @@ export interface NativeAddon {
    * is corrupt or its output does not fit. Absent when liblz4.so.1 cannot be opened.
    */
   lz4DecompressBlock?(src: Buffer, srcOffset: number, srcBytes: number, dst: Buffer, dstOffset: number, dstBytes: number): number;
+  /**
+   * An open file description lock (fcntl F_OFD_SETLK) on the whole of `fd`'s file, write
+   * (`exclusive`) or read, without waiting: true when taken, false when a conflicting lock is held.
+   * It belongs to the open file description: another open() of the same file conflicts with it, in
+   * this process or another; the kernel drops it when the last descriptor closes (exit and SIGKILL
+   * alike). It shares the lock table of POSIX record locks, so it conflicts with Java's
+   * FileChannel.tryLock (Kafka's log dir lock) too. A write lock needs `fd` open for writing.
+   * Absent from addons built before it existed: callers check for it.
+   */
+  lockFile?(fd: number, exclusive: boolean): boolean;
+  /** Drops the lock lockFile took through this open file description. */
+  unlockFile?(fd: number): void;
+  /**
+   * Who holds a lock that conflicts with a write (`exclusive`) or read lock of the whole file: 0
+   * nobody, a pid for a process-associated POSIX lock (Kafka's JVM), -1 for an open file
+   * description lock (which has no pid).
+   */
+  lockHolder?(fd: number, exclusive: boolean): number;
   readonly Poller: NativePollerConstructor;
 }
+
 
 const ADDON_FILE = 'build/Release/strata_native.node';
 /** Left by native/install.mjs when the build failed: what went wrong, quoted in every "unavailable" error. */

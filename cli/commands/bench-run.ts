@@ -6,7 +6,9 @@ import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { logConfigFrom } from '../../core/config/log-config.js';
+import { ensureDir } from '../../core/dirs.js';
 import { StrataError } from '../../core/errors.js';
+import { FileLock, LOCK_ENV } from '../../core/file-lock.js';
 import { loadResults } from '../../harness/compare.js';
 import { repoRoot } from '../../harness/fingerprint.js';
 import { applyOverrides, type AxisOverrides } from '../../harness/matrix.js';
@@ -195,6 +197,22 @@ export async function runBenchCommand(opts: BenchCliOptions): Promise<void> {
   const { dataDir, note } = resolveDataDir(opts, replayedDataDir);
   if (note) process.stderr.write(`strata bench: ${note}
 `);
+  // a given data dir is locked as a writer's (a serve's dir or another bench's would share the
+  // disk and, for serve, take the run directories for partitions); the default temp dir is not
+  let lock: FileLock | undefined;
+  if (opts.dataDir && !target) {
+    ensureDir(opts.dataDir);
+    lock = FileLock.lockDataDir(opts.dataDir);
+    if (!lock.locked) process.stderr.write(`strata bench: data dir ${opts.dataDir} is not locked (${LOCK_ENV}=none, no native addon)\n`);
+  }
+  try {
+    await runAndReport(opts, workload, file, dataDir, target);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runAndReport(opts: BenchCliOptions, workload: Workload, file: string | null, dataDir: string, target: ReturnType<typeof targetFrom>): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = opts.out ?? join('bench-results', `${workload.name}-${stamp}`);
   const results = await runBench({

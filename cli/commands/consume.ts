@@ -1,6 +1,12 @@
-/** `strata consume`: values one per line from an offset (like `kcat -C -e`). */
+/**
+ * `strata consume`: values one per line from an offset (like `kcat -C -e`). It opens the data dir
+ * through a LogManager, as a writer would (a crashed log is recovered first, which may cut a torn
+ * tail), so it takes the data dir's lock: while a writer holds it, consume refuses, naming the
+ * writer's pid, and says to read through that writer (a live log is read through `strata serve`).
+ */
 import type { Command } from 'commander';
 import { StrataError } from '../../core/errors.js';
+import { DataDirLockedError } from '../../core/file-lock.js';
 import { validateTopicName } from '../../core/topic.js';
 import { openLogManager } from '../../engines/compose.js';
 import { intOption } from '../options.js';
@@ -17,7 +23,9 @@ export function register(program: Command): void {
     .option('--engine <name>', 'storage engine (built-in name or module path)', 'pwrite')
     .action(async (opts: { dataDir: string; topic: string; partition: number; from?: number; count?: number; engine: string }) => {
       validateTopicName(opts.topic);
-      const manager = await openLogManager({ dataDir: opts.dataDir, engine: opts.engine });
+      const manager = await openLogManager({ dataDir: opts.dataDir, engine: opts.engine }).catch((err: unknown) => {
+        throw err instanceof DataDirLockedError ? writerHoldsIt(err, 'consume') : err;
+      });
       try {
         const log = await manager.getLog(opts.topic, opts.partition);
         if (!log) throw new StrataError('INVALID_ARGUMENT', `no partition ${opts.topic}-${opts.partition} in ${opts.dataDir}`);
@@ -48,4 +56,15 @@ export function register(program: Command): void {
         await manager.close();
       }
     });
+}
+
+/**
+ * A reader that recovers cannot share the directory with a writer: the one line says who holds it
+ * and how to read meanwhile.
+ */
+export function writerHoldsIt(err: DataDirLockedError, command: string): StrataError {
+  return new StrataError(
+    'STORAGE_ERROR',
+    `${err.message}; strata ${command} opens the logs as a writer (it recovers a crashed log), so it does not run beside one: read through the writer (kcat -C against strata serve) or stop it first`,
+  );
 }

@@ -3,13 +3,17 @@
  * options and its output, line for line (cli/dump/): batches of a `.log` (records with
  * --deep-iteration, keys and values with --print-data-log), entries of a `.index` / `.timeindex`
  * checked against their `.log`, --index-sanity-check, --verify-index-only. Read-only. Unlike Kafka,
- * which prints problems and exits 0, strata exits non-zero after printing them.
+ * which prints problems and exits 0, strata exits non-zero after printing them. Like Kafka's, it
+ * takes no lock: when a writer holds the data dir of a file (two levels up) it says so once on
+ * stderr and reads anyway.
  */
 import fs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CodecRegistry } from '../../core/codec.js';
 import { StrataError } from '../../core/errors.js';
+import { readerLockNotice } from '../../core/file-lock.js';
+import { FileTooLargeError, readRegularFileSync } from '../../core/regular-file.js';
 import { builtinCodecs } from '../../codecs/index.js';
 import { dumpOffsetIndex, dumpTimeIndex } from '../dump/dump-index.js';
 import { dumpLog, type DumpOutput } from '../dump/dump-log.js';
@@ -41,6 +45,11 @@ export function register(program: Command): void {
       const codecs = new CodecRegistry(builtinCodecs);
       const err: string[] = [];
       const problems: string[] = [];
+      const dataDirs = new Set(files.map((f) => dirname(dirname(resolve(f)))));
+      for (const dir of dataDirs) {
+        const notice = readerLockNotice(dir, 'dump');
+        if (notice) process.stderr.write(`${notice}\n`);
+      }
       for (const file of files) {
         process.stdout.write(`Dumping ${file}\n`);
         const r = await dumpOne(file, opts, codecs);
@@ -91,10 +100,14 @@ function baseOffsetOf(file: string): number {
   return Number(head);
 }
 
+/** Bound on a file dump reads whole: a segment is at most segment.bytes, an int (Kafka's limit). */
+const DUMP_FILE_BYTES_MAX = 2 ** 31 - 1;
+
 function readFileOrThrow(file: string): Buffer {
   try {
-    return fs.readFileSync(file);
+    return readRegularFileSync(file, DUMP_FILE_BYTES_MAX);
   } catch (err) {
+    if (err instanceof StrataError && !(err instanceof FileTooLargeError)) throw err;
     throw new StrataError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
   }
 }

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { StrataError } from '../../core/errors.js';
 import { validateTopicName } from '../../core/topic.js';
 import type { LogManager } from '../../core/log/log-manager.js';
+import { DataDirLockedError } from '../../core/file-lock.js';
+import { writerHoldsIt } from './consume.js';
 import { TOKENS } from '../../core/tokens.js';
 import type { Transfer } from '../../core/transfer.js';
 import { composeByName } from '../../engines/compose.js';
@@ -40,7 +42,12 @@ export function register(program: Command): void {
       const { host, port } = parseHostPort(flags.to, '--to');
       const container = await composeByName({ dataDir: flags.dataDir, engine: flags.engine, transfer: flags.transfer ?? defaultTransferName() });
       const transfer = container.get<Transfer>(TOKENS.Transfer);
-      const manager = container.get<LogManager>(TOKENS.LogManager);
+      let manager: LogManager;
+      try {
+        manager = container.get<LogManager>(TOKENS.LogManager);
+      } catch (err) {
+        throw err instanceof DataDirLockedError ? writerHoldsIt(err, 'send') : err;
+      }
       try {
         const log = await manager.getLog(flags.topic, flags.partition);
         if (!log) throw new StrataError('INVALID_ARGUMENT', `no log for ${flags.topic}-${flags.partition} in ${flags.dataDir}`);

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { assert, assertionFailed } from '../errors.js';
+import { openRegularFileSync, readRegularFileSync } from '../regular-file.js';
 
 export abstract class IndexFile {
   /** Entries held; grows by doubling up to maxEntries. */
@@ -79,7 +80,8 @@ export abstract class IndexFile {
    * active segment, like Kafka's preallocated mmap); 0 trims it to exactly its entries.
    */
   flushToFile(preallocateBytes: number, sync: boolean): void {
-    const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    // a regular file only: a symbolic link named like an index is never written through
+    const fd = openRegularFileSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT);
     try {
       const validBytes = this.sizeBytes;
       // an index built from scratch must not keep stale entries of an earlier file in its
@@ -113,10 +115,13 @@ export abstract class IndexFile {
   }
 }
 
-/** Reads an index file's bytes, or undefined when it does not exist (whole entries are cut by the caller). */
-export function readIndexFile(path: string): Buffer | undefined {
+/**
+ * Reads an index file's bytes, or undefined when it does not exist (whole entries are cut by the
+ * caller); refused when it is not a regular file or is larger than `maxBytes`.
+ */
+export function readIndexFile(path: string, maxBytes: number): Buffer | undefined {
   try {
-    return fs.readFileSync(path);
+    return readRegularFileSync(path, maxBytes);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

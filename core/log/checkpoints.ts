@@ -5,16 +5,23 @@
  *   a version line `0`, a count line, then `topic partition offset` per line);
  * - `.kafka_cleanshutdown` (Kafka's CleanShutdownFileHandler: JSON `{"version":"0","broker_epoch":"N"}`).
  * Writes are atomic (temp file, fsync, rename, directory fsync): a crash leaves the old file or the
- * new one, never half of one.
+ * new one, never half of one. Reads are bounded and take regular files only (core/regular-file.ts).
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { StrataError } from '../errors.js';
+import { NotRegularFileError, entryKind, openRegularFileSync, readRegularFileSync } from '../regular-file.js';
 
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const CHECKPOINT_VERSION = 0;
+/**
+ * Bound on a checkpoint file, read whole at start: a line is at most ~290 bytes (a 249-character
+ * topic, a partition, an offset), so this holds over 200,000 partitions, far more than one broker
+ * serves. A larger file is refused like a malformed one (the logs are then recovered).
+ */
+export const CHECKPOINT_BYTES_MAX = 64 * 1024 * 1024;
 
 /** Offsets keyed by partition directory name (`TOPIC-PARTITION`). */
 export type OffsetCheckpoint = Map<string, number>;
@@ -26,7 +33,7 @@ export type OffsetCheckpoint = Map<string, number>;
 export function readOffsetCheckpoint(path: string): OffsetCheckpoint {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, CHECKPOINT_BYTES_MAX).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw err;
@@ -65,8 +72,13 @@ export function writeCleanShutdownFile(logDir: string, brokerEpoch = -1): void {
   writeFileAtomically(join(logDir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: String(CHECKPOINT_VERSION), broker_epoch: String(brokerEpoch) }));
 }
 
+/** True when the marker is there; a marker that is not a regular file is refused, naming it. */
 export function hasCleanShutdownFile(logDir: string): boolean {
-  return fs.existsSync(join(logDir, CLEAN_SHUTDOWN_FILE));
+  const path = join(logDir, CLEAN_SHUTDOWN_FILE);
+  const kind = entryKind(path);
+  if (kind === 'missing') return false;
+  if (kind === 'regular') return true;
+  throw new NotRegularFileError(path, kind);
 }
 
 /** Removes the marker durably: from now on a crash must trigger recovery. */
@@ -79,7 +91,7 @@ export function deleteCleanShutdownFile(logDir: string): void {
 
 export function writeFileAtomically(path: string, text: string): void {
   const tmp = `${path}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  const fd = openRegularFileSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
   try {
     fs.writeSync(fd, text);
     fs.fsyncSync(fd);

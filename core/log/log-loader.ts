@@ -92,7 +92,7 @@ export class LogLoader {
   async load(): Promise<LoadedLog> {
     ensureDir(this.dir);
     const plan = planLoad(fs.readdirSync(this.dir), this.options);
-    for (const name of plan.leftovers) fs.rmSync(join(this.dir, name), { force: true });
+    for (const name of plan.leftovers) this.removeLeftover(join(this.dir, name));
     await this.applyLogStartOffset(plan);
     this.expectedOffsetMin = plan.baseOffsets[0] ?? 0;
     for (let i = 0; i < plan.baseOffsets.length; i++) {
@@ -144,6 +144,15 @@ export class LogLoader {
     if (plan.baseOffsets[0]! > start) {
       this.deps.logger.warn(`${this.dir}: the log starts at ${start} (log-start-offset-checkpoint) but its first segment at ${plan.baseOffsets[0]}: offsets ${start}..${plan.baseOffsets[0]! - 1} are missing`);
     }
+  }
+
+  /** A leftover file goes; a directory by such a name is not ours to remove (unlinking a link removes the link only). */
+  private removeLeftover(path: string): void {
+    if (fs.lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      this.deps.logger.warn(`${path} is a directory named like a leftover file: left alone`);
+      return;
+    }
+    fs.rmSync(path, { force: true });
   }
 
   /** Opens one segment, trusting or recovering it; true when recovery cut bytes off it. */

@@ -4,12 +4,16 @@
  * recovery-point / log-start-offset checkpoints (checkpoints.ts), so Kafka and strata read each
  * other's directories.
  *
- * Lifecycle, as Kafka's: the constructor reads the marker and checkpoints and removes the marker
- * (a crash from then on must recover); logs open on demand (getOrCreateLog) or all at once
+ * Lifecycle, as Kafka's: the constructor locks the directory (core/file-lock.ts: `.lock`, one
+ * writer per data dir; a second opener, in this process or another, is refused), reads the marker
+ * and checkpoints and removes the marker (a crash from then on must recover); logs open on demand (getOrCreateLog) or all at once
  * (loadLogs); startSchedulers() checkpoints recovery points every
  * log.flush.offset.checkpoint.interval.ms and applies retention every
  * log.retention.check.interval.ms; close() closes every log, writes the checkpoints, and writes
- * the marker only when every log closed healthy.
+ * the marker only when every log closed healthy, and releases the lock.
+ *
+ * Partition directories that are symbolic links to directories are followed, as Kafka follows
+ * them (a partition moved to another disk); the files inside them are not (regular-file.ts).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,8 +23,9 @@ import type { Cache } from '../cache.js';
 import type { CodecRegistry } from '../codec.js';
 import { logConfigFrom, type LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
-import { ensureDir } from '../dirs.js';
+import { ensureDir, isPartitionDirEntry } from '../dirs.js';
 import { StrataError } from '../errors.js';
+import { FileLock } from '../file-lock.js';
 import { TOKENS, type Logger } from '../tokens.js';
 import { parsePartitionDirName, partitionDirName } from '../topic.js';
 import {
@@ -71,6 +76,7 @@ export class LogManager {
   /** Deleted logs' directories waiting for file.delete.delay.ms, with what removes each. */
   private readonly pendingDirDeletes = new Map<string, { timer: NodeJS.Timeout; remove: () => Promise<void> }>();
   private closed = false;
+  private readonly lock: FileLock;
 
   constructor(
     @inject(TOKENS.DataDir) readonly dataDir: string,
@@ -87,12 +93,20 @@ export class LogManager {
     } catch (err) {
       throw new StrataError('STORAGE_ERROR', `data dir ${dataDir} is not a usable directory: ${(err as Error).message}`, { cause: err });
     }
-    this.hadCleanShutdown = hasCleanShutdownFile(dataDir);
-    this.recoveryPoints = this.readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE);
-    this.logStartOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
-    // the marker is consumed: a crash from now on must trigger recovery
-    deleteCleanShutdownFile(dataDir);
-    this.removeDeletedDirs();
+    // before anything is read or written: the checkpoints and the marker are the holder's
+    this.lock = FileLock.lockDataDir(dataDir);
+    if (!this.lock.locked) logger.warn(`data dir ${dataDir} is open WITHOUT its lock (STRATA_DATA_DIR_LOCK=none, no native addon): a second process on it would lose acknowledged records`);
+    try {
+      this.hadCleanShutdown = hasCleanShutdownFile(dataDir);
+      this.recoveryPoints = this.readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE);
+      this.logStartOffsets = this.readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
+      // the marker is consumed: a crash from now on must trigger recovery
+      deleteCleanShutdownFile(dataDir);
+      this.removeDeletedDirs();
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
   }
 
   /** Directories of logs deleted before a restart: nothing holds them any more (Kafka removes them too). */
@@ -118,7 +132,7 @@ export class LogManager {
   partitionsOnDisk(): TopicPartition[] {
     const out: TopicPartition[] = [];
     for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || INTERNAL_DIRS.has(entry.name)) continue;
+      if (INTERNAL_DIRS.has(entry.name) || !isPartitionDirEntry(this.dataDir, entry)) continue;
       const tp = parsePartitionDirName(entry.name);
       if (tp) out.push(tp);
     }
@@ -264,6 +278,14 @@ export class LogManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    try {
+      await this.closeLogs();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  private async closeLogs(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     for (const { timer, remove } of [...this.pendingDirDeletes.values()]) {
       clearTimeout(timer);

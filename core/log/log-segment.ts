@@ -8,12 +8,12 @@ import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
 import { CorruptRecordError, assert, assertionFailed } from '../errors.js';
 import { OffsetIndex } from '../index/offset-index.js';
-import { readIndexFile } from '../index/index-file.js';
 import { TimeIndex } from '../index/time-index.js';
 import type { Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
 import { SCAN_HEADER_ONLY_BYTES, SCAN_LARGE_BATCH_BYTES, scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
 import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
+import { openSegmentLog, readSegmentIndex } from './segment-files.js';
 
 export interface SegmentDeps {
   engine: StorageEngine;
@@ -83,9 +83,16 @@ export class LogSegment {
   /** Opens (creating when missing) the segment at `baseOffset`; indexes load from their files. */
   static async open(dir: string, baseOffset: number, config: LogConfig, deps: SegmentDeps, active: boolean, loadIndexes: boolean): Promise<LogSegment> {
     const paths = segmentPaths(dir, baseOffset);
-    const file = await deps.engine.open(paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 });
-    const offsetBytes = loadIndexes ? readIndexFile(paths.index) : undefined;
-    const timeBytes = loadIndexes ? readIndexFile(paths.timeIndex) : undefined;
+    const file = await openSegmentLog(deps.engine, paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 });
+    let offsetBytes: Buffer | undefined;
+    let timeBytes: Buffer | undefined;
+    try {
+      offsetBytes = loadIndexes ? readSegmentIndex(paths.index, config, file.sizeBytes) : undefined;
+      timeBytes = loadIndexes ? readSegmentIndex(paths.timeIndex, config, file.sizeBytes) : undefined;
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
     const segment = new LogSegment(
       dir,
       baseOffset,

@@ -9,7 +9,9 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { isPartitionDirEntry } from '../dirs.js';
 import { StrataError } from '../errors.js';
+import { readIndexFile } from '../index/index-file.js';
 import { OffsetIndex } from '../index/offset-index.js';
 import { TimeIndex } from '../index/time-index.js';
 import { parsePartitionDirName } from '../topic.js';
@@ -17,6 +19,9 @@ import { scanValidBatches } from './file-records.js';
 import { parseSegmentLogName, segmentPaths } from './file-names.js';
 import { LOG_START_OFFSET_CHECKPOINT_FILE, readOffsetCheckpoint } from './checkpoints.js';
 import { openReadOnlySegmentFile } from './read-only-file.js';
+
+/** Bound on an index file verify reads whole: Kafka maps index files, at most an int of bytes. */
+const INDEX_FILE_BYTES_MAX = 2 ** 31 - 1;
 
 export interface VerifyReport {
   partitions: number;
@@ -34,7 +39,8 @@ export interface VerifyOptions {
 
 export async function verifyDataDir(dataDir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const report: VerifyReport = { partitions: 0, segments: 0, batches: 0, records: 0 };
-  const dirs = fs.readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== '__cluster_metadata-0' && parsePartitionDirName(d.name));
+  // symbolic links to partition directories are followed, as the LogManager follows them
+  const dirs = fs.readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.name !== '__cluster_metadata-0' && parsePartitionDirName(d.name) && isPartitionDirEntry(dataDir, d));
   let logStarts: Map<string, number>;
   try {
     logStarts = readOffsetCheckpoint(join(dataDir, LOG_START_OFFSET_CHECKPOINT_FILE));
@@ -64,7 +70,13 @@ async function verifyPartitionDir(dir: string, report: VerifyReport, options: Ve
     if (consecutive && previousEnd !== undefined && base !== previousEnd) {
       return `${paths.log}: starts at offset ${base} but the segment before it ends at ${previousEnd - 1}: offsets ${Math.min(base, previousEnd)}..${Math.max(base, previousEnd) - 1} ${base > previousEnd ? 'are missing (a deleted or renamed segment?)' : 'overlap'}`;
     }
-    const file = openReadOnlySegmentFile(paths.log);
+    let file;
+    try {
+      file = openReadOnlySegmentFile(paths.log);
+    } catch (err) {
+      if (err instanceof StrataError) return err.message; // not a regular file: named, not read
+      throw err;
+    }
     try {
       const batchStarts = new Map<number, { base: number; last: number }>();
       let lastOffset: number | undefined;
@@ -116,8 +128,9 @@ function verifyIndexes(paths: { index: string; timeIndex: string }, base: number
 }
 
 function checkIndexes(paths: { index: string; timeIndex: string }, base: number, batchStarts: Map<number, { base: number; last: number }>): string | undefined {
-  if (fs.existsSync(paths.index)) {
-    const bytes = fs.readFileSync(paths.index);
+  const indexBytes = readIndexFile(paths.index, INDEX_FILE_BYTES_MAX);
+  if (indexBytes) {
+    const bytes = indexBytes;
     if (bytes.length % 8 !== 0) return `${paths.index}: size ${bytes.length} is not a multiple of 8`;
     const index = new OffsetIndex(paths.index, base, Math.max(8, bytes.length), bytes);
     for (let s = 0; s < index.entries; s++) {
@@ -128,8 +141,9 @@ function checkIndexes(paths: { index: string; timeIndex: string }, base: number,
       if (e.offset < batch.base) return `${paths.index}: entry ${s} offset ${e.offset} is below the batch at position ${e.position} (base ${batch.base})`;
     }
   }
-  if (fs.existsSync(paths.timeIndex)) {
-    const bytes = fs.readFileSync(paths.timeIndex);
+  const timeIndexBytes = readIndexFile(paths.timeIndex, INDEX_FILE_BYTES_MAX);
+  if (timeIndexBytes) {
+    const bytes = timeIndexBytes;
     if (bytes.length % 12 !== 0) return `${paths.timeIndex}: size ${bytes.length} is not a multiple of 12`;
     const index = new TimeIndex(paths.timeIndex, base, Math.max(12, bytes.length), bytes);
     let prev = -Infinity;

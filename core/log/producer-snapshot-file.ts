@@ -17,6 +17,7 @@ import { StrataError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { readInt64, writeInt64 } from '../format/int64.js';
 import { filenamePrefixFromOffset } from './file-names.js';
+import { FileTooLargeError, NotRegularFileError, openRegularFileSync, readRegularFileSync } from '../regular-file.js';
 
 export const PRODUCER_SNAPSHOT_SUFFIX = '.snapshot';
 export const PRODUCER_SNAPSHOT_VERSION = 1;
@@ -56,15 +57,29 @@ export function parseSnapshotName(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Offsets of the snapshot files in `dir`, ascending. */
+/**
+ * Offsets of the snapshot files in `dir`, ascending: regular files only. An entry named like a
+ * snapshot that is anything else (a directory, a symbolic link, a FIFO) was not written by a
+ * broker: it is never read, written through or deleted (listStrangeSnapshots names them).
+ */
 export function listSnapshotOffsets(dir: string): number[] {
+  return snapshotEntries(dir)
+    .filter((e) => e.isFile())
+    .map((e) => parseSnapshotName(e.name)!)
+    .sort((a, b) => a - b);
+}
+
+/** Entries named like snapshots that are not regular files: left alone, named in a warning. */
+export function listStrangeSnapshots(dir: string): string[] {
+  return snapshotEntries(dir)
+    .filter((e) => !e.isFile())
+    .map((e) => join(dir, e.name))
+    .sort();
+}
+
+function snapshotEntries(dir: string): fs.Dirent[] {
   if (!fs.existsSync(dir)) return [];
-  const out: number[] = [];
-  for (const name of fs.readdirSync(dir)) {
-    const offset = parseSnapshotName(name);
-    if (offset !== undefined) out.push(offset);
-  }
-  return out.sort((a, b) => a - b);
+  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => parseSnapshotName(e.name) !== undefined);
 }
 
 export function encodeSnapshot(entries: readonly SnapshotEntry[]): Buffer {
@@ -122,9 +137,26 @@ export function decodeSnapshot(buf: Buffer, path = 'snapshot'): SnapshotEntry[] 
   return entries;
 }
 
+/** The largest file a snapshot can be: SNAPSHOT_ENTRIES_MAX entries. */
+export const SNAPSHOT_BYTES_MAX = HEADER_BYTES + SNAPSHOT_ENTRIES_MAX * SNAPSHOT_ENTRY_BYTES;
+
+/**
+ * Reads and decodes a snapshot: CorruptSnapshotError when its bytes are wrong or it is larger than
+ * any snapshot can be; NotRegularFileError (not corrupt: not ours, so never deleted) when the
+ * entry is not a regular file.
+ */
 export function readSnapshotFile(path: string): SnapshotEntry[] {
-  return decodeSnapshot(fs.readFileSync(path), path);
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFileSync(path, SNAPSHOT_BYTES_MAX);
+  } catch (err) {
+    if (err instanceof FileTooLargeError) throw new CorruptSnapshotError(path, err.message);
+    throw err;
+  }
+  return decodeSnapshot(bytes, path);
 }
+
+export { NotRegularFileError };
 
 /**
  * Writes a snapshot durably: a temp file, fsync, rename, directory fsync, so a crash leaves
@@ -133,7 +165,7 @@ export function readSnapshotFile(path: string): SnapshotEntry[] {
  */
 export function writeSnapshotFile(path: string, entries: readonly SnapshotEntry[]): void {
   const tmp = `${path}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  const fd = openRegularFileSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
   try {
     fs.writeSync(fd, encodeSnapshot(entries));
     fs.fsyncSync(fd);

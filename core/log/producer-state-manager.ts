@@ -22,12 +22,15 @@ import { NO_PRODUCER_ID, type RecordBatchHeader, isControl, isTransactional, rea
 import { BatchMetadata, ProducerStateEntry, inSequence, lastSequenceOf, type ProducerBatch } from './producer-state-entry.js';
 import {
   CorruptSnapshotError,
+  NotRegularFileError,
   listSnapshotOffsets,
+  listStrangeSnapshots,
   producerSnapshotPath,
   readSnapshotFile,
   writeSnapshotFile,
   type SnapshotEntry,
 } from './producer-snapshot-file.js';
+import { entryKind } from '../regular-file.js';
 
 /** Kafka's producer.id.expiration.ms default: a producer idle for a day is forgotten. */
 export const PRODUCER_ID_EXPIRATION_MS_DEFAULT = 86_400_000;
@@ -209,6 +212,7 @@ export class ProducerStateManager implements ProducerStateGate {
    * written after it, and writes a snapshot at the log end when it had to replay any.
    */
   async load(source: ProducerStateSource, nowMs = Date.now()): Promise<void> {
+    for (const path of listStrangeSnapshots(this.dir)) this.logger?.warn(`${path} is not a regular file: not a producer snapshot, left alone (never read, written or deleted)`);
     this.removeStraySnapshots(source.segmentBaseOffsets);
     for (const offset of listSnapshotOffsets(this.dir)) {
       if (offset > source.logEndOffset || offset <= source.logStartOffset) this.deleteSnapshot(offset);
@@ -222,9 +226,14 @@ export class ProducerStateManager implements ProducerStateGate {
         this.lastMapOffset = this.lastSnapOffset = offset;
         break;
       } catch (err) {
+        this.producers.clear();
+        if (err instanceof NotRegularFileError) {
+          // swapped in since the listing: not ours, so not deleted either
+          this.logger?.warn(`${err.message}; trying an older snapshot`);
+          continue;
+        }
         if (!(err instanceof CorruptSnapshotError)) throw err;
         this.logger?.warn(`${err.message}; deleting it`);
-        this.producers.clear();
         this.deleteSnapshot(offset);
       }
     }
@@ -264,6 +273,13 @@ export class ProducerStateManager implements ProducerStateGate {
   takeSnapshot(): string | undefined {
     if (this.lastMapOffset <= this.lastSnapOffset) return undefined;
     const path = producerSnapshotPath(this.dir, this.lastMapOffset);
+    const kind = entryKind(path);
+    if (kind !== 'missing' && kind !== 'regular') {
+      // the name is taken by something not ours: no snapshot at this offset (the log replays instead)
+      this.logger?.warn(`${path} is ${kind}, not a regular file: no producer snapshot written at ${this.lastMapOffset}`);
+      this.lastSnapOffset = this.lastMapOffset;
+      return undefined;
+    }
     writeSnapshotFile(path, this.snapshotEntries());
     this.lastSnapOffset = this.lastMapOffset;
     return path;
@@ -304,6 +320,8 @@ export class ProducerStateManager implements ProducerStateGate {
   }
 
   private deleteSnapshot(offset: number): void {
-    fs.rmSync(producerSnapshotPath(this.dir, offset), { force: true });
+    const path = producerSnapshotPath(this.dir, offset);
+    // only a regular file is a snapshot to delete; anything else swapped in is left alone
+    if (entryKind(path) === 'regular') fs.rmSync(path, { force: true });
   }
 }

@@ -5,9 +5,11 @@
 import fs from 'node:fs';
 import type { SegmentFile } from '../engine.js';
 import { StrataError } from '../errors.js';
+import { openRegularFileSync } from '../regular-file.js';
 
+/** Opens `path` read-only; refused (NotRegularFileError) when it is not a regular file: no link followed, no FIFO waited on. */
 export function openReadOnlySegmentFile(path: string): SegmentFile {
-  const fd = fs.openSync(path, 'r');
+  const fd = openRegularFileSync(path, fs.constants.O_RDONLY);
   const sizeBytes = fs.fstatSync(fd).size;
   const refuse = (): never => {
     throw new StrataError('INVALID_ARGUMENT', `${path} is open read-only`);

@@ -1,10 +1,11 @@
 // File descriptor calls Node does not expose: posix_fadvise, fallocate, sendfile to any fd, a
-// pread that never waits for the disk (preadv2 RWF_NOWAIT), plus dup/close/O_NONBLOCK for the
-// socket descriptor a non-blocking sendfile works on.
+// pread that never waits for the disk (preadv2 RWF_NOWAIT), the data directory's lock (fcntl OFD),
+// plus dup/close/O_NONBLOCK for the socket descriptor a non-blocking sendfile works on.
 #include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -126,6 +127,59 @@ Napi::Value PreadNoWait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// The data directory's lock: an open file description lock (fcntl F_OFD_SETLK) on the whole file.
+// Like flock it belongs to the open file description, so another open() of the same file conflicts
+// even in the same process, and the kernel drops it when the last descriptor closes (exit,
+// SIGKILL); unlike flock it is in the same lock table as POSIX record locks, so it also conflicts
+// with Java's FileChannel.tryLock, which Kafka takes on the `.lock` of every log dir.
+static struct flock WholeFile(short type) {
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;  // to the end, however far the file grows
+  return fl;
+}
+
+// lockFile(fd, exclusive) -> true when locked; false when a conflicting lock is held (EAGAIN).
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  bool exclusive = ArgBool(info, 1, "exclusive");
+  struct flock fl = WholeFile(exclusive ? F_WRLCK : F_RDLCK);
+  int rc;
+  do rc = fcntl(fd, F_OFD_SETLK, &fl);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, errno, "fcntl(F_OFD_SETLK)");
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// unlockFile(fd): drops this open file description's lock.
+Napi::Value UnlockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  struct flock fl = WholeFile(F_UNLCK);
+  if (fcntl(fd, F_OFD_SETLK, &fl) != 0) ThrowErrno(env, errno, "fcntl(F_OFD_SETLK)");
+  return env.Undefined();
+}
+
+// lockHolder(fd, exclusive) -> 0 when a lock of that kind could be taken now; otherwise the pid of
+// a process-associated (POSIX) holder, e.g. Kafka's JVM, or -1 for an open file description lock,
+// which has no pid (F_OFD_GETLK).
+Napi::Value LockHolder(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "fd");
+  bool exclusive = ArgBool(info, 1, "exclusive");
+  struct flock fl = WholeFile(exclusive ? F_WRLCK : F_RDLCK);
+  if (fcntl(fd, F_OFD_GETLK, &fl) != 0) ThrowErrno(env, errno, "fcntl(F_OFD_GETLK)");
+  if (fl.l_type == F_UNLCK) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, fl.l_pid > 0 ? fl.l_pid : -1);
+}
+
 Napi::Value PageSizeFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));
 }
@@ -141,6 +195,9 @@ void InitFileIo(Napi::Env env, Napi::Object exports) {
   exports.Set("sendfile", Napi::Function::New(env, Sendfile, "sendfile"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeFn, "pageSize"));
   exports.Set("preadNoWait", Napi::Function::New(env, PreadNoWait, "preadNoWait"));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
+  exports.Set("unlockFile", Napi::Function::New(env, UnlockFile, "unlockFile"));
+  exports.Set("lockHolder", Napi::Function::New(env, LockHolder, "lockHolder"));
   Napi::Object fadv = Napi::Object::New(env);
   fadv.Set("NORMAL", POSIX_FADV_NORMAL);
   fadv.Set("SEQUENTIAL", POSIX_FADV_SEQUENTIAL);

@@ -14,7 +14,7 @@ import { logBatchHeaders } from '../../core/log/log-batch-headers.js';
 import type { Log } from '../../core/log/log.js';
 import type { ProducerBatch } from '../../core/log/producer-state-entry.js';
 import { ProducerStateManager } from '../../core/log/producer-state-manager.js';
-import { CorruptSnapshotError, decodeSnapshot, encodeSnapshot, listSnapshotOffsets, producerSnapshotPath, readSnapshotFile } from '../../core/log/producer-snapshot-file.js';
+import { CorruptSnapshotError, SNAPSHOT_BYTES_MAX, decodeSnapshot, encodeSnapshot, listSnapshotOffsets, producerSnapshotPath, readSnapshotFile } from '../../core/log/producer-snapshot-file.js';
 import { composeByName } from '../../engines/compose.js';
 
 const NOW = 1_700_000_000_000;
@@ -208,6 +208,24 @@ describe('producer state across a restart', () => {
     const m2 = new ProducerStateManager(log.dir, { logger: { info: () => {}, warn: (l) => lines.push(l), error: () => {} } });
     await m2.load(sourceOf(log));
     expect(lines[0]).toMatch(/producer snapshot .*00000000000000000060\.snapshot: CRC is no longer valid .*; deleting it/);
+    expect(m2.lastEntry(21)).toMatchObject({ lastSeq: 59 });
+    await manager.close();
+  });
+
+  it('a snapshot larger than any snapshot can be is refused before it is read, as corrupt (deleted, state from the log)', async () => {
+    const dir = tempDir();
+    const { log, manager } = await openLog(dir);
+    const m = new ProducerStateManager(log.dir);
+    await m.load(sourceOf(log));
+    await writeProducer(log, m);
+    m.updateMapEndOffset(log.logEndOffset);
+    const path = m.takeSnapshot()!;
+    // sparse: no disk used, but a whole-file read would allocate it all
+    fs.truncateSync(path, SNAPSHOT_BYTES_MAX + 1);
+    const lines: string[] = [];
+    const m2 = new ProducerStateManager(log.dir, { logger: { info: () => {}, warn: (l) => lines.push(l), error: () => {} } });
+    await m2.load(sourceOf(log));
+    expect(lines[0]).toBe(`producer snapshot ${path}: ${path} is ${SNAPSHOT_BYTES_MAX + 1} bytes, more than the ${SNAPSHOT_BYTES_MAX} bytes such a file can hold: refused; deleting it`);
     expect(m2.lastEntry(21)).toMatchObject({ lastSeq: 59 });
     await manager.close();
   });

@@ -139,6 +139,43 @@ describe('dup / close / setNonBlocking', () => {
   });
 });
 
+describe('lockFile / unlockFile / lockHolder (open file description locks)', () => {
+  test('per open file description: a second open of the same file conflicts, in this process too; a dup shares the lock; the last close releases it', () => {
+    const file = path.join(dir, 'ofd.lock');
+    fs.writeFileSync(file, '');
+    const a = fs.openSync(file, 'r+');
+    const b = fs.openSync(file, 'r+');
+    expect(native.lockHolder!(b, true)).toBe(0);
+    expect(native.lockFile!(a, true)).toBe(true);
+    expect(native.lockFile!(b, true)).toBe(false);
+    expect(native.lockFile!(b, false)).toBe(false);
+    expect(native.lockHolder!(b, true)).toBe(-1); // an OFD lock has no pid
+    const dupped = native.dup(a);
+    expect(native.lockFile!(dupped, true)).toBe(true); // the same open file description: its own lock
+    native.close(dupped);
+    expect(native.lockFile!(b, false)).toBe(false); // still held through `a`
+    fs.closeSync(a);
+    expect(native.lockHolder!(b, true)).toBe(0);
+    expect(native.lockFile!(b, false)).toBe(true);
+    native.unlockFile!(b);
+    expect(native.lockFile!(b, true)).toBe(true);
+    fs.closeSync(b);
+  });
+
+  test('errno paths: EBADF (closed, or a write lock on a read-only descriptor); the arguments are checked', () => {
+    const file = path.join(dir, 'ofd.lock');
+    const closed = fs.openSync(file, 'r');
+    fs.closeSync(closed);
+    expect(errorOf(() => native.lockFile!(closed, true))).toMatchObject({ code: 'EBADF', syscall: 'fcntl(F_OFD_SETLK)' });
+    const readOnly = fs.openSync(file, 'r');
+    expect(errorOf(() => native.lockFile!(readOnly, true))).toMatchObject({ code: 'EBADF' });
+    expect(native.lockFile!(readOnly, false)).toBe(true);
+    expect(errorOf(() => native.lockFile!(-1, true))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(errorOf(() => native.lockFile!(readOnly, 1 as unknown as boolean))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    fs.closeSync(readOnly);
+  });
+});
+
 describe('sendfile and Poller', () => {
   test('non-blocking sendfile to a socket: partial sends, -1 on EAGAIN, Poller waits, 0 at EOF, bytes intact', async () => {
     const size = 8 * 1024 * 1024;
