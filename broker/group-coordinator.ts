@@ -81,11 +81,7 @@ export class GroupCoordinator {
       group = { id: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), rebalanceTimer: undefined, initialDelay: false };
       this.groups.set(req.groupId, group);
     }
-    if (group.members.size > 0) {
-      if (group.protocolType !== req.protocolType) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
-      const common = this.commonProtocols(group, req.memberId);
-      if (!req.protocols.some((p) => common.has(p.name))) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
-    }
+    if (!this.supportsProtocols(group, req)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
     let member: Member | undefined;
     if (req.memberId === '') {
       if (group.members.size >= this.config.groupMaxSize) return Promise.resolve(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
@@ -199,14 +195,18 @@ export class GroupCoordinator {
     }
   }
 
-  private commonProtocols(group: Group, exceptMemberId: string): Set<string> {
-    let common: Set<string> | undefined;
-    for (const m of group.members.values()) {
-      if (m.memberId === exceptMemberId) continue;
-      const names = new Set(m.protocols.map((p) => p.name));
-      common = common ? new Set([...common].filter((n) => names.has(n))) : names;
-    }
-    return common ?? new Set();
+  /**
+   * Kafka's ClassicGroup.supportsProtocols: a non-empty group takes a join whose protocol type is
+   * the group's and which names at least one protocol every current member supports. A member
+   * already in the group counts with the protocols it joined with, so a group's only member can
+   * always rejoin with them.
+   */
+  private supportsProtocols(group: Group, req: JoinGroupRequest): boolean {
+    if (group.members.size === 0) return true; // an empty group takes any non-empty protocol list (checked above)
+    if (group.protocolType !== req.protocolType) return false;
+    const supportedBy = new Map<string, number>();
+    for (const m of group.members.values()) for (const p of new Set(m.protocols.map((p) => p.name))) supportedBy.set(p, (supportedBy.get(p) ?? 0) + 1);
+    return req.protocols.some((p) => supportedBy.get(p.name) === group.members.size);
   }
 
   private touch(group: Group, member: Member): void {
