@@ -163,15 +163,15 @@ export class GroupCoordinator {
   commitOffsets(req: OffsetCommitRequest): { errorCode: number; store: boolean } {
     const group = this.groups.get(req.groupId);
     if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, store: false };
-    if (req.generationId < 0 && req.memberId === '') {
-      // a commit outside any generation (a standalone consumer): only while no member is active
-      if (group && group.members.size > 0) return { errorCode: ErrorCode.ILLEGAL_GENERATION, store: false };
-      return { errorCode: ErrorCode.NONE, store: true };
-    }
-    const member = group?.members.get(req.memberId);
-    if (!group || !member) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, store: false };
+    // Kafka's ClassicGroup.validateOffsetCommit
+    if (req.generationId < 0 && (!group || group.state === 'Empty')) return { errorCode: ErrorCode.NONE, store: true }; // admin client or standalone consumer
+    if (!group) return { errorCode: ErrorCode.ILLEGAL_GENERATION, store: false }; // Kafka's answer before OffsetCommit v9
+    const member = group.members.get(req.memberId);
+    if (!member) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, store: false };
     if (req.generationId !== group.generationId) return { errorCode: ErrorCode.ILLEGAL_GENERATION, store: false };
-    if (group.state === 'PreparingRebalance' || group.state === 'CompletingRebalance') return { errorCode: ErrorCode.REBALANCE_IN_PROGRESS, store: false };
+    // a member of the current generation may commit while the group prepares a rebalance (an
+    // eager consumer commits before it rejoins); only between JoinGroup and SyncGroup it may not
+    if (group.state === 'CompletingRebalance') return { errorCode: ErrorCode.REBALANCE_IN_PROGRESS, store: false };
     this.touch(group, member);
     return { errorCode: ErrorCode.NONE, store: true };
   }

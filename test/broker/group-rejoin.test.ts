@@ -59,6 +59,17 @@ async function heartbeat(c: RawKafkaClient, group: string, j: Joined): Promise<n
   return r.int16();
 }
 
+/** OffsetCommit v7 of offset 1 for partition 0 of topic 'rejoin-topic'; the partition's error code. */
+async function commit(c: RawKafkaClient, group: string, generationId: number, memberId: string): Promise<number> {
+  const r = await c.request(ApiKey.OffsetCommit, 7, (w) => {
+    w.string(group).int32(generationId).string(memberId).nullableString(null);
+    w.array(['rejoin-topic'], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).int64(1).int32(-1).nullableString(null)));
+  });
+  r.int32();
+  const [topic] = r.array((r) => ({ name: r.string(), codes: r.array((r) => (r.int32(), r.int16())) }));
+  return topic!.codes[0]!;
+}
+
 let broker: TestBroker;
 const clients: RawKafkaClient[] = [];
 async function client(): Promise<RawKafkaClient> {
@@ -69,6 +80,7 @@ async function client(): Promise<RawKafkaClient> {
 
 beforeAll(async () => {
   broker = await startTestBroker({ config: { 'group.min.session.timeout.ms': '100' } });
+  await broker.server.topics.create('rejoin-topic', 1);
 });
 afterAll(async () => {
   for (const c of clients) await c.close();
@@ -123,5 +135,25 @@ describe('JoinGroup: a member already in the group', () => {
     // as in Kafka, the check counts the member's own earlier protocols: dropping all of them is refused too
     expect((await join(a, 'g-strict', a1.memberId, { protocols: ['roundrobin'] })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     expect((await join(a, 'g-strict', a1.memberId, { protocols: ['roundrobin', 'range'] })).errorCode).toBe(ErrorCode.NONE);
+  });
+});
+
+describe('OffsetCommit during a rebalance (Kafka\'s ClassicGroup.validateOffsetCommit)', () => {
+  it('a member of the current generation commits while the group prepares a rebalance (an eager consumer does before it rejoins)', async () => {
+    const [a, b] = [await client(), await client()];
+    const a1 = await join(a, 'g-commit', '');
+    expect(await sync(a, 'g-commit', a1)).toBe(ErrorCode.NONE);
+    const bJoining = join(b, 'g-commit', '');
+    expect(await heartbeat(a, 'g-commit', a1)).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
+    expect(await commit(a, 'g-commit', a1.generationId, a1.memberId)).toBe(ErrorCode.NONE);
+    expect(broker.server.groups.offsetStore.get('g-commit', 'rejoin-topic', 0)?.offset).toBe(1);
+    // an old generation, an unknown member, or a commit without a member to a group with members are still refused
+    expect(await commit(a, 'g-commit', a1.generationId - 1, a1.memberId)).toBe(ErrorCode.ILLEGAL_GENERATION);
+    expect(await commit(a, 'g-commit', a1.generationId, 'nobody')).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(await commit(a, 'g-commit', -1, '')).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    const a2 = await join(a, 'g-commit', a1.memberId);
+    await bJoining;
+    // between JoinGroup and SyncGroup: REBALANCE_IN_PROGRESS
+    expect(await commit(a, 'g-commit', a2.generationId, a2.memberId)).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
   });
 });
