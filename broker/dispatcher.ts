@@ -5,6 +5,7 @@
  * response schema of an unknown version is unknowable, so no answer could be parsed.
  */
 import type { BrokerContext, RequestHandler } from './context.js';
+import { handleDeleteGroups, handleDescribeGroups, handleListGroups, handleOffsetDelete } from './handlers/admin-groups.js';
 import { handleApiVersions, unsupportedApiVersionsResponse } from './handlers/api-versions.js';
 import { handleCreateTopics } from './handlers/create-topics.js';
 import { handleFetch } from './handlers/fetch.js';
@@ -34,6 +35,10 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.ApiVersions, handleApiVersions],
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.InitProducerId, handleInitProducerId],
+  [ApiKey.DescribeGroups, handleDescribeGroups],
+  [ApiKey.ListGroups, handleListGroups],
+  [ApiKey.DeleteGroups, handleDeleteGroups],
+  [ApiKey.OffsetDelete, handleOffsetDelete],
 ]);
 
 export interface Dispatched {

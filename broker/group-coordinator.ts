@@ -12,18 +12,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/tokens.js';
 import type { BrokerConfig } from './broker-config.js';
+import { CONSUMER_PROTOCOL_TYPE, subscribedTopics } from './consumer-protocol.js';
 import { ErrorCode } from './protocol/errors.js';
 import type { JoinGroupRequest, JoinGroupResponse, SyncGroupRequest } from './protocol/groups.js';
 import type { OffsetCommitRequest } from './protocol/offsets.js';
 import type { OffsetStore } from './offset-store.js';
 
-type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+/** Kafka's ClassicGroupState names (Dead: a group that does not exist, never held here). */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+
+/** What DescribeGroups shows of a group the coordinator tracks. */
+export interface GroupDescription {
+  groupId: string;
+  state: GroupState;
+  protocolType: string;
+  /** The selected protocol while Stable, else ''. */
+  protocolData: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; metadata: Buffer; assignment: Buffer }[];
+}
 
 /** Bounds the groups a broker tracks (members are bounded per group by group.max.size). */
 export const GROUPS_MAX = 10_000;
 
 interface Member {
   memberId: string;
+  clientId: string;
   groupInstanceId: string | null;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
@@ -45,6 +58,8 @@ interface Group {
   rebalanceTimer: NodeJS.Timeout | undefined;
   /** True while the initial rebalance delay of a group that was empty runs. */
   initialDelay: boolean;
+  /** The members' topics as of the last generation (Kafka's subscribedTopics); null: unknown. */
+  subscribedTopics: Set<string> | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -78,7 +93,7 @@ export class GroupCoordinator {
     let group = this.groups.get(req.groupId);
     if (!group) {
       if (this.groups.size >= GROUPS_MAX) return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, req.memberId));
-      group = { id: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), rebalanceTimer: undefined, initialDelay: false };
+      group = { id: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), rebalanceTimer: undefined, initialDelay: false, subscribedTopics: null };
       this.groups.set(req.groupId, group);
     }
     if (!this.supportsProtocols(group, req)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
@@ -87,6 +102,7 @@ export class GroupCoordinator {
       if (group.members.size >= this.config.groupMaxSize) return Promise.resolve(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
       member = {
         memberId: `${clientId ?? 'member'}-${randomUUID()}`,
+        clientId: clientId ?? '',
         groupInstanceId: req.groupInstanceId,
         sessionTimeoutMs: req.sessionTimeoutMs,
         rebalanceTimeoutMs: req.rebalanceTimeoutMs,
@@ -103,6 +119,7 @@ export class GroupCoordinator {
       member = group.members.get(req.memberId);
       if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
       member.protocols = req.protocols;
+      member.clientId = clientId ?? '';
       member.sessionTimeoutMs = req.sessionTimeoutMs;
       member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
       // a member rejoining replaces its own earlier join still waiting (the client gave up on it)
@@ -176,6 +193,57 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, store: true };
   }
 
+  describeGroup(groupId: string): GroupDescription | undefined {
+    const g = this.groups.get(groupId);
+    if (!g) return undefined;
+    const stable = g.state === 'Stable';
+    const members = [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      // Kafka shows the metadata and the assignment only of a Stable group's members
+      metadata: stable ? (m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY) : EMPTY,
+      assignment: stable ? m.assignment : EMPTY,
+    }));
+    return { groupId, state: g.state, protocolType: g.protocolType ?? '', protocolData: stable ? (g.protocolName ?? '') : '', members };
+  }
+
+  /** The groups this coordinator tracks (joined at least once), with state and protocol type. */
+  *listGroups(): Iterable<{ groupId: string; state: GroupState; protocolType: string }> {
+    for (const g of this.groups.values()) yield { groupId: g.id, state: g.state, protocolType: g.protocolType ?? '' };
+  }
+
+  /**
+   * Kafka's OffsetDelete checks (ClassicGroup.validateOffsetDelete, isSubscribedToTopic): undefined
+   * when the coordinator does not track the group (the caller decides from the offsets); an error
+   * code for a group with members that is not a consumer group; else which topics its members
+   * subscribe to (unknown topics count as subscribed for a consumer group, as in Kafka).
+   */
+  offsetDeleteCheck(groupId: string): { errorCode: number; isSubscribed: (topic: string) => boolean } | undefined {
+    const g = this.groups.get(groupId);
+    if (!g) return undefined;
+    const consumer = g.protocolType === CONSUMER_PROTOCOL_TYPE;
+    const errorCode = g.state !== 'Empty' && !consumer ? ErrorCode.NON_EMPTY_GROUP : ErrorCode.NONE;
+    const topics = g.subscribedTopics;
+    return { errorCode, isSubscribed: (topic) => (topics ? topics.has(topic) : consumer) };
+  }
+
+  /** Kafka's validateDeleteGroup, then forgets the group: NONE, or NON_EMPTY_GROUP while it has members. */
+  deleteGroup(groupId: string): number {
+    const g = this.groups.get(groupId);
+    if (g && g.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP;
+    if (g) {
+      clearTimeout(g.rebalanceTimer);
+      this.groups.delete(groupId);
+      this.logger.info(`group ${groupId} deleted`);
+    }
+    return ErrorCode.NONE;
+  }
+
+  get isActive(): boolean {
+    return !this.closed;
+  }
+
   get offsetStore(): OffsetStore {
     return this.offsets;
   }
@@ -209,6 +277,20 @@ export class GroupCoordinator {
     return req.protocols.some((p) => supportedBy.get(p.name) === group.members.size);
   }
 
+  /** Kafka's computeSubscribedTopics: known only for the consumer protocol, from the selected protocol's metadata. */
+  private computeSubscribedTopics(group: Group): Set<string> | null {
+    if (group.protocolType !== CONSUMER_PROTOCOL_TYPE) return null;
+    if (group.members.size === 0) return new Set();
+    const all = new Set<string>();
+    for (const m of group.members.values()) {
+      const metadata = m.protocols.find((p) => p.name === group.protocolName)?.metadata;
+      const topics = metadata && subscribedTopics(metadata);
+      if (!topics) return null;
+      for (const t of topics) all.add(t);
+    }
+    return all;
+  }
+
   private touch(group: Group, member: Member): void {
     clearTimeout(member.sessionTimer);
     if (member.pendingJoin) return; // a member waiting in JoinGroup is bounded by the rebalance timeout instead
@@ -233,7 +315,7 @@ export class GroupCoordinator {
       group.state = 'Empty';
       group.generationId++;
       group.protocolName = null;
-      group.protocolType = null;
+      group.subscribedTopics = this.computeSubscribedTopics(group);
       return;
     }
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -294,10 +376,13 @@ export class GroupCoordinator {
     if (group.members.size === 0) {
       group.state = 'Empty';
       group.leaderId = null;
+      group.protocolName = null;
+      group.subscribedTopics = this.computeSubscribedTopics(group);
       return;
     }
     if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
     group.protocolName = this.selectProtocol(group);
+    group.subscribedTopics = this.computeSubscribedTopics(group);
     group.state = 'CompletingRebalance';
     const leader = group.leaderId;
     const all = [...group.members.values()].map((m) => ({
