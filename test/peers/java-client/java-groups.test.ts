@@ -3,14 +3,15 @@
  * classic-protocol members share a topic, one is killed (SIGKILL of its JVM), and the survivor -
  * alone in the group once the victim's session times out, rejoining with its own member id - takes
  * over every partition and reads the topic to its end without an error; the only records read
- * twice are those the victim read after its last commit.
+ * twice are those the victim read after its last commit. And the AdminClient's group calls
+ * (DescribeGroups, ListGroups, OffsetDelete, DeleteGroups) around a live consumer and after it left.
  *
  * Needs Java 17 and the Kafka peer's jars (`npm run peer:kafka`); run alone with
  *   npx vitest run test/peers/java-client/java-groups.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
-import { GROUP_CLIENT_SOURCE, javaClient, startJava, type RunningJava } from './kafka-lib.js';
+import { GROUP_CLIENT_SOURCE, groupClient, javaClient, startJava, type RunningJava } from './kafka-lib.js';
 
 let broker: TestBroker;
 const running: RunningJava[] = [];
@@ -76,4 +77,26 @@ describe('kafka-clients 4.1.1 consumer group', () => {
     console.log(JSON.stringify({ victimRead: records(victim.lines).length, survivorReadBeforeKill: survivorBefore, survivorRead: survivorOwn.length, readTwice: twice.length, takenOver: taken.length, killToDoneMs }));
     expect(broker.lines.filter((l) => /survivors/.test(l) && /did not rejoin|missed its/.test(l)).length).toBeGreaterThan(0);
   }, 240_000);
+
+  it("AdminClient lists, describes, deletes offsets of and deletes a group with Kafka's answers", async () => {
+    await broker.server.topics.create('admin-groups', 1);
+    await javaClient(['produce', broker.bootstrap, 'admin-groups', '10']);
+    const steps = new Map((await groupClient(['admin-groups', broker.bootstrap, 'admin-groups', 'admin-g'])).map(({ step, ...rest }) => [step as string, rest]));
+    expect(steps.get('consuming')).toEqual({ received: 10 });
+    expect(steps.get('listGroups')).toEqual({ listed: true, type: 'Classic', protocol: 'consumer', state: 'Stable' });
+    expect(steps.get('listConsumerGroups')).toEqual({ listed: true, state: 'Stable', simple: false });
+    // host: strata's handlers do not see the client's address (Kafka's says "/127.0.0.1")
+    expect(steps.get('describe')).toEqual({ state: 'Stable', simple: false, assignor: 'range', type: 'Classic', coordinator: 0, members: [{ clientId: 'admin-groups-consumer', host: '', assigned: [0] }] });
+    expect(steps.get('describeMissing')).toEqual({ error: 'GroupIdNotFoundException' });
+    expect(steps.get('deleteOffsetsWhileSubscribed')).toEqual({ result: 'GroupSubscribedToTopicException' });
+    expect(steps.get('deleteGroupWhileActive')).toEqual({ result: 'GroupNotEmptyException' });
+    expect(steps.get('describeAfterLeave')).toEqual({ state: 'Empty', simple: false, assignor: '', type: 'Classic', coordinator: 0, members: [] });
+    expect(steps.get('committedBefore')).toEqual({ partitions: [0] });
+    expect(steps.get('deleteOffsets')).toEqual({ result: 'ok' });
+    expect(steps.get('committedAfter')).toEqual({ partitions: [] });
+    expect(steps.get('deleteGroup')).toEqual({ result: 'ok' });
+    expect(steps.get('listAfterDelete')).toEqual({ listed: false });
+    expect(steps.get('deleteMissingGroup')).toEqual({ result: 'GroupIdNotFoundException' });
+    expect(broker.server.groups.offsetStore.hasGroup('admin-g')).toBe(false);
+  }, 120_000);
 });

@@ -26,6 +26,13 @@ export async function javaClient(args: readonly string[]): Promise<Record<string
   return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** The JSON lines a StrataGroupClient mode printed; fails with its stderr when it did not exit 0. */
+export async function groupClient(args: readonly string[]): Promise<Record<string, unknown>[]> {
+  const r = await runJava([GROUP_CLIENT_SOURCE, ...args]);
+  if (r.code !== 0) throw new Error(`StrataGroupClient ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-4000)}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 /** A Java client program running in the background, its stdout's JSON lines collected as they come. */
 export interface RunningJava {
   readonly child: ChildProcess;
