@@ -7,68 +7,10 @@
  * INCONSISTENT_GROUP_PROTOCOL (23), as in Kafka.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { ErrorCode } from '../../broker/protocol/errors.js';
 import { RawKafkaClient } from '../../broker/raw-client.js';
+import { commit, heartbeat, join, sync } from './group-requests.js';
 import { startTestBroker, type TestBroker } from './helpers.js';
-
-interface Joined {
-  errorCode: number;
-  generationId: number;
-  protocolName: string;
-  leader: string;
-  memberId: string;
-  members: string[];
-}
-
-const METADATA = Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
-
-async function join(c: RawKafkaClient, group: string, memberId: string, opts: { sessionTimeoutMs?: number; protocols?: string[]; protocolType?: string } = {}): Promise<Joined> {
-  const protocols = opts.protocols ?? ['range', 'cooperative-sticky'];
-  const r = await c.request(ApiKey.JoinGroup, 5, (w) => {
-    w.string(group).int32(opts.sessionTimeoutMs ?? 10_000).int32(10_000).string(memberId).nullableString(null).string(opts.protocolType ?? 'consumer');
-    w.array(protocols, (w, name) => w.string(name).bytes(METADATA));
-  });
-  r.int32(); // throttle
-  const errorCode = r.int16();
-  const generationId = r.int32();
-  const protocolName = r.string();
-  const leader = r.string();
-  const id = r.string();
-  const members = r.array((r) => {
-    const m = r.string();
-    r.nullableString();
-    r.bytes();
-    return m;
-  });
-  return { errorCode, generationId, protocolName, leader, memberId: id, members };
-}
-
-async function sync(c: RawKafkaClient, group: string, j: Joined): Promise<number> {
-  const r = await c.request(ApiKey.SyncGroup, 3, (w) => {
-    w.string(group).int32(j.generationId).string(j.memberId).nullableString(null);
-    w.array(j.members, (w, m) => w.string(m).bytes(Buffer.from('assignment')));
-  });
-  r.int32();
-  return r.int16();
-}
-
-async function heartbeat(c: RawKafkaClient, group: string, j: Joined): Promise<number> {
-  const r = await c.request(ApiKey.Heartbeat, 3, (w) => w.string(group).int32(j.generationId).string(j.memberId).nullableString(null));
-  r.int32();
-  return r.int16();
-}
-
-/** OffsetCommit v7 of offset 1 for partition 0 of topic 'rejoin-topic'; the partition's error code. */
-async function commit(c: RawKafkaClient, group: string, generationId: number, memberId: string): Promise<number> {
-  const r = await c.request(ApiKey.OffsetCommit, 7, (w) => {
-    w.string(group).int32(generationId).string(memberId).nullableString(null);
-    w.array(['rejoin-topic'], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).int64(1).int32(-1).nullableString(null)));
-  });
-  r.int32();
-  const [topic] = r.array((r) => ({ name: r.string(), codes: r.array((r) => (r.int32(), r.int16())) }));
-  return topic!.codes[0]!;
-}
 
 let broker: TestBroker;
 const clients: RawKafkaClient[] = [];
