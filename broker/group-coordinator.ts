@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/tokens.js';
 import type { BrokerConfig } from './broker-config.js';
-import { CONSUMER_PROTOCOL_TYPE, subscribedTopics } from './consumer-protocol.js';
+import { CONSUMER_PROTOCOL_TYPE, computeSubscribedTopics, selectProtocol, supportsProtocols } from './group-protocols.js';
 import { ErrorCode } from './protocol/errors.js';
 import type { JoinGroupRequest, JoinGroupResponse, SyncGroupRequest } from './protocol/groups.js';
 import type { OffsetCommitRequest } from './protocol/offsets.js';
@@ -96,7 +96,7 @@ export class GroupCoordinator {
       group = { id: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), rebalanceTimer: undefined, initialDelay: false, subscribedTopics: null };
       this.groups.set(req.groupId, group);
     }
-    if (!this.supportsProtocols(group, req)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
+    if (!supportsProtocols(group.protocolType, [...group.members.values()], req.protocolType, req.protocols)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
     let member: Member | undefined;
     if (req.memberId === '') {
       if (group.members.size >= this.config.groupMaxSize) return Promise.resolve(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
@@ -263,34 +263,6 @@ export class GroupCoordinator {
     }
   }
 
-  /**
-   * Kafka's ClassicGroup.supportsProtocols: a non-empty group takes a join whose protocol type is
-   * the group's and which names at least one protocol every current member supports. A member
-   * already in the group counts with the protocols it joined with, so a group's only member can
-   * always rejoin with them.
-   */
-  private supportsProtocols(group: Group, req: JoinGroupRequest): boolean {
-    if (group.members.size === 0) return true; // an empty group takes any non-empty protocol list (checked above)
-    if (group.protocolType !== req.protocolType) return false;
-    const supportedBy = new Map<string, number>();
-    for (const m of group.members.values()) for (const p of new Set(m.protocols.map((p) => p.name))) supportedBy.set(p, (supportedBy.get(p) ?? 0) + 1);
-    return req.protocols.some((p) => supportedBy.get(p.name) === group.members.size);
-  }
-
-  /** Kafka's computeSubscribedTopics: known only for the consumer protocol, from the selected protocol's metadata. */
-  private computeSubscribedTopics(group: Group): Set<string> | null {
-    if (group.protocolType !== CONSUMER_PROTOCOL_TYPE) return null;
-    if (group.members.size === 0) return new Set();
-    const all = new Set<string>();
-    for (const m of group.members.values()) {
-      const metadata = m.protocols.find((p) => p.name === group.protocolName)?.metadata;
-      const topics = metadata && subscribedTopics(metadata);
-      if (!topics) return null;
-      for (const t of topics) all.add(t);
-    }
-    return all;
-  }
-
   private touch(group: Group, member: Member): void {
     clearTimeout(member.sessionTimer);
     if (member.pendingJoin) return; // a member waiting in JoinGroup is bounded by the rebalance timeout instead
@@ -315,7 +287,7 @@ export class GroupCoordinator {
       group.state = 'Empty';
       group.generationId++;
       group.protocolName = null;
-      group.subscribedTopics = this.computeSubscribedTopics(group);
+      group.subscribedTopics = computeSubscribedTopics(group.protocolType, group.protocolName, [...group.members.values()]);
       return;
     }
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -377,12 +349,12 @@ export class GroupCoordinator {
       group.state = 'Empty';
       group.leaderId = null;
       group.protocolName = null;
-      group.subscribedTopics = this.computeSubscribedTopics(group);
+      group.subscribedTopics = computeSubscribedTopics(group.protocolType, group.protocolName, [...group.members.values()]);
       return;
     }
     if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
-    group.protocolName = this.selectProtocol(group);
-    group.subscribedTopics = this.computeSubscribedTopics(group);
+    group.protocolName = selectProtocol([...group.members.values()]);
+    group.subscribedTopics = computeSubscribedTopics(group.protocolType, group.protocolName, [...group.members.values()]);
     group.state = 'CompletingRebalance';
     const leader = group.leaderId;
     const all = [...group.members.values()].map((m) => ({
@@ -404,19 +376,5 @@ export class GroupCoordinator {
         members: m.memberId === leader ? all : [],
       });
     }
-  }
-
-  /** Kafka's vote: among protocols every member supports, the one most members list first. */
-  private selectProtocol(group: Group): string {
-    const members = [...group.members.values()];
-    const candidates = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
-    const votes = new Map<string, number>();
-    for (const m of members) {
-      const choice = m.protocols.find((p) => candidates.includes(p.name))?.name;
-      if (choice) votes.set(choice, (votes.get(choice) ?? 0) + 1);
-    }
-    let best = candidates[0] ?? members[0]!.protocols[0]!.name;
-    for (const c of candidates) if ((votes.get(c) ?? 0) > (votes.get(best) ?? 0)) best = c;
-    return best;
   }
 }
