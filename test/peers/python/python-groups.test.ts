@@ -1,14 +1,18 @@
 /**
- * confluent-kafka 2.16 (Python, librdkafka 2.x in its wheel) AdminClient group calls against
- * `strata serve`: list_consumer_groups (ListGroups, with state and type filters),
- * describe_consumer_groups (DescribeGroups) and delete_consumer_groups (DeleteGroups), around a
- * live consumer and after it left. Needs the Python peers (test/peers/python/install.sh).
+ * Python clients in consumer groups against `strata serve`: confluent-kafka 2.16 (librdkafka 2.x
+ * in its wheel) AdminClient calls - list_consumer_groups (ListGroups, with state and type
+ * filters), describe_consumer_groups (DescribeGroups), delete_consumer_groups (DeleteGroups) -
+ * around a live consumer and after it left; and kafka-python 3.0.12 members of which one is killed
+ * while the survivor reads on (test/peers/group-survivor.ts). Needs the Python peers
+ * (test/peers/python/install.sh).
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
+import { startProgram, type RunningProgram } from '../../support/running-program.js';
+import { killOneOfTwo } from '../group-survivor.js';
 import { peerPython } from './python-peer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,10 +37,12 @@ function runPython(script: string, args: readonly string[]): Promise<Record<stri
 }
 
 let broker: TestBroker;
+const running: RunningProgram[] = [];
 beforeAll(async () => {
   broker = await startTestBroker();
 });
 afterAll(async () => {
+  for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await broker?.close();
 });
 
@@ -59,4 +65,22 @@ describe('confluent-kafka AdminClient', () => {
     expect(steps.get('deleteGroup')).toEqual({ result: 'ok' });
     expect(steps.get('listAfterDelete')).toEqual({ listed: false, errors: [] });
   }, RUN_TIMEOUT_MS + 10_000);
+});
+
+describe('kafka-python consumer group', () => {
+  it('a member is killed; the survivor rejoins alone and reads on without an error or a duplicate beyond the uncommitted', async () => {
+    const topic = 'py-survivor';
+    const partitions = 4;
+    await broker.server.topics.create(topic, partitions);
+    for (let p = 0; p < partitions; p++) {
+      const log = (await broker.server.topics.log(topic, p))!;
+      await log.appendRecords(Array.from({ length: 500 }, (_, i) => ({ key: null, value: Buffer.from(`v${p}-${i}`) })));
+    }
+    const figures = await killOneOfTwo(broker, 'py-survivors', partitions, 2000, (maxPollRecords, pauseMs) => {
+      const member = startProgram('group_member.py', peerPython(), [join(here, 'group_member.py'), broker.bootstrap, topic, 'py-survivors', String(partitions), String(maxPollRecords), String(pauseMs)]);
+      running.push(member);
+      return member;
+    });
+    console.log(JSON.stringify(figures));
+  }, 240_000);
 });
