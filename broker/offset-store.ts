@@ -64,13 +64,14 @@ export class OffsetStore {
     return this.groups.has(group);
   }
 
-  /** Forgets one committed offset in memory (persist() writes it); true when there was one. */
+  /**
+   * Forgets one committed offset in memory (persist() writes it); true when there was one. The
+   * group stays known without offsets, as Kafka's does until DeleteGroups or its cleanup.
+   */
   delete(group: string, topic: string, partition: number): boolean {
-    const g = this.groups.get(group);
-    const t = g?.get(topic);
-    if (!g || !t?.delete(partition)) return false;
-    if (t.size === 0) g.delete(topic);
-    if (g.size === 0) this.groups.delete(group);
+    const t = this.groups.get(group)?.get(topic);
+    if (!t?.delete(partition)) return false;
+    if (t.size === 0) this.groups.get(group)!.delete(topic);
     return true;
   }
 

@@ -217,6 +217,9 @@ describe('OffsetDelete', () => {
     expect(await offsetDelete(c, 'g-simple', { audit: [0] })).toEqual({ errorCode: 0, partitions: { 'audit-0': 0 } });
     expect(broker.server.groups.offsetStore.get('g-simple', 'audit', 0)).toBeUndefined();
     expect(broker.server.groups.offsetStore.get('g-simple', 'orders', 0)?.offset).toBe(1);
+    // without offsets the group is still known (Empty), as in Kafka until DeleteGroups
+    expect(await offsetDelete(c, 'g-simple', { orders: [0] })).toEqual({ errorCode: 0, partitions: { 'orders-0': 0 } });
+    expect((await describeGroups(c, 6, ['g-simple']))[0]).toMatchObject({ errorCode: 0, state: 'Empty' });
   });
 });
 
