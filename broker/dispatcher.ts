@@ -5,6 +5,7 @@
  * response schema of an unknown version is unknowable, so no answer could be parsed.
  */
 import type { BrokerContext, RequestHandler } from './context.js';
+import { handleDeleteGroups, handleDescribeGroups, handleListGroups, handleOffsetDelete } from './handlers/admin-groups.js';
 import { handleApiVersions, unsupportedApiVersionsResponse } from './handlers/api-versions.js';
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js';
 import { handleCreatePartitions } from './handlers/create-partitions.js';
@@ -48,6 +49,10 @@ const HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHan
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.AlterConfigs, handleAlterConfigs],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
+  [ApiKey.DescribeGroups, handleDescribeGroups],
+  [ApiKey.ListGroups, handleListGroups],
+  [ApiKey.DeleteGroups, handleDeleteGroups],
+  [ApiKey.OffsetDelete, handleOffsetDelete],
 ]);
 
 export interface Dispatched {

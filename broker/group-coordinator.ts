@@ -12,18 +12,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/tokens.js';
 import type { BrokerConfig } from './broker-config.js';
+import { CONSUMER_PROTOCOL_TYPE, computeSubscribedTopics, selectProtocol, supportsProtocols } from './group-protocols.js';
 import { ErrorCode } from './protocol/errors.js';
 import type { JoinGroupRequest, JoinGroupResponse, SyncGroupRequest } from './protocol/groups.js';
 import type { OffsetCommitRequest } from './protocol/offsets.js';
 import type { OffsetStore } from './offset-store.js';
 
-type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+/** Kafka's ClassicGroupState names (Dead: a group that does not exist, never held here). */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+
+/** What DescribeGroups shows of a group the coordinator tracks. */
+export interface GroupDescription {
+  groupId: string;
+  state: GroupState;
+  protocolType: string;
+  /** The selected protocol while Stable, else ''. */
+  protocolData: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; metadata: Buffer; assignment: Buffer }[];
+}
 
 /** Bounds the groups a broker tracks (members are bounded per group by group.max.size). */
 export const GROUPS_MAX = 10_000;
 
 interface Member {
   memberId: string;
+  clientId: string;
   groupInstanceId: string | null;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
@@ -45,6 +58,8 @@ interface Group {
   rebalanceTimer: NodeJS.Timeout | undefined;
   /** True while the initial rebalance delay of a group that was empty runs. */
   initialDelay: boolean;
+  /** The members' topics as of the last generation (Kafka's subscribedTopics); null: unknown. */
+  subscribedTopics: Set<string> | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -78,19 +93,16 @@ export class GroupCoordinator {
     let group = this.groups.get(req.groupId);
     if (!group) {
       if (this.groups.size >= GROUPS_MAX) return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, req.memberId));
-      group = { id: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), rebalanceTimer: undefined, initialDelay: false };
+      group = { id: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), rebalanceTimer: undefined, initialDelay: false, subscribedTopics: null };
       this.groups.set(req.groupId, group);
     }
-    if (group.members.size > 0) {
-      if (group.protocolType !== req.protocolType) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
-      const common = this.commonProtocols(group, req.memberId);
-      if (!req.protocols.some((p) => common.has(p.name))) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
-    }
+    if (!supportsProtocols(group.protocolType, [...group.members.values()], req.protocolType, req.protocols)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
     let member: Member | undefined;
     if (req.memberId === '') {
       if (group.members.size >= this.config.groupMaxSize) return Promise.resolve(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
       member = {
         memberId: `${clientId ?? 'member'}-${randomUUID()}`,
+        clientId: clientId ?? '',
         groupInstanceId: req.groupInstanceId,
         sessionTimeoutMs: req.sessionTimeoutMs,
         rebalanceTimeoutMs: req.rebalanceTimeoutMs,
@@ -107,6 +119,7 @@ export class GroupCoordinator {
       member = group.members.get(req.memberId);
       if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
       member.protocols = req.protocols;
+      member.clientId = clientId ?? '';
       member.sessionTimeoutMs = req.sessionTimeoutMs;
       member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
       // a member rejoining replaces its own earlier join still waiting (the client gave up on it)
@@ -167,17 +180,68 @@ export class GroupCoordinator {
   commitOffsets(req: OffsetCommitRequest): { errorCode: number; store: boolean } {
     const group = this.groups.get(req.groupId);
     if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, store: false };
-    if (req.generationId < 0 && req.memberId === '') {
-      // a commit outside any generation (a standalone consumer): only while no member is active
-      if (group && group.members.size > 0) return { errorCode: ErrorCode.ILLEGAL_GENERATION, store: false };
-      return { errorCode: ErrorCode.NONE, store: true };
-    }
-    const member = group?.members.get(req.memberId);
-    if (!group || !member) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, store: false };
+    // Kafka's ClassicGroup.validateOffsetCommit
+    if (req.generationId < 0 && (!group || group.state === 'Empty')) return { errorCode: ErrorCode.NONE, store: true }; // admin client or standalone consumer
+    if (!group) return { errorCode: ErrorCode.ILLEGAL_GENERATION, store: false }; // Kafka's answer before OffsetCommit v9
+    const member = group.members.get(req.memberId);
+    if (!member) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, store: false };
     if (req.generationId !== group.generationId) return { errorCode: ErrorCode.ILLEGAL_GENERATION, store: false };
-    if (group.state === 'PreparingRebalance' || group.state === 'CompletingRebalance') return { errorCode: ErrorCode.REBALANCE_IN_PROGRESS, store: false };
+    // a member of the current generation may commit while the group prepares a rebalance (an
+    // eager consumer commits before it rejoins); only between JoinGroup and SyncGroup it may not
+    if (group.state === 'CompletingRebalance') return { errorCode: ErrorCode.REBALANCE_IN_PROGRESS, store: false };
     this.touch(group, member);
     return { errorCode: ErrorCode.NONE, store: true };
+  }
+
+  describeGroup(groupId: string): GroupDescription | undefined {
+    const g = this.groups.get(groupId);
+    if (!g) return undefined;
+    const stable = g.state === 'Stable';
+    const members = [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      // Kafka shows the metadata and the assignment only of a Stable group's members
+      metadata: stable ? (m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY) : EMPTY,
+      assignment: stable ? m.assignment : EMPTY,
+    }));
+    return { groupId, state: g.state, protocolType: g.protocolType ?? '', protocolData: stable ? (g.protocolName ?? '') : '', members };
+  }
+
+  /** The groups this coordinator tracks (joined at least once), with state and protocol type. */
+  *listGroups(): Iterable<{ groupId: string; state: GroupState; protocolType: string }> {
+    for (const g of this.groups.values()) yield { groupId: g.id, state: g.state, protocolType: g.protocolType ?? '' };
+  }
+
+  /**
+   * Kafka's OffsetDelete checks (ClassicGroup.validateOffsetDelete, isSubscribedToTopic): undefined
+   * when the coordinator does not track the group (the caller decides from the offsets); an error
+   * code for a group with members that is not a consumer group; else which topics its members
+   * subscribe to (unknown topics count as subscribed for a consumer group, as in Kafka).
+   */
+  offsetDeleteCheck(groupId: string): { errorCode: number; isSubscribed: (topic: string) => boolean } | undefined {
+    const g = this.groups.get(groupId);
+    if (!g) return undefined;
+    const consumer = g.protocolType === CONSUMER_PROTOCOL_TYPE;
+    const errorCode = g.state !== 'Empty' && !consumer ? ErrorCode.NON_EMPTY_GROUP : ErrorCode.NONE;
+    const topics = g.subscribedTopics;
+    return { errorCode, isSubscribed: (topic) => (topics ? topics.has(topic) : consumer) };
+  }
+
+  /** Kafka's validateDeleteGroup, then forgets the group: NONE, or NON_EMPTY_GROUP while it has members. */
+  deleteGroup(groupId: string): number {
+    const g = this.groups.get(groupId);
+    if (g && g.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP;
+    if (g) {
+      clearTimeout(g.rebalanceTimer);
+      this.groups.delete(groupId);
+      this.logger.info(`group ${groupId} deleted`);
+    }
+    return ErrorCode.NONE;
+  }
+
+  get isActive(): boolean {
+    return !this.closed;
   }
 
   get offsetStore(): OffsetStore {
@@ -197,16 +261,6 @@ export class GroupCoordinator {
         m.pendingSync = undefined;
       }
     }
-  }
-
-  private commonProtocols(group: Group, exceptMemberId: string): Set<string> {
-    let common: Set<string> | undefined;
-    for (const m of group.members.values()) {
-      if (m.memberId === exceptMemberId) continue;
-      const names = new Set(m.protocols.map((p) => p.name));
-      common = common ? new Set([...common].filter((n) => names.has(n))) : names;
-    }
-    return common ?? new Set();
   }
 
   private touch(group: Group, member: Member): void {
@@ -233,7 +287,7 @@ export class GroupCoordinator {
       group.state = 'Empty';
       group.generationId++;
       group.protocolName = null;
-      group.protocolType = null;
+      group.subscribedTopics = computeSubscribedTopics(group.protocolType, group.protocolName, [...group.members.values()]);
       return;
     }
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -294,10 +348,13 @@ export class GroupCoordinator {
     if (group.members.size === 0) {
       group.state = 'Empty';
       group.leaderId = null;
+      group.protocolName = null;
+      group.subscribedTopics = computeSubscribedTopics(group.protocolType, group.protocolName, [...group.members.values()]);
       return;
     }
     if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
-    group.protocolName = this.selectProtocol(group);
+    group.protocolName = selectProtocol([...group.members.values()]);
+    group.subscribedTopics = computeSubscribedTopics(group.protocolType, group.protocolName, [...group.members.values()]);
     group.state = 'CompletingRebalance';
     const leader = group.leaderId;
     const all = [...group.members.values()].map((m) => ({
@@ -319,19 +376,5 @@ export class GroupCoordinator {
         members: m.memberId === leader ? all : [],
       });
     }
-  }
-
-  /** Kafka's vote: among protocols every member supports, the one most members list first. */
-  private selectProtocol(group: Group): string {
-    const members = [...group.members.values()];
-    const candidates = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
-    const votes = new Map<string, number>();
-    for (const m of members) {
-      const choice = m.protocols.find((p) => candidates.includes(p.name))?.name;
-      if (choice) votes.set(choice, (votes.get(choice) ?? 0) + 1);
-    }
-    let best = candidates[0] ?? members[0]!.protocols[0]!.name;
-    for (const c of candidates) if ((votes.get(c) ?? 0) > (votes.get(best) ?? 0)) best = c;
-    return best;
   }
 }

@@ -55,6 +55,31 @@ export class OffsetStore {
     return this.groups.get(group) ?? new Map();
   }
 
+  /** Groups with at least one committed offset. */
+  groupIds(): Iterable<string> {
+    return this.groups.keys();
+  }
+
+  hasGroup(group: string): boolean {
+    return this.groups.has(group);
+  }
+
+  /**
+   * Forgets one committed offset in memory (persist() writes it); true when there was one. The
+   * group stays known without offsets, as Kafka's does until DeleteGroups or its cleanup.
+   */
+  delete(group: string, topic: string, partition: number): boolean {
+    const t = this.groups.get(group)?.get(topic);
+    if (!t?.delete(partition)) return false;
+    if (t.size === 0) this.groups.get(group)!.delete(topic);
+    return true;
+  }
+
+  /** Forgets every committed offset of a group in memory; true when it had any. */
+  deleteGroup(group: string): boolean {
+    return this.groups.delete(group);
+  }
+
   /** Records a commit in memory; returns false when a bound would be exceeded. */
   put(group: string, topic: string, partition: number, value: CommittedOffset): boolean {
     let g = this.groups.get(group);

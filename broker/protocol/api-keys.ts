@@ -18,6 +18,8 @@ export enum ApiKey {
   LeaveGroup = 13,
   SyncGroup = 14,
   SaslHandshake = 17,
+  DescribeGroups = 15,
+  ListGroups = 16,
   ApiVersions = 18,
   CreateTopics = 19,
   DeleteTopics = 20,
@@ -28,6 +30,8 @@ export enum ApiKey {
   AlterConfigs = 33,
   CreatePartitions = 37,
   IncrementalAlterConfigs = 44,
+  DeleteGroups = 42,
+  OffsetDelete = 47,
 }
 
 export interface ApiVersionRange {
@@ -59,6 +63,8 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.Heartbeat, minVersion: 0, maxVersion: 3, flexibleFrom: 4 },
   { apiKey: ApiKey.LeaveGroup, minVersion: 0, maxVersion: 3, flexibleFrom: 4 },
   { apiKey: ApiKey.SyncGroup, minVersion: 0, maxVersion: 3, flexibleFrom: 4 },
+  { apiKey: ApiKey.DescribeGroups, minVersion: 0, maxVersion: 6, flexibleFrom: 5 },
+  { apiKey: ApiKey.ListGroups, minVersion: 0, maxVersion: 5, flexibleFrom: 3 },
   { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3, flexibleFrom: 3 },
   { apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 4, flexibleFrom: 5 },
   // the idempotent producer (Java's default since 3.0); v5 has v4's layout, v6 adds 2PC fields
@@ -75,6 +81,8 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = Object.freeze([
   { apiKey: ApiKey.CreatePartitions, minVersion: 0, maxVersion: 3, flexibleFrom: 2 },
   { apiKey: ApiKey.AlterConfigs, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
   { apiKey: ApiKey.IncrementalAlterConfigs, minVersion: 0, maxVersion: 1, flexibleFrom: 1 },
+  { apiKey: ApiKey.DeleteGroups, minVersion: 0, maxVersion: 2, flexibleFrom: 2 },
+  { apiKey: ApiKey.OffsetDelete, minVersion: 0, maxVersion: 0, flexibleFrom: Number.POSITIVE_INFINITY }, // flexibleVersions "none"
 ]);
 
 const BY_KEY = new Map<number, ApiVersionRange>(SUPPORTED_APIS.map((a) => [a.apiKey, a]));

@@ -5,11 +5,13 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runKafkaTool, type ToolResult } from '../../../harness/peers/kafka/kafka-tools.js';
+import { KAFKA_PEER_DIR, jvmFlags, kafkaClasspath, runKafkaTool, type ToolResult } from '../../../harness/peers/kafka/kafka-tools.js';
+import { startProgram, type RunningProgram } from '../../support/running-program.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const JAVA_CLIENT_SOURCE = join(here, 'StrataJavaClient.java');
 export const KAFKA_SNAPSHOT_SOURCE = join(here, 'KafkaSnapshot.java');
+export const GROUP_CLIENT_SOURCE = join(here, 'StrataGroupClient.java');
 
 /** A main class or a .java source file with its arguments, on Kafka's class path. */
 export function runJava(args: readonly [string, ...string[]], timeoutMs = 120_000): Promise<ToolResult> {
@@ -22,4 +24,16 @@ export async function javaClient(args: readonly string[]): Promise<Record<string
   const r = await runJava([JAVA_CLIENT_SOURCE, ...args]);
   if (r.code !== 0) throw new Error(`StrataJavaClient ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-4000)}`);
   return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The JSON lines a StrataGroupClient mode printed; fails with its stderr when it did not exit 0. */
+export async function groupClient(args: readonly string[]): Promise<Record<string, unknown>[]> {
+  const r = await runJava([GROUP_CLIENT_SOURCE, ...args]);
+  if (r.code !== 0) throw new Error(`StrataGroupClient ${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-4000)}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Starts a .java source program of this directory with its arguments; the caller ends it. */
+export function startJava(source: string, args: readonly string[]): RunningProgram {
+  return startProgram(source, 'java', [...jvmFlags(256), `-Dlog4j2.configurationFile=${join(KAFKA_PEER_DIR, 'log4j2-tools.properties')}`, '-cp', kafkaClasspath(), source, ...args]);
 }
