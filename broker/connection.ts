@@ -6,6 +6,10 @@
  * (and drained) before the next request starts, so at most one is pending. A framing or parsing
  * error closes THIS connection with a log line naming the peer and the problem; nothing else is
  * affected. A peer that goes away mid-response is one info line, not an internal error.
+ *
+ * Memory shared with other connections: each request's bytes are reserved in the broker's
+ * MemoryPool (queued.max.request.bytes) as soon as its size is read, and given back once it has
+ * been handled or the connection closes; while a request does not fit, the socket is not read.
  */
 import type { Socket } from 'node:net';
 import type { BrokerContext } from './context.js';
@@ -30,7 +34,14 @@ export class Connection {
   private queuedBytes = 0;
   private processing = false;
   private closed = false;
+  /** Reading paused for this connection's own backlog (queued requests / bytes). */
   private paused = false;
+  private socketPaused = false;
+  /** Bytes reserved in ctx.requestMemory for queued frames and the admitted partial one. */
+  private reservedBytes = 0;
+  /** Bytes reserved for the request being handled. */
+  private inFlightBytes = 0;
+  private stopWaitingForMemory: (() => void) | undefined;
   private readonly abort = new AbortController();
   /** Resolves when the request in progress (if any) is done: graceful shutdown waits for it. */
   private idle: Promise<void> = Promise.resolve();
@@ -44,7 +55,7 @@ export class Connection {
     private readonly onClosed: (c: Connection) => void,
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes);
+    this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes, (bytes) => this.reserve(bytes));
     socket.setNoDelay(true);
     socket.setTimeout(ctx.config.connectionsMaxIdleMs, () => {
       if (this.processing) return; // a long fetch or a sendfile in progress is not idleness
@@ -58,7 +69,8 @@ export class Connection {
     socket.on('close', () => this.onClose());
   }
 
-  private onData(chunk: Buffer): void {
+  /** A chunk read, or (none) memory freed elsewhere: a frame waiting for it may now be admitted. */
+  private onData(chunk?: Buffer): void {
     if (this.closed) return;
     let frames: Buffer[];
     try {
@@ -71,23 +83,50 @@ export class Connection {
       this.queue.push(frame);
       this.queuedBytes += frame.length;
     }
+    if (this.decoder.waitingForMemory) this.stopWaitingForMemory ??= this.ctx.requestMemory.onRelease(() => this.onData());
     if (this.queue.length > 0 && !this.processing) void this.run();
     this.updateFlow();
   }
 
-  /** Pauses reading while this connection holds too much, resumes once it has worked most of it off. */
+  /** Reserves a frame's bytes in the shared pool before its body is read. */
+  private reserve(bytes: number): boolean {
+    if (this.closed || !this.ctx.requestMemory.tryReserve(bytes)) return false;
+    this.reservedBytes += bytes;
+    this.stopWaitingForMemory?.();
+    this.stopWaitingForMemory = undefined;
+    return true;
+  }
+
+  /** Gives back what queued and partial frames hold (not the request in progress: run() does). */
+  private releaseReserved(): void {
+    this.stopWaitingForMemory?.();
+    this.stopWaitingForMemory = undefined;
+    const bytes = this.reservedBytes;
+    this.reservedBytes = 0;
+    this.ctx.requestMemory.release(bytes);
+  }
+
+  /**
+   * Pauses reading while this connection holds too much, resumes once it has worked most of it
+   * off; and while its next request's bytes do not fit in the shared pool.
+   */
   private updateFlow(): void {
     if (this.closed) return;
+    this.updateBacklogFlow();
+    const pause = this.paused || this.decoder.waitingForMemory;
+    if (pause === this.socketPaused) return;
+    this.socketPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private updateBacklogFlow(): void {
     const heldBytes = this.queuedBytes + this.decoder.bufferedBytes;
     const requestsMax = this.ctx.config.queuedMaxRequests;
     if (!this.paused) {
-      if (this.queue.length >= requestsMax || (this.processing && heldBytes >= QUEUED_REQUEST_BYTES_MAX)) {
-        this.paused = true;
-        this.socket.pause();
-      }
+      if (this.queue.length >= requestsMax || (this.processing && heldBytes >= QUEUED_REQUEST_BYTES_MAX)) this.paused = true;
     } else if (!this.processing || (this.queue.length < requestsMax / 2 && heldBytes < QUEUED_REQUEST_BYTES_MAX / 2)) {
       this.paused = false;
-      this.socket.resume();
     }
   }
 
@@ -98,18 +137,28 @@ export class Connection {
       while (this.queue.length > 0 && !this.closed) {
         const frame = this.queue.shift()!;
         this.queuedBytes -= frame.length;
+        this.reservedBytes -= frame.length;
+        this.inFlightBytes = frame.length;
         this.updateFlow();
         this.requests++;
         const result = await dispatch(this.ctx, frame);
+        this.releaseInFlight(); // the request is handled: its bytes are not needed for the response
         if (result.parts && !this.closed) await this.write(result.parts);
       }
     } catch (err) {
       this.fail(err);
     } finally {
+      this.releaseInFlight();
       this.processing = false;
       this.markIdle();
       this.updateFlow();
     }
+  }
+
+  private releaseInFlight(): void {
+    const bytes = this.inFlightBytes;
+    this.inFlightBytes = 0;
+    this.ctx.requestMemory.release(bytes);
   }
 
   private async write(parts: readonly ResponsePart[]): Promise<void> {
@@ -157,6 +206,7 @@ export class Connection {
     this.abort.abort();
     this.queue.length = 0;
     this.queuedBytes = 0;
+    this.releaseReserved();
     this.socket.destroy();
   }
 
@@ -164,6 +214,8 @@ export class Connection {
   async drain(timeoutMs: number): Promise<void> {
     this.socket.pause();
     this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.releaseReserved();
     await Promise.race([this.idle, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     if (!this.closed) {
       this.closed = true;
@@ -178,6 +230,8 @@ export class Connection {
     this.closed = true;
     this.abort.abort();
     this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.releaseReserved();
     this.onClosed(this);
   }
 

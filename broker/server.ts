@@ -25,6 +25,7 @@ import { ConnectionQuotas } from './connection-quotas.js';
 import { DecompressionLimiter } from './decompression-limiter.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './group-coordinator.js';
+import { MemoryPool } from './memory-pool.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
 import { ProducerIdManager } from './producer-id-manager.js';
@@ -91,6 +92,10 @@ export class KafkaServer {
 
   constructor(private readonly options: KafkaServerOptions) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
+    const requestBytesMax = this.config.queuedMaxRequestBytes;
+    if (requestBytesMax !== -1 && requestBytesMax < this.config.socketRequestMaxBytes) {
+      throw new Error(`KafkaServer: queued.max.request.bytes (${requestBytesMax}) is below socket.request.max.bytes (${this.config.socketRequestMaxBytes}): such a request would wait forever`);
+    }
     this.topics = new TopicManager(options.logs, options.logger);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
     this.quotas = new ConnectionQuotas(this.config, options.logger);
@@ -109,6 +114,7 @@ export class KafkaServer {
       producerIds: new ProducerIdManager(options.logs.dataDir),
       producerStates: this.producerStates,
       decompression: new DecompressionLimiter(),
+      requestMemory: new MemoryPool(this.config.queuedMaxRequestBytes),
       clusterId: 'strata',
       advertisedHost: () => advertised,
       advertisedPort: () => options.advertisedPort ?? this.boundPort,
