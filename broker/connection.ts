@@ -33,6 +33,8 @@ export class Connection {
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private processing = false;
+  /** A response is being written (its bytes handed to the socket, or waiting for it to drain). */
+  private sending = false;
   private closed = false;
   /** Reading paused for this connection's own backlog (queued requests / bytes). */
   private paused = false;
@@ -57,8 +59,15 @@ export class Connection {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes, (bytes) => this.reserve(bytes));
     socket.setNoDelay(true);
+    // fires after connections.max.idle.ms without a read or a completed write (sendfile refreshes it too)
     socket.setTimeout(ctx.config.connectionsMaxIdleMs, () => {
-      if (this.processing) return; // a long fetch or a sendfile in progress is not idleness
+      if (this.sending) {
+        // the peer reads nothing: as in Kafka, a channel with no progress is idle, whatever it holds
+        this.ctx.logger.info(`closing connection from ${this.peer}: its response made no progress for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
+        this.destroy();
+        return;
+      }
+      if (this.processing) return; // a request being handled (a fetch waiting for data) is not idleness
       this.ctx.logger.info(`closing connection from ${this.peer}: idle for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
       this.destroy();
     });
@@ -143,7 +152,10 @@ export class Connection {
         this.requests++;
         const result = await dispatch(this.ctx, frame);
         this.releaseInFlight(); // the request is handled: its bytes are not needed for the response
-        if (result.parts && !this.closed) await this.write(result.parts);
+        if (result.parts && !this.closed) {
+          this.sending = true;
+          await this.write(result.parts).finally(() => (this.sending = false));
+        }
       }
     } catch (err) {
       this.fail(err);
