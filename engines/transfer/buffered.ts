@@ -112,8 +112,13 @@ export class BufferedTransfer implements Transfer {
             throw shortFileError(this.name, slice, position + got);
           }
           cache.onRead(position, chunk.subarray(0, got), generation, false); // the chunk goes back to the pool: borrowed
-          if (previousWrite) await guard.race(previousWrite);
-          guard.check();
+          try {
+            if (previousWrite) await guard.race(previousWrite);
+            guard.check();
+          } catch (err) {
+            buffers.release(chunk); // read, never written: nothing else refers to it
+            throw err;
+          }
           previousWrite = write(chunk, got);
           previousWrite.catch(() => {}); // observed by the next race, or the final one
           position += got;
