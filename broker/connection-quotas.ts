@@ -4,30 +4,29 @@
  * client address against max.connections.per.ip (with max.connections.per.ip.overrides). A
  * socket over either limit is closed on accept.
  *
- * Refusals are logged at most once per REFUSAL_LOG_INTERVAL_MS, with the number refused since the
- * last line: a client hammering a full broker must not turn into a log line per attempt.
+ * Refusals are logged at most once per interval, with the number refused since the last line
+ * (rate-limited-log.ts).
  */
 import type { Socket } from 'node:net';
 import { assert } from '../core/errors.js';
 import type { Logger } from '../core/tokens.js';
 import { canonicalIp, type BrokerConfig } from './broker-config.js';
-
-/** At most one refusal line per this interval; the next line counts the ones in between. */
-export const REFUSAL_LOG_INTERVAL_MS = 10_000;
+import { RateLimitedLog } from './rate-limited-log.js';
 
 export type QuotaConfig = Pick<BrokerConfig, 'maxConnections' | 'maxConnectionsPerIp' | 'maxConnectionsPerIpOverrides'>;
 
 export class ConnectionQuotas {
   private total = 0;
   private readonly perIp = new Map<string, number>();
-  private suppressedRefusals = 0;
-  private lastRefusalLogMs = -Infinity;
+  private readonly refusals: RateLimitedLog;
 
   constructor(
     private readonly config: QuotaConfig,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+    logger: Logger,
+    now: () => number = Date.now,
+  ) {
+    this.refusals = new RateLimitedLog((line) => logger.warn(line), now);
+  }
 
   /** Open sockets counted (handshaking or not). */
   get count(): number {
@@ -47,7 +46,7 @@ export class ConnectionQuotas {
     const ip = canonicalIp(socket.remoteAddress ?? 'unknown');
     const reason = this.refusal(ip);
     if (reason) {
-      this.logRefusal(`refusing connection from ${ip}:${socket.remotePort} on the ${listener} listener: ${reason}`);
+      this.refusals.log(`refusing connection from ${ip}:${socket.remotePort} on the ${listener} listener: ${reason}`);
       socket.destroy();
       return false;
     }
@@ -70,17 +69,5 @@ export class ConnectionQuotas {
     if (n === 1) this.perIp.delete(ip);
     else this.perIp.set(ip, n - 1);
     this.total--;
-  }
-
-  private logRefusal(line: string): void {
-    const now = this.now();
-    if (now - this.lastRefusalLogMs < REFUSAL_LOG_INTERVAL_MS) {
-      this.suppressedRefusals++;
-      return;
-    }
-    const suppressed = this.suppressedRefusals;
-    this.suppressedRefusals = 0;
-    this.lastRefusalLogMs = now;
-    this.logger.warn(suppressed > 0 ? `${line} (${suppressed} more refused since the last such line, not logged one by one)` : line);
   }
 }

@@ -26,6 +26,7 @@ import { DecompressionLimiter } from './decompression-limiter.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { MemoryPool } from './memory-pool.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
 import { ProducerIdManager } from './producer-id-manager.js';
@@ -144,6 +145,7 @@ export class KafkaServer {
       // handshake holds a descriptor as a connection does. Its peer's address is read then too: by
       // the time a failed handshake is reported the socket may be destroyed and its address gone
       const peers = new WeakMap<net.Socket, string>();
+      const handshakeFailures = new RateLimitedLog((line) => options.logger.info(line));
       this.tlsServer.on('connection', (raw: net.Socket) => {
         const peer = `${raw.remoteAddress}:${raw.remotePort}`;
         if (this.admit(raw, 'SSL')) peers.set(raw, peer);
@@ -155,7 +157,7 @@ export class KafkaServer {
         raw?.destroy();
         if (raw && !peers.has(raw)) return; // refused on accept: already logged
         const peer = (raw && peers.get(raw)) ?? `${socket.remoteAddress}:${socket.remotePort}`;
-        options.logger.info(`TLS handshake with ${peer} failed: ${err.message}; connection closed`);
+        handshakeFailures.log(`TLS handshake with ${peer} failed: ${err.message}; connection closed`);
       });
     }
   }

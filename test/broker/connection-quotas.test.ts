@@ -7,7 +7,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../broker/raw-client.js';
-import { ConnectionQuotas, REFUSAL_LOG_INTERVAL_MS } from '../../broker/connection-quotas.js';
+import { ConnectionQuotas } from '../../broker/connection-quotas.js';
+import { RATE_LIMITED_LOG_INTERVAL_MS } from '../../broker/rate-limited-log.js';
 import { brokerConfigFrom } from '../../broker/broker-config.js';
 import { captureLogger, startTestBroker, type TestBroker } from './helpers.js';
 import { metadata } from './hostile-helpers.js';
@@ -73,10 +74,10 @@ describe('max.connections.per.ip', () => {
     };
     for (let i = 0; i < 30; i++) await refusedOnce();
     expect(lines).toHaveLength(1);
-    nowMs += REFUSAL_LOG_INTERVAL_MS;
+    nowMs += RATE_LIMITED_LOG_INTERVAL_MS;
     await refusedOnce();
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/max.connections.per.ip \(0\) reached for 127\.0\.0\.1 \(29 more refused since the last such line/);
+    expect(lines[1]).toMatch(/max.connections.per.ip \(0\) reached for 127\.0\.0\.1 \(29 more since the last such line/);
     expect(quotas.count).toBe(0);
     await new Promise((r) => server.close(r));
   });
