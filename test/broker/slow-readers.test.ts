@@ -1,22 +1,25 @@
 /**
  * Clients that never read their Fetch responses: each holds what its own send holds, never what
- * the others need. 20 plaintext connections on the buffered transfer (more than its shared pool
- * of chunks could serve two each) send a large Fetch and read nothing; a bystander's fetch of the
- * same bytes still completes, and every stalled connection is closed once its send has made no
- * progress for connections.max.idle.ms.
+ * the others need. 20 plaintext connections on the buffered transfer, or 16 over TLS (enough to
+ * take the shared pool's chunks, two each), send a large Fetch and read nothing; a bystander's
+ * fetch of the same bytes on the same listener still completes, and every stalled connection is
+ * closed once its send has made no progress for connections.max.idle.ms.
  */
 import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../broker/raw-client.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { KafkaWriter } from '../../broker/protocol/writer.js';
 import { writeRequestHeader } from '../../broker/protocol/headers.js';
 import { buildBatch } from '../../core/format/records.js';
-import { startTestBroker, type TestBroker } from './helpers.js';
+import { makeTlsIdentity, tlsToolsMissing } from '../../harness/peers/tls-identity.js';
+import { startTestBroker, tempDir, type TestBroker } from './helpers.js';
 import { MiB, produce } from './hostile-helpers.js';
 
 const TOPIC = 'slow-readers';
-const STALLED = 20;
+const tlsMissing = tlsToolsMissing();
 const BATCHES = 24;
 const FETCH_BYTES = BATCHES * MiB;
 /** Long enough for the bystander's fetch to finish while the stalled ones still sit. */
@@ -25,7 +28,12 @@ const IDLE_MS = 6000;
 let broker: TestBroker;
 
 beforeAll(async () => {
-  broker = await startTestBroker({ transfer: 'buffered', config: { 'connections.max.idle.ms': String(IDLE_MS) } });
+  const tlsListener = tlsMissing ? undefined : makeTlsIdentity(join(tempDir('slow-readers-tls'), 'tls'));
+  broker = await startTestBroker({
+    transfer: 'buffered',
+    config: { 'connections.max.idle.ms': String(IDLE_MS) },
+    tls: tlsListener && { port: 0, certFile: tlsListener.certFile, keyFile: tlsListener.keyFile },
+  });
   await broker.server.topics.create(TOPIC, 1);
   const c = await RawKafkaClient.connect(broker.port);
   for (let i = 0; i < BATCHES; i++) {
@@ -51,11 +59,16 @@ function fetchFrame(correlationId: number, topic: string, maxBytes: number): Buf
   return frame;
 }
 
-/** A connection that sends one Fetch and never reads. */
-function stalledReader(port: number): { socket: net.Socket } {
-  const socket = net.connect({ host: '127.0.0.1', port });
+function connect(port: number, secure: boolean): net.Socket {
+  const socket = secure ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => {});
-  socket.on('connect', () => {
+  return socket;
+}
+
+/** A connection that sends one Fetch and never reads. */
+function stalledReader(port: number, secure: boolean): { socket: net.Socket } {
+  const socket = connect(port, secure);
+  socket.once(secure ? 'secureConnect' : 'connect', () => {
     socket.pause(); // never read: the kernel's buffers fill and the broker's send stalls
     socket.write(fetchFrame(1, TOPIC, FETCH_BYTES));
   });
@@ -63,9 +76,10 @@ function stalledReader(port: number): { socket: net.Socket } {
 }
 
 /** Reads one whole Fetch response of the topic (counting its bytes, not keeping them); its size. */
-function fetchAll(port: number): Promise<number> {
+function fetchAll(port: number, secure: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(fetchFrame(7, TOPIC, FETCH_BYTES)));
+    const socket = connect(port, secure);
+    socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(fetchFrame(7, TOPIC, FETCH_BYTES)));
     let head = Buffer.alloc(0);
     let size = -1;
     let got = 0;
@@ -81,32 +95,37 @@ function fetchAll(port: number): Promise<number> {
         resolve(size);
       }
     });
-    socket.on('error', reject);
     socket.on('close', () => reject(new Error(`the broker closed the bystander after ${got} of ${size} bytes`)));
   });
 }
 
-describe('clients that never read their fetches', () => {
-  it(`${STALLED} stalled readers: a bystander's fetch completes, and the stalled ones are closed after connections.max.idle.ms`, { timeout: 60_000 }, async () => {
+describe.each([
+  { listener: 'plaintext (buffered)', secure: false, stalledCount: 20 },
+  { listener: 'TLS', secure: true, stalledCount: 16 },
+])('clients that never read their fetches, $listener', ({ listener, secure, stalledCount }) => {
+  it.skipIf(secure && tlsMissing)(`${stalledCount} stalled readers: a bystander's fetch completes, and the stalled ones are closed after connections.max.idle.ms`, { timeout: 60_000 }, async () => {
+    const port = secure ? broker.server.tlsPort : broker.port;
     const before = performance.now();
-    const size = await fetchAll(broker.port);
+    const size = await fetchAll(port, secure);
     const aloneMs = performance.now() - before;
     expect(size).toBeGreaterThan(BATCHES * 1_000_000);
-    const stalled = Array.from({ length: STALLED }, () => stalledReader(broker.port));
+    const linesBefore = broker.lines.length;
+    const stalled = Array.from({ length: stalledCount }, () => stalledReader(port, secure));
     // let every stalled send fill its socket and stop
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000));
     const start = performance.now();
-    const bystander = await Promise.race([fetchAll(broker.port), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the bystander fetch did not complete in 20 s')), 20_000))]);
+    const bystander = await Promise.race([fetchAll(port, secure), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the bystander fetch did not complete in 20 s')), 20_000))]);
     const withStalledMs = performance.now() - start;
-    console.log(`slow-readers: bystander fetch of ${(bystander / MiB).toFixed(1)} MiB: ${aloneMs.toFixed(0)} ms alone, ${withStalledMs.toFixed(0)} ms beside ${STALLED} stalled readers`);
+    console.log(`slow-readers (${listener}): bystander fetch of ${(bystander / MiB).toFixed(1)} MiB: ${aloneMs.toFixed(0)} ms alone, ${withStalledMs.toFixed(0)} ms beside ${stalledCount} stalled readers`);
     expect(bystander).toBe(size);
     // it finished beside them, not after they were closed (its own close may take a moment)
-    await waitFor(() => broker.server.connectionCount <= STALLED, 2000);
-    expect(broker.server.connectionCount).toBe(STALLED);
+    await waitFor(() => broker.server.connectionCount <= stalledCount, 2000);
+    expect(broker.server.connectionCount).toBe(stalledCount);
     // the stalled clients read nothing, so they cannot see the close: the broker's count says it
     await waitFor(() => broker.server.connectionCount === 0, IDLE_MS * 4);
     for (const s of stalled) s.socket.destroy();
-    expect(broker.lines.filter((l) => /its response made no progress for connections.max.idle.ms \(6000 ms\)/.test(l))).toHaveLength(STALLED);
+    const closedLines = broker.lines.slice(linesBefore).filter((l) => /its response made no progress for connections.max.idle.ms \(6000 ms\)/.test(l));
+    expect(closedLines).toHaveLength(stalledCount);
   });
 });
 
