@@ -17,6 +17,7 @@ import { dispatch } from './dispatcher.js';
 import { FrameDecoder, FrameError } from './frame-decoder.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import { ProtocolError } from './protocol/protocol-error.js';
+import { SendWatchdog } from './send-watchdog.js';
 
 /**
  * Bytes a connection may hold while a request is in progress: queued frames plus a partial one.
@@ -44,6 +45,7 @@ export class Connection {
   /** Bytes reserved for the request being handled. */
   private inFlightBytes = 0;
   private stopWaitingForMemory: (() => void) | undefined;
+  private readonly sendWatchdog: SendWatchdog;
   private readonly abort = new AbortController();
   /** Resolves when the request in progress (if any) is done: graceful shutdown waits for it. */
   private idle: Promise<void> = Promise.resolve();
@@ -59,15 +61,15 @@ export class Connection {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes, (bytes) => this.reserve(bytes));
     socket.setNoDelay(true);
-    // fires after connections.max.idle.ms without a read or a completed write (sendfile refreshes it too)
+    this.sendWatchdog = new SendWatchdog(ctx.config.connectionsMaxIdleMs, () => {
+      // the peer reads nothing: as in Kafka, a channel with no progress is idle, whatever it holds
+      this.ctx.logger.info(`closing connection from ${this.peer}: its response made no progress for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
+      this.destroy();
+    });
     socket.setTimeout(ctx.config.connectionsMaxIdleMs, () => {
-      if (this.sending) {
-        // the peer reads nothing: as in Kafka, a channel with no progress is idle, whatever it holds
-        this.ctx.logger.info(`closing connection from ${this.peer}: its response made no progress for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
-        this.destroy();
-        return;
-      }
-      if (this.processing) return; // a request being handled (a fetch waiting for data) is not idleness
+      // a response being written is the watchdog's; a request being handled (a fetch waiting for
+      // data) is not idleness
+      if (this.sending || this.processing) return;
       this.ctx.logger.info(`closing connection from ${this.peer}: idle for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
       this.destroy();
     });
@@ -154,7 +156,11 @@ export class Connection {
         this.releaseInFlight(); // the request is handled: its bytes are not needed for the response
         if (result.parts && !this.closed) {
           this.sending = true;
-          await this.write(result.parts).finally(() => (this.sending = false));
+          this.sendWatchdog.start();
+          await this.write(result.parts).finally(() => {
+            this.sending = false;
+            this.sendWatchdog.stop();
+          });
         }
       }
     } catch (err) {
@@ -177,10 +183,10 @@ export class Connection {
     for (const part of parts) {
       if (this.closed) return;
       if (Buffer.isBuffer(part)) {
-        this.socket.write(part);
+        this.socket.write(part, (err) => err || this.sendWatchdog.progress());
         continue;
       }
-      const sent = await this.ctx.transfer.send(this.socket, part.slices, this.abort.signal);
+      const sent = await this.ctx.transfer.send(this.socket, part.slices, this.abort.signal, this.sendWatchdog.progress);
       if (sent !== part.sizeBytes) {
         // the frame size promised sizeBytes; a short send leaves the stream unparseable
         throw new Error(`transfer sent ${sent} of ${part.sizeBytes} record bytes; the response cannot be completed`);
@@ -189,6 +195,7 @@ export class Connection {
     if (this.socket.writableNeedDrain && !this.closed) {
       await new Promise<void>((resolve) => {
         const done = () => {
+          this.sendWatchdog.progress();
           this.socket.off('drain', done);
           this.socket.off('close', done);
           resolve();
@@ -215,6 +222,7 @@ export class Connection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sendWatchdog.stop();
     this.abort.abort();
     this.queue.length = 0;
     this.queuedBytes = 0;
@@ -240,6 +248,7 @@ export class Connection {
 
   private onClose(): void {
     this.closed = true;
+    this.sendWatchdog.stop();
     this.abort.abort();
     this.queue.length = 0;
     this.queuedBytes = 0;

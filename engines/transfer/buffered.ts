@@ -52,7 +52,7 @@ export class BufferedTransfer implements Transfer {
     this.readCachedInline = o.readCachedInline ?? true;
   }
 
-  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal): Promise<number> {
+  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<number> {
     checkSlices(slices, this.name);
     const guard = new TransferGuard(socket, signal, this.name);
     const buffers = new SendBuffers(this.pool);
@@ -68,13 +68,14 @@ export class BufferedTransfer implements Transfer {
         socket.write(chunk.subarray(0, length), (err) => {
           if (!writing.delete(chunk)) return; // already discarded after a failure
           buffers.release(chunk);
-          if (err) reject(err);
-          else resolve();
+          if (err) return reject(err);
+          onProgress?.(length);
+          resolve();
         });
       });
     /** A write of the cache's memory: no chunk to give back. */
     const writeHeld = (held: Buffer): Promise<void> =>
-      new Promise<void>((resolve, reject) => socket.write(held, (err) => (err ? reject(err) : resolve())));
+      new Promise<void>((resolve, reject) => socket.write(held, (err) => (err ? reject(err) : (onProgress?.(held.length), resolve()))));
 
     try {
       guard.check();

@@ -2,7 +2,7 @@
  * What hostile or careless clients take from the others, measured against a `strata serve` child
  * (docs/reliability.md quotes these figures):
  *   stalled   N connections each send a Fetch of the whole topic (--fetch-mib) and read nothing
- *             (TLS, and plaintext with --transfer buffered); a bystander fetches the same bytes
+ *             (TLS, and plaintext with --transfer buffered and sendfile); a bystander fetches the same bytes
  *             on the same listener: its time alone and beside them, and the server's descriptors
  *             connections.max.idle.ms + 5 s later and twice that + 5 s (are the stalled ones closed?)
  *   handshake N TCP connections to the TLS port that never finish a handshake; a plaintext
@@ -255,6 +255,7 @@ try {
   if (scenarios.has('stalled')) {
     await stalled('TLS', 'sendfile', true, 16);
     await stalled('plaintext buffered', 'buffered', false, 20);
+    await stalled('plaintext sendfile', 'sendfile', false, 20);
   }
   if (scenarios.has('handshake')) await handshakes(300);
   if (scenarios.has('halfframe')) await halfFrames(20, 100_000_000);

@@ -110,6 +110,7 @@ describe.each([
     const aloneMs = performance.now() - before;
     expect(size).toBeGreaterThan(BATCHES * 1_000_000);
     const linesBefore = broker.lines.length;
+    const stalledAt = Date.now();
     const stalled = Array.from({ length: stalledCount }, () => stalledReader(port, secure));
     // let every stalled send fill its socket and stop
     await new Promise((r) => setTimeout(r, 1000));
@@ -122,7 +123,9 @@ describe.each([
     await waitFor(() => broker.server.connectionCount <= stalledCount, 2000);
     expect(broker.server.connectionCount).toBe(stalledCount);
     // the stalled clients read nothing, so they cannot see the close: the broker's count says it
-    await waitFor(() => broker.server.connectionCount === 0, IDLE_MS * 4);
+    // closed connections.max.idle.ms after their last progress (a moment after they connected),
+    // not a period later (Node's own socket timeout gives a queued write one more)
+    await waitFor(() => broker.server.connectionCount === 0, stalledAt + IDLE_MS + IDLE_MS / 2 - Date.now());
     for (const s of stalled) s.socket.destroy();
     const closedLines = broker.lines.slice(linesBefore).filter((l) => /its response made no progress for connections.max.idle.ms \(6000 ms\)/.test(l));
     expect(closedLines).toHaveLength(stalledCount);
