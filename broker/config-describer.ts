@@ -81,7 +81,7 @@ export function describeBrokerConfigs(config: Readonly<BrokerConfig>, brokerDefa
     const configType = topicKey === 'cleanup.policy' ? ConfigType.LIST : CONFIG_TYPES[spec.kind]!;
     entries.push({ name: brokerKey, value: kafkaValue(brokerDefaults[spec.field]), isDefault: brokerDefaults[spec.field] === builtIn[spec.field], configType });
   }
-  for (const e of brokerConfigEntries(config)) entries.push({ name: e.name, value: e.value, isDefault: e.isDefault, configType: e.kind === 'bool' ? ConfigType.BOOLEAN : ConfigType.INT });
+  for (const e of brokerConfigEntries(config)) entries.push({ name: e.name, value: e.value, isDefault: e.isDefault, configType: e.kind === 'bool' ? ConfigType.BOOLEAN : e.kind === 'overrides' ? ConfigType.STRING : ConfigType.INT });
   return entries
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((e) => {

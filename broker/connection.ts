@@ -6,6 +6,10 @@
  * (and drained) before the next request starts, so at most one is pending. A framing or parsing
  * error closes THIS connection with a log line naming the peer and the problem; nothing else is
  * affected. A peer that goes away mid-response is one info line, not an internal error.
+ *
+ * Memory shared with other connections: each request's bytes are reserved in the broker's
+ * MemoryPool (queued.max.request.bytes) as soon as its size is read, and given back once it has
+ * been handled or the connection closes; while a request does not fit, the socket is not read.
  */
 import type { Socket } from 'node:net';
 import type { BrokerContext } from './context.js';
@@ -13,6 +17,7 @@ import { dispatch } from './dispatcher.js';
 import { FrameDecoder, FrameError } from './frame-decoder.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import { ProtocolError } from './protocol/protocol-error.js';
+import { SendWatchdog } from './send-watchdog.js';
 
 /**
  * Bytes a connection may hold while a request is in progress: queued frames plus a partial one.
@@ -29,8 +34,18 @@ export class Connection {
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private processing = false;
+  /** A response is being written (its bytes handed to the socket, or waiting for it to drain). */
+  private sending = false;
   private closed = false;
+  /** Reading paused for this connection's own backlog (queued requests / bytes). */
   private paused = false;
+  private socketPaused = false;
+  /** Bytes reserved in ctx.requestMemory for queued frames and the admitted partial one. */
+  private reservedBytes = 0;
+  /** Bytes reserved for the request being handled. */
+  private inFlightBytes = 0;
+  private stopWaitingForMemory: (() => void) | undefined;
+  private readonly sendWatchdog: SendWatchdog;
   private readonly abort = new AbortController();
   /** Resolves when the request in progress (if any) is done: graceful shutdown waits for it. */
   private idle: Promise<void> = Promise.resolve();
@@ -45,10 +60,21 @@ export class Connection {
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     // before SASL authentication frames are bounded by sasl.server.max.receive.size (auth/session.ts)
-    this.decoder = new FrameDecoder(ctx.config.socketRequestMaxBytes, () => ctx.session.frameLimit(ctx.config.socketRequestMaxBytes));
+    this.decoder = new FrameDecoder(
+      ctx.config.socketRequestMaxBytes,
+      (bytes) => this.reserve(bytes),
+      () => ctx.session.frameLimit(ctx.config.socketRequestMaxBytes),
+    );
     socket.setNoDelay(true);
+    this.sendWatchdog = new SendWatchdog(ctx.config.connectionsMaxIdleMs, () => {
+      // the peer reads nothing: as in Kafka, a channel with no progress is idle, whatever it holds
+      this.ctx.logger.info(`closing connection from ${this.peer}: its response made no progress for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
+      this.destroy();
+    });
     socket.setTimeout(ctx.config.connectionsMaxIdleMs, () => {
-      if (this.processing) return; // a long fetch or a sendfile in progress is not idleness
+      // a response being written is the watchdog's; a request being handled (a fetch waiting for
+      // data) is not idleness
+      if (this.sending || this.processing) return;
       this.ctx.logger.info(`closing connection from ${this.peer}: idle for connections.max.idle.ms (${ctx.config.connectionsMaxIdleMs} ms)`);
       this.destroy();
     });
@@ -59,7 +85,8 @@ export class Connection {
     socket.on('close', () => this.onClose());
   }
 
-  private onData(chunk: Buffer): void {
+  /** A chunk read, or (none) memory freed elsewhere: a frame waiting for it may now be admitted. */
+  private onData(chunk?: Buffer): void {
     if (this.closed) return;
     let frames: Buffer[];
     try {
@@ -72,23 +99,50 @@ export class Connection {
       this.queue.push(frame);
       this.queuedBytes += frame.length;
     }
+    if (this.decoder.waitingForMemory) this.stopWaitingForMemory ??= this.ctx.requestMemory.onRelease(() => this.onData());
     if (this.queue.length > 0 && !this.processing) void this.run();
     this.updateFlow();
   }
 
-  /** Pauses reading while this connection holds too much, resumes once it has worked most of it off. */
+  /** Reserves a frame's bytes in the shared pool before its body is read. */
+  private reserve(bytes: number): boolean {
+    if (this.closed || !this.ctx.requestMemory.tryReserve(bytes)) return false;
+    this.reservedBytes += bytes;
+    this.stopWaitingForMemory?.();
+    this.stopWaitingForMemory = undefined;
+    return true;
+  }
+
+  /** Gives back what queued and partial frames hold (not the request in progress: run() does). */
+  private releaseReserved(): void {
+    this.stopWaitingForMemory?.();
+    this.stopWaitingForMemory = undefined;
+    const bytes = this.reservedBytes;
+    this.reservedBytes = 0;
+    this.ctx.requestMemory.release(bytes);
+  }
+
+  /**
+   * Pauses reading while this connection holds too much, resumes once it has worked most of it
+   * off; and while its next request's bytes do not fit in the shared pool.
+   */
   private updateFlow(): void {
     if (this.closed) return;
+    this.updateBacklogFlow();
+    const pause = this.paused || this.decoder.waitingForMemory;
+    if (pause === this.socketPaused) return;
+    this.socketPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private updateBacklogFlow(): void {
     const heldBytes = this.queuedBytes + this.decoder.bufferedBytes;
     const requestsMax = this.ctx.config.queuedMaxRequests;
     if (!this.paused) {
-      if (this.queue.length >= requestsMax || (this.processing && heldBytes >= QUEUED_REQUEST_BYTES_MAX)) {
-        this.paused = true;
-        this.socket.pause();
-      }
+      if (this.queue.length >= requestsMax || (this.processing && heldBytes >= QUEUED_REQUEST_BYTES_MAX)) this.paused = true;
     } else if (!this.processing || (this.queue.length < requestsMax / 2 && heldBytes < QUEUED_REQUEST_BYTES_MAX / 2)) {
       this.paused = false;
-      this.socket.resume();
     }
   }
 
@@ -99,29 +153,46 @@ export class Connection {
       while (this.queue.length > 0 && !this.closed) {
         const frame = this.queue.shift()!;
         this.queuedBytes -= frame.length;
+        this.reservedBytes -= frame.length;
+        this.inFlightBytes = frame.length;
         this.updateFlow();
         this.requests++;
         const result = await dispatch(this.ctx, frame);
-        if (result.parts && !this.closed) await this.write(result.parts);
+        this.releaseInFlight(); // the request is handled: its bytes are not needed for the response
+        if (result.parts && !this.closed) {
+          this.sending = true;
+          this.sendWatchdog.start();
+          await this.write(result.parts).finally(() => {
+            this.sending = false;
+            this.sendWatchdog.stop();
+          });
+        }
         if (this.ctx.session.closeAfterResponse) return this.endAfterResponse(); // a failed SASL authentication
       }
     } catch (err) {
       this.fail(err);
     } finally {
+      this.releaseInFlight();
       this.processing = false;
       this.markIdle();
       this.updateFlow();
     }
   }
 
+  private releaseInFlight(): void {
+    const bytes = this.inFlightBytes;
+    this.inFlightBytes = 0;
+    this.ctx.requestMemory.release(bytes);
+  }
+
   private async write(parts: readonly ResponsePart[]): Promise<void> {
     for (const part of parts) {
       if (this.closed) return;
       if (Buffer.isBuffer(part)) {
-        this.socket.write(part);
+        this.socket.write(part, (err) => err || this.sendWatchdog.progress());
         continue;
       }
-      const sent = await this.ctx.transfer.send(this.socket, part.slices, this.abort.signal);
+      const sent = await this.ctx.transfer.send(this.socket, part.slices, this.abort.signal, this.sendWatchdog.progress);
       if (sent !== part.sizeBytes) {
         // the frame size promised sizeBytes; a short send leaves the stream unparseable
         throw new Error(`transfer sent ${sent} of ${part.sizeBytes} record bytes; the response cannot be completed`);
@@ -130,6 +201,7 @@ export class Connection {
     if (this.socket.writableNeedDrain && !this.closed) {
       await new Promise<void>((resolve) => {
         const done = () => {
+          this.sendWatchdog.progress();
           this.socket.off('drain', done);
           this.socket.off('close', done);
           resolve();
@@ -166,9 +238,11 @@ export class Connection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sendWatchdog.stop();
     this.abort.abort();
     this.queue.length = 0;
     this.queuedBytes = 0;
+    this.releaseReserved();
     this.socket.destroy();
   }
 
@@ -176,6 +250,8 @@ export class Connection {
   async drain(timeoutMs: number): Promise<void> {
     this.socket.pause();
     this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.releaseReserved();
     await Promise.race([this.idle, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     if (!this.closed) {
       this.closed = true;
@@ -188,8 +264,11 @@ export class Connection {
 
   private onClose(): void {
     this.closed = true;
+    this.sendWatchdog.stop();
     this.abort.abort();
     this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.releaseReserved();
     this.onClosed(this);
   }
 

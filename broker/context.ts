@@ -7,6 +7,7 @@ import type { Session } from './auth/session.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { DecompressionLimiter } from './decompression-limiter.js';
 import type { GroupCoordinator } from './group-coordinator.js';
+import type { MemoryPool } from './memory-pool.js';
 import type { PartitionWaiters } from './partition-waiters.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
 import type { ProducerStates } from './producer-states.js';
@@ -31,6 +32,8 @@ export interface BrokerContext {
   readonly producerStates: ProducerStates;
   /** Bounds decompressed bytes held at once by all connections' produce validations. */
   readonly decompression: DecompressionLimiter;
+  /** queued.max.request.bytes: request bytes all connections hold at once, received or being received. */
+  readonly requestMemory: MemoryPool;
   readonly clusterId: string;
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
   advertisedHost(): string;

@@ -30,9 +30,10 @@ export class RawKafkaClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawKafkaClient> {
+  /** `localAddress`: the address to connect from (e.g. 127.0.0.2, another loopback address). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawKafkaClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port }, () => {
+      const s = net.connect({ host, port, localAddress }, () => {
         s.off('error', reject);
         resolve(new RawKafkaClient(s));
       });

@@ -24,9 +24,12 @@ import { BrokerSecurity } from './auth/security.js';
 import type { SecurityProtocol } from './auth/security-config.js';
 import { Session, connectionContext } from './auth/session.js';
 import { Connection } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 import { DecompressionLimiter } from './decompression-limiter.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './group-coordinator.js';
+import { MemoryPool } from './memory-pool.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
 import { ProducerIdManager } from './producer-id-manager.js';
@@ -70,8 +73,11 @@ export interface TlsListenerOptions {
   protocol?: 'SSL' | 'SASL_SSL';
 }
 
-/** A client that has not finished its TLS handshake by then is dropped. */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * A client that has not finished its TLS handshake by then (or by connections.max.idle.ms, when
+ * shorter: Kafka expires a handshaking channel as any idle one) is closed.
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How long shutdown waits for a connection's request in progress. */
 const SHUTDOWN_DRAIN_MS = 5000;
@@ -83,6 +89,8 @@ export class KafkaServer {
   private readonly server: net.Server | undefined;
   private readonly tlsServer: tls.Server | undefined;
   private readonly connections = new Set<Connection>();
+  /** Every open socket, handshaking or not, against max.connections and max.connections.per.ip. */
+  readonly quotas: ConnectionQuotas;
   private readonly waiters = new PartitionWaiters();
   private readonly producerStates: ProducerStates;
   private readonly ctx: BrokerContext;
@@ -95,8 +103,13 @@ export class KafkaServer {
 
   constructor(private readonly options: KafkaServerOptions) {
     this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
+    const requestBytesMax = this.config.queuedMaxRequestBytes;
+    if (requestBytesMax !== -1 && requestBytesMax < this.config.socketRequestMaxBytes) {
+      throw new Error(`KafkaServer: queued.max.request.bytes (${requestBytesMax}) is below socket.request.max.bytes (${this.config.socketRequestMaxBytes}): such a request would wait forever`);
+    }
     this.topics = new TopicManager(options.logs, options.logger);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
+    this.quotas = new ConnectionQuotas(this.config, options.logger);
     this.producerStates = new ProducerStates(options.logger, this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
     const host = options.host ?? '127.0.0.1';
     const advertised = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host);
@@ -113,6 +126,7 @@ export class KafkaServer {
       producerIds: new ProducerIdManager(options.logs.dataDir),
       producerStates: this.producerStates,
       decompression: new DecompressionLimiter(),
+      requestMemory: new MemoryPool(this.config.queuedMaxRequestBytes),
       clusterId: 'strata',
       advertisedHost: () => advertised,
       advertisedPort: () => options.advertisedPort ?? this.boundPort,
@@ -120,7 +134,11 @@ export class KafkaServer {
       session: new Session(this.security.listener(options.plaintextProtocol ?? 'PLAINTEXT')),
     };
     if (options.plaintext === false && !options.tls) throw new Error('KafkaServer: no listener (plaintext is off and no TLS listener given)');
-    if (options.plaintext !== false) this.server = net.createServer((socket) => this.accept(socket, this.ctx));
+    if (options.plaintext !== false) {
+      this.server = net.createServer((socket) => {
+        if (this.admit(socket, 'PLAINTEXT')) this.accept(socket, this.ctx);
+      });
+    }
     const t = options.tls;
     if (t) {
       if (!t.transfer.supports.encryptedSockets) throw new Error(`KafkaServer: the TLS listener's transfer "${t.transfer.name}" cannot write to a TLS socket`);
@@ -134,26 +152,40 @@ export class KafkaServer {
       };
       this.tlsCtx = tlsCtx;
       // secureConnection: the handshake is done, so the connection's first read is a Kafka frame
-      this.tlsServer = tls.createServer({ cert: t.cert, key: t.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...this.security.tlsClientAuth() }, (socket) => this.accept(socket, tlsCtx));
-      // the peer's address, read when the TCP connection arrives: by the time a failed handshake is
-      // reported the socket may be destroyed and its address gone ("undefined:undefined")
+      const handshakeTimeout = Math.min(TLS_HANDSHAKE_TIMEOUT_MS, this.config.connectionsMaxIdleMs);
+      this.tlsServer = tls.createServer({ cert: t.cert, key: t.key, handshakeTimeout, ...this.security.tlsClientAuth() }, (socket) => this.accept(socket, tlsCtx));
+      // the TCP connection is counted (or refused) when it arrives, before its handshake: a
+      // handshake holds a descriptor as a connection does. Its peer's address is read then too: by
+      // the time a failed handshake is reported the socket may be destroyed and its address gone
       const peers = new WeakMap<net.Socket, string>();
-      this.tlsServer.on('connection', (raw: net.Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));
+      const handshakeFailures = new RateLimitedLog((line) => options.logger.info(line));
+      this.tlsServer.on('connection', (raw: net.Socket) => {
+        const peer = `${raw.remoteAddress}:${raw.remotePort}`;
+        if (this.admit(raw, 'SSL')) peers.set(raw, peer);
+      });
       this.tlsServer.on('tlsClientError', (err, socket) => {
         const raw = (socket as tls.TLSSocket & { _parent?: net.Socket })._parent;
+        // Node reports a failed or timed-out handshake and leaves both sockets open: close them
+        socket.destroy();
+        raw?.destroy();
+        if (raw && !peers.has(raw)) return; // refused on accept: already logged
         const peer = (raw && peers.get(raw)) ?? `${socket.remoteAddress}:${socket.remotePort}`;
-        options.logger.info(`TLS handshake with ${peer} failed: ${err.message}`);
+        handshakeFailures.log(`TLS handshake with ${peer} failed: ${err.message}; connection closed`);
       });
     }
   }
 
-  private accept(socket: net.Socket, ctx: BrokerContext): void {
+  /** Counts an accepted TCP socket against the connection quotas, or closes it. */
+  private admit(socket: net.Socket, listener: string): boolean {
     if (this.shuttingDown) {
       socket.destroy();
-      return;
+      return false;
     }
-    if (this.connections.size >= this.config.maxConnections) {
-      this.options.logger.warn(`refusing connection from ${socket.remoteAddress}:${socket.remotePort}: max.connections (${this.config.maxConnections}) reached`);
+    return this.quotas.admit(socket, listener);
+  }
+
+  private accept(socket: net.Socket, ctx: BrokerContext): void {
+    if (this.shuttingDown) {
       socket.destroy();
       return;
     }

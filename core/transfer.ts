@@ -37,7 +37,9 @@ export interface Transfer {
   /**
    * Writes the slices to the socket in order, after anything already written to it, honouring
    * backpressure. Resolves with the bytes sent; rejects (never hangs) when the peer goes away or
-   * `signal` aborts.
+   * `signal` aborts. `onProgress` is called whenever bytes have left (a write completed, a
+   * sendfile moved some): the broker closes a connection whose response makes no progress for
+   * connections.max.idle.ms, so a transfer that does not call it looks stalled.
    */
-  send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal): Promise<number>;
+  send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<number>;
 }

@@ -9,7 +9,7 @@ import { StrataError } from '../../core/errors.js';
 import type { Logger } from '../../core/tokens.js';
 import { loadAclAuthorizer, parseSuperUsers, type AclAuthorizer } from './authorizer.js';
 import { CredentialStore, readBoundedRegularFile } from './credentials.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { DENIALS_LOG_RATE, RateLimitedLog } from '../rate-limited-log.js';
 import { PASSWORD_CHECKS_MAX, Semaphore, type SaslMechanism } from './sasl-server.js';
 import { DEFAULT_SECURITY_CONFIG, type SecurityConfig, type SecurityProtocol, type SslClientAuth } from './security-config.js';
 
@@ -49,7 +49,7 @@ export class BrokerSecurity {
     private readonly truststore: Buffer | undefined,
     private readonly logger: Logger,
   ) {
-    this.log = new RateLimitedLog(logger);
+    this.log = new RateLimitedLog((line) => logger.info(line), DENIALS_LOG_RATE);
   }
 
   private readonly log: RateLimitedLog;

@@ -115,7 +115,7 @@ export class Session {
     this.state = 'failed';
     this.sasl = undefined;
     this.closeAfterResponse = true;
-    this.listener.log.info(`${this.host}: ${why}; closing the connection after the response`);
+    this.listener.log.log(`${this.host}: ${why}; closing the connection after the response`);
   }
 
   /**
@@ -126,7 +126,7 @@ export class Session {
   authorize(operation: AclOperation, type: ResourceType, name: string, logIfDenied = true): boolean {
     const a = this.listener.authorizer;
     if (!a || a.authorize(this.principal, this.host, operation, type, name)) return true;
-    if (logIfDenied) this.listener.log.info(`denied ${this.principal} from ${this.host}: ${operation} on ${type}:${name}`);
+    if (logIfDenied) this.listener.log.log(`denied ${this.principal} from ${this.host}: ${operation} on ${type}:${name}`);
     return false;
   }
 

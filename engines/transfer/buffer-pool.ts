@@ -1,28 +1,20 @@
 /**
  * A bounded pool of equal-sized buffers for the buffered transfer. Bounded because every concurrent
  * send holds up to two chunks (one being read, one being written): without a cap, many slow
- * consumers would pin unbounded memory; with it, extra sends wait for a chunk instead.
+ * consumers would pin unbounded memory. Nobody waits for a chunk: when all are lent out, a send
+ * reads into its own smaller buffers (SendBuffers), because the chunks may be held by sends to
+ * clients that stopped reading, and waiting on them would stall every other send behind them.
  */
 import { assert, assertionFailed } from '../../core/errors.js';
 
-interface Waiter {
-  resolve: (buf: Buffer) => void;
-  reject: (err: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
 export class BufferPool {
   private readonly free: Buffer[] = [];
-  private readonly waiters: Waiter[] = [];
   /** Buffers that exist (free or lent out). */
   private allocated = 0;
 
   constructor(
     readonly chunkBytes: number,
     readonly buffersMax: number,
-    /** Sends queued for a chunk beyond this fail fast rather than queueing without limit. */
-    readonly waitersMax = 4096,
   ) {
     assert(Number.isInteger(chunkBytes) && chunkBytes > 0, `chunkBytes must be a positive integer, got ${chunkBytes}`);
     assert(Number.isInteger(buffersMax) && buffersMax > 0, `buffersMax must be a positive integer, got ${buffersMax}`);
@@ -32,40 +24,18 @@ export class BufferPool {
     return this.allocated - this.free.length;
   }
 
-  acquire(signal?: AbortSignal): Promise<Buffer> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  /** A free chunk, or undefined when buffersMax are lent out. */
+  tryAcquire(): Buffer | undefined {
     const buf = this.free.pop();
-    if (buf) return Promise.resolve(buf);
-    if (this.allocated < this.buffersMax) {
-      this.allocated++;
-      return Promise.resolve(Buffer.allocUnsafeSlow(this.chunkBytes));
-    }
-    if (this.waiters.length >= this.waitersMax) {
-      return Promise.reject(new Error(`buffer pool exhausted: ${this.buffersMax} chunks lent out and ${this.waiters.length} sends already waiting`));
-    }
-    return new Promise<Buffer>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal };
-      if (signal) {
-        waiter.onAbort = () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.waiters.push(waiter);
-    });
+    if (buf) return buf;
+    if (this.allocated >= this.buffersMax) return undefined;
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(this.chunkBytes);
   }
 
   /** Gives a buffer back; only once nothing (a pending read or socket write) still uses it. */
   release(buf: Buffer): void {
     if (buf.length !== this.chunkBytes) assertionFailed(`released a buffer of ${buf.length} bytes to a pool of ${this.chunkBytes}-byte chunks`);
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve(buf);
-      return;
-    }
     assert(this.free.length < this.allocated, 'buffer released twice');
     this.free.push(buf);
   }
@@ -78,11 +48,5 @@ export class BufferPool {
   discard(): void {
     assert(this.lentOut > 0, 'discard without a lent buffer');
     this.allocated--;
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
-      this.allocated++;
-      waiter.resolve(Buffer.allocUnsafeSlow(this.chunkBytes));
-    }
   }
 }

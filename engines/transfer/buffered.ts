@@ -11,7 +11,9 @@
  * A chunk goes back to the pool only in its write callback (libuv writes the Buffer by reference,
  * so reusing it earlier would corrupt the stream), which is also the backpressure: a send never
  * has more than one chunk queued on the socket, so a slow reader holds at most two chunks of
- * memory, however large the slices.
+ * memory, however large the slices. When the pool has none free (other sends hold them, maybe to
+ * clients that stopped reading) a send reads into its own small buffers instead of waiting
+ * (send-buffers.ts).
  *
  * Reads ask the slice's cache first (core/cache.ts, FileSlice.cache): bytes it holds are written
  * straight from its memory, with no read and no chunk (user-lru on a re-read), one write in flight
@@ -23,6 +25,7 @@ import { NO_FILE_CACHE } from '../../core/cache.js';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
 import { preadCached, preadRest } from '../fs-io.js';
 import { BufferPool } from './buffer-pool.js';
+import { SendBuffers } from './send-buffers.js';
 import { TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
 
 export const BUFFERED_CHUNK_BYTES = 1 << 20;
@@ -49,10 +52,10 @@ export class BufferedTransfer implements Transfer {
     this.readCachedInline = o.readCachedInline ?? true;
   }
 
-  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal): Promise<number> {
+  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<number> {
     checkSlices(slices, this.name);
     const guard = new TransferGuard(socket, signal, this.name);
-    const pool = this.pool;
+    const buffers = new SendBuffers(this.pool);
     let sent = 0;
     /** The write of the previous chunk: its callback must run before the next write. */
     let previousWrite: Promise<void> | undefined;
@@ -64,14 +67,15 @@ export class BufferedTransfer implements Transfer {
         writing.add(chunk);
         socket.write(chunk.subarray(0, length), (err) => {
           if (!writing.delete(chunk)) return; // already discarded after a failure
-          pool.release(chunk);
-          if (err) reject(err);
-          else resolve();
+          buffers.release(chunk);
+          if (err) return reject(err);
+          onProgress?.(length);
+          resolve();
         });
       });
     /** A write of the cache's memory: no chunk to give back. */
     const writeHeld = (held: Buffer): Promise<void> =>
-      new Promise<void>((resolve, reject) => socket.write(held, (err) => (err ? reject(err) : resolve())));
+      new Promise<void>((resolve, reject) => socket.write(held, (err) => (err ? reject(err) : (onProgress?.(held.length), resolve()))));
 
     try {
       guard.check();
@@ -80,7 +84,7 @@ export class BufferedTransfer implements Transfer {
         let position = slice.position;
         const end = slice.position + slice.length;
         while (position < end) {
-          const held = cache.lookup(position, 1, Math.min(end - position, pool.chunkBytes));
+          const held = cache.lookup(position, 1, Math.min(end - position, this.pool.chunkBytes));
           if (held) {
             if (previousWrite) await guard.race(previousWrite);
             guard.check();
@@ -90,7 +94,7 @@ export class BufferedTransfer implements Transfer {
             sent += held.length;
             continue;
           }
-          const chunk = await guard.race(pool.acquire(signal));
+          const chunk = buffers.acquire();
           const want = Math.min(end - position, chunk.length);
           const generation = cache.generation;
           const target = chunk.subarray(0, want);
@@ -101,16 +105,21 @@ export class BufferedTransfer implements Transfer {
             got = (await guard.race(read)).length;
           } catch (err) {
             // the chunk is free again only when the read stops writing into it
-            read.then(() => pool.release(chunk), () => pool.release(chunk));
+            read.then(() => buffers.release(chunk), () => buffers.release(chunk));
             throw err;
           }
           if (got < want) {
-            pool.release(chunk);
+            buffers.release(chunk);
             throw shortFileError(this.name, slice, position + got);
           }
           cache.onRead(position, chunk.subarray(0, got), generation, false); // the chunk goes back to the pool: borrowed
-          if (previousWrite) await guard.race(previousWrite);
-          guard.check();
+          try {
+            if (previousWrite) await guard.race(previousWrite);
+            guard.check();
+          } catch (err) {
+            buffers.release(chunk); // read, never written: nothing else refers to it
+            throw err;
+          }
           previousWrite = write(chunk, got);
           previousWrite.catch(() => {}); // observed by the next race, or the final one
           position += got;
@@ -124,7 +133,7 @@ export class BufferedTransfer implements Transfer {
       return sent;
     } finally {
       // chunks still referenced by writes that a destroyed socket will never complete
-      for (const _ of writing) pool.discard();
+      for (const chunk of writing) buffers.discard(chunk);
       writing.clear();
       guard.dispose();
     }

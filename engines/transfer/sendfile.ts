@@ -62,7 +62,7 @@ export class SendfileTransfer implements Transfer {
 
   constructor(private readonly native: SendfileNative) {}
 
-  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal): Promise<number> {
+  async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<number> {
     checkSlices(slices, this.name);
     if ((socket as Socket & { encrypted?: boolean }).encrypted) {
       throw new TransferError('UNSUPPORTED_SOCKET', 'sendfile: no sendfile over TLS (the kernel would send plaintext); use the buffered transfer');
@@ -109,6 +109,7 @@ export class SendfileTransfer implements Transfer {
             position += n;
             sent += n;
             sinceYield += n;
+            onProgress?.(n);
             if (sinceYield >= SENDFILE_YIELD_BYTES) {
               sinceYield = 0;
               await guard.race(yieldToLoop());

@@ -81,14 +81,20 @@ export async function metadata(c: RawKafkaClient): Promise<void> {
 export interface ServeChild {
   child: ChildProcess;
   port: number;
+  /** The TLS listener's port when `--listen-tls` was among the extra arguments; 0 otherwise. */
+  tlsPort: number;
   stderr(): string;
   stop(): Promise<number | null>;
 }
 
-/** `strata serve` in a child process on an ephemeral port (optionally with a descriptor limit, through prlimit). */
-export async function serveChild(dataDir: string, config: string[] = [], openFilesMax?: number): Promise<ServeChild> {
-  const args = ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics'];
+/**
+ * `strata serve` in a child process on an ephemeral port (optionally with a descriptor limit,
+ * through prlimit, and further serve arguments such as a TLS listener).
+ */
+export async function serveChild(dataDir: string, config: string[] = [], openFilesMax?: number, extraArgs: string[] = []): Promise<ServeChild> {
+  const args = ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', ...extraArgs];
   for (const c of config) args.push('--config', c);
+  const wantsTls = extraArgs.includes('--listen-tls');
   const child =
     openFilesMax === undefined
       ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -99,10 +105,12 @@ export async function serveChild(dataDir: string, config: string[] = [], openFil
   const deadline = Date.now() + 30_000;
   for (;;) {
     const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) {
+    const tls = /serving Kafka protocol over TLS on [^:]+:(\d+)/.exec(err);
+    if (m && (tls || !wantsTls)) {
       return {
         child,
         port: Number(m[1]),
+        tlsPort: tls ? Number(tls[1]) : 0,
         stderr: () => err,
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM');
@@ -120,6 +128,11 @@ export function memoryOf(pid: number): { rssBytes: number; peakRssBytes: number 
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024;
   return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+}
+
+/** Descriptors a process holds (entries of /proc/PID/fd). */
+export function openFilesOf(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
 /** CPU seconds (user + system) a process has used. */
