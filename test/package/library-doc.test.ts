@@ -1,6 +1,6 @@
 /**
  * docs/library.md's snippets run as written: each ```js block is written to a file inside the
- * package (so `import ... from 'strata'` resolves to this package's dist/ by Node's
+ * package (so `import ... from 'strata-log'` resolves to this package's dist/ by Node's
  * self-reference, as it would from node_modules) and run with node; its stdout must equal the
  * ```text block right after it.
  */

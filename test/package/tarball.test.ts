@@ -63,17 +63,17 @@ describe('the npm tarball', () => {
 
   test('installs into an empty project and builds the addon there', () => {
     expect(installLog).toMatch(/strata: native addon built \(/);
-    expect(existsSync(join(project, 'node_modules/strata/native/build/Release/strata_native.node'))).toBe(true);
-    expect(existsSync(join(project, 'node_modules/strata/native/build/Release/strata_baseline'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules/strata-log/native/build/Release/strata_native.node'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules/strata-log/native/build/Release/strata_baseline'))).toBe(true);
     expect(existsSync(join(project, 'node_modules/vitest'))).toBe(false);
   });
 
   test('import, grouped exports, require from CommonJS', async () => {
     const esm = await inProject(process.execPath, ['--input-type=module', '-e',
-      "import * as s from 'strata'; console.log(typeof s.Log, typeof s.LogManager, typeof s.startBroker, typeof s.KafkaServer, s.format.MAGIC_V2, 'MAGIC_V2' in s, s.loadNative() !== undefined)"]);
+      "import * as s from 'strata-log'; console.log(typeof s.Log, typeof s.LogManager, typeof s.startBroker, typeof s.KafkaServer, s.format.MAGIC_V2, 'MAGIC_V2' in s, s.loadNative() !== undefined)"]);
     expect(esm.stderr).toBe('');
     expect(esm.stdout).toBe('function function function function 2 false true\n');
-    const cjs = await inProject(process.execPath, ['-e', "const s = require('strata'); const c = require('strata/conformance'); console.log(typeof s.Log, typeof c.runConformance)"]);
+    const cjs = await inProject(process.execPath, ['-e', "const s = require('strata-log'); const c = require('strata-log/conformance'); console.log(typeof s.Log, typeof c.runConformance)"]);
     expect(cjs.stderr).toBe('');
     expect(cjs.stdout).toBe('function function\n');
   });
@@ -81,7 +81,7 @@ describe('the npm tarball', () => {
   test('the conformance suite passes on a third-party engine under node:test, without vitest', async () => {
     writeFileSync(join(project, 'tiny.test.mjs'), `import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runConformance } from 'strata/conformance';
+import { runConformance } from 'strata-log/conformance';
 import tinyEngine from './tiny-engine.mjs';
 await runConformance({
   engine: tinyEngine,
@@ -111,7 +111,7 @@ await runConformance({
   test('an embedded broker from the installed package serves kcat', async () => {
     const script = `import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startBroker, silentLogger } from 'strata';
+import { startBroker, silentLogger } from 'strata-log';
 const kcat = promisify(execFile);
 const server = await startBroker({ dataDir: ${JSON.stringify(join(work, 'broker-data'))}, port: 0, logger: silentLogger });
 const b = '127.0.0.1:' + server.port;
