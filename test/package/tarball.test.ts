@@ -3,10 +3,10 @@
  * dependencies, the tarball for strata; its install script builds the addon there), then used the
  * way the README says: import the library, run the conformance suite on a third-party engine under
  * node:test (no vitest in that project), `strata --version`, produce and consume, `require` from
- * CommonJS, and an embedded broker.
+ * CommonJS, an embedded broker, and every TypeScript snippet of the docs compiled against it.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -125,4 +125,30 @@ await server.close();`;
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('"x\\ny\\n"\n');
   });
+
+  test('every snippet of the docs that imports the package type-checks: tsc --strict, skipLibCheck off', async () => {
+    // ```ts / ```js blocks of the README and docs/*.md that import strata-log, one file each (a
+    // block ends at the first fence: a lazy match alone would run on into the next block)
+    const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const snippets = docs.flatMap((doc) =>
+      [...readFileSync(join(root, doc), 'utf8').matchAll(/```(?:ts|js)\n((?:(?!```)[\s\S])*)```/g)]
+        .map((m) => m[1]!)
+        .filter((code) => /from 'strata-log(\/[\w.-]+)?'/.test(code))
+        .map((code, i) => ({ name: `${doc.replace(/\W/g, '_')}_${i + 1}.ts`, code })));
+    expect(snippets.length).toBeGreaterThanOrEqual(6);
+    // the engine module the snippets import, typed by its JSDoc (allowJs)
+    copyFileSync(join(import.meta.dirname, 'fixtures/tiny-engine.mjs'), join(project, 'my-engine.js'));
+    for (const s of snippets) writeFileSync(join(project, s.name), s.code.replace("'./test/package/fixtures/tiny-engine.mjs'", "'./tiny-engine.mjs'"));
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, skipLibCheck: false, noEmit: true, allowJs: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022',
+        types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: snippets.map((s) => s.name),
+    }));
+    const r = await inProject(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
 });
+
