@@ -68,6 +68,11 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
   const s = (c: CellResult, k: string) => c.summary[k];
   const parts: string[] = [];
   parts.push(`# strata bench: ${w.name}${results.quick ? ' (quick)' : ''}`);
+  const stopped = results.interrupted;
+  if (stopped) {
+    parts.push(`**Interrupted by ${stopped.signal}**: ${results.cells.length} of ${stopped.cellsPlanned} cells finished and are below` +
+      `${stopped.stoppedCell ? `; ${stopped.stoppedCell} was in progress and was abandoned` : ''}; the other cells did not run.`);
+  }
   if (w.description) parts.push(w.description);
   parts.push(
     `Figures are the median [min–max] of ${w.repetitions} repetition(s); MB = 10^6 bytes; latencies in microseconds. ` +
