@@ -11,7 +11,7 @@ import { fioJobKey, fioJobsFor, fioVersion, FIO_INSTALL_HINT, runFio, type FioJo
 import { loopBinary, loopJobKey, loopJobsFor, loopUnavailableNote, runLoop, type LoopJob, type LoopResult } from './baselines/loop.js';
 import { iperfVersion, IPERF_INSTALL_HINT, runIperfLoopback, runIperfRemote, type IperfResult } from './baselines/iperf.js';
 import { writeCharts } from './charts.js';
-import { resolveComponents } from './components.js';
+import { namedByEngine, resolveComponents } from './components.js';
 import { fingerprint } from './fingerprint.js';
 import { Interrupted, signalName, untilAborted } from './interrupt.js';
 import { encodeHistogram } from './histogram.js';
@@ -151,7 +151,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       const cell = cells[ci]!;
       if (opts.signal?.aborted) throw new Interrupted(signalName(opts.signal));
       current = cell.id;
-      const base: CellResult = { ...cell, status: 'ok', notes: [], repetitions: [], summary: {}, baselineRefs: {}, ratios: {} };
+      let base: CellResult = { ...cell, status: 'ok', notes: [], repetitions: [], summary: {}, baselineRefs: {}, ratios: {} };
       const resolved = await resolveComponents(cell);
       if (!resolved.ok) {
         cellResults.push({ ...base, status: 'skipped', reason: resolved.reason });
@@ -160,6 +160,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         continue;
       }
       base.notes.push(...resolved.notes);
+      base = namedByEngine(base, resolved.components.engine);
+      current = base.id;
       base.transferImpl = resolved.components.transfer.name;
       const reps: Metrics[] = [];
       try {
@@ -172,12 +174,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
             base.histograms = {};
             for (const [name, h] of Object.entries(result.histograms)) if (h.totalCount > 0) base.histograms[name] = encodeHistogram(h);
           }
-          opts.progress.advance(1, repetitionLine(cell.id, r + 1, w.repetitions, m));
+          opts.progress.advance(1, repetitionLine(base.id, r + 1, w.repetitions, m));
         }
       } catch (err) {
         if (err instanceof Interrupted) throw err;
         cellResults.push({ ...base, status: 'failed', reason: (err as Error).message, repetitions: reps, summary: summarizeRepetitions(reps) });
-        opts.progress.log(`failed ${cell.id}: ${(err as Error).message}`);
+        opts.progress.log(`failed ${base.id}: ${(err as Error).message}`);
         continue;
       }
       base.repetitions = reps;

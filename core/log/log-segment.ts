@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { readThrough, type Cache, type FileCache } from '../cache.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
+import { LOG_SEGMENT_FILE_METHODS, checkedSegmentFile } from '../engine-shape.js';
 import { CorruptRecordError, assert, assertionFailed } from '../errors.js';
 import { OffsetIndex } from '../index/offset-index.js';
 import { readIndexFile } from '../index/index-file.js';
@@ -83,7 +84,7 @@ export class LogSegment {
   /** Opens (creating when missing) the segment at `baseOffset`; indexes load from their files. */
   static async open(dir: string, baseOffset: number, config: LogConfig, deps: SegmentDeps, active: boolean, loadIndexes: boolean): Promise<LogSegment> {
     const paths = segmentPaths(dir, baseOffset);
-    const file = await deps.engine.open(paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 });
+    const file = await checkedSegmentFile(await deps.engine.open(paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 }), deps.engine, paths.log, LOG_SEGMENT_FILE_METHODS);
     const offsetBytes = loadIndexes ? readIndexFile(paths.index) : undefined;
     const timeBytes = loadIndexes ? readIndexFile(paths.timeIndex) : undefined;
     const segment = new LogSegment(

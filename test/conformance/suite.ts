@@ -85,7 +85,7 @@ async function vitestApi(): Promise<ConformanceTestApi> {
 function selectedModules(options: ConformanceOptions): [string, (suite: Suite) => void][] {
   const names = options.modules ?? Object.keys(MODULES);
   const unknown = names.filter((n) => !(n in MODULES));
-  if (unknown.length > 0) throw new Error(`strata/conformance: unknown module(s) ${unknown.join(', ')} (known: ${Object.keys(MODULES).join(', ')})`);
+  if (unknown.length > 0) throw new Error(`strata-log/conformance: unknown module(s) ${unknown.join(', ')} (known: ${Object.keys(MODULES).join(', ')})`);
   return names.map((n) => [n, MODULES[n]!]);
 }
 
