@@ -208,21 +208,23 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     interrupted = { signal: err.signal, cellsPlanned: cells.length, stoppedCell: current };
   } finally {
     opts.progress.stop();
-    // an abandoned cell may still be writing there: removed again once the results are written
-    await rm(runDir, { recursive: true, force: true });
+    // an abandoned cell may still be writing there: removed only once the results are written
+    if (!interrupted) await rm(runDir, { recursive: true, force: true });
   }
 
-  const results = await writeResults(opts, started, {
-    receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
-    target: null,
-    fingerprint: fp,
-    baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
-    cells: cellResults,
-    interrupted,
-  });
-  // synchronously, so nothing of the abandoned cell runs between this and the caller's exit
-  if (interrupted) rmSync(runDir, { recursive: true, force: true });
-  return results;
+  try {
+    return await writeResults(opts, started, {
+      receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
+      target: null,
+      fingerprint: fp,
+      baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
+      cells: cellResults,
+      interrupted,
+    });
+  } finally {
+    // synchronously, so nothing of the abandoned cell runs between this and the caller's exit
+    if (interrupted) rmSync(runDir, { recursive: true, force: true });
+  }
 }
 
 /** What differs between a run on the core Log and one against a target; the rest is the options'. */
