@@ -1,5 +1,5 @@
 /**
- * strata's public API (`import ... from 'strata'`), grouped:
+ * strata's public API (`import ... from 'strata-log'`), grouped:
  * - the log: `Log` (one partition), `LogManager` (a data dir of partitions), `LogConfig` with
  *   Kafka's topic config keys, the offline verifier, the inversify container;
  * - the plug-in interfaces (`StorageEngine` / `SegmentFile`, `Codec`, `Transfer`, `Cache`) and the
@@ -8,7 +8,7 @@
  *   `CompressionType`, `TimestampType`);
  * - the broker: `startBroker` / `KafkaServer` (the Kafka wire protocol over a LogManager);
  * - `format`: the RecordBatch v2 byte layout (offsets, masks, validation, varints, CRC-32C).
- * The conformance suite for third-party engines is `strata/conformance`.
+ * The conformance suite for third-party engines is `strata-log/conformance`.
  */
 export * as format from './core/format/index.js';
 

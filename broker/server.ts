@@ -9,8 +9,9 @@
  * user space, pread then encrypt, as in Kafka's SslTransportLayer.
  *
  * Lifecycle: start() listens; close() (SIGTERM in `strata serve`) stops accepting, wakes parked
- * fetches, lets each connection finish its request in progress, then flushes and closes every log
- * (which writes Kafka's clean-shutdown markers).
+ * fetches, lets each connection finish its request in progress, writes the producer snapshots, and
+ * closes the LogManager (flush, Kafka's clean-shutdown markers) only when it owns it (`ownsLogs`,
+ * set by startBroker, which opened it): whoever opened a thing closes it.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -38,6 +39,8 @@ import { TopicManager } from './topic-manager.js';
 
 export interface KafkaServerOptions {
   logs: LogManager;
+  /** true: close() closes `logs` too (startBroker opened them). Default false: the caller's to close. */
+  ownsLogs?: boolean;
   transfer: Transfer;
   codecs: CodecRegistry;
   logger: Logger;
@@ -246,8 +249,8 @@ export class KafkaServer {
     await stopped;
     // producer state snapshots at each log end, then the logs' clean-shutdown markers
     await this.producerStates.close();
-    await this.options.logs.close();
-    this.options.logger.info('broker stopped; logs flushed and closed');
+    if (this.options.ownsLogs) await this.options.logs.close();
+    this.options.logger.info(this.options.ownsLogs ? 'broker stopped; logs flushed and closed' : 'broker stopped; the logs stay open (their owner closes them)');
   }
 }
 

@@ -114,7 +114,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<KafkaSer
     if (tlsTransfer !== transfer) logger.info(`TLS listener: fetches use the ${tlsTransfer.name} transfer (${transfer.name} cannot write to a TLS socket)`);
     tls = { host: options.tls.host, port: options.tls.port, ...identity, transfer: tlsTransfer, protocol: options.tls.protocol };
   }
-  const server = new KafkaServer({ logs, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort, plaintext: options.plaintext, tls, security, plaintextProtocol: options.plaintextProtocol });
+  const server = new KafkaServer({ logs, ownsLogs: true, transfer, codecs, logger, config, host: options.host, port: options.port, advertisedPort: options.advertisedPort, plaintext: options.plaintext, tls, security, plaintextProtocol: options.plaintextProtocol });
   // as Kafka's LogManager at startup: every partition opened (recovered) with its topic's configs,
   // then retention and recovery-point checkpoints on their schedules
   await server.topics.openAll();

@@ -15,7 +15,7 @@ import { DEFAULT_LOG_CONFIG, type LogConfig } from './config/log-config.js';
 import type { StorageEngine } from './engine.js';
 import { DEFAULT_LOG_MANAGER_CONFIG, LogManager, type LogManagerConfig } from './log/log-manager.js';
 import { ComponentRegistry } from './registry.js';
-import { TOKENS, stderrLogger, type Logger } from './tokens.js';
+import { TOKENS, stderrLogger, type Logger, type Token } from './tokens.js';
 import type { Transfer } from './transfer.js';
 
 export interface ContainerOptions {
@@ -38,9 +38,14 @@ export function createRegistryContainer(registry: ComponentRegistry = new Compon
   return root;
 }
 
+/** What a container binds to `token`, typed by the token: `resolveToken(c, TOKENS.LogManager)` is a LogManager. */
+export function resolveToken<T>(container: Container, token: Token<T>): T {
+  return container.get<T>(token);
+}
+
 /** The registry a container (a root, or a composition under one) resolves names from. */
 export function registryOf(container: Container): ComponentRegistry {
-  return container.get<ComponentRegistry>(TOKENS.Registry);
+  return resolveToken(container, TOKENS.Registry);
 }
 
 export function createContainer(options: ContainerOptions): Container {

@@ -13,6 +13,7 @@ import type { Container } from 'inversify';
 import { createRegistryContainer, registryOf } from '../core/container.js';
 import type { StorageEngine, StorageEngineModule } from '../core/engine.js';
 import { StrataError } from '../core/errors.js';
+import { assertEngineShape } from '../core/engine-shape.js';
 import { ComponentRegistry, unknownComponentError, type ComponentKind, type ComponentOptions, type ComponentTypes, type Registration } from '../core/registry.js';
 import { builtinCodecs } from '../codecs/index.js';
 import { requireNative } from '../native/index.js';
@@ -51,6 +52,7 @@ function nativeUnavailable(kind: ComponentKind, name: string): string | undefine
 
 /** How a built-in engine and a third-party engine module both register. */
 export function registerEngine(registry: ComponentRegistry, engine: StorageEngine, origin: string): Registration<'engine'> {
+  assertEngineShape(engine, origin);
   const registration: Registration<'engine'> = {
     name: engine.name,
     origin,
@@ -158,6 +160,9 @@ export async function registerEngineModule(registry: ComponentRegistry, specifie
     if (!looksLikePath && (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')) {
       throw unknownComponentError('engine', specifier, registry.names('engine'), ENGINE_HINT);
     }
+    if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(specifier)) {
+      throw new StrataError('UNKNOWN_ENGINE', `cannot load engine module "${specifier}": Node ${process.versions.node} does not run TypeScript by itself. Compile it to .js, or load strata with tsx: NODE_OPTIONS="--import tsx" npx --no-install strata ... (tsx: npm install --save-dev tsx)`, { cause: err });
+    }
     throw new StrataError('UNKNOWN_ENGINE', `cannot load engine module "${specifier}": ${(err as Error).message}`, { cause: err });
   }
   const exported = mod.engine ?? mod.default;
@@ -165,6 +170,7 @@ export async function registerEngineModule(registry: ComponentRegistry, specifie
   if (!isEngine(engine)) {
     throw new StrataError('UNKNOWN_ENGINE', `module "${specifier}" exports no storage engine (expected a default or \`engine\` export with name, supports and open)`);
   }
+  assertEngineShape(engine, `module "${specifier}"`);
   return registerEngine(registry, engine, specifier);
 }
 

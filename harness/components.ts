@@ -11,7 +11,7 @@ import { registryOf } from '../core/container.js';
 import type { StorageEngine } from '../core/engine.js';
 import type { Transfer } from '../core/transfer.js';
 import { defaultContainer, loadEngine } from '../engines/index.js';
-import type { Cell } from './matrix.js';
+import { cellId, type Cell } from './matrix.js';
 
 export interface CellComponents {
   engine: StorageEngine;
@@ -43,3 +43,15 @@ export async function resolveComponents(cell: Cell, container: Container = defau
   const components = { engine, transfer: transfer.component, cache: cache.component, codec: codec.component, codecs: new CodecRegistry(registry.all('codec')) };
   return { ok: true, components, notes: [] };
 }
+
+/**
+ * A cell whose engine was given as a module (`--engine ./my-engine.js`) is named by the engine's
+ * own name, as a built-in's is, so its rows read `tiny/buffered/...` and match the same engine
+ * given by name; where it was loaded from goes in a note. Returns the cell as named.
+ */
+export function namedByEngine<C extends Cell & { notes: string[] }>(cell: C, engine: StorageEngine): C {
+  if (engine.name === cell.engine) return cell;
+  const named = { ...cell, engine: engine.name, notes: [...cell.notes, `engine ${engine.name} loaded from ${cell.engine}`] };
+  return { ...named, id: cellId(named) };
+}
+

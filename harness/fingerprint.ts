@@ -89,13 +89,13 @@ function packageVersions(root: string): Record<string, string> {
   return out;
 }
 
-/** The repository root: the nearest ancestor of this file holding package.json named strata. */
+/** The repository root: the nearest ancestor of this file holding package.json named strata-log. */
 export function repoRoot(): string {
   let dir = dirname(new URL(import.meta.url).pathname);
   for (let i = 0; i < 6; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'strata') return dir;
+      if (pkg.name === 'strata-log') return dir;
     } catch {
       // keep walking up
     }

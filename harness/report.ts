@@ -61,13 +61,55 @@ export const CELL_LEGEND =
   'lz4 batch compression, 1024-byte records, 100 records per batch (docs/harness.md). ' +
   '"vs fio" / "vs iperf3" / "vs C loop" columns are strata\'s median over that baseline\'s figure (1× = the hardware limit the same system calls reach).';
 
+/** The ok cell with the largest (or smallest) median of `metric`, with that median. */
+function best(cells: readonly CellResult[], metric: string, pick: 'max' | 'min'): { cell: CellResult; value: number } | undefined {
+  let out: { cell: CellResult; value: number } | undefined;
+  for (const cell of cells) {
+    const value = cell.summary[metric]?.median;
+    if (value === undefined) continue;
+    if (!out || (pick === 'max' ? value > out.value : value < out.value)) out = { cell, value };
+  }
+  return out;
+}
+
+/** The few lines a reader wants first: counts, then the best cell per figure, with its ratios to the baselines. */
+function summaryLines(results: BenchResults): string[] {
+  const ok = results.cells.filter((c) => c.status === 'ok');
+  const count = (status: CellResult['status']) => results.cells.filter((c) => c.status === status).length;
+  const lines = [`- ${results.cells.length} cells: ${ok.length} ok, ${count('skipped')} skipped, ${count('failed')} failed`];
+  const ratios = (pairs: [string, number | undefined][]) => {
+    const known = pairs.filter(([, r]) => r !== undefined).map(([name, r]) => `${r}× ${name}`);
+    return known.length ? ` (${known.join(', ')})` : '';
+  };
+  const produce = best(ok, 'produce.recordsPerSec', 'max');
+  if (produce) {
+    const c = produce.cell;
+    lines.push(`- fastest produce: \`${c.id}\`, ${fmt(c.summary['produce.recordsPerSec'])} records/s, ${fmt(c.summary['produce.mbPerSec'])} MB/s${ratios([['fio write', c.ratios.produceToFioWrite], ['C write loop', c.ratios.produceToLoopWrite]])}`);
+  }
+  const append = best(ok, 'produce.appendLatency.usP99', 'min');
+  if (append) lines.push(`- lowest append p99: \`${append.cell.id}\`, ${fmt(append.cell.summary['produce.appendLatency.usP99'])} us`);
+  const warm = best(ok, 'warmRead.mbPerSec', 'max');
+  if (warm) {
+    const c = warm.cell;
+    lines.push(`- fastest warm read: \`${c.id}\`, ${fmt(c.summary['warmRead.mbPerSec'])} MB/s${ratios([['fio hot read', c.ratios.warmReadToFioReadHot], ['iperf3', c.ratios.warmReadToIperf]])}`);
+  }
+  const cold = best(ok, 'coldRead.mbPerSec', 'max');
+  if (cold) lines.push(`- fastest cold read: \`${cold.cell.id}\`, ${fmt(cold.cell.summary['coldRead.mbPerSec'])} MB/s${ratios([['fio cold read', cold.cell.ratios.coldReadToFioReadCold]])}`);
+  const e2e = best(ok, 'endToEnd.latency.usP99', 'min');
+  if (e2e) lines.push(`- lowest end-to-end p99: \`${e2e.cell.id}\`, ${fmt(e2e.cell.summary['endToEnd.latency.usP99'])} us`);
+  return lines;
+}
+
+/** report.md: what was run, a summary, the results, then the environment and the baselines they are set against. */
 export function renderReport(results: BenchResults, charts: string[] = []): string {
   const w = results.workload;
-  const fp = results.fingerprint;
-  const ok = results.cells.filter((c) => c.status === 'ok');
-  const s = (c: CellResult, k: string) => c.summary[k];
   const parts: string[] = [];
   parts.push(`# strata bench: ${w.name}${results.quick ? ' (quick)' : ''}`);
+  const stopped = results.interrupted;
+  if (stopped) {
+    parts.push(`**Interrupted by ${stopped.signal}**: ${results.cells.length} of ${stopped.cellsPlanned} cells finished and are below` +
+      `${stopped.stoppedCell ? `; ${stopped.stoppedCell} was in progress and was abandoned` : ''}; the other cells did not run.`);
+  }
   if (w.description) parts.push(w.description);
   parts.push(
     `Figures are the median [min–max] of ${w.repetitions} repetition(s); MB = 10^6 bytes; latencies in microseconds. ` +
@@ -76,10 +118,81 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
       `${w.producerRate > 0 ? `fixed rate ${w.producerRate.toLocaleString('en-US')} records/s (latency from intended send time)` : 'max rate'}, payload ${w.payload}, seed ${w.seed}. ` +
       `Run took ${results.durationSeconds} s.`,
   );
-
+  parts.push('## Summary', summaryLines(results).join('\n'));
   parts.push(CELL_LEGEND);
-  parts.push('## Environment');
-  parts.push(table(['what', 'value'], [
+  parts.push(...resultSections(results));
+  parts.push(...environmentSections(results));
+  parts.push(...baselineSections(results));
+  const notes = [...new Set(results.cells.flatMap((c) => c.notes))];
+  if (notes.length) parts.push('## Notes', ...notes.map((n) => `- ${n}`));
+  if (charts.length) {
+    parts.push('## Charts');
+    for (const c of charts) parts.push(`![${c}](${c})`);
+  }
+  return parts.join('\n\n') + '\n';
+}
+
+/** The cells' figures, a few columns per table so that each reads on a normal screen. */
+function resultSections(results: BenchResults): string[] {
+  const ok = results.cells.filter((c) => c.status === 'ok');
+  const s = (c: CellResult, k: string) => c.summary[k];
+  const parts: string[] = [];
+  if (ok.length) {
+    parts.push('## Produce');
+    parts.push(table(
+      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'vs fio write', 'vs C write loop', 'bytes ratio', 'CPU s/GB'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.recordsPerSec')), fmt(s(c, 'produce.mbPerSec')), fmt(s(c, 'produce.diskMbPerSec')), fmtRatio(c.ratios.produceToFioWrite), fmtRatio(c.ratios.produceToLoopWrite),
+        fmt(s(c, 'produce.compressionRatio')), fmt(s(c, 'produce.cpuSecondsPerGb'))]),
+    ));
+    parts.push('## Append latency (us)');
+    parts.push(table(
+      ['cell', 'append p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.appendLatency.usP50')), fmt(s(c, 'produce.appendLatency.usP99')), fmt(s(c, 'produce.appendLatency.usP999')), fmt(s(c, 'produce.appendLatency.usMax')),
+        fmt(s(c, 'produce.produceLatency.usP99')), fmt(s(c, 'produce.flushLatency.usP50'))]),
+    ));
+    const warm = ok.filter((c) => s(c, 'warmRead.mbPerSec'));
+    if (warm.length) {
+      parts.push('## Consume (transfer to consumers over TCP)');
+      parts.push(table(
+        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs C read loop', 'vs iperf3', 'vs C net loop', 'warm records/s', 'warm CPU s/GB (user + sys)'],
+        warm.map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToLoopReadHot), fmtRatio(c.ratios.warmReadToIperf), fmtRatio(c.ratios.warmReadToLoopNet),
+          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`]),
+      ));
+      const cold = warm.filter((c) => s(c, 'coldRead.mbPerSec'));
+      if (cold.length) {
+        parts.push('## Cold reads (from the disk)');
+        parts.push(table(['cell', 'cold MB/s', 'vs fio cold read', 'vs C cold read', 'cold CPU s/GB', 'resident before cold'],
+          cold.map((c) => [c.id, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmtRatio(c.ratios.coldReadToLoopReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
+            s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–'])));
+      }
+    }
+    if (ok.some((c) => s(c, 'ship.mbPerSec'))) {
+      parts.push(`## Log shipping to the receiver ${results.receiver ?? ''} (strata receive, its append included)`);
+      parts.push(table(['cell', 'transfer', 'MB/s', 'records/s', 'seconds', 'vs iperf3', 'sender CPU s/GB'],
+        ok.filter((c) => s(c, 'ship.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'ship.mbPerSec')), fmt(s(c, 'ship.recordsPerSec')), fmt(s(c, 'ship.seconds')), fmtRatio(c.ratios.shipToIperf), fmt(s(c, 'ship.cpuSecondsPerGb'))])));
+    }
+    if (ok.some((c) => s(c, 'endToEnd.latency.usP50'))) {
+      parts.push('## End-to-end latency (append start to receipt by consumer 0)');
+      parts.push(table(['cell', 'p50', 'p90', 'p99', 'p99.9', 'max'], ok.filter((c) => s(c, 'endToEnd.latency.usP50')).map((c) => [c.id,
+        fmt(s(c, 'endToEnd.latency.usP50')), fmt(s(c, 'endToEnd.latency.usP90')), fmt(s(c, 'endToEnd.latency.usP99')), fmt(s(c, 'endToEnd.latency.usP999')), fmt(s(c, 'endToEnd.latency.usMax'))])));
+    }
+    parts.push('## Resources during produce');
+    parts.push(table(['cell', 'CPU user s', 'CPU sys s', 'peak RSS MB', 'segment MB', 'resident after produce MB'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.cpuUserS')), fmt(s(c, 'produce.cpuSystemS')), fmt(s(c, 'produce.peakRssBytes'), MB), fmt(s(c, 'produce.segmentBytes'), MB), fmt(s(c, 'produce.residentBytesAfterProduce'), MB)])));
+    parts.push(table(['cell', 'minor faults', 'major faults', 'voluntary ctx switches', 'involuntary ctx switches'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.pageFaultsMinor')), fmt(s(c, 'produce.pageFaultsMajor')), fmt(s(c, 'produce.ctxSwitchesVoluntary')), fmt(s(c, 'produce.ctxSwitchesInvoluntary'))])));
+  }
+  const notOk = results.cells.filter((c) => c.status !== 'ok');
+  if (notOk.length) {
+    parts.push('## Skipped or failed cells');
+    parts.push(table(['cell', 'status', 'reason'], notOk.map((c) => [c.id, c.status, (c.reason ?? '').replace(/\|/g, '\\|')])));
+  }
+  return parts;
+}
+
+function environmentSections(results: BenchResults): string[] {
+  const fp = results.fingerprint;
+  const parts = ['## Environment', table(['what', 'value'], [
     ['kernel', fp.kernel],
     ['CPU', `${fp.cpuModel} × ${fp.cpuCount}`],
     ['memory', `${(fp.memoryBytes / 2 ** 30).toFixed(1)} GiB`],
@@ -90,8 +203,7 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
     ['workload hash', fp.workloadHash],
     ['fio / iperf3', `${fp.tools.fio ?? 'missing'} / ${fp.tools.iperf3 ?? 'missing'}`],
     ['C loop baseline', Object.keys(results.baselines.loop ?? {}).length ? 'strata_baseline (native/src/syscall_baseline.c)' : 'not run'],
-  ]));
-
+  ])];
   const t = results.target;
   if (t) {
     parts.push('## Target');
@@ -106,8 +218,11 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
     ]));
     parts.push(['Workload fields that do not apply to a target:', '', ...t.notApplied.map((n) => `- ${n}`)].join('\n'));
   }
+  return parts;
+}
 
-  parts.push('## Baselines (same run, same directory, same network path)');
+function baselineSections(results: BenchResults): string[] {
+  const parts = ['## Baselines (same run, same directory, same network path)'];
   const fioRows = Object.entries(results.baselines.fio).map(([key, f]) => [key, `${f.mbPerSec.toFixed(1)}`, Math.round(f.iops).toLocaleString('en-US'), `${f.latencyUsP50}/${f.latencyUsP99}/${f.latencyUsP999}`, f.syncUsP50 !== undefined ? `${f.syncUsP50}/${f.syncUsP99}/${f.syncUsP999}` : '–', `\`${f.command}\``]);
   if (fioRows.length) parts.push(table(['fio job', 'MB/s', 'IOPS', 'lat p50/p99/p99.9 us', 'fdatasync p50/p99/p99.9 us', 'command'], fioRows));
   const iperfRows = results.baselines.iperf3.map((i) => [i.zeroCopy ? 'iperf3 -Z (sendfile)' : 'iperf3', i.mbPerSec.toFixed(0), i.gbitPerSec.toFixed(2), `${i.senderCpuPercent.toFixed(0)}% / ${i.receiverCpuPercent.toFixed(0)}%`, `\`${i.command}\``]);
@@ -115,49 +230,5 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
   const loopRows = Object.entries(results.baselines.loop ?? {}).map(([key, l]) => [key, l.mbPerSec.toFixed(1), Math.round(l.iops).toLocaleString('en-US'), `${l.latencyUsP50}/${l.latencyUsP99}/${l.latencyUsP999}`, `${(l.cpuUserSeconds + l.cpuSystemSeconds).toFixed(3)}`, `\`${l.command}\``]);
   if (loopRows.length) parts.push(table(['C loop job (same system calls, nothing else)', 'MB/s', 'calls/s', 'call p50/p99/p99.9 us', 'CPU s', 'command'], loopRows));
   for (const n of results.baselines.notes) parts.push(`- ${n}`);
-
-  if (ok.length) {
-    parts.push('## Produce');
-    parts.push(table(
-      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'vs fio write', 'vs C write loop', 'append p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50', 'bytes ratio', 'CPU s/GB'],
-      ok.map((c) => [c.id, fmt(s(c, 'produce.recordsPerSec')), fmt(s(c, 'produce.mbPerSec')), fmt(s(c, 'produce.diskMbPerSec')), fmtRatio(c.ratios.produceToFioWrite), fmtRatio(c.ratios.produceToLoopWrite),
-        fmt(s(c, 'produce.appendLatency.usP50')), fmt(s(c, 'produce.appendLatency.usP99')), fmt(s(c, 'produce.appendLatency.usP999')), fmt(s(c, 'produce.appendLatency.usMax')),
-        fmt(s(c, 'produce.produceLatency.usP99')), fmt(s(c, 'produce.flushLatency.usP50')), fmt(s(c, 'produce.compressionRatio')), fmt(s(c, 'produce.cpuSecondsPerGb'))]),
-    ));
-    if (ok.some((c) => s(c, 'warmRead.mbPerSec'))) {
-      parts.push('## Consume (transfer to consumers over TCP)');
-      parts.push(table(
-        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs C read loop', 'vs iperf3', 'vs C net loop', 'warm records/s', 'warm CPU s/GB (user + sys)', 'cold MB/s', 'vs fio cold read', 'vs C cold read', 'cold CPU s/GB', 'resident before cold'],
-        ok.filter((c) => s(c, 'warmRead.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToLoopReadHot), fmtRatio(c.ratios.warmReadToIperf), fmtRatio(c.ratios.warmReadToLoopNet),
-          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmtRatio(c.ratios.coldReadToLoopReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
-          s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–']),
-      ));
-    }
-    if (ok.some((c) => s(c, 'ship.mbPerSec'))) {
-      parts.push(`## Log shipping to the receiver ${results.receiver ?? ''} (strata receive, its append included)`);
-      parts.push(table(['cell', 'transfer', 'MB/s', 'records/s', 'seconds', 'vs iperf3', 'sender CPU s/GB'],
-        ok.filter((c) => s(c, 'ship.mbPerSec')).map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'ship.mbPerSec')), fmt(s(c, 'ship.recordsPerSec')), fmt(s(c, 'ship.seconds')), fmtRatio(c.ratios.shipToIperf), fmt(s(c, 'ship.cpuSecondsPerGb'))])));
-    }
-    if (ok.some((c) => s(c, 'endToEnd.latency.usP50'))) {
-      parts.push('## End-to-end latency (append start to receipt by consumer 0)');
-      parts.push(table(['cell', 'p50', 'p90', 'p99', 'p99.9', 'max'], ok.filter((c) => s(c, 'endToEnd.latency.usP50')).map((c) => [c.id,
-        fmt(s(c, 'endToEnd.latency.usP50')), fmt(s(c, 'endToEnd.latency.usP90')), fmt(s(c, 'endToEnd.latency.usP99')), fmt(s(c, 'endToEnd.latency.usP999')), fmt(s(c, 'endToEnd.latency.usMax'))])));
-    }
-    parts.push('## Resources during produce');
-    parts.push(table(['cell', 'CPU user s', 'CPU sys s', 'minor faults', 'major faults', 'voluntary ctx', 'involuntary ctx', 'peak RSS MB', 'segment MB', 'resident after produce MB'],
-      ok.map((c) => [c.id, fmt(s(c, 'produce.cpuUserS')), fmt(s(c, 'produce.cpuSystemS')), fmt(s(c, 'produce.pageFaultsMinor')), fmt(s(c, 'produce.pageFaultsMajor')),
-        fmt(s(c, 'produce.ctxSwitchesVoluntary')), fmt(s(c, 'produce.ctxSwitchesInvoluntary')), fmt(s(c, 'produce.peakRssBytes'), MB), fmt(s(c, 'produce.segmentBytes'), MB), fmt(s(c, 'produce.residentBytesAfterProduce'), MB)])));
-  }
-  const notOk = results.cells.filter((c) => c.status !== 'ok');
-  if (notOk.length) {
-    parts.push('## Skipped or failed cells');
-    parts.push(table(['cell', 'status', 'reason'], notOk.map((c) => [c.id, c.status, (c.reason ?? '').replace(/\|/g, '\\|')])));
-  }
-  const notes = [...new Set(results.cells.flatMap((c) => c.notes))];
-  if (notes.length) parts.push('## Notes', ...notes.map((n) => `- ${n}`));
-  if (charts.length) {
-    parts.push('## Charts');
-    for (const c of charts) parts.push(`![${c}](${c})`);
-  }
-  return parts.join('\n\n') + '\n';
+  return parts;
 }

@@ -77,6 +77,8 @@ export interface BenchResults {
   };
   cells: CellResult[];
   durationSeconds: number;
+  /** The run was stopped by a signal: `cells` holds the cells that finished before it; absent or null otherwise. */
+  interrupted?: { signal: string; cellsPlanned: number; stoppedCell: string | null } | null;
 }
 
 function addLatency(out: Metrics, prefix: string, s: LatencySummary | undefined): void {

@@ -2,6 +2,7 @@
  * A whole run: expand the matrix, run every cell's repetitions, run the matching fio jobs and the
  * iperf3 pair in the same run, and write results.json, results.csv, report.md and the charts.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { logConfigFrom } from '../core/config/log-config.js';
@@ -10,8 +11,9 @@ import { fioJobKey, fioJobsFor, fioVersion, FIO_INSTALL_HINT, runFio, type FioJo
 import { loopBinary, loopJobKey, loopJobsFor, loopUnavailableNote, runLoop, type LoopJob, type LoopResult } from './baselines/loop.js';
 import { iperfVersion, IPERF_INSTALL_HINT, runIperfLoopback, runIperfRemote, type IperfResult } from './baselines/iperf.js';
 import { writeCharts } from './charts.js';
-import { resolveComponents } from './components.js';
+import { namedByEngine, resolveComponents } from './components.js';
 import { fingerprint } from './fingerprint.js';
+import { Interrupted, signalName, untilAborted } from './interrupt.js';
 import { encodeHistogram } from './histogram.js';
 import { expandMatrix, type Cell } from './matrix.js';
 import { repetitionLine, type Progress } from './progress.js';
@@ -20,7 +22,7 @@ import { flattenRepetition, RESULTS_SCHEMA_VERSION, summarizeRepetitions, type B
 import { FETCH_BYTES_MAX, runRepetition } from './run-cell.js';
 import { validateResults } from './schema.js';
 import { round } from './stats.js';
-import { describeTarget, runTargetCells, type TargetOptions } from './target.js';
+import { describeTarget, runTargetCells, targetCells, type TargetOptions } from './target.js';
 import { workloadHash, type Workload } from './workload.js';
 
 export interface BenchOptions {
@@ -42,6 +44,11 @@ export interface BenchOptions {
   /** A Kafka-protocol cluster to run the workload against instead of the core Log (harness/target.ts). */
   target?: TargetOptions;
   charts: boolean;
+  /**
+   * Aborted with the signal's name (SIGINT, SIGTERM): the cell in progress is abandoned, the cells
+   * that finished are written with `interrupted` set, and the run directory is removed.
+   */
+  signal?: AbortSignal;
 }
 
 /** Checks every cell's Kafka config up front so a bad value fails before anything runs. */
@@ -90,6 +97,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const loopResults: Record<string, LoopResult> = {};
   let iperf: IperfResult[] = [];
   const cellResults: CellResult[] = [];
+  let interrupted: BenchResults['interrupted'] = null;
+  let current: string | null = null;
+  const until = <T>(work: Promise<T>) => untilAborted(work, opts.signal);
   try {
     if (opts.receiver && w.partitions !== 1) {
       throw new StrataError('INVALID_ARGUMENT', `--receiver ships partition 0 to one \`strata receive\`: the workload must have partitions: 1 (it has ${w.partitions})`);
@@ -98,10 +108,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       baselineNotes.push('iperf3 skipped: with --receiver the network baseline needs an iperf3 server on the receiver host (`iperf3 -s` there, then --iperf-server HOST:5201)');
     } else if (iperfV && (w.consumers > 0 || opts.receiver)) {
       try {
-        iperf = opts.iperfServer
-          ? await runIperfRemote(opts.iperfServer.host, opts.iperfServer.port, opts.baselineSeconds)
-          : await runIperfLoopback(opts.baselineSeconds);
+        iperf = await until(opts.iperfServer
+          ? runIperfRemote(opts.iperfServer.host, opts.iperfServer.port, opts.baselineSeconds)
+          : runIperfLoopback(opts.baselineSeconds));
       } catch (err) {
+        if (err instanceof Interrupted) throw err;
         baselineNotes.push(`iperf3 failed: ${(err as Error).message}`);
       }
     }
@@ -110,8 +121,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       const key = fioJobKey(job);
       if (!fioResults[key]) {
         try {
-          fioResults[key] = await runFio(job, runDir);
+          fioResults[key] = await until(runFio(job, runDir));
         } catch (err) {
+          if (err instanceof Interrupted) throw err;
           baselineNotes.push(`fio ${key} failed: ${(err as Error).message.split('\n')[0]}`);
           return undefined;
         }
@@ -124,8 +136,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       const key = loopJobKey(job);
       if (!loopResults[key]) {
         try {
-          loopResults[key] = await runLoop(job, runDir, loopBin);
+          loopResults[key] = await until(runLoop(job, runDir, loopBin));
         } catch (err) {
+          if (err instanceof Interrupted) throw err;
           baselineNotes.push(`C loop ${key} failed: ${(err as Error).message.split('\n')[0]}`);
           return undefined;
         }
@@ -136,7 +149,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     opts.progress.start(cells.length * w.repetitions);
     for (let ci = 0; ci < cells.length; ci++) {
       const cell = cells[ci]!;
-      const base: CellResult = { ...cell, status: 'ok', notes: [], repetitions: [], summary: {}, baselineRefs: {}, ratios: {} };
+      if (opts.signal?.aborted) throw new Interrupted(signalName(opts.signal));
+      current = cell.id;
+      let base: CellResult = { ...cell, status: 'ok', notes: [], repetitions: [], summary: {}, baselineRefs: {}, ratios: {} };
       const resolved = await resolveComponents(cell);
       if (!resolved.ok) {
         cellResults.push({ ...base, status: 'skipped', reason: resolved.reason });
@@ -145,11 +160,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         continue;
       }
       base.notes.push(...resolved.notes);
+      base = namedByEngine(base, resolved.components.engine);
+      current = base.id;
       base.transferImpl = resolved.components.transfer.name;
       const reps: Metrics[] = [];
       try {
         for (let r = 0; r < w.repetitions; r++) {
-          const result = await runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r, receiver: opts.receiver });
+          const result = await until(runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r, receiver: opts.receiver }));
           base.logImpl = result.logImpl;
           const m = flattenRepetition(result);
           reps.push(m);
@@ -157,11 +174,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
             base.histograms = {};
             for (const [name, h] of Object.entries(result.histograms)) if (h.totalCount > 0) base.histograms[name] = encodeHistogram(h);
           }
-          opts.progress.advance(1, repetitionLine(cell.id, r + 1, w.repetitions, m));
+          opts.progress.advance(1, repetitionLine(base.id, r + 1, w.repetitions, m));
         }
       } catch (err) {
+        if (err instanceof Interrupted) throw err;
         cellResults.push({ ...base, status: 'failed', reason: (err as Error).message, repetitions: reps, summary: summarizeRepetitions(reps) });
-        opts.progress.log(`failed ${cell.id}: ${(err as Error).message}`);
+        opts.progress.log(`failed ${base.id}: ${(err as Error).message}`);
         continue;
       }
       base.repetitions = reps;
@@ -183,23 +201,34 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         base.ratios = ratiosOf(base, fioResults, iperf, loopResults);
       }
       cellResults.push(base);
+      current = null;
     }
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    interrupted = { signal: err.signal, cellsPlanned: cells.length, stoppedCell: current };
   } finally {
     opts.progress.stop();
-    await rm(runDir, { recursive: true, force: true });
+    // an abandoned cell may still be writing there: removed only once the results are written
+    if (!interrupted) await rm(runDir, { recursive: true, force: true });
   }
 
-  return writeResults(opts, started, {
-    receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
-    target: null,
-    fingerprint: fp,
-    baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
-    cells: cellResults,
-  });
+  try {
+    return await writeResults(opts, started, {
+      receiver: opts.receiver ? `${opts.receiver.host}:${opts.receiver.port}` : null,
+      target: null,
+      fingerprint: fp,
+      baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
+      cells: cellResults,
+      interrupted,
+    });
+  } finally {
+    // synchronously, so nothing of the abandoned cell runs between this and the caller's exit
+    if (interrupted) rmSync(runDir, { recursive: true, force: true });
+  }
 }
 
 /** What differs between a run on the core Log and one against a target; the rest is the options'. */
-type RunParts = Pick<BenchResults, 'receiver' | 'target' | 'fingerprint' | 'baselines' | 'cells'>;
+type RunParts = Pick<BenchResults, 'receiver' | 'target' | 'fingerprint' | 'baselines' | 'cells' | 'interrupted'>;
 
 /** results.json, results.csv, the charts and report.md of a finished run, checked against the schema first. */
 async function writeResults(opts: BenchOptions, started: bigint, parts: RunParts): Promise<BenchResults> {
@@ -247,12 +276,13 @@ async function runTargetBench(opts: BenchOptions, targetOpts: TargetOptions): Pr
   const runTag = `${Date.now().toString(36)}-${process.pid}`;
   let cells;
   try {
-    cells = await runTargetCells(w, target, runTag, opts.progress);
+    cells = await runTargetCells(w, target, runTag, opts.progress, opts.signal);
   } finally {
     opts.progress.stop();
   }
   const { servers: _servers, ...targetInfo } = target;
-  return writeResults(opts, started, { receiver: null, target: targetInfo, fingerprint: fp, baselines: { fio: {}, iperf3: iperf, loop: {}, notes }, cells });
+  const interrupted = opts.signal?.aborted ? { signal: signalName(opts.signal), cellsPlanned: targetCells(w, targetOpts.acks).length, stoppedCell: null } : null;
+  return writeResults(opts, started, { receiver: null, target: targetInfo, fingerprint: fp, baselines: { fio: {}, iperf3: iperf, loop: {}, notes }, cells, interrupted });
 }
 
 function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: IperfResult[], loop: Record<string, LoopResult>): CellResult['ratios'] {

@@ -20,6 +20,7 @@ import { kcatConsumeCount, kcatEndToEnd, runKafkaTarget, type TargetCodec } from
 import { cellId, expandMatrix, type Cell } from './matrix.js';
 import { summarizeRepetitions, type CellResult, type Metrics } from './results.js';
 import { round } from './stats.js';
+import { Interrupted, untilAborted } from './interrupt.js';
 import type { Workload } from './workload.js';
 
 export type TargetAcks = '0' | '1' | 'all';
@@ -182,21 +183,24 @@ export async function runTargetRepetition(ctx: RepetitionContext): Promise<{ met
 
 /** Every cell's repetitions; a failed repetition fails its cell with the reason, the rest go on. */
 export async function runTargetCells(w: Workload, target: TargetInfo & { servers: BrokerAddress[] }, runTag: string,
-  progress: { start(n: number): void; advance(n: number, line: string): void; log(line: string): void }): Promise<CellResult[]> {
+  progress: { start(n: number): void; advance(n: number, line: string): void; log(line: string): void }, signal?: AbortSignal): Promise<CellResult[]> {
   const cells = targetCells(w, target.acks);
   const out: CellResult[] = [];
   progress.start(cells.length * w.repetitions);
   for (let ci = 0; ci < cells.length; ci++) {
     const cell = cells[ci]!;
+    // stopped (SIGINT / SIGTERM): the cells that finished; the caller marks the run interrupted
+    if (signal?.aborted) return out;
     const base: CellResult = { ...cell, status: 'ok', notes: [], repetitions: [], summary: {}, baselineRefs: {}, ratios: {}, transferImpl: TARGET_COMPONENT, logImpl: target.bootstrap };
     try {
       for (let r = 0; r < w.repetitions; r++) {
-        const rep = await runTargetRepetition({ workload: w, cell, target, topic: `strata-bench-${runTag}-c${ci}-r${r}` });
+        const rep = await untilAborted(runTargetRepetition({ workload: w, cell, target, topic: `strata-bench-${runTag}-c${ci}-r${r}` }), signal);
         base.repetitions.push(rep.metrics);
         if (r === 0) base.notes.push(...rep.notes);
         progress.advance(1, `${cell.id} rep ${r + 1}/${w.repetitions}: ${Math.round(rep.metrics['produce.recordsPerSec'] ?? 0).toLocaleString('en-US')} rec/s`);
       }
     } catch (err) {
+      if (err instanceof Interrupted) return out;
       out.push({ ...base, status: 'failed', reason: (err as Error).message, summary: summarizeRepetitions(base.repetitions) });
       progress.log(`failed ${cell.id}: ${(err as Error).message}`);
       continue;

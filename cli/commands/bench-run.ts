@@ -13,6 +13,7 @@ import { loadResults } from '../../harness/compare.js';
 import { repoRoot } from '../../harness/fingerprint.js';
 import { applyOverrides, type AxisOverrides } from '../../harness/matrix.js';
 import { barProgress, defaultProgress, plainProgress, silentProgress, type Progress } from '../../harness/progress.js';
+import { signalExitCode } from '../../harness/interrupt.js';
 import { runBench } from '../../harness/run-bench.js';
 import { parseAcks, type TargetOptions } from '../../harness/target.js';
 import { loadWorkloadFile, validateWorkload, type Workload } from '../../harness/workload.js';
@@ -215,6 +216,15 @@ export async function runBenchCommand(opts: BenchCliOptions): Promise<void> {
 async function runAndReport(opts: BenchCliOptions, workload: Workload, file: string | null, dataDir: string, target: ReturnType<typeof targetFrom>): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = opts.out ?? join('bench-results', `${workload.name}-${stamp}`);
+  // Ctrl-C (SIGINT) or SIGTERM: the cell in progress is abandoned, the finished ones are written
+  // (marked interrupted) and the temp data removed; a second signal ends the process at once
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nstrata bench: ${signal}: stopping the cell in progress; writing the results of the cells that finished (${signal} again to quit at once)\n`);
+    stop.abort(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const results = await runBench({
     workload,
     workloadFile: file,
@@ -228,11 +238,21 @@ async function runAndReport(opts: BenchCliOptions, workload: Workload, file: str
     receiver: opts.receiver ? hostPort('--receiver', opts.receiver) : undefined,
     target,
     charts: opts.charts,
+    signal: stop.signal,
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   const ok = results.cells.filter((c) => c.status === 'ok').length;
   const skipped = results.cells.filter((c) => c.status === 'skipped').length;
   const failed = results.cells.filter((c) => c.status === 'failed').length;
-  process.stdout.write(`${results.cells.length} cells: ${ok} ok, ${skipped} skipped, ${failed} failed in ${results.durationSeconds} s\nresults: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.md')}\n`);
+  const where = `results: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.md')}\n`;
+  if (results.interrupted) {
+    const { signal, cellsPlanned, stoppedCell } = results.interrupted;
+    process.stdout.write(`interrupted by ${signal}: ${results.cells.length} of ${cellsPlanned} cells finished (${ok} ok, ${skipped} skipped, ${failed} failed)${stoppedCell ? `, ${stoppedCell} abandoned` : ''}; temp data removed\n${where}`);
+    // exits at once: the abandoned cell's promises must not run on
+    process.exit(signalExitCode(signal));
+  }
+  process.stdout.write(`${results.cells.length} cells: ${ok} ok, ${skipped} skipped, ${failed} failed in ${results.durationSeconds} s\n${where}`);
   if (failed > 0) process.exitCode = 1;
   // a run that measured nothing is not a success, whatever the reason each cell gives
   if (ok === 0) {

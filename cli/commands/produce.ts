@@ -7,7 +7,11 @@ import type { Command } from 'commander';
 import { parseConfigPairs } from '../../core/config/log-config.js';
 import type { ProducerRecord } from '../../core/format/records.js';
 import { validateTopicName } from '../../core/topic.js';
-import { openLogManager } from '../../engines/compose.js';
+import { resolveToken } from '../../core/container.js';
+import type { Log } from '../../core/log/log.js';
+import type { LogManager } from '../../core/log/log-manager.js';
+import { TOKENS } from '../../core/tokens.js';
+import { composeByName } from '../../engines/compose.js';
 import { collect, intOption } from '../options.js';
 
 export function register(program: Command): void {
@@ -24,10 +28,13 @@ export function register(program: Command): void {
     .action(async (opts: { dataDir: string; topic: string; partition: number; engine: string; codec: string; batchRecords: number; config: string[] }) => {
       validateTopicName(opts.topic);
       const config = parseConfigPairs(opts.config);
-      const manager = await openLogManager({ dataDir: opts.dataDir, engine: opts.engine, config });
+      // the engine and codec are checked before stdin is read; the data dir and the topic are
+      // touched only once there is a record to write (empty input creates nothing, as kcat -P)
+      const container = await composeByName({ dataDir: opts.dataDir, engine: opts.engine, config });
+      resolveToken(container, TOKENS.Codecs).byNameOrThrow(opts.codec);
+      let manager: LogManager | undefined;
       try {
-        manager.codecs.byNameOrThrow(opts.codec);
-        const log = await manager.getOrCreateLog(opts.topic, opts.partition);
+        let log: Log | undefined;
         let pending: ProducerRecord[] = [];
         let records = 0;
         let batches = 0;
@@ -35,6 +42,8 @@ export function register(program: Command): void {
         let lastOffset: number | undefined;
         const flushBatch = async () => {
           if (pending.length === 0) return;
+          manager ??= resolveToken(container, TOKENS.LogManager);
+          log ??= await manager.getOrCreateLog(opts.topic, opts.partition);
           const info = await log.appendRecords(pending, { codec: opts.codec });
           firstOffset ??= info.firstOffset;
           lastOffset = info.lastOffset;
@@ -47,10 +56,13 @@ export function register(program: Command): void {
           if (pending.length >= opts.batchRecords) await flushBatch();
         }
         await flushBatch();
-        const range = firstOffset === undefined ? '' : ` (offsets ${firstOffset}..${lastOffset})`;
-        process.stdout.write(`wrote ${records} records in ${batches} batches to ${opts.topic}-${opts.partition}${range}\n`);
+        if (records === 0) {
+          process.stdout.write(`wrote 0 records: stdin was empty (${opts.topic}-${opts.partition} not created)\n`);
+          return;
+        }
+        process.stdout.write(`wrote ${records} records in ${batches} batches to ${opts.topic}-${opts.partition} (offsets ${firstOffset}..${lastOffset})\n`);
       } finally {
-        await manager.close();
+        await manager?.close();
       }
     });
 }

@@ -1,6 +1,6 @@
 /**
  * The RecordBatch v2 byte format, the package's `format` namespace (`import { format } from
- * 'strata'`): header offsets and masks, building, decoding and validating batches, varints,
+ * 'strata-log'`): header offsets and masks, building, decoding and validating batches, varints,
  * CRC-32C. Kept out of the top level so that the top level is the log and its plug-ins.
  */
 export * from './record-batch.js';

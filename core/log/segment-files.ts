@@ -13,6 +13,7 @@ import { StrataError } from '../errors.js';
 import { BATCH_HEADER_BYTES } from '../format/record-batch.js';
 import { readIndexFile } from '../index/index-file.js';
 import { NotRegularFileError, entryKind, fileKind } from '../regular-file.js';
+import { LOG_SEGMENT_FILE_METHODS, checkedSegmentFile } from '../engine-shape.js';
 
 /** Kafka's default segment.index.bytes: index files Kafka preallocated are this large. */
 const KAFKA_DEFAULT_INDEX_BYTES = 10 * 1024 * 1024;
@@ -22,7 +23,8 @@ const INDEX_ENTRY_BYTES_MAX = 12;
 export async function openSegmentLog(engine: StorageEngine, path: string, options: SegmentOpenOptions): Promise<SegmentFile> {
   const before = entryKind(path);
   if (before !== 'missing' && before !== 'regular') throw new NotRegularFileError(path, before);
-  const file = await engine.open(path, options);
+  // the engine's shape first: a third party's file without fd or close would fail below unnamed
+  const file = await checkedSegmentFile(await engine.open(path, options), engine, path, LOG_SEGMENT_FILE_METHODS);
   const opened = fs.fstatSync(file.fd);
   let entry: fs.Stats | undefined;
   try {

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { logConfigFrom } from '../../core/config/log-config.js';
 import type { SegmentFile, SegmentOpenOptions, StorageEngine } from '../../core/engine.js';
 import type { ProducerRecord } from '../../core/format/records.js';
+import { checkedSegmentFile } from '../../core/engine-shape.js';
 import { Log, type LoadOptions } from '../../core/log/log.js';
 import { silentLogger, type Logger } from '../../core/tokens.js';
 
@@ -100,7 +101,8 @@ export class Scope {
 
   /** The engine's own open, not through the Log. */
   async openFile(path: string, options: SegmentOpenOptions = { preallocateBytes: 0 }): Promise<SegmentFile> {
-    const file = await this.engine.open(path, options);
+    // a file lacking methods fails here, naming them, not later as `file.x is not a function`
+    const file = await checkedSegmentFile(await this.engine.open(path, options), this.engine, path);
     this.files.push(file);
     return file;
   }

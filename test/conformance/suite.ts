@@ -10,7 +10,7 @@
  * uses vitest's, which must then be installed (an optional peer dependency of strata):
  *
  *   // vitest (default)
- *   import { runConformance } from 'strata/conformance';
+ *   import { runConformance } from 'strata-log/conformance';
  *   await runConformance({ engine: myEngine, engineModule: '/abs/path/to/my-engine.js' });
  *
  *   // any other runner, e.g. node:test (its test takes options before the function)
@@ -66,7 +66,7 @@ export const MODULES: Readonly<Record<string, (suite: Suite) => void>> = {
 };
 
 const NO_RUNNER =
-  'strata/conformance: no test functions were given and vitest is not installed. Either install vitest ' +
+  'strata-log/conformance: no test functions were given and vitest is not installed. Either install vitest ' +
   '(`npm install --save-dev vitest`) or pass your runner\'s: runConformance({ engine, test: { test, describe } })';
 
 /** vitest's test functions, when vitest is installed. */
@@ -85,7 +85,7 @@ async function vitestApi(): Promise<ConformanceTestApi> {
 function selectedModules(options: ConformanceOptions): [string, (suite: Suite) => void][] {
   const names = options.modules ?? Object.keys(MODULES);
   const unknown = names.filter((n) => !(n in MODULES));
-  if (unknown.length > 0) throw new Error(`strata/conformance: unknown module(s) ${unknown.join(', ')} (known: ${Object.keys(MODULES).join(', ')})`);
+  if (unknown.length > 0) throw new Error(`strata-log/conformance: unknown module(s) ${unknown.join(', ')} (known: ${Object.keys(MODULES).join(', ')})`);
   return names.map((n) => [n, MODULES[n]!]);
 }
 

@@ -3,10 +3,10 @@
  * dependencies, the tarball for strata; its install script builds the addon there), then used the
  * way the README says: import the library, run the conformance suite on a third-party engine under
  * node:test (no vitest in that project), `strata --version`, produce and consume, `require` from
- * CommonJS, and an embedded broker.
+ * CommonJS, an embedded broker, and every TypeScript snippet of the docs compiled against it.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,17 +63,17 @@ describe('the npm tarball', () => {
 
   test('installs into an empty project and builds the addon there', () => {
     expect(installLog).toMatch(/strata: native addon built \(/);
-    expect(existsSync(join(project, 'node_modules/strata/native/build/Release/strata_native.node'))).toBe(true);
-    expect(existsSync(join(project, 'node_modules/strata/native/build/Release/strata_baseline'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules/strata-log/native/build/Release/strata_native.node'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules/strata-log/native/build/Release/strata_baseline'))).toBe(true);
     expect(existsSync(join(project, 'node_modules/vitest'))).toBe(false);
   });
 
   test('import, grouped exports, require from CommonJS', async () => {
     const esm = await inProject(process.execPath, ['--input-type=module', '-e',
-      "import * as s from 'strata'; console.log(typeof s.Log, typeof s.LogManager, typeof s.startBroker, typeof s.KafkaServer, s.format.MAGIC_V2, 'MAGIC_V2' in s, s.loadNative() !== undefined)"]);
+      "import * as s from 'strata-log'; console.log(typeof s.Log, typeof s.LogManager, typeof s.startBroker, typeof s.KafkaServer, s.format.MAGIC_V2, 'MAGIC_V2' in s, s.loadNative() !== undefined)"]);
     expect(esm.stderr).toBe('');
     expect(esm.stdout).toBe('function function function function 2 false true\n');
-    const cjs = await inProject(process.execPath, ['-e', "const s = require('strata'); const c = require('strata/conformance'); console.log(typeof s.Log, typeof c.runConformance)"]);
+    const cjs = await inProject(process.execPath, ['-e', "const s = require('strata-log'); const c = require('strata-log/conformance'); console.log(typeof s.Log, typeof c.runConformance)"]);
     expect(cjs.stderr).toBe('');
     expect(cjs.stdout).toBe('function function\n');
   });
@@ -81,7 +81,7 @@ describe('the npm tarball', () => {
   test('the conformance suite passes on a third-party engine under node:test, without vitest', async () => {
     writeFileSync(join(project, 'tiny.test.mjs'), `import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runConformance } from 'strata/conformance';
+import { runConformance } from 'strata-log/conformance';
 import tinyEngine from './tiny-engine.mjs';
 await runConformance({
   engine: tinyEngine,
@@ -111,7 +111,7 @@ await runConformance({
   test('an embedded broker from the installed package serves kcat', async () => {
     const script = `import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startBroker, silentLogger } from 'strata';
+import { startBroker, silentLogger } from 'strata-log';
 const kcat = promisify(execFile);
 const server = await startBroker({ dataDir: ${JSON.stringify(join(work, 'broker-data'))}, port: 0, logger: silentLogger });
 const b = '127.0.0.1:' + server.port;
@@ -125,4 +125,30 @@ await server.close();`;
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('"x\\ny\\n"\n');
   });
+
+  test('every snippet of the docs that imports the package type-checks: tsc --strict, skipLibCheck off', async () => {
+    // ```ts / ```js blocks of the README and docs/*.md that import strata-log, one file each (a
+    // block ends at the first fence: a lazy match alone would run on into the next block)
+    const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const snippets = docs.flatMap((doc) =>
+      [...readFileSync(join(root, doc), 'utf8').matchAll(/```(?:ts|js)\n((?:(?!```)[\s\S])*)```/g)]
+        .map((m) => m[1]!)
+        .filter((code) => /from 'strata-log(\/[\w.-]+)?'/.test(code))
+        .map((code, i) => ({ name: `${doc.replace(/\W/g, '_')}_${i + 1}.ts`, code })));
+    expect(snippets.length).toBeGreaterThanOrEqual(6);
+    // the engine module the snippets import, typed by its JSDoc (allowJs)
+    copyFileSync(join(import.meta.dirname, 'fixtures/tiny-engine.mjs'), join(project, 'my-engine.js'));
+    for (const s of snippets) writeFileSync(join(project, s.name), s.code.replace("'./test/package/fixtures/tiny-engine.mjs'", "'./tiny-engine.mjs'"));
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, skipLibCheck: false, noEmit: true, allowJs: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022',
+        types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: snippets.map((s) => s.name),
+    }));
+    const r = await inProject(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
 });
+
