@@ -25,6 +25,17 @@ async function manager(config: Record<string, string> = {}, dataDir = fs.mkdtemp
   return container.get<LogManager>(TOKENS.LogManager);
 }
 
+/**
+ * What a crash of `mgr` would leave: a copy of its data dir as it is now (the copy has no lock
+ * holder; the live manager keeps its lock on the original, as a crashed process would have lost it).
+ */
+function crashCopy(mgr: LogManager): string {
+  const copy = fs.mkdtempSync(join(os.tmpdir(), 'strata-admin-crashed-'));
+  dirs.push(copy);
+  fs.cpSync(mgr.dataDir, copy, { recursive: true, filter: (src) => !src.endsWith('/.lock') });
+  return copy;
+}
+
 const values = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`v${from + i}`) }));
 
 describe('Log.deleteRecordsBefore (DeleteRecords)', () => {
@@ -64,7 +75,7 @@ describe('Log.deleteRecordsBefore (DeleteRecords)', () => {
     await log.appendRecords(values(5));
     await log.deleteRecordsBefore(4);
     // no close: the checkpoint written by the move is what a crash leaves
-    const again = await manager({}, mgr.dataDir);
+    const again = await manager({}, crashCopy(mgr));
     expect((await again.getOrCreateLog('t', 0)).logStartOffset).toBe(4);
     await again.close();
     await mgr.close();
@@ -100,17 +111,19 @@ describe('LogManager.deleteLog (DeleteTopics)', () => {
     const mgr = await manager();
     await (await mgr.getOrCreateLog('a', 0)).appendRecords(values(1));
     await mgr.deleteLog('a', 0);
-    // "crash": a second manager on the same dir sees the renamed directory
-    const again = await manager({}, mgr.dataDir);
-    expect(fs.readdirSync(mgr.dataDir).filter((n) => n.endsWith('-delete'))).toEqual([]);
+    // "crash": the next manager on what the crash left sees the renamed directory
+    const crashed = crashCopy(mgr);
+    expect(fs.readdirSync(crashed).filter((n) => n.endsWith('-delete'))).toHaveLength(1);
+    const again = await manager({}, crashed);
+    expect(fs.readdirSync(crashed).filter((n) => n.endsWith('-delete'))).toEqual([]);
     await again.close();
-    const third = await manager({}, mgr.dataDir);
+    await mgr.close();
+    const third = await manager({}, crashed);
     await (await third.getOrCreateLog('b', 0)).appendRecords(values(1));
     await third.deleteLog('b', 0);
     await third.close();
-    expect(fs.readdirSync(mgr.dataDir).filter((n) => n.endsWith('-delete'))).toEqual([]);
-    expect(fs.existsSync(join(mgr.dataDir, '.kafka_cleanshutdown'))).toBe(true);
-    await mgr.close();
+    expect(fs.readdirSync(crashed).filter((n) => n.endsWith('-delete'))).toEqual([]);
+    expect(fs.existsSync(join(crashed, '.kafka_cleanshutdown'))).toBe(true);
   });
 });
 
