@@ -5,9 +5,15 @@
  * crash. Concurrent commits share one write: a commit waits for the next write to START after it.
  */
 import fs from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { StrataError } from '../core/errors.js';
+import { readBrokerJsonFile } from './broker-file.js';
+import { openRegularFile } from '../core/regular-file.js';
+
+const writeAt = promisify(fs.write);
+const fsyncFd = promisify(fs.fsync);
+const closeFd = promisify(fs.close);
 
 export const OFFSETS_FILE = 'strata-consumer-offsets.json';
 /** Bounds the state: groups, and partitions per group. */
@@ -30,13 +36,8 @@ export class OffsetStore {
 
   constructor(dataDir: string) {
     this.file = join(dataDir, OFFSETS_FILE);
-    if (!fs.existsSync(this.file)) return;
-    let saved: Saved;
-    try {
-      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Saved;
-    } catch (err) {
-      throw new StrataError('STORAGE_ERROR', `${this.file} is not valid JSON: ${(err as Error).message}`);
-    }
+    const saved = readBrokerJsonFile(this.file) as Saved | undefined;
+    if (saved === undefined) return;
     for (const [group, topics] of Object.entries(saved)) {
       const g = new Map<string, Map<number, CommittedOffset>>();
       for (const [topic, partitions] of Object.entries(topics)) {
@@ -138,12 +139,14 @@ export class OffsetStore {
         for (const [topic, partitions] of topics) saved[group][topic] = Object.fromEntries(partitions);
       }
       const tmp = `${this.file}.tmp`;
-      const fh = await open(tmp, 'w');
+      // a stray link or directory named like the temp file is refused, never written through
+      const fd = await openRegularFile(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
       try {
-        await fh.writeFile(JSON.stringify(saved));
-        await fh.sync();
+        const bytes = Buffer.from(JSON.stringify(saved));
+        for (let at = 0; at < bytes.length; ) at += (await writeAt(fd, bytes, at, bytes.length - at, at)).bytesWritten;
+        await fsyncFd(fd);
       } finally {
-        await fh.close();
+        await closeFd(fd);
       }
       await rename(tmp, this.file);
     } finally {

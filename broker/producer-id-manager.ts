@@ -9,6 +9,8 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { StrataError } from '../core/errors.js';
+import { readBrokerJsonFile } from './broker-file.js';
+import { openRegularFileSync } from '../core/regular-file.js';
 
 export const PRODUCER_IDS_FILE = 'strata-producer-ids.json';
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
@@ -22,13 +24,8 @@ export class ProducerIdManager {
   constructor(dataDir: string) {
     this.file = join(dataDir, PRODUCER_IDS_FILE);
     this.blockEnd = 0;
-    if (fs.existsSync(this.file)) {
-      let saved: { nextBlockStart?: unknown };
-      try {
-        saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { nextBlockStart?: unknown };
-      } catch (err) {
-        throw new StrataError('STORAGE_ERROR', `${this.file} is not valid JSON: ${(err as Error).message}`);
-      }
+    const saved = readBrokerJsonFile(this.file) as { nextBlockStart?: unknown } | undefined;
+    if (saved !== undefined) {
       if (!Number.isSafeInteger(saved.nextBlockStart) || (saved.nextBlockStart as number) < 0) {
         throw new StrataError('STORAGE_ERROR', `${this.file}: nextBlockStart must be a non-negative integer, got ${JSON.stringify(saved.nextBlockStart)}`);
       }
@@ -49,7 +46,8 @@ export class ProducerIdManager {
 
   private save(nextBlockStart: number): void {
     const tmp = `${this.file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
+    // a stray link or directory named like the temp file is refused, never written through
+    const fd = openRegularFileSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
     try {
       fs.writeSync(fd, JSON.stringify({ nextBlockStart }) + '\n');
       fs.fsyncSync(fd);

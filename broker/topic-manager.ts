@@ -28,6 +28,8 @@ import type { Log } from '../core/log/log.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import { CLUSTER_METADATA_TOPIC, isReservedTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
+import { readBrokerJsonFile } from './broker-file.js';
+import { openRegularFileSync } from '../core/regular-file.js';
 
 export const TOPICS_FILE = 'strata-topics.json';
 /** Bounds a CreateTopics request: partitions per topic (each is a directory and open files). */
@@ -54,15 +56,8 @@ export class TopicManager {
     private readonly logger?: Logger,
   ) {
     const file = join(logs.dataDir, TOPICS_FILE);
-    if (fs.existsSync(file)) {
-      let saved: TopicInfo[];
-      try {
-        saved = JSON.parse(fs.readFileSync(file, 'utf8')) as TopicInfo[];
-      } catch (err) {
-        throw new StrataError('STORAGE_ERROR', `${file} is not valid JSON: ${(err as Error).message}`);
-      }
-      for (const t of saved) this.topics.set(t.name, t);
-    }
+    const saved = readBrokerJsonFile(file) as TopicInfo[] | undefined;
+    for (const t of saved ?? []) this.topics.set(t.name, t);
     for (const tp of logs.partitionsOnDisk()) {
       if (tp.topic === CLUSTER_METADATA_TOPIC) continue; // a Kafka data dir's KRaft log, not a topic
       const known = this.topics.get(tp.topic);
@@ -267,7 +262,8 @@ export class TopicManager {
   private save(): void {
     const file = join(this.logs.dataDir, TOPICS_FILE);
     const tmp = `${file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
+    // a stray link or directory named like the temp file is refused, never written through
+    const fd = openRegularFileSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
     try {
       fs.writeSync(fd, JSON.stringify(this.list(), null, 1));
       fs.fsyncSync(fd);

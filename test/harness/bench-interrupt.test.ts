@@ -56,8 +56,8 @@ describe('strata bench stopped by a signal', () => {
     const report = readFileSync(join(r.out, 'report.md'), 'utf8');
     expect(report).toMatch(/Interrupted by SIGINT/);
     expect(report).toContain('pwrite/buffered/none/none/r512/b100');
-    // the run's directory under --data-dir (the temp data) is gone
-    expect(readdirSync(r.data)).toEqual([]);
+    // the run's directory under --data-dir (the temp data) is gone; the data dir's lock file stays, as Kafka's .lock does
+    expect(readdirSync(r.data)).toEqual(['.lock']);
   });
 
   test('SIGTERM during the first cell: no cell finished, the files still written, exit 143', async () => {
@@ -67,6 +67,6 @@ describe('strata bench stopped by a signal', () => {
     expect(results.interrupted).toMatchObject({ signal: 'SIGTERM', cellsPlanned: 8, stoppedCell: 'pwrite/buffered/none/none/r512/b100' });
     expect(results.cells).toEqual([]);
     expect(readFileSync(join(r.out, 'report.md'), 'utf8')).toMatch(/Interrupted by SIGTERM/);
-    expect(readdirSync(r.data)).toEqual([]);
+    expect(readdirSync(r.data)).toEqual(['.lock']);
   });
 });
