@@ -9,6 +9,7 @@
  * GROUP_AUTHORIZATION_FAILED), then Read on each topic (else its partitions are
  * TOPIC_AUTHORIZATION_FAILED), before the group's state is looked at.
  */
+import type { AclOperation } from '../auth/authorizer.js';
 import type { BrokerContext, RequestHandler } from '../context.js';
 import {
   decodeDeleteGroupsRequest,
@@ -27,8 +28,19 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
 
-/** AclOperation codes Kafka reports for a group without an authorizer: READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
-const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+/** The operations a group supports, with Kafka's AclOperation codes (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS). */
+const GROUP_OPERATIONS: readonly [AclOperation, number][] = [
+  ['Read', 3],
+  ['Delete', 6],
+  ['Describe', 8],
+  ['DescribeConfigs', 10],
+  ['AlterConfigs', 11],
+];
+
+/** Kafka's AuthHelper.authorizedOperations: the bits of the group's operations the principal may do (all without an authorizer). */
+function authorizedGroupOperations(ctx: BrokerContext, groupId: string): number {
+  return GROUP_OPERATIONS.reduce((bits, [op, code]) => (ctx.session.authorize(op, 'Group', groupId, false) ? bits | (1 << code) : bits), 0);
+}
 /** AuthorizedOperations when the client did not ask for them. */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
 /** The one group type strata has (Kafka's GroupType names: classic, consumer, share, streams). */
@@ -41,7 +53,7 @@ export const handleDescribeGroups: RequestHandler = async (ctx, header, r) => {
   const groups = req.groups.map((id) => {
     if (!ctx.session.authorize('Describe', 'Group', id)) return groupError(id, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const g = describeOne(ctx, id, v);
-    if (req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE) g.authorizedOperations = GROUP_OPERATIONS;
+    if (req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE) g.authorizedOperations = authorizedGroupOperations(ctx, id);
     return g;
   });
   return simpleResponse(ApiKey.DescribeGroups, v, header.correlationId, (w) => encodeDescribeGroupsResponse(w, v, { throttleTimeMs: 0, groups }));

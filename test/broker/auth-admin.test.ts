@@ -17,6 +17,10 @@ import { plainLogin, writeAcls, writeCredentials } from './security-helpers.js';
 
 const TOPIC = 2;
 const BROKER = 4;
+const INT32_MIN = -2147483648;
+/** Kafka's AclOperation codes. */
+const [READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS] = [3, 6, 8, 10, 11];
+const bits = (...ops: number[]) => ops.reduce((b, op) => b | (1 << op), 0);
 
 /** DeleteTopics v3: [name, errorCode] per topic. */
 async function deleteTopics(c: RawKafkaClient, names: string[]): Promise<[string, number][]> {
@@ -73,9 +77,9 @@ async function createPartitions(c: RawKafkaClient, topic: string, count: number)
   return res!;
 }
 
-/** DescribeGroups v4: per group its error code, state and its members' client hosts. */
-async function describeGroups(c: RawKafkaClient, groups: string[]): Promise<{ groupId: string; errorCode: number; state: string; hosts: string[] }[]> {
-  const r = await c.request(ApiKey.DescribeGroups, 4, (w) => w.array(groups, (w, g) => w.string(g)).bool(false));
+/** DescribeGroups v4 with the authorized operations: per group its error code, state, members' client hosts and the operations' bits. */
+async function describeGroups(c: RawKafkaClient, groups: string[]): Promise<{ groupId: string; errorCode: number; state: string; hosts: string[]; operations: number }[]> {
+  const r = await c.request(ApiKey.DescribeGroups, 4, (w) => w.array(groups, (w, g) => w.string(g)).bool(true));
   r.int32();
   return r.array((r) => {
     const errorCode = r.int16();
@@ -87,8 +91,7 @@ async function describeGroups(c: RawKafkaClient, groups: string[]): Promise<{ gr
       r.bytes(), r.bytes();
       return host;
     });
-    r.int32();
-    return { groupId, errorCode, state, hosts };
+    return { groupId, errorCode, state, hosts, operations: r.int32() };
   });
 }
 
@@ -222,15 +225,17 @@ describe('the admin APIs under ACLs (raw frames, SASL_PLAINTEXT)', () => {
       for (const g of ['ga-simple', 'ga-doomed', 'gb-other']) for (const t of ['a-offsets', 'b-offsets']) expect(await commit(admin, g, -1, '', t)).toBe(ErrorCode.NONE);
     });
 
-    it('DescribeGroups: 30 for a group without Describe; a member joined over a socket shows its host as Kafka does ("/127.0.0.1")', async () => {
+    it('DescribeGroups: 30 for a group without Describe, the authorized operations per principal; a member joined over a socket shows its host as Kafka does ("/127.0.0.1")', async () => {
       const joined = await join(alice, 'ga-members', '', { metadata: subscription(['a-offsets']) });
       expect(await sync(alice, 'ga-members', joined)).toBe(ErrorCode.NONE);
       const described = await describeGroups(bob, ['ga-members', 'gb-other']);
+      // AuthorizedOperations: the bits of Kafka's AclOperation codes the principal may do on the group
       expect(described).toEqual([
-        { groupId: 'ga-members', errorCode: ErrorCode.NONE, state: 'Stable', hosts: ['/127.0.0.1'] },
-        { groupId: 'gb-other', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, state: '', hosts: [] },
+        { groupId: 'ga-members', errorCode: ErrorCode.NONE, state: 'Stable', hosts: ['/127.0.0.1'], operations: bits(DESCRIBE) },
+        { groupId: 'gb-other', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, state: '', hosts: [], operations: INT32_MIN },
       ]);
-      expect((await describeGroups(admin, ['gb-other']))[0]).toMatchObject({ errorCode: ErrorCode.NONE, state: 'Empty' });
+      expect((await describeGroups(alice, ['ga-members']))[0]!.operations).toBe(bits(READ, DELETE, DESCRIBE));
+      expect((await describeGroups(admin, ['gb-other']))[0]).toMatchObject({ errorCode: ErrorCode.NONE, state: 'Empty', operations: bits(READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS) });
     });
 
     it('ListGroups: Describe on the cluster lists every group, otherwise only the groups the principal may Describe', async () => {
