@@ -47,9 +47,9 @@ export class Session {
     }
   }
 
-  /** The peer's address as Kafka prints it (Java's InetAddress.toString): "/127.0.0.1", "/0:0:0:0:0:0:0:1". */
+  /** The peer's address as Kafka prints it (Java's InetAddress.toString): "/127.0.0.1", "/0:0:0:0:0:0:0:1"; '' without a socket. */
   get clientAddress(): string {
-    return `/${javaHostAddress(this.host)}`;
+    return this.host === '' ? '' : `/${javaHostAddress(this.host)}`;
   }
 
   get authenticated(): boolean {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { javaHostAddress } from '../../broker/auth/session.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { ErrorCode } from '../../broker/protocol/errors.js';
 import type { RawKafkaClient } from '../../broker/raw-client.js';
@@ -121,6 +122,18 @@ async function offsetDelete(c: RawKafkaClient, group: string, topics: string[]):
   r.int32();
   return { errorCode, topics: Object.fromEntries(r.array((r) => [r.string(), r.array((r) => (r.int32(), r.int16()))[0]!])) };
 }
+
+it("a member's host is written as Java's InetAddress.getHostAddress: IPv4-mapped as IPv4, IPv6 in eight uncompressed groups", () => {
+  expect(['127.0.0.1', '::ffff:10.1.2.3', '::1', '::', 'fe80::1%eth0', '2001:db8::8a2e:370:7334', '64:ff9b::1.2.3.4'].map(javaHostAddress)).toEqual([
+    '127.0.0.1',
+    '10.1.2.3',
+    '0:0:0:0:0:0:0:1',
+    '0:0:0:0:0:0:0:0',
+    'fe80:0:0:0:0:0:0:1%eth0',
+    '2001:db8:0:0:0:8a2e:370:7334',
+    '64:ff9b:0:0:0:0:102:304',
+  ]);
+});
 
 describe('the admin APIs under ACLs (raw frames, SASL_PLAINTEXT)', () => {
   const dir = tempDir('auth-admin-apis');
