@@ -66,7 +66,12 @@ async function alterConfig(c: RawKafkaClient, incremental: boolean, type: number
     w.bool(false);
   });
   r.int32();
-  const [res] = r.array((r) => [r.int16(), (() => { const m = r.nullableString(); r.int8(); r.string(); return m; })()] as [number, string | null]);
+  const [res] = r.array((r) => {
+    const answer: [number, string | null] = [r.int16(), r.nullableString()];
+    r.int8();
+    r.string();
+    return answer;
+  });
   return res!;
 }
 
