@@ -28,7 +28,7 @@ export interface GroupDescription {
   protocolType: string;
   /** The selected protocol while Stable, else ''. */
   protocolData: string;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; metadata: Buffer; assignment: Buffer }[];
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
 }
 
 /** Bounds the groups a broker tracks (members are bounded per group by group.max.size). */
@@ -37,6 +37,8 @@ export const GROUPS_MAX = 10_000;
 interface Member {
   memberId: string;
   clientId: string;
+  /** The address the member joined from, as Kafka shows it ("/127.0.0.1"). */
+  clientHost: string;
   groupInstanceId: string | null;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
@@ -83,7 +85,7 @@ export class GroupCoordinator {
     return g && { state: g.state, generationId: g.generationId, members: g.members.size };
   }
 
-  join(req: JoinGroupRequest, clientId: string | null): Promise<JoinGroupResponse> {
+  join(req: JoinGroupRequest, clientId: string | null, clientHost: string): Promise<JoinGroupResponse> {
     if (this.closed) return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, req.memberId));
     if (req.groupId === '') return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID, req.memberId));
     if (req.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || req.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) {
@@ -103,6 +105,7 @@ export class GroupCoordinator {
       member = {
         memberId: `${clientId ?? 'member'}-${randomUUID()}`,
         clientId: clientId ?? '',
+        clientHost,
         groupInstanceId: req.groupInstanceId,
         sessionTimeoutMs: req.sessionTimeoutMs,
         rebalanceTimeoutMs: req.rebalanceTimeoutMs,
@@ -201,6 +204,7 @@ export class GroupCoordinator {
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
       clientId: m.clientId,
+      clientHost: m.clientHost,
       // Kafka shows the metadata and the assignment only of a Stable group's members
       metadata: stable ? (m.protocols.find((p) => p.name === g.protocolName)?.metadata ?? EMPTY) : EMPTY,
       assignment: stable ? m.assignment : EMPTY,

@@ -6,7 +6,7 @@
  * after connection.failed.authentication.delay.ms, then the connection is closed, so a client
  * guessing passwords gets one guess per connection and per delay.
  */
-import type { Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -45,6 +45,11 @@ export class Session {
       const cert = tlsSocket.getPeerX509Certificate();
       if (cert) this.principal = userPrincipal(subjectDn(cert));
     }
+  }
+
+  /** The peer's address as Kafka prints it (Java's InetAddress.toString): "/127.0.0.1", "/0:0:0:0:0:0:0:1"; '' without a socket. */
+  get clientAddress(): string {
+    return this.host === '' ? '' : `/${javaHostAddress(this.host)}`;
   }
 
   get authenticated(): boolean {
@@ -139,6 +144,25 @@ export class Session {
     const a = this.listener.authorizer;
     return !a || a.authorizeAny(this.principal, this.host, operation, type);
   }
+}
+
+/**
+ * Java's getHostAddress of a peer: an IPv4-mapped IPv6 address is the IPv4 one (Java makes it an
+ * Inet4Address), another IPv6 address is written out in eight groups without '::' compression.
+ */
+export function javaHostAddress(address: string): string {
+  if (!isIPv6(address)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  const [withV4, scope] = address.split('%');
+  // a trailing dotted IPv4 part is two groups
+  const addr = withV4!.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
+  const [head, tail] = addr!.includes('::') ? addr!.split('::') : [addr!, undefined];
+  const left = head === '' ? [] : head!.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const text = groups.map((g) => parseInt(g, 16).toString(16)).join(':');
+  return scope === undefined ? text : `${text}%${scope}`;
 }
 
 /** A connection's own context: the listener's, with a Session of its own for this socket. */

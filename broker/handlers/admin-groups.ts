@@ -2,8 +2,14 @@
  * The group admin APIs, with the semantics of Kafka's GroupCoordinator on one node:
  * DescribeGroups, ListGroups, OffsetDelete and DeleteGroups. A group exists once a member joined
  * it or an offset was committed for it (Kafka's "simple" group: Empty, protocol type "");
- * every group here is of Kafka's "classic" type.
+ * every group here is of Kafka's "classic" type. Under ACLs, as Kafka's KafkaApis: DescribeGroups
+ * needs Describe on each group and DeleteGroups Delete (else GROUP_AUTHORIZATION_FAILED for that
+ * group); ListGroups lists every group to a principal with Describe on the cluster, otherwise only
+ * the groups it may Describe; OffsetDelete needs Delete on the group (else the whole request is
+ * GROUP_AUTHORIZATION_FAILED), then Read on each topic (else its partitions are
+ * TOPIC_AUTHORIZATION_FAILED), before the group's state is looked at.
  */
+import type { AclOperation } from '../auth/authorizer.js';
 import type { BrokerContext, RequestHandler } from '../context.js';
 import {
   decodeDeleteGroupsRequest,
@@ -22,8 +28,19 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
 
-/** AclOperation codes Kafka reports for a group without an authorizer: READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
-const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+/** The operations a group supports, with Kafka's AclOperation codes (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS). */
+const GROUP_OPERATIONS: readonly [AclOperation, number][] = [
+  ['Read', 3],
+  ['Delete', 6],
+  ['Describe', 8],
+  ['DescribeConfigs', 10],
+  ['AlterConfigs', 11],
+];
+
+/** Kafka's AuthHelper.authorizedOperations: the bits of the group's operations the principal may do (all without an authorizer). */
+function authorizedGroupOperations(ctx: BrokerContext, groupId: string): number {
+  return GROUP_OPERATIONS.reduce((bits, [op, code]) => (ctx.session.authorize(op, 'Group', groupId, false) ? bits | (1 << code) : bits), 0);
+}
 /** AuthorizedOperations when the client did not ask for them. */
 const OPERATIONS_NOT_REQUESTED = -2147483648;
 /** The one group type strata has (Kafka's GroupType names: classic, consumer, share, streams). */
@@ -34,20 +51,25 @@ export const handleDescribeGroups: RequestHandler = async (ctx, header, r) => {
   const req = decodeDescribeGroupsRequest(r, v);
   r.expectEnd('DescribeGroups');
   const groups = req.groups.map((id) => {
+    if (!ctx.session.authorize('Describe', 'Group', id)) return groupError(id, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const g = describeOne(ctx, id, v);
-    if (req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE) g.authorizedOperations = GROUP_OPERATIONS;
+    if (req.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE) g.authorizedOperations = authorizedGroupOperations(ctx, id);
     return g;
   });
   return simpleResponse(ApiKey.DescribeGroups, v, header.correlationId, (w) => encodeDescribeGroupsResponse(w, v, { throttleTimeMs: 0, groups }));
 };
 
+/** Kafka's DescribeGroupsResponse.groupError: no state, protocol or members. */
+function groupError(groupId: string, errorCode: number): DescribedGroup {
+  return { errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+}
+
 function describeOne(ctx: BrokerContext, groupId: string, version: number): DescribedGroup {
-  const base: DescribedGroup = { errorCode: ErrorCode.NONE, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+  const base = groupError(groupId, ErrorCode.NONE);
   if (!ctx.groups.isActive) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
   const d = ctx.groups.describeGroup(groupId);
   if (d) {
-    // clientHost: the request handlers do not see the connection's address (Kafka sends "/IP")
-    const members = d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: '', memberMetadata: m.metadata, memberAssignment: m.assignment }));
+    const members = d.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.metadata, memberAssignment: m.assignment }));
     return { ...base, groupState: d.state, protocolType: d.protocolType, protocolData: d.protocolData, members };
   }
   if (ctx.groups.offsetStore.hasGroup(groupId)) return { ...base, groupState: 'Empty' };
@@ -70,7 +92,13 @@ export const handleListGroups: RequestHandler = async (ctx, header, r) => {
   for (const g of ctx.groups.listGroups()) all.push({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: GROUP_TYPE });
   const tracked = new Set(all.map((g) => g.groupId));
   for (const id of ctx.groups.offsetStore.groupIds()) if (!tracked.has(id)) all.push({ groupId: id, protocolType: '', groupState: 'Empty', groupType: GROUP_TYPE });
-  const listed = all.filter((g) => (states.size === 0 || states.has(g.groupState.toLowerCase())) && (types.size === 0 || types.has(g.groupType)));
+  const clusterDescribe = ctx.session.authorizeCluster('Describe');
+  const listed = all.filter(
+    (g) =>
+      (states.size === 0 || states.has(g.groupState.toLowerCase())) &&
+      (types.size === 0 || types.has(g.groupType)) &&
+      (clusterDescribe || ctx.session.authorize('Describe', 'Group', g.groupId, false)),
+  );
   return encode(ErrorCode.NONE, listed);
 };
 
@@ -78,7 +106,7 @@ export const handleOffsetDelete: RequestHandler = async (ctx, header, r) => {
   const v = header.apiVersion;
   const req = decodeOffsetDeleteRequest(r);
   r.expectEnd('OffsetDelete');
-  const resp = await deleteOffsets(ctx, req.groupId, req.topics);
+  const resp = ctx.session.authorize('Delete', 'Group', req.groupId) ? await deleteOffsets(ctx, req.groupId, req.topics) : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
   return simpleResponse(ApiKey.OffsetDelete, v, header.correlationId, (w) => encodeOffsetDeleteResponse(w, resp));
 };
 
@@ -93,6 +121,7 @@ async function deleteOffsets(ctx: BrokerContext, groupId: string, topics: { name
   if (check.errorCode !== ErrorCode.NONE) return failed(check.errorCode);
   let deleted = false;
   const result = topics.map((t) => {
+    if (!ctx.session.authorize('Read', 'Topic', t.name)) return { name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) };
     const topic = ctx.topics.get(t.name);
     const subscribed = !!topic && check.isSubscribed(t.name);
     const partitions = t.partitions.map((p) => {
@@ -115,6 +144,7 @@ export const handleDeleteGroups: RequestHandler = async (ctx, header, r) => {
   const store = ctx.groups.offsetStore;
   let deleted = false;
   const results = req.groupsNames.map((groupId) => {
+    if (!ctx.session.authorize('Delete', 'Group', groupId)) return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     if (!ctx.groups.isActive) return { groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     const exists = !!ctx.groups.describeGroup(groupId) || store.hasGroup(groupId);
     if (!exists) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };

@@ -6,7 +6,9 @@
  * keys (LogConfig, Kafka's names); an unknown one or a bad value is INVALID_CONFIG naming it, an
  * unknown topic UNKNOWN_TOPIC_OR_PARTITION, a resource named twice or a key twice in one
  * resource INVALID_REQUEST. Broker configs are static here (`strata serve --config`): INVALID_REQUEST.
- * The new values hold for every partition at once (TopicManager.alterConfigs).
+ * The new values hold for every partition at once (TopicManager.alterConfigs). Under ACLs, after
+ * the duplicate check, a topic needs AlterConfigs on it (else TOPIC_AUTHORIZATION_FAILED) and the
+ * broker AlterConfigs on the cluster (else CLUSTER_AUTHORIZATION_FAILED), as Kafka's controller.
  */
 import { LOG_CONFIG_KEYS, logConfigToProps, type LogConfig } from '../../core/config/log-config.js';
 import { StrataError } from '../../core/errors.js';
@@ -16,6 +18,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { ResourceType } from '../protocol/describe-configs.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
+import { authorizationMessage, configResourceAuthorization } from './config-authorization.js';
 import { kafkaErrorCode } from './errors.js';
 
 /** Names of one limit: Kafka's topic-level name and the broker's, both accepted as topic keys. */
@@ -90,6 +93,8 @@ function handler(apiKey: ApiKey, incremental: boolean, flexibleFrom: number): Re
       responses.push(out);
       try {
         if (keys.indexOf(keys[i]!) !== keys.lastIndexOf(keys[i]!)) throw new Refusal(ErrorCode.INVALID_REQUEST, 'Duplicate resource.');
+        const denied = configResourceAuthorization(ctx.session, 'AlterConfigs', res.resourceType, res.resourceName);
+        if (denied !== ErrorCode.NONE) throw new Refusal(denied, authorizationMessage(denied));
         await alterOne(ctx, res, incremental, req.validateOnly);
       } catch (err) {
         out.errorCode = err instanceof Refusal ? err.errorCode : err instanceof StrataError && err.code === 'INVALID_CONFIG' ? ErrorCode.INVALID_CONFIG : kafkaErrorCode(err);

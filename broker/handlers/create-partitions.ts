@@ -3,6 +3,8 @@
  * current one, or equal to it, is INVALID_PARTITIONS with Kafka's words. A manual assignment must
  * give one list per new partition (INVALID_REPLICA_ASSIGNMENT otherwise) naming broker 0 alone
  * (a single node); a topic named twice is INVALID_REQUEST, an unknown one UNKNOWN_TOPIC_OR_PARTITION.
+ * Under ACLs a topic needs Alter (else TOPIC_AUTHORIZATION_FAILED with no message, as Kafka's
+ * controller), checked after the duplicate check and before the topic is looked up.
  */
 import { StrataError } from '../../core/errors.js';
 import type { RequestHandler } from '../context.js';
@@ -32,6 +34,7 @@ export const handleCreatePartitions: RequestHandler = async (ctx, header, r) => 
     const fail = (errorCode: number, errorMessage: string) => results.push({ name: t.name, errorCode, errorMessage });
     const info = ctx.topics.get(t.name);
     if (duplicates.has(t.name)) fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+    else if (!ctx.session.authorize('Alter', 'Topic', t.name)) results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null });
     else if (!info) fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${t.name}' does not exist.`);
     else {
       const problem = t.count > info.partitions ? assignmentProblem(t, info.partitions) : undefined;

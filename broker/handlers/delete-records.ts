@@ -3,7 +3,8 @@
  * partition's log start offset moves up to the offset given (-1: the high watermark, which on one
  * node is the log end) and the answer is the new low watermark, the log start offset. An offset
  * past the high watermark or below -1 is OFFSET_OUT_OF_RANGE; a compacted topic POLICY_VIOLATION;
- * an unknown partition UNKNOWN_TOPIC_OR_PARTITION.
+ * an unknown partition UNKNOWN_TOPIC_OR_PARTITION. Under ACLs every partition of a topic the
+ * principal may not Delete is TOPIC_AUTHORIZATION_FAILED, whether or not it exists (Kafka's order).
  */
 import type { RequestHandler } from '../context.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -19,9 +20,14 @@ export const handleDeleteRecords: RequestHandler = async (ctx, header, r) => {
   const topics: { name: string; partitions: DeleteRecordsPartitionResult[] }[] = [];
   for (const t of req.topics) {
     const partitions: DeleteRecordsPartitionResult[] = [];
+    const allowed = ctx.session.authorize('Delete', 'Topic', t.name);
     for (const p of t.partitions) {
       const out: DeleteRecordsPartitionResult = { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.NONE };
       partitions.push(out);
+      if (!allowed) {
+        out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
+      }
       try {
         const log = await ctx.topics.log(t.name, p.partitionIndex);
         if (!log) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

@@ -3,6 +3,8 @@
  * (resource name "0", its id, or "" for the defaults). As Kafka's ConfigHelper: an unknown topic is
  * UNKNOWN_TOPIC_OR_PARTITION, an invalid name INVALID_TOPIC_EXCEPTION, another broker id or an
  * unsupported resource type INVALID_REQUEST; named keys narrow the answer to those this broker has.
+ * Under ACLs a topic needs DescribeConfigs on it (else TOPIC_AUTHORIZATION_FAILED), the broker
+ * DescribeConfigs on the cluster (else CLUSTER_AUTHORIZATION_FAILED), checked first as Kafka does.
  */
 import { DEFAULT_LOG_CONFIG } from '../../core/config/log-config.js';
 import { validateTopicName } from '../../core/topic.js';
@@ -12,11 +14,14 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { decodeDescribeConfigsRequest, encodeDescribeConfigsResponse, ResourceType, type DescribeConfigsResource, type DescribeConfigsResult, type DescribedConfig } from '../protocol/describe-configs.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
+import { authorizationMessage, configResourceAuthorization } from './config-authorization.js';
 import { topicNameError } from './errors.js';
 
 function describe(ctx: BrokerContext, res: DescribeConfigsResource, includeSynonyms: boolean): DescribeConfigsResult {
   const result: DescribeConfigsResult = { errorCode: ErrorCode.NONE, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] };
   const fail = (errorCode: number, errorMessage: string) => Object.assign(result, { errorCode, errorMessage });
+  const denied = configResourceAuthorization(ctx.session, 'DescribeConfigs', res.resourceType, res.resourceName);
+  if (denied !== ErrorCode.NONE) return fail(denied, authorizationMessage(denied));
   let configs: DescribedConfig[];
   if (res.resourceType === ResourceType.TOPIC) {
     if (topicNameError(res.resourceName, validateTopicName) !== ErrorCode.NONE) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name "${res.resourceName}"`);

@@ -43,7 +43,7 @@ export const handleJoinGroup: RequestHandler = async (ctx, header, r) => {
   const req = decodeJoinGroupRequest(r, v);
   r.expectEnd('JoinGroup');
   const resp = ctx.session.authorize('Read', 'Group', req.groupId)
-    ? await ctx.groups.join(req, header.clientId)
+    ? await ctx.groups.join(req, header.clientId, ctx.session.clientAddress)
     : { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolName: '', leader: '', memberId: '', members: [] };
   return simpleResponse(ApiKey.JoinGroup, v, header.correlationId, (w) => encodeJoinGroupResponse(w, v, resp));
 };

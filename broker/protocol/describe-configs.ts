@@ -5,8 +5,8 @@
 import type { KafkaReader } from './reader.js';
 import type { KafkaWriter } from './writer.js';
 
-/** ConfigResource.Type: the resources this broker describes. */
-export const ResourceType = Object.freeze({ TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const);
+/** ConfigResource.Type ids (this broker describes topics and itself; the others matter to ACL checks). */
+export const ResourceType = Object.freeze({ TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const);
 
 /** DescribeConfigsResponse.ConfigSource. */
 export const ConfigSource = Object.freeze({

@@ -5,7 +5,8 @@
  * For each of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and a client certificate: the right password
  * produces and consumes through a group; a wrong one is SASL_AUTHENTICATION_FAILED (58), which each
  * client reports as an authentication failure; a topic the principal has no ACL for is
- * TOPIC_AUTHORIZATION_FAILED (29), a group without one GROUP_AUTHORIZATION_FAILED (30). The users are in a credentials file of salted SCRAM hashes,
+ * TOPIC_AUTHORIZATION_FAILED (29), a group without one GROUP_AUTHORIZATION_FAILED (30); the Java
+ * AdminClient's deleteTopics without Delete is a TopicAuthorizationException. The users are in a credentials file of salted SCRAM hashes,
  * the rules in an ACL file.
  */
 import fs from 'node:fs';
@@ -186,6 +187,9 @@ describe.skipIf(missing || javaMissing)("Kafka's Java client 4.1.1", () => {
     cases['ok-SASL_SSL'] = { ...sasl('SCRAM-SHA-512', PASSWORD, 'SASL_SSL', saslSslBootstrap), 'strata.topic': 'ok-java-saslssl', 'strata.group': 'g-java-saslssl' };
     cases['ok-mtls'] = { ...mtls, 'strata.topic': 'ok-java-mtls', 'strata.group': 'g-java-mtls' };
     cases['denied-mtls'] = { ...mtls, 'strata.topic': 'secret', 'strata.group': 'g-java-mtls' };
+    // AdminClient.deleteTopics: alice may Describe ok-* (Write implies it) but not Delete; the certificate's principal has All
+    cases['admin-delete-denied'] = { ...sasl('SCRAM-SHA-512', PASSWORD), 'strata.delete.topic': 'ok-java-PLAIN' };
+    cases['admin-delete-mtls'] = { ...mtls, 'strata.delete.topic': 'ok-java-mtls' };
     const files = Object.entries(cases).map(([name, props]) => {
       const file = join(dir, `${name}.properties`);
       fs.writeFileSync(file, Object.entries({ ...props, 'strata.count': '500' }).map(([k, v]) => `${k}=${v.replace(/\\/g, '\\\\')}`).join('\n'));
@@ -196,11 +200,15 @@ describe.skipIf(missing || javaMissing)("Kafka's Java client 4.1.1", () => {
     const results = new Map(r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => { const o = JSON.parse(l) as Record<string, unknown>; return [String(o.case).replace('.properties', ''), o]; }));
     for (const name of Object.keys(cases)) {
       const got = results.get(name);
-      if (name.startsWith('ok-')) expect(got, name).toMatchObject({ produced: 500, consumed: 500 });
+      if (name === 'admin-delete-denied') expect(got, name).toMatchObject({ error: 'TopicAuthorizationException' });
+      else if (name === 'admin-delete-mtls') expect(got, name).toMatchObject({ deleted: true });
+      else if (name.startsWith('ok-')) expect(got, name).toMatchObject({ produced: 500, consumed: 500 });
       else if (name.startsWith('wrong-')) expect(got, name).toMatchObject({ error: 'SaslAuthenticationException', message: expect.stringMatching(/Authentication failed/) });
       else if (name === 'group-denied') expect(got, name).toMatchObject({ error: 'GroupAuthorizationException' });
       else expect(got, name).toMatchObject({ error: 'TopicAuthorizationException' });
     }
+    expect(broker.server.topics.get('ok-java-PLAIN')).toBeDefined();
+    expect(broker.server.topics.get('ok-java-mtls')).toBeUndefined();
   });
 });
 

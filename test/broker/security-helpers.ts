@@ -8,6 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CredentialStore } from '../../broker/auth/credentials.js';
 import { makeScramCredential, SCRAM_MECHANISMS } from '../../broker/auth/scram.js';
+import { ApiKey } from '../../broker/protocol/api-keys.js';
+import { ErrorCode } from '../../broker/protocol/errors.js';
+import { RawKafkaClient } from '../../broker/raw-client.js';
 import type { TlsIdentity } from '../../harness/peers/tls-identity.js';
 
 export function writeCredentials(file: string, users: Record<string, string>): void {
@@ -36,4 +39,15 @@ export function makeClientCertificate(id: TlsIdentity, name: string, subject: st
   run(['x509', '-req', '-in', csr, '-CA', id.certFile, '-CAkey', id.keyFile, '-CAcreateserial', '-out', out.certFile, '-days', '2']);
   run(['pkcs12', '-export', '-in', out.certFile, '-inkey', out.keyFile, '-name', name, '-out', out.keystoreFile, '-passout', `pass:${id.password}`]);
   return out;
+}
+
+/** A connection logged in with SASL/PLAIN over raw frames (SaslHandshake v1, SaslAuthenticate v1); throws when refused. */
+export async function plainLogin(port: number, user: string, password: string): Promise<RawKafkaClient> {
+  const c = await RawKafkaClient.connect(port);
+  const handshake = await c.request(ApiKey.SaslHandshake, 1, (w) => w.string('PLAIN'));
+  if (handshake.int16() !== ErrorCode.NONE) throw new Error(`SaslHandshake PLAIN refused for ${user}`);
+  const r = await c.request(ApiKey.SaslAuthenticate, 1, (w) => w.bytes(Buffer.from(`\0${user}\0${password}`)));
+  const errorCode = r.int16();
+  if (errorCode !== ErrorCode.NONE) throw new Error(`login of ${user} refused: ${errorCode} ${r.nullableString()}`);
+  return c;
 }

@@ -6,10 +6,12 @@
 // a default producer (acks=all, idempotent) sends strata.count records, then a group consumer reads
 // them back. One JSON line per case on stdout: {"case":...,"produced":N,"consumed":N}, or
 // {"case":...,"error":"ExceptionClass","message":...} with the first failure's root exception.
+// A case with strata.delete.topic instead has an AdminClient delete that topic: {"case":...,"deleted":true}.
 import java.io.*;
 import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.*;
+import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.serialization.*;
@@ -21,11 +23,19 @@ public class StrataSecureClient {
       try (Reader r = new FileReader(file)) {
         props.load(r);
       }
+      String deleteTopic = (String) props.remove("strata.delete.topic");
       String topic = (String) props.remove("strata.topic");
       String group = (String) props.remove("strata.group");
       int count = Integer.parseInt((String) props.remove("strata.count"));
       String name = new File(file).getName();
       try {
+        if (deleteTopic != null) {
+          try (Admin admin = Admin.create(props)) {
+            admin.deleteTopics(List.of(deleteTopic)).all().get(30, TimeUnit.SECONDS);
+          }
+          System.out.println("{\"case\":\"" + name + "\",\"deleted\":true}");
+          continue;
+        }
         int produced = produce(props, topic, count);
         int consumed = consume(props, topic, group, count);
         System.out.println("{\"case\":\"" + name + "\",\"produced\":" + produced + ",\"consumed\":" + consumed + "}");

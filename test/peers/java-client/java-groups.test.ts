@@ -48,8 +48,8 @@ describe('kafka-clients 4.1.1 consumer group', () => {
     expect(steps.get('consuming')).toEqual({ received: 10 });
     expect(steps.get('listGroups')).toEqual({ listed: true, type: 'Classic', protocol: 'consumer', state: 'Stable' });
     expect(steps.get('listConsumerGroups')).toEqual({ listed: true, state: 'Stable', simple: false });
-    // host: strata's handlers do not see the client's address (Kafka's says "/127.0.0.1")
-    expect(steps.get('describe')).toEqual({ state: 'Stable', simple: false, assignor: 'range', type: 'Classic', coordinator: 0, members: [{ clientId: 'admin-groups-consumer', host: '', assigned: [0] }] });
+    // host: the member's address as Kafka prints it
+    expect(steps.get('describe')).toEqual({ state: 'Stable', simple: false, assignor: 'range', type: 'Classic', coordinator: 0, members: [{ clientId: 'admin-groups-consumer', host: '/127.0.0.1', assigned: [0] }] });
     expect(steps.get('describeMissing')).toEqual({ error: 'GroupIdNotFoundException' });
     expect(steps.get('deleteOffsetsWhileSubscribed')).toEqual({ result: 'GroupSubscribedToTopicException' });
     expect(steps.get('deleteGroupWhileActive')).toEqual({ result: 'GroupNotEmptyException' });

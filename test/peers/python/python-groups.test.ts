@@ -57,7 +57,7 @@ describe('confluent-kafka AdminClient', () => {
     expect(steps.get('listStable')).toMatchObject({ listed: true, state: 'STABLE' });
     expect(steps.get('listEmpty')).toMatchObject({ listed: false, errors: [] });
     expect(steps.get('listClassic')).toMatchObject({ listed: true, type: 'CLASSIC' });
-    expect(steps.get('describe')).toEqual({ state: 'STABLE', simple: false, assignor: 'range', coordinator: 0, members: [{ clientId: 'py-groups-consumer', host: '', assigned: [0] }] });
+    expect(steps.get('describe')).toEqual({ state: 'STABLE', simple: false, assignor: 'range', coordinator: 0, members: [{ clientId: 'py-groups-consumer', host: '/127.0.0.1', assigned: [0] }] });
     // librdkafka 2.16 sends DescribeGroups v5: a group that does not exist is Dead (v6 names it GROUP_ID_NOT_FOUND)
     expect(steps.get('describeMissing')).toEqual({ state: 'DEAD', simple: true, assignor: '', coordinator: 0, members: [] });
     expect(steps.get('deleteGroupWhileActive')).toEqual({ result: 'NON_EMPTY_GROUP' });
