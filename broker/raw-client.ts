@@ -4,9 +4,9 @@
  * Kafka broker) at the frame level, including deliberately malformed frames.
  */
 import net from 'node:net';
-import { writeRequestHeader } from './protocol/headers.js';
 import { KafkaReader } from './protocol/reader.js';
-import { KafkaWriter } from './protocol/writer.js';
+import type { KafkaWriter } from './protocol/writer.js';
+import { requestFrame } from './raw-frames.js';
 
 /** Bound on a response frame this client accepts. */
 const RESPONSE_BYTES_MAX = 256 * 1024 * 1024;
@@ -73,12 +73,7 @@ export class RawKafkaClient {
    */
   async request(apiKey: number, apiVersion: number, encodeBody: (w: KafkaWriter) => void, opts: { flexibleResponse?: boolean; clientId?: string } = {}): Promise<KafkaReader> {
     const correlationId = this.correlationId++;
-    const w = new KafkaWriter();
-    w.int32(0);
-    writeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: opts.clientId ?? 'strata-raw-client' });
-    encodeBody(w);
-    const frame = w.toBuffer();
-    frame.writeInt32BE(frame.length - 4, 0);
+    const frame = requestFrame({ apiKey, apiVersion, correlationId, clientId: opts.clientId ?? 'strata-raw-client' }, encodeBody);
     const response = this.nextResponse();
     this.socket.write(frame);
     const r = new KafkaReader(await response);

@@ -11,37 +11,30 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { decodeDeleteRecordsRequest, encodeDeleteRecordsResponse, HIGH_WATERMARK_OFFSET, type DeleteRecordsPartitionResult } from '../protocol/delete-records.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
-import { kafkaErrorCode } from './errors.js';
+import { answerPartitions } from './partition-answers.js';
 
 export const handleDeleteRecords: RequestHandler = async (ctx, header, r) => {
   const version = header.apiVersion;
   const req = decodeDeleteRecordsRequest(r, version);
   r.expectEnd('DeleteRecords');
-  const topics: { name: string; partitions: DeleteRecordsPartitionResult[] }[] = [];
-  for (const t of req.topics) {
-    const partitions: DeleteRecordsPartitionResult[] = [];
-    const allowed = ctx.session.authorize('Delete', 'Topic', t.name);
-    for (const p of t.partitions) {
-      const out: DeleteRecordsPartitionResult = { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.NONE };
-      partitions.push(out);
-      if (!allowed) {
+  const topics = await answerPartitions(
+    req.topics,
+    (p): DeleteRecordsPartitionResult => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.NONE }),
+    async (topic, p, out) => {
+      // Kafka checks Delete on the topic before it looks the partition up
+      if (!ctx.session.authorize('Delete', 'Topic', topic)) {
         out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-        continue;
+        return;
       }
-      try {
-        const log = await ctx.topics.log(t.name, p.partitionIndex);
-        if (!log) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        else if (log.config.cleanupPolicy !== 'delete') out.errorCode = ErrorCode.POLICY_VIOLATION;
-        else if (p.offset < HIGH_WATERMARK_OFFSET) out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
-        else {
-          out.lowWatermark = await log.deleteRecordsBefore(p.offset === HIGH_WATERMARK_OFFSET ? log.logEndOffset : p.offset);
-          ctx.logger.info(`${t.name}-${p.partitionIndex}: records before ${out.lowWatermark} deleted`);
-        }
-      } catch (err) {
-        out.errorCode = kafkaErrorCode(err);
+      const log = await ctx.topics.log(topic, p.partitionIndex);
+      if (!log) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (log.config.cleanupPolicy !== 'delete') out.errorCode = ErrorCode.POLICY_VIOLATION;
+      else if (p.offset < HIGH_WATERMARK_OFFSET) out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+      else {
+        out.lowWatermark = await log.deleteRecordsBefore(p.offset === HIGH_WATERMARK_OFFSET ? log.logEndOffset : p.offset);
+        ctx.logger.info(`${topic}-${p.partitionIndex}: records before ${out.lowWatermark} deleted`);
       }
-    }
-    topics.push({ name: t.name, partitions });
-  }
+    },
+  );
   return simpleResponse(ApiKey.DeleteRecords, version, header.correlationId, (w) => encodeDeleteRecordsResponse(w, version, { throttleTimeMs: 0, topics }));
 };

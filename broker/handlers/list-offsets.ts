@@ -18,59 +18,52 @@ import {
   type ListOffsetsPartitionResponse,
 } from '../protocol/list-offsets.js';
 import { simpleResponse } from '../response.js';
-import { kafkaErrorCode } from './errors.js';
+import { answerPartitions } from './partition-answers.js';
 
 export const handleListOffsets: RequestHandler = async (ctx, header, r) => {
   const version = header.apiVersion;
   const req = decodeListOffsetsRequest(r, version);
   r.expectEnd('ListOffsets');
-  const topics: { name: string; partitions: ListOffsetsPartitionResponse[] }[] = [];
-  for (const t of req.topics) {
-    const partitions: ListOffsetsPartitionResponse[] = [];
-    for (const p of t.partitions) {
-      const out: ListOffsetsPartitionResponse = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: 0 };
-      partitions.push(out);
-      if (!ctx.session.authorize('Describe', 'Topic', t.name)) {
+  const topics = await answerPartitions(
+    req.topics,
+    (p): ListOffsetsPartitionResponse => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: 0 }),
+    async (topic, p, out) => {
+      if (!ctx.session.authorize('Describe', 'Topic', topic)) {
         out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-        continue;
+        return;
       }
-      try {
-        const log = await ctx.topics.log(t.name, p.partitionIndex);
-        if (!log) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        if (p.timestamp === EARLIEST_TIMESTAMP) out.offset = log.logStartOffset;
-        else if (p.timestamp === LATEST_TIMESTAMP) out.offset = log.logEndOffset;
-        else if ((p.timestamp === MAX_TIMESTAMP && version < 7) || (p.timestamp === EARLIEST_LOCAL_TIMESTAMP && version < 8)) {
-          out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
-          continue;
-        } else if (p.timestamp === MAX_TIMESTAMP) {
-          const found = await log.maxTimestampAndOffset();
-          if (found) {
-            out.offset = found.offset;
-            out.timestamp = found.timestamp;
-          }
-        } else if (p.timestamp === EARLIEST_LOCAL_TIMESTAMP) out.offset = log.logStartOffset;
-        else if (p.timestamp < 0) {
-          out.errorCode = ErrorCode.INVALID_REQUEST;
-          continue;
-        } else {
-          const found = await log.offsetForTimestamp(p.timestamp);
-          if (found) {
-            out.offset = found.offset;
-            out.timestamp = found.timestamp;
-          }
-        }
-        if (version === 0) {
-          // v0: up to maxNumOffsets offsets, newest first; strata gives the one it found
-          out.oldStyleOffsets = out.offset >= 0 && p.maxNumOffsets > 0 ? [out.offset] : [];
-        }
-      } catch (err) {
-        out.errorCode = kafkaErrorCode(err);
+      const log = await ctx.topics.log(topic, p.partitionIndex);
+      if (!log) {
+        out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        return;
       }
-    }
-    topics.push({ name: t.name, partitions });
-  }
+      if (p.timestamp === EARLIEST_TIMESTAMP) out.offset = log.logStartOffset;
+      else if (p.timestamp === LATEST_TIMESTAMP) out.offset = log.logEndOffset;
+      else if ((p.timestamp === MAX_TIMESTAMP && version < 7) || (p.timestamp === EARLIEST_LOCAL_TIMESTAMP && version < 8)) {
+        out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+        return;
+      } else if (p.timestamp === MAX_TIMESTAMP) {
+        const found = await log.maxTimestampAndOffset();
+        if (found) {
+          out.offset = found.offset;
+          out.timestamp = found.timestamp;
+        }
+      } else if (p.timestamp === EARLIEST_LOCAL_TIMESTAMP) out.offset = log.logStartOffset;
+      else if (p.timestamp < 0) {
+        out.errorCode = ErrorCode.INVALID_REQUEST;
+        return;
+      } else {
+        const found = await log.offsetForTimestamp(p.timestamp);
+        if (found) {
+          out.offset = found.offset;
+          out.timestamp = found.timestamp;
+        }
+      }
+      if (version === 0) {
+        // v0: up to maxNumOffsets offsets, newest first; strata gives the one it found
+        out.oldStyleOffsets = out.offset >= 0 && p.maxNumOffsets > 0 ? [out.offset] : [];
+      }
+    },
+  );
   return simpleResponse(ApiKey.ListOffsets, version, header.correlationId, (w) => encodeListOffsetsResponse(w, version, { throttleTimeMs: 0, topics }));
 };

@@ -22,12 +22,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { RawKafkaClient } from '../../broker/raw-client.js';
+import { connectRaw, countResponse, fetchFrame } from '../../broker/raw-frames.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
-import { writeRequestHeader } from '../../broker/protocol/headers.js';
-import { KafkaWriter } from '../../broker/protocol/writer.js';
 import { buildBatch } from '../../core/format/records.js';
 import { makeTlsIdentity } from '../peers/tls-identity.js';
 
@@ -107,49 +105,22 @@ async function fill(port: number): Promise<void> {
   await c.close();
 }
 
-function fetchFrame(maxBytes: number): Buffer {
-  const w = new KafkaWriter(256);
-  w.int32(0);
-  writeRequestHeader(w, { apiKey: ApiKey.Fetch, apiVersion: 11, correlationId: 1, clientId: 'bounds' });
-  w.int32(-1).int32(0).int32(1).int32(maxBytes).int8(0).int32(0).int32(-1);
-  w.arrayLength(1).string(TOPIC).arrayLength(1).int32(0).int32(-1).int64(0).int64(-1).int32(maxBytes);
-  w.arrayLength(0).string('');
-  const frame = w.toBuffer();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
-}
-
-function connect(port: number, secure: boolean): net.Socket {
-  const s = secure ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
-  s.on('error', () => {});
-  return s;
-}
-
 /** One whole fetch of the topic; its time in ms, or a line saying it did not finish. */
 function bystanderFetch(port: number, secure: boolean): Promise<string> {
   const start = performance.now();
+  const s = connectRaw(port, secure, (c) => c.write(fetchFrame(1, 'bounds', TOPIC, FETCH_MIB * MiB + MiB)));
+  const response = countResponse(s);
   return new Promise((done) => {
-    const s = connect(port, secure);
-    s.once(secure ? 'secureConnect' : 'connect', () => s.write(fetchFrame(FETCH_MIB * MiB + MiB)));
-    let size = -1;
-    let got = 0;
     const finish = (what: string) => {
       clearTimeout(timer);
       s.destroy();
       done(what);
     };
-    const timer = setTimeout(() => finish(`timed out at ${BYSTANDER_TIMEOUT_MS / 1000} s (${(got / MiB).toFixed(1)} MiB received)`), BYSTANDER_TIMEOUT_MS);
-    let head = Buffer.alloc(0);
-    s.on('data', (chunk: Buffer) => {
-      if (size < 0) {
-        head = Buffer.concat([head, chunk]);
-        if (head.length < 4) return;
-        size = head.readInt32BE(0);
-        got = head.length - 4;
-      } else got += chunk.length;
-      if (got >= size) finish(`${(performance.now() - start).toFixed(0)} ms (${(size / MiB).toFixed(1)} MiB)`);
-    });
-    s.on('close', () => finish(`closed by the broker after ${got} bytes`));
+    const timer = setTimeout(() => finish(`timed out at ${BYSTANDER_TIMEOUT_MS / 1000} s (${(response.received() / MiB).toFixed(1)} MiB received)`), BYSTANDER_TIMEOUT_MS);
+    response.done.then(
+      (size) => finish(`${(performance.now() - start).toFixed(0)} ms (${(size / MiB).toFixed(1)} MiB)`),
+      () => finish(`closed by the broker after ${response.received()} bytes`),
+    );
   });
 }
 
@@ -160,14 +131,12 @@ async function stalled(label: string, transfer: string, secure: boolean, count: 
     const port = secure ? server.tlsPort : server.port;
     const alone = await bystanderFetch(port, secure);
     const fdsBefore = server.fds();
-    const readers = Array.from({ length: count }, () => {
-      const s = connect(port, secure);
-      s.once(secure ? 'secureConnect' : 'connect', () => {
+    const readers = Array.from({ length: count }, () =>
+      connectRaw(port, secure, (s) => {
         s.pause();
-        s.write(fetchFrame(FETCH_MIB * MiB + MiB));
-      });
-      return s;
-    });
+        s.write(fetchFrame(1, 'bounds', TOPIC, FETCH_MIB * MiB + MiB));
+      }),
+    );
     await sleep(2000);
     const beside = await bystanderFetch(port, secure);
     const fdsWith = server.fds();

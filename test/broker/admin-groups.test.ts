@@ -11,6 +11,7 @@ import { OFFSETS_FILE } from '../../broker/offset-store.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { ErrorCode } from '../../broker/protocol/errors.js';
 import type { KafkaReader } from '../../broker/protocol/reader.js';
+import type { KafkaWriter } from '../../broker/protocol/writer.js';
 import { RawKafkaClient } from '../../broker/raw-client.js';
 import { commit, join, subscription, sync, type Joined } from './group-requests.js';
 import { startTestBroker, type TestBroker } from './helpers.js';
@@ -28,18 +29,25 @@ interface Described {
   authorizedOperations?: number;
 }
 
-async function describeGroups(c: RawKafkaClient, version: number, groups: string[], includeAuthorizedOperations = false): Promise<Described[]> {
-  const flexible = version >= 5;
-  const r = await c.request(
-    ApiKey.DescribeGroups,
+/** A request whose body is the group ids, then what `more` writes (flexible: compact, tagged fields last). */
+function requestForGroups(c: RawKafkaClient, apiKey: number, version: number, flexible: boolean, groups: string[], more: (w: KafkaWriter) => void = () => {}): Promise<KafkaReader> {
+  return c.request(
+    apiKey,
     version,
     (w) => {
       w.array(groups, (w, g) => w.str(g, flexible), flexible);
-      if (version >= 3) w.bool(includeAuthorizedOperations);
+      more(w);
       w.tags(flexible);
     },
     { flexibleResponse: flexible },
   );
+}
+
+async function describeGroups(c: RawKafkaClient, version: number, groups: string[], includeAuthorizedOperations = false): Promise<Described[]> {
+  const flexible = version >= 5;
+  const r = await requestForGroups(c, ApiKey.DescribeGroups, version, flexible, groups, (w) => {
+    if (version >= 3) w.bool(includeAuthorizedOperations);
+  });
   if (version >= 1) r.int32();
   const out = r.arr(flexible, (r) => {
     const errorCode = r.int16();
@@ -106,15 +114,7 @@ async function offsetDelete(c: RawKafkaClient, group: string, topics: Record<str
 
 async function deleteGroups(c: RawKafkaClient, version: number, groups: string[]): Promise<Record<string, number>> {
   const flexible = version >= 2;
-  const r = await c.request(
-    ApiKey.DeleteGroups,
-    version,
-    (w) => {
-      w.array(groups, (w, g) => w.str(g, flexible), flexible);
-      w.tags(flexible);
-    },
-    { flexibleResponse: flexible },
-  );
+  const r = await requestForGroups(c, ApiKey.DeleteGroups, version, flexible, groups);
   r.int32();
   const out: Record<string, number> = {};
   r.arr(flexible, (r) => {

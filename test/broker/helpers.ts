@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { validateBatch } from '../../core/format/record-batch.js';
 import type { Logger } from '../../core/tokens.js';
 import { startBroker, type StartBrokerOptions } from '../../broker/start.js';
@@ -28,6 +29,19 @@ export function captureLogger(lines: string[]): Logger {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `strata-broker-${prefix}-`));
+}
+
+/** tempDir(`PREFIX-TAG`) for one test file; every directory it made is removed after the file's last test. */
+export function tempDirsRemovedAfterAll(prefix: string): (tag: string) => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return (tag) => {
+    const d = tempDir(`${prefix}-${tag}`);
+    dirs.push(d);
+    return d;
+  };
 }
 
 export async function startTestBroker(opts: Partial<StartBrokerOptions> = {}): Promise<TestBroker> {

@@ -3,12 +3,12 @@
  * numbers past 2^53), multi-partition Produce v8 requests at the frame level, and `strata serve` as
  * a child process whose RSS and CPU time can be read from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { RawKafkaClient } from '../../broker/raw-client.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
-import { writeRequestHeader } from '../../broker/protocol/headers.js';
-import { KafkaWriter } from '../../broker/protocol/writer.js';
+import { requestFrame } from '../../broker/raw-frames.js';
+import { startServeListening } from '../support/serve-process.js';
 import { BATCH_HEADER_BYTES, CRC_OFFSET, MAGIC_V2, computeBatchCrc, type CompressionType } from '../../core/format/record-batch.js';
 
 /** A RecordBatch v2 around `section` (any bytes), with a correct CRC over what it holds. */
@@ -41,15 +41,11 @@ export interface PartitionResult {
 
 /** Writes a Produce v8 request frame: one topic, the given partitions' records. */
 export function produceFrame(correlationId: number, topic: string, partitions: { index: number; records: Buffer | null }[], acks = 1): Buffer {
-  const w = new KafkaWriter(1024);
-  w.int32(0);
-  writeRequestHeader(w, { apiKey: ApiKey.Produce, apiVersion: 8, correlationId, clientId: 'hostile' });
-  w.nullableString(null).int16(acks).int32(30_000);
-  w.arrayLength(1).string(topic).arrayLength(partitions.length);
-  for (const p of partitions) w.int32(p.index).nullableBytes(p.records);
-  const frame = w.toBuffer();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
+  return requestFrame({ apiKey: ApiKey.Produce, apiVersion: 8, correlationId, clientId: 'hostile' }, (w) => {
+    w.nullableString(null).int16(acks).int32(30_000);
+    w.arrayLength(1).string(topic).arrayLength(partitions.length);
+    for (const p of partitions) w.int32(p.index).nullableBytes(p.records);
+  });
 }
 
 /** Sends a Produce v8 and decodes its per-partition results. */
@@ -92,35 +88,19 @@ export interface ServeChild {
  * through prlimit, and further serve arguments such as a TLS listener).
  */
 export async function serveChild(dataDir: string, config: string[] = [], openFilesMax?: number, extraArgs: string[] = []): Promise<ServeChild> {
-  const args = ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', ...extraArgs];
+  const args = ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', ...extraArgs];
   for (const c of config) args.push('--config', c);
-  const wantsTls = extraArgs.includes('--listen-tls');
-  const child =
-    openFilesMax === undefined
-      ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn('prlimit', [`--nofile=${openFilesMax}`, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    const tls = /serving Kafka protocol over TLS on [^:]+:(\d+)/.exec(err);
-    if (m && (tls || !wantsTls)) {
-      return {
-        child,
-        port: Number(m[1]),
-        tlsPort: tls ? Number(tls[1]) : 0,
-        stderr: () => err,
-        stop: async () => {
-          if (child.exitCode === null) child.kill('SIGTERM');
-          return exited;
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`strata serve did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child, port, tlsPort, stderr, exited } = await startServeListening(args, { openFilesMax });
+  return {
+    child,
+    port,
+    tlsPort,
+    stderr,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return (await exited).code;
+    },
+  };
 }
 
 /** VmRSS and VmHWM (peak) of a process, in bytes. */

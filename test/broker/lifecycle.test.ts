@@ -3,40 +3,20 @@
  * clean-shutdown marker in every partition directory); after SIGKILL the next start recovers and
  * every acknowledged record is still there. Also the idle-connection limit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../broker/raw-client.js';
-import { run, startTestBroker, tempDir, validateSegments } from './helpers.js';
+import { killServes, startServeListening, type ServeProcess } from '../support/serve-process.js';
+import { run, startTestBroker, tempDirsRemovedAfterAll, validateSegments } from './helpers.js';
 
 const KCAT = '/usr/bin/kcat';
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const tempDirOf = tempDirsRemovedAfterAll('lifecycle');
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-afterAll(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+afterEach(killServes);
 
-async function serve(dataDir: string): Promise<{ child: ChildProcess; port: number; stderr: () => string; exited: Promise<{ code: number | null; signal: string | null }> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', '--config', 'group.initial.rebalance.delay.ms=0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) return { child, port: Number(m[1]), stderr: () => err, exited };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`strata serve did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const serve = (dataDir: string): Promise<ServeProcess> =>
+  startServeListening(['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', '--config', 'group.initial.rebalance.delay.ms=0']);
 
 function lines(n: number, tag: string): string[] {
   return Array.from({ length: n }, (_, i) => `${tag}-${i}`);
@@ -50,8 +30,7 @@ async function consumeAll(port: number, topic: string): Promise<string[]> {
 
 describe('strata serve lifecycle', () => {
   it('SIGTERM flushes, closes the logs with clean-shutdown markers and exits 0', async () => {
-    const dataDir = tempDir('sigterm');
-    dirs.push(dataDir);
+    const dataDir = tempDirOf('sigterm');
     const s = await serve(dataDir);
     const sent = lines(500, 'term');
     const p = await run(KCAT, ['-P', '-b', `127.0.0.1:${s.port}`, '-t', 'life', '-X', 'acks=1'], sent.join('\n') + '\n');
@@ -73,8 +52,7 @@ describe('strata serve lifecycle', () => {
   }, 60_000);
 
   it('after SIGKILL the next start recovers and keeps every acknowledged record', async () => {
-    const dataDir = tempDir('sigkill');
-    dirs.push(dataDir);
+    const dataDir = tempDirOf('sigkill');
     const s = await serve(dataDir);
     const sent = lines(2000, 'kill');
     const p = await run(KCAT, ['-P', '-b', `127.0.0.1:${s.port}`, '-t', 'crash', '-X', 'acks=-1'], sent.join('\n') + '\n');

@@ -5,14 +5,11 @@
  * fetch of the same bytes on the same listener still completes, and every stalled connection is
  * closed once its send has made no progress for connections.max.idle.ms.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../broker/raw-client.js';
-import { ApiKey } from '../../broker/protocol/api-keys.js';
-import { KafkaWriter } from '../../broker/protocol/writer.js';
-import { writeRequestHeader } from '../../broker/protocol/headers.js';
+import { connectRaw, countResponse, fetchFrame } from '../../broker/raw-frames.js';
 import { buildBatch } from '../../core/format/records.js';
 import { makeTlsIdentity, tlsToolsMissing } from '../../harness/peers/tls-identity.js';
 import { startTestBroker, tempDir, type TestBroker } from './helpers.js';
@@ -46,57 +43,19 @@ afterAll(async () => {
   await broker.close();
 });
 
-/** A Fetch v11 frame for the whole partition from offset 0, up to `maxBytes`. */
-function fetchFrame(correlationId: number, topic: string, maxBytes: number): Buffer {
-  const w = new KafkaWriter(256);
-  w.int32(0);
-  writeRequestHeader(w, { apiKey: ApiKey.Fetch, apiVersion: 11, correlationId, clientId: 'slow-reader' });
-  w.int32(-1).int32(0).int32(1).int32(maxBytes).int8(0).int32(0).int32(-1);
-  w.arrayLength(1).string(topic).arrayLength(1).int32(0).int32(-1).int64(0).int64(-1).int32(maxBytes);
-  w.arrayLength(0).string('');
-  const frame = w.toBuffer();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
-}
-
-function connect(port: number, secure: boolean): net.Socket {
-  const socket = secure ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
-  socket.on('error', () => {});
-  return socket;
-}
-
 /** A connection that sends one Fetch and never reads. */
 function stalledReader(port: number, secure: boolean): { socket: net.Socket } {
-  const socket = connect(port, secure);
-  socket.once(secure ? 'secureConnect' : 'connect', () => {
-    socket.pause(); // never read: the kernel's buffers fill and the broker's send stalls
-    socket.write(fetchFrame(1, TOPIC, FETCH_BYTES));
+  const socket = connectRaw(port, secure, (s) => {
+    s.pause(); // never read: the kernel's buffers fill and the broker's send stalls
+    s.write(fetchFrame(1, 'slow-reader', TOPIC, FETCH_BYTES));
   });
   return { socket };
 }
 
 /** Reads one whole Fetch response of the topic (counting its bytes, not keeping them); its size. */
 function fetchAll(port: number, secure: boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, secure);
-    socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(fetchFrame(7, TOPIC, FETCH_BYTES)));
-    let head = Buffer.alloc(0);
-    let size = -1;
-    let got = 0;
-    socket.on('data', (chunk: Buffer) => {
-      if (size < 0) {
-        head = Buffer.concat([head, chunk]);
-        if (head.length < 4) return;
-        size = head.readInt32BE(0);
-        got = head.length - 4;
-      } else got += chunk.length;
-      if (got >= size) {
-        socket.destroy();
-        resolve(size);
-      }
-    });
-    socket.on('close', () => reject(new Error(`the broker closed the bystander after ${got} of ${size} bytes`)));
-  });
+  const socket = connectRaw(port, secure, (s) => s.write(fetchFrame(7, 'slow-reader', TOPIC, FETCH_BYTES)));
+  return countResponse(socket).done.finally(() => socket.destroy());
 }
 
 describe.each([

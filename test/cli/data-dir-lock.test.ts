@@ -9,56 +9,25 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import 'reflect-metadata';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirLockedError, LOCK_FILE, probeDataDirLock } from '../../core/file-lock.js';
 import { openLogManager } from '../../engines/compose.js';
 import { silentLogger } from '../../core/tokens.js';
-import { run, tempDir } from '../broker/helpers.js';
+import { run, tempDirsRemovedAfterAll } from '../broker/helpers.js';
+import { killServes, startServe, type ServeProcess } from '../support/serve-process.js';
 
 const KCAT = '/usr/bin/kcat';
 const ROOT = resolve(import.meta.dirname, '../..');
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const dataDir = tempDirsRemovedAfterAll('lock');
+let javaChild: ChildProcess | undefined;
 
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killServes();
+  if (javaChild && javaChild.exitCode === null && javaChild.signalCode === null) javaChild.kill('SIGKILL');
 });
-afterAll(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function dataDir(tag: string): string {
-  const d = tempDir(`lock-${tag}`);
-  dirs.push(d);
-  return d;
-}
-
-interface Served {
-  child: ChildProcess;
-  port: number;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-}
 
 /** `strata serve` as a child; resolves when it listens, or when it exits (port 0). */
-async function serve(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dir, '--listen', '127.0.0.1:0'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) return { child, port: Number(m[1]), stderr: () => err, exited };
-    if (child.exitCode !== null) {
-      await exited;
-      return { child, port: 0, stderr: () => err, exited };
-    }
-    if (Date.now() > deadline) throw new Error(`strata serve neither started nor exited: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const serve = (dir: string, env?: NodeJS.ProcessEnv): Promise<ServeProcess> => startServe(['--data-dir', dir, '--listen', '127.0.0.1:0'], { env });
 
 function strata(args: string[], input = '', env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: ROOT, env, input, encoding: 'utf8', timeout: 60_000 });
@@ -189,7 +158,7 @@ describe('the data dir lock', () => {
   it("excludes Kafka's lock both ways: Java's FileChannel.tryLock on .lock (Kafka's FileLock) refuses strata, and strata's refuses it", async () => {
     const dir = dataDir('kafka-lock');
     const java = spawn('java', ['test/support/KafkaStyleLock.java', join(dir, LOCK_FILE)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(java);
+    javaChild = java;
     const first = await new Promise<string>((res) => java.stdout!.once('data', (b: Buffer) => res(b.toString().trim())));
     expect(first).toMatch(/^locked \d+$/);
     const javaPid = Number(first.split(' ')[1]);

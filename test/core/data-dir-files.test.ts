@@ -9,27 +9,18 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import 'reflect-metadata';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openLogManager } from '../../engines/compose.js';
 import { silentLogger } from '../../core/tokens.js';
-import { tempDir } from '../broker/helpers.js';
+import { tempDirsRemovedAfterAll } from '../broker/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SEGMENT = '00000000000000000000.log';
-const dirs: string[] = [];
 const servers: net.Server[] = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
-afterAll(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function dataDir(tag: string): string {
-  const d = tempDir(`files-${tag}`);
-  dirs.push(d);
-  return d;
-}
+const dataDir = tempDirsRemovedAfterAll('files');
 
 /** The CLI, killed after 20 s: a command that waits on a FIFO fails the test instead of hanging it. */
 function strata(args: string[], input = '') {

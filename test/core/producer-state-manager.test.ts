@@ -135,8 +135,12 @@ function sourceOf(log: Log) {
   return { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, segmentBaseOffsets: log.segmentBaseOffsets(), batchHeaders: (from: number) => logBatchHeaders(log, from) };
 }
 
-/** Appends 30 idempotent batches of producer 21 (sequences 0..59) through the manager. */
-async function writeProducer(log: Log, m: ProducerStateManager): Promise<void> {
+/** A new log holding 30 idempotent batches of producer 21 (sequences 0..59), placed through its ProducerStateManager `m`. */
+async function producerLog() {
+  const dir = tempDir();
+  const { log, manager } = await openLog(dir);
+  const m = new ProducerStateManager(log.dir);
+  await m.load(sourceOf(log));
   for (let i = 0; i < 30; i++) {
     const buf = buildBatch([{ value: Buffer.alloc(40, i) }, { value: Buffer.alloc(40, i) }], { producerId: 21, producerEpoch: 0, baseSequence: i * 2, timestamp: Date.now() });
     const check = m.prepare(ProducerStateManager.producerBatches(buf));
@@ -144,17 +148,27 @@ async function writeProducer(log: Log, m: ProducerStateManager): Promise<void> {
     const info = await log.append(buf);
     m.onPlaced(check, info.firstOffset, info.lastOffset + 1);
   }
+  return { dir, log, manager, m };
+}
+
+/** The snapshot `m` takes at the log end; its path. */
+function snapshotAtEnd(log: Log, m: ProducerStateManager): string {
+  m.updateMapEndOffset(log.logEndOffset);
+  return m.takeSnapshot()!;
+}
+
+/** A second manager on `log`, loaded; the warnings it logged. */
+async function reload(log: Log): Promise<{ m2: ProducerStateManager; warnings: string[] }> {
+  const warnings: string[] = [];
+  const m2 = new ProducerStateManager(log.dir, { logger: { info: () => {}, warn: (l) => warnings.push(l), error: () => {} } });
+  await m2.load(sourceOf(log));
+  return { m2, warnings };
 }
 
 describe('producer state across a restart', () => {
   it('is rebuilt from a snapshot at the log end after a clean close', async () => {
-    const dir = tempDir();
-    const { log, manager } = await openLog(dir);
-    const m = new ProducerStateManager(log.dir);
-    await m.load(sourceOf(log));
-    await writeProducer(log, m);
-    m.updateMapEndOffset(log.logEndOffset);
-    const path = m.takeSnapshot()!;
+    const { dir, log, manager, m } = await producerLog();
+    const path = snapshotAtEnd(log, m);
     expect(path).toBe(producerSnapshotPath(log.dir, 60));
     expect(readSnapshotFile(path)).toMatchObject([{ producerId: 21, epoch: 0, lastSequence: 59, lastOffset: 59, offsetDelta: 1 }]);
     await manager.close();
@@ -169,11 +183,7 @@ describe('producer state across a restart', () => {
   });
 
   it('is rebuilt from the log batches after the newest snapshot when there is no snapshot at the end', async () => {
-    const dir = tempDir();
-    const { log, manager } = await openLog(dir);
-    const m = new ProducerStateManager(log.dir);
-    await m.load(sourceOf(log));
-    await writeProducer(log, m);
+    const { dir, log, manager } = await producerLog();
     expect(log.segmentBaseOffsets().length).toBeGreaterThan(2);
     // a snapshot at an earlier segment base, then a crash (no snapshot at the end)
     const base = log.segmentBaseOffsets()[1]!;
@@ -194,38 +204,24 @@ describe('producer state across a restart', () => {
   });
 
   it('drops a corrupt snapshot with a log line and falls back to the log', async () => {
-    const dir = tempDir();
-    const { log, manager } = await openLog(dir);
-    const m = new ProducerStateManager(log.dir);
-    await m.load(sourceOf(log));
-    await writeProducer(log, m);
-    m.updateMapEndOffset(log.logEndOffset);
-    const path = m.takeSnapshot()!;
+    const { log, manager, m } = await producerLog();
+    const path = snapshotAtEnd(log, m);
     const bytes = fs.readFileSync(path);
     bytes[20]! ^= 0xff;
     fs.writeFileSync(path, bytes);
-    const lines: string[] = [];
-    const m2 = new ProducerStateManager(log.dir, { logger: { info: () => {}, warn: (l) => lines.push(l), error: () => {} } });
-    await m2.load(sourceOf(log));
-    expect(lines[0]).toMatch(/producer snapshot .*00000000000000000060\.snapshot: CRC is no longer valid .*; deleting it/);
+    const { m2, warnings } = await reload(log);
+    expect(warnings[0]).toMatch(/producer snapshot .*00000000000000000060\.snapshot: CRC is no longer valid .*; deleting it/);
     expect(m2.lastEntry(21)).toMatchObject({ lastSeq: 59 });
     await manager.close();
   });
 
   it('a snapshot larger than any snapshot can be is refused before it is read, as corrupt (deleted, state from the log)', async () => {
-    const dir = tempDir();
-    const { log, manager } = await openLog(dir);
-    const m = new ProducerStateManager(log.dir);
-    await m.load(sourceOf(log));
-    await writeProducer(log, m);
-    m.updateMapEndOffset(log.logEndOffset);
-    const path = m.takeSnapshot()!;
+    const { log, manager, m } = await producerLog();
+    const path = snapshotAtEnd(log, m);
     // sparse: no disk used, but a whole-file read would allocate it all
     fs.truncateSync(path, SNAPSHOT_BYTES_MAX + 1);
-    const lines: string[] = [];
-    const m2 = new ProducerStateManager(log.dir, { logger: { info: () => {}, warn: (l) => lines.push(l), error: () => {} } });
-    await m2.load(sourceOf(log));
-    expect(lines[0]).toBe(`producer snapshot ${path}: ${path} is ${SNAPSHOT_BYTES_MAX + 1} bytes, more than the ${SNAPSHOT_BYTES_MAX} bytes such a file can hold: refused; deleting it`);
+    const { m2, warnings } = await reload(log);
+    expect(warnings[0]).toBe(`producer snapshot ${path}: ${path} is ${SNAPSHOT_BYTES_MAX + 1} bytes, more than the ${SNAPSHOT_BYTES_MAX} bytes such a file can hold: refused; deleting it`);
     expect(m2.lastEntry(21)).toMatchObject({ lastSeq: 59 });
     await manager.close();
   });

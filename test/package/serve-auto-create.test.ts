@@ -3,38 +3,16 @@
  * its default auto.create.topics.enable=true: real kcat produces to a new topic and reads it back.
  * `--no-auto-create-topics` turns it off (kcat then fails on the unknown topic).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, expect, test } from 'vitest';
-import { run } from '../broker/helpers.js';
+import { afterEach, expect, test } from 'vitest';
+import { run, tempDirsRemovedAfterAll } from '../broker/helpers.js';
+import { killServes, startServeListening } from '../support/serve-process.js';
 
 const KCAT = '/usr/bin/kcat';
-const root = join(import.meta.dirname, '../..');
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const dataDir = tempDirsRemovedAfterAll('autocreate');
+afterEach(killServes);
 
 async function serve(extra: string[]): Promise<number> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'strata-autocreate-'));
-  dirs.push(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...extra], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) return Number(m[1]);
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`strata serve did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return (await startServeListening(['--data-dir', dataDir('serve'), '--listen', '127.0.0.1:0', ...extra])).port;
 }
 
 test('kcat -P to a new topic works against `strata serve` with no flags (auto.create.topics.enable=true)', async () => {

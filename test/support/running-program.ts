@@ -14,9 +14,9 @@ export interface RunningProgram {
 
 const STDERR_KEPT_BYTES = 64 * 1024;
 
-/** Starts `command args`; `name` names it in errors. The caller ends it. */
-export function startProgram(name: string, command: string, args: readonly string[]): RunningProgram {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `command args` (in `cwd`, default this process's); `name` names it in errors. The caller ends it. */
+export function startProgram(name: string, command: string, args: readonly string[], cwd?: string): RunningProgram {
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   let partial = '';
@@ -33,6 +33,8 @@ export function startProgram(name: string, command: string, args: readonly strin
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      if (partial.startsWith('{')) lines.push(JSON.parse(partial) as Record<string, unknown>); // a last line without its newline
+      partial = '';
       ended = true;
       for (const f of listeners) f();
       resolve({ code, signal, stderr });
@@ -54,4 +56,23 @@ export function startProgram(name: string, command: string, args: readonly strin
       check();
     });
   return { child, lines, exited, waitFor };
+}
+
+/**
+ * Runs `command args` to its end, killed (SIGKILL) after timeoutMs; the JSON lines it printed, or a
+ * rejection naming `name` with its exit, its last lines and its stderr unless it exited 0.
+ */
+export async function runProgram(name: string, command: string, args: readonly string[], opts: { timeoutMs: number; cwd?: string }): Promise<Record<string, unknown>[]> {
+  const program = startProgram(name, command, args, opts.cwd);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    program.child.kill('SIGKILL');
+  }, opts.timeoutMs);
+  const { code, signal, stderr } = await program.exited.finally(() => clearTimeout(timer));
+  if (code !== 0) {
+    const why = timedOut ? `was killed after ${opts.timeoutMs} ms` : `exited ${code ?? signal}`;
+    throw new Error(`${name} ${why}; last lines: ${JSON.stringify(program.lines.slice(-5))}; stderr: ${stderr.slice(-4000)}`);
+  }
+  return program.lines;
 }

@@ -38,13 +38,19 @@ public class StrataGroupClient {
     return ps.toString().replace(" ", "");
   }
 
-  static void member(String bootstrap, String topic, String group, int partitions, int maxPollRecords, int pauseMs) throws Exception {
+  /** A classic-protocol group member from the earliest offset that commits only when told. */
+  static Properties consumerProps(String bootstrap, String group) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    return props;
+  }
+
+  static void member(String bootstrap, String topic, String group, int partitions, int maxPollRecords, int pauseMs) throws Exception {
+    Properties props = consumerProps(bootstrap, group);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPollRecords));
     props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
     props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
@@ -139,13 +145,8 @@ public class StrataGroupClient {
   }
 
   static void adminGroups(String bootstrap, String topic, String group) throws Exception {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    Properties props = consumerProps(bootstrap, group);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "admin-groups-consumer");
-    props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     TopicPartition p0 = new TopicPartition(topic, 0);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
-import { runJava } from './kafka-lib.js';
+import { javaLines } from './kafka-lib.js';
 
 const SOURCE = join(fileURLToPath(new URL('.', import.meta.url)), 'JavaAdminCalls.java');
 
@@ -29,9 +29,7 @@ afterAll(async () => {
 
 describe('kafka-clients 4.1.1 AdminClient', () => {
   it('maxTimestamp, describeConfigs, createPartitions, deleteRecords, deleteTopics and the timestamp configs work with Kafka semantics', async () => {
-    const r = await runJava([SOURCE, broker.bootstrap, 'jadmin'], 180_000);
-    if (r.code !== 0) throw new Error(`JavaAdminCalls exited ${r.code}:\n${r.stderr.slice(-4000)}`);
-    const steps = Object.assign({}, ...r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)) as Record<string, unknown>;
+    const steps = Object.assign({}, ...(await javaLines(SOURCE, [broker.bootstrap, 'jadmin'], 180_000))) as Record<string, unknown>;
     expect(steps.maxTimestamp).toEqual({ offset: 5, timestamp: 5000 });
     expect(steps.retention).toEqual({ value: '123456', source: 'DYNAMIC_TOPIC_CONFIG', synonyms: ['retention.ms=123456 DYNAMIC_TOPIC_CONFIG', 'log.retention.ms=604800000 DEFAULT_CONFIG'] });
     expect(steps.cleanup).toEqual({ value: 'delete', source: 'DEFAULT_CONFIG', type: 'LIST' });

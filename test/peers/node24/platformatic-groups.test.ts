@@ -3,31 +3,13 @@
  * (an offset committed outside any generation) is listed (ListGroups), described
  * (DescribeGroups), its offset deleted (OffsetDelete) and the group deleted (DeleteGroups).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
+import { runProgram } from '../../support/running-program.js';
 import { NODE24_DIR, node24 } from './node24.js';
 
 const RUN_TIMEOUT_MS = 60_000;
-
-function runNode24(script: string, args: readonly string[]): Promise<Map<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node24(), [join(NODE24_DIR, script), ...args], { cwd: NODE24_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-16_384)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`${script} exited ${code ?? signal}; stdout: ${out.slice(-2000)}; stderr: ${err}`));
-      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string; v: unknown });
-      resolve(new Map(lines.map((l) => [l.step, l.v])));
-    });
-  });
-}
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -40,7 +22,8 @@ afterAll(async () => {
 describe('@platformatic/kafka Admin', () => {
   it('lists, describes, deletes the offsets of and deletes a group', async () => {
     await broker.server.topics.create('pk-topic', 1);
-    const steps = await runNode24('admin-groups.mjs', [broker.bootstrap, 'pk-topic', 'pk-g']);
+    const lines = await runProgram('admin-groups.mjs', node24(), [join(NODE24_DIR, 'admin-groups.mjs'), broker.bootstrap, 'pk-topic', 'pk-g'], { cwd: NODE24_DIR, timeoutMs: RUN_TIMEOUT_MS });
+    const steps = new Map(lines.map((l) => [l.step as string, l.v]));
     expect(steps.get('commit')).toBe('ok');
     expect(steps.get('list')).toEqual({ 'pk-g': { id: 'pk-g', state: 'Empty', groupType: 'classic', protocolType: '' } });
     expect(steps.get('listStable')).toEqual({});

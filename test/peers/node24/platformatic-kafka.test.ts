@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBatchHeader, timestampTypeOf } from '../../../core/format/record-batch.js';
-import { run, startTestBroker, type TestBroker } from '../../broker/helpers.js';
+import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
+import { runProgram } from '../../support/running-program.js';
 import { NODE24_DIR, node24 } from './node24.js';
 
 let broker: TestBroker;
@@ -26,9 +27,7 @@ afterAll(async () => {
 
 describe('@platformatic/kafka 2.12.1 (Node 24)', () => {
   it('produces with every codec idempotently, consumes in a group, and its admin calls get Kafka answers', async () => {
-    const r = await run(node24(), [join(NODE24_DIR, 'platformatic-calls.mjs'), broker.bootstrap, 'pfk'], undefined, 180_000);
-    if (r.code !== 0) throw new Error(`platformatic-calls.mjs exited ${r.code}:\n${r.stderr.slice(-4000)}\n${r.stdout.toString().slice(-2000)}`);
-    const lines = r.stdout.toString().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = await runProgram('platformatic-calls.mjs', node24(), [join(NODE24_DIR, 'platformatic-calls.mjs'), broker.bootstrap, 'pfk'], { timeoutMs: 180_000 });
     for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) expect(lines).toContainEqual({ codec, offsets: 1 });
     const steps = Object.assign({}, ...lines) as Record<string, unknown>;
     expect(steps).toMatchObject({ consumed: 50, distinct: 50 });

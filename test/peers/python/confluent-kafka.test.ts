@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, startTestBroker, type TestBroker } from '../../broker/helpers.js';
+import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
+import { runProgram } from '../../support/running-program.js';
 import { peerPython } from './python-peer.js';
 
 const SCRIPT = join(fileURLToPath(new URL('.', import.meta.url)), 'confluent_calls.py');
@@ -29,9 +30,7 @@ afterAll(async () => {
 
 describe('confluent-kafka 2.16.2 (Python)', () => {
   it('produces with every codec idempotently, consumes in a group, and its admin calls get Kafka answers', async () => {
-    const r = await run(peerPython(), [SCRIPT, broker.bootstrap, 'cfk'], undefined, 180_000);
-    if (r.code !== 0) throw new Error(`confluent_calls.py exited ${r.code}:\n${r.stderr.slice(-4000)}`);
-    const lines = r.stdout.toString().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = await runProgram('confluent_calls.py', peerPython(), [SCRIPT, broker.bootstrap, 'cfk'], { timeoutMs: 180_000 });
     for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) expect(lines).toContainEqual({ codec, delivered: 10, errors: [] });
     const steps = Object.assign({}, ...lines) as Record<string, unknown>;
     expect(steps).toMatchObject({ consumed: 50, distinct: 50, committed: 50 });

@@ -6,35 +6,16 @@
  * while the survivor reads on (test/peers/group-survivor.ts). Needs the Python peers
  * (test/peers/python/install.sh).
  */
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../broker/helpers.js';
-import { startProgram, type RunningProgram } from '../../support/running-program.js';
+import { runProgram, startProgram, type RunningProgram } from '../../support/running-program.js';
 import { killOneOfTwo } from '../group-survivor.js';
 import { peerPython } from './python-peer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
-
-/** Runs a script of this directory; its JSON lines, or a rejection with its stderr. */
-function runPython(script: string, args: readonly string[]): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(peerPython(), [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-16_384)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`${script} exited ${code ?? signal}; stdout: ${out.slice(-2000)}; stderr: ${err}`));
-      resolve(out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>));
-    });
-  });
-}
 
 let broker: TestBroker;
 const running: RunningProgram[] = [];
@@ -51,7 +32,7 @@ describe('confluent-kafka AdminClient', () => {
     await broker.server.topics.create('py-groups', 1);
     const log = (await broker.server.topics.log('py-groups', 0))!;
     await log.appendRecords([{ key: null, value: Buffer.from('one') }]);
-    const steps = new Map((await runPython('admin_groups.py', [broker.bootstrap, 'py-groups', 'py-g'])).map(({ step, ...rest }) => [step as string, rest]));
+    const steps = new Map((await runProgram('admin_groups.py', peerPython(), [join(here, 'admin_groups.py'), broker.bootstrap, 'py-groups', 'py-g'], { timeoutMs: RUN_TIMEOUT_MS })).map(({ step, ...rest }) => [step as string, rest]));
     expect(steps.get('consuming')).toEqual({ received: 1 });
     expect(steps.get('list')).toEqual({ listed: true, state: 'STABLE', type: 'CLASSIC', simple: false, errors: [] });
     expect(steps.get('listStable')).toMatchObject({ listed: true, state: 'STABLE' });
