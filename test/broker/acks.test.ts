@@ -27,7 +27,14 @@ if (!hasStrace) console.warn('SKIPPED acks sync-count tests: strace is not insta
 
 const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  // the group, not strace alone: a SIGKILLed strace detaches and leaves the traced server running
+  for (const c of children) {
+    try {
+      process.kill(-c.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 
 interface Traced {
@@ -40,7 +47,7 @@ async function tracedServe(engine: string, config: string[]): Promise<Traced> {
   const dir = fs.mkdtempSync(join(os.tmpdir(), 'strata-acks-'));
   const trace = join(dir, 'trace.txt');
   const args = ['-f', '-qq', '-e', 'trace=fsync,fdatasync', '-o', trace, process.execPath, '--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0', '--engine', engine, '--auto-create-topics', ...config.flatMap((c) => ['--config', c])];
-  const child = spawn('strace', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('strace', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   children.push(child);
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
