@@ -17,7 +17,7 @@
  * node_modules linked) while the clients run from this one. A bystander that does not finish in
  * 30 s is reported as a timeout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ import { connectRaw, countResponse, fetchFrame } from '../../broker/raw-frames.j
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { buildBatch } from '../../core/format/records.js';
 import { makeTlsIdentity } from '../peers/tls-identity.js';
+import { startServeListening } from '../serve-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,31 +58,22 @@ interface Server {
 }
 
 async function serve(transfer: string, dataDir: string): Promise<Server> {
-  const cliArgs = ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--listen-tls', '127.0.0.1:0',
-    '--tls-cert', id.certFile, '--tls-key', id.keyFile, '--transfer', transfer, '--auto-create-topics',
-    '--config', `connections.max.idle.ms=${IDLE_MS}`, '--config', 'message.max.bytes=2000000'];
-  const child = spawn(process.execPath, cliArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const plain = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    const secure = /serving Kafka protocol over TLS on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (plain && secure) {
-      const pid = child.pid!;
-      return {
-        child,
-        port: Number(plain[1]),
-        tlsPort: Number(secure[1]),
-        log: () => err,
-        fds: () => fs.readdirSync(`/proc/${pid}/fd`).length,
-        rssMiB: () => Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
-        stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGKILL')))),
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`strata serve did not start: ${err}`);
-    await sleep(50);
-  }
+  const served = await startServeListening(
+    ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--listen-tls', '127.0.0.1:0', '--tls-cert', id.certFile, '--tls-key', id.keyFile,
+      '--transfer', transfer, '--auto-create-topics', '--config', `connections.max.idle.ms=${IDLE_MS}`, '--config', 'message.max.bytes=2000000'],
+    { root: ROOT },
+  );
+  const { child } = served;
+  const pid = child.pid!;
+  return {
+    child,
+    port: served.port,
+    tlsPort: served.tlsPort,
+    log: served.stderr,
+    fds: () => fs.readdirSync(`/proc/${pid}/fd`).length,
+    rssMiB: () => Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
+    stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGKILL')))),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

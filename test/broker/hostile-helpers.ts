@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { RawKafkaClient } from '../../broker/raw-client.js';
 import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { requestFrame } from '../../broker/raw-frames.js';
-import { startServeListening } from '../support/serve-process.js';
+import { startServeListening } from '../../harness/serve-process.js';
 import { BATCH_HEADER_BYTES, CRC_OFFSET, MAGIC_V2, computeBatchCrc, type CompressionType } from '../../core/format/record-batch.js';
 
 /** A RecordBatch v2 around `section` (any bytes), with a correct CRC over what it holds. */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../broker/raw-client.js';
-import { killServes, startServeListening, type ServeProcess } from '../support/serve-process.js';
+import { killServes, startServeListening, type ServeProcess } from '../../harness/serve-process.js';
 import { run, startTestBroker, tempDirsRemovedAfterAll, validateSegments } from './helpers.js';
 
 const KCAT = '/usr/bin/kcat';

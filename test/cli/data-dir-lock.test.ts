@@ -14,7 +14,7 @@ import { DataDirLockedError, LOCK_FILE, probeDataDirLock } from '../../core/file
 import { openLogManager } from '../../engines/compose.js';
 import { silentLogger } from '../../core/tokens.js';
 import { run, tempDirsRemovedAfterAll } from '../broker/helpers.js';
-import { killServes, startServe, type ServeProcess } from '../support/serve-process.js';
+import { killServes, startServe, type ServeProcess } from '../../harness/serve-process.js';
 
 const KCAT = '/usr/bin/kcat';
 const ROOT = resolve(import.meta.dirname, '../..');

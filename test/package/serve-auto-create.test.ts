@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from 'vitest';
 import { run, tempDirsRemovedAfterAll } from '../broker/helpers.js';
-import { killServes, startServeListening } from '../support/serve-process.js';
+import { killServes, startServeListening } from '../../harness/serve-process.js';
 
 const KCAT = '/usr/bin/kcat';
 const dataDir = tempDirsRemovedAfterAll('autocreate');

@@ -1,8 +1,11 @@
-/** `strata serve` of this checkout (cli/main.ts through tsx) as a child process of a test. */
+/**
+ * `strata serve` of a checkout (cli/main.ts through tsx; this one unless `root` says another) as a
+ * child process of a test or a benchmark, ready once it listens.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '..');
 const STARTED_MS_MAX = 30_000;
 
 export interface ServeProcess {
@@ -19,6 +22,8 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
   /** Run under `prlimit --nofile=N`. */
   openFilesMax?: number;
+  /** The checkout whose server runs (e.g. a worktree of an older commit); this one by default. */
+  root?: string;
 }
 
 const started = new Set<ChildProcess>();
@@ -29,9 +34,10 @@ const started = new Set<ChildProcess>();
  * neither in 30 s (the child is left to killServes).
  */
 export async function startServe(args: readonly string[], opts: ServeOptions = {}): Promise<ServeProcess> {
-  const node = [process.execPath, '--import', 'tsx', 'cli/main.ts', 'serve', ...args];
+  const root = opts.root ?? ROOT;
+  const node = [process.execPath, '--import', 'tsx', join(root, 'cli/main.ts'), 'serve', ...args];
   const [command, ...commandArgs] = opts.openFilesMax === undefined ? node : ['prlimit', `--nofile=${opts.openFilesMax}`, ...node];
-  const child = spawn(command!, commandArgs, { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command!, commandArgs, { cwd: root, env: opts.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
   started.add(child);
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
