@@ -42,8 +42,13 @@ export class CorruptRecordError extends StrataError {
   }
 }
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) assertionFailed(message);
+/**
+ * Checks a condition that holds unless the code is wrong (or a file changed under it). Pass the
+ * message as a function when it names values: it is then built only on failure (see
+ * assertionFailed for why that matters on a hot path).
+ */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) assertionFailed(typeof message === 'string' ? message : message());
 }
 
 /**

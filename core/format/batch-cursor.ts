@@ -1,11 +1,11 @@
 /**
  * The one walker of the RecordBatch v2 format: a cursor over batch headers laid back to back in a
- * buffer (a produce request's records, a window of a segment file, a shipped frame), and
+ * buffer (a produce request's records, a window of a segment file, a shipped frame, a dumped file), and
  * validateBatches(), which checks every batch of an append once and returns the layout the log
  * needs as a ValidatedBatches value. Everything that steps from one batch to the next goes through
  * here, so the rules (what a batch length may be, what preallocated zeros look like) live once.
  */
-import { StrataError } from '../errors.js';
+import { StrataError, assertionFailed } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
 import {
@@ -18,20 +18,19 @@ import {
   LOG_OVERHEAD_BYTES,
   MAX_TIMESTAMP_OFFSET,
   RECORDS_COUNT_OFFSET,
+  framingProblemAt,
+  lastOffsetOf,
+  readBatchHeader,
   validateBatch,
+  type FramingProblem,
+  type RecordBatchHeader,
 } from './record-batch.js';
 
 /**
- * What a batch header says about where the batch ends, before its bytes are checked:
- * 'batch' (a plausible header that fits), 'zeros' (a zeroed header: preallocated or never
- * written space), 'short' (fewer than LOG_OVERHEAD_BYTES remain), 'torn' (its length runs past the
- * end) or 'bad-length' (a length smaller than a header).
- */
-export type HeaderState = 'batch' | 'zeros' | 'short' | 'torn' | 'bad-length';
-
-/**
- * A cursor at one batch header in buf[start, end). Reads trust the header (call validateBatch or
- * validateBatches for bytes from outside); `state()` says whether a whole batch is there at all.
+ * A cursor at one batch header in buf[start, end). Bytes from outside are checked before it trusts
+ * them (framingProblem(), validate()); advance() asserts the batch it steps over fits, so a walk
+ * never steps by a length nobody checked. `origin` is the file (or stream) position of buf[0]:
+ * positions in messages are counted from it.
  */
 export class BatchCursor {
   position: number;
@@ -40,6 +39,7 @@ export class BatchCursor {
     readonly buf: Buffer,
     start = 0,
     readonly end = buf.length,
+    readonly origin = 0,
   ) {
     this.position = start;
   }
@@ -48,24 +48,44 @@ export class BatchCursor {
     return this.end - this.position;
   }
 
-  /** LOG_OVERHEAD_BYTES + batchLength of the batch here (needs 12 bytes). */
+  /** Where the batch here starts in the file or stream (origin + position). */
+  get filePosition(): number {
+    return this.origin + this.position;
+  }
+
+  /** True when the log overhead (base offset and length) is here: sizeBytes() may be read. */
+  hasLength(): boolean {
+    return this.remaining >= LOG_OVERHEAD_BYTES;
+  }
+
+  /** True when a whole batch header is here: its fields may be read. */
+  hasHeader(): boolean {
+    return this.remaining >= BATCH_HEADER_BYTES;
+  }
+
+  /** LOG_OVERHEAD_BYTES + batchLength of the batch here (needs hasLength()). */
   sizeBytes(): number {
     return LOG_OVERHEAD_BYTES + this.buf.readInt32BE(this.position + BATCH_LENGTH_OFFSET);
   }
 
-  state(): HeaderState {
-    if (this.remaining < LOG_OVERHEAD_BYTES) return 'short';
-    if (isZeroedHeader(this.buf, this.position)) return 'zeros';
-    const size = this.sizeBytes();
-    if (size < BATCH_HEADER_BYTES) return 'bad-length';
-    return size > this.remaining ? 'torn' : 'batch';
+  /** Preallocated or never-written space here (needs hasLength()). */
+  isZeroed(): boolean {
+    return isZeroedHeader(this.buf, this.position);
   }
 
-  /** True when a whole batch (header and the bytes its length claims) starts here. */
-  atBatch(): boolean {
-    return this.state() === 'batch';
+  /** What is wrong with the framing here (length, fit before `end`, magic), or undefined. */
+  framingProblem(end = this.end): FramingProblem | undefined {
+    return framingProblemAt(this.buf, this.position, end, this.origin);
   }
 
+  /** Validates the whole batch here (framing, CRC, header fields); returns its size. */
+  validate(end = this.end): number {
+    return validateBatch(this.buf, this.position, end, this.origin);
+  }
+
+  header(): RecordBatchHeader {
+    return readBatchHeader(this.buf, this.position);
+  }
   baseOffset(): number {
     return readInt64(this.buf, this.position);
   }
@@ -73,7 +93,7 @@ export class BatchCursor {
     return this.buf.readInt32BE(this.position + LAST_OFFSET_DELTA_OFFSET);
   }
   lastOffset(): number {
-    return this.baseOffset() + this.lastOffsetDelta();
+    return lastOffsetOf({ baseOffset: this.baseOffset(), lastOffsetDelta: this.lastOffsetDelta() });
   }
   maxTimestamp(): number {
     return readInt64(this.buf, this.position + MAX_TIMESTAMP_OFFSET);
@@ -85,9 +105,20 @@ export class BatchCursor {
     return this.buf.readInt16BE(this.position + ATTRIBUTES_OFFSET);
   }
 
-  /** Moves to the next batch; call only when atBatch(). */
+  /** Moves to the next batch: the one here must have been checked (or built) whole. */
   advance(): void {
-    this.position += this.sizeBytes();
+    const size = this.sizeBytes();
+    if (!(size >= BATCH_HEADER_BYTES && size <= this.remaining)) {
+      assertionFailed(`batch at position ${this.filePosition} of ${size} bytes stepped over unchecked (${this.remaining} bytes remain)`);
+    }
+    this.position += size;
+  }
+}
+
+/** Walks the batches in buf[start, end) by their length fields, stopping at the first that does not fit. */
+export function* batchPositions(buf: Buffer, start = 0, end = buf.length): Generator<{ position: number; sizeBytes: number }> {
+  for (const cursor = new BatchCursor(buf, start, end); cursor.hasLength() && cursor.framingProblem() === undefined; cursor.advance()) {
+    yield { position: cursor.position, sizeBytes: cursor.sizeBytes() };
   }
 }
 
@@ -134,10 +165,10 @@ export function validateBatches(buffer: Buffer, batchBytesMax: number): Validate
   const builder = new LayoutBuilder();
   const cursor = new BatchCursor(buffer);
   while (cursor.remaining > 0) {
-    if (cursor.remaining >= LOG_OVERHEAD_BYTES && cursor.sizeBytes() > batchBytesMax) {
+    if (cursor.hasLength() && cursor.sizeBytes() > batchBytesMax) {
       throw tooLarge(cursor.sizeBytes(), cursor.position, batchBytesMax);
     }
-    validateBatch(buffer, cursor.position);
+    cursor.validate();
     builder.add(cursor);
     cursor.advance();
   }
@@ -229,8 +260,9 @@ export function concatValidated(parts: readonly ValidatedBatches[]): ValidatedBa
 export function stampLogAppendTime(validated: ValidatedBatches, nowMs: number): ValidatedBatches {
   const { buffer, layout } = validated;
   for (const position of layout.positions) {
-    const end = position + LOG_OVERHEAD_BYTES + buffer.readInt32BE(position + BATCH_LENGTH_OFFSET);
-    if (end > buffer.length) throw new StrataError('INVALID_ARGUMENT', `assertion failed: validated batch at ${position} runs past its buffer`);
+    const cursor = new BatchCursor(buffer, position);
+    const end = position + cursor.sizeBytes();
+    if (end > buffer.length) assertionFailed(`validated batch at ${position} runs past its buffer`);
     buffer.writeInt16BE(buffer.readInt16BE(position + ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_MASK, position + ATTRIBUTES_OFFSET);
     writeInt64(buffer, position + MAX_TIMESTAMP_OFFSET, nowMs);
     // the CRC covers the batch from its attributes to its end

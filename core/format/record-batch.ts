@@ -82,11 +82,6 @@ export function isControl(attributes: number): boolean {
   return (attributes & CONTROL_FLAG_MASK) !== 0;
 }
 
-/** Size of the batch at `position` from its header: LOG_OVERHEAD_BYTES + batchLength. */
-export function batchSizeAt(buf: Buffer, position: number): number {
-  return LOG_OVERHEAD_BYTES + buf.readInt32BE(position + BATCH_LENGTH_OFFSET);
-}
-
 export function readBatchHeader(buf: Buffer, position = 0): RecordBatchHeader {
   if (buf.length - position < BATCH_HEADER_BYTES) {
     throw new CorruptRecordError(
@@ -111,6 +106,7 @@ export function readBatchHeader(buf: Buffer, position = 0): RecordBatchHeader {
   };
 }
 
+/** The offset of a batch's last record (Kafka's RecordBatch.lastOffset): every `base + lastOffsetDelta` goes through here. */
 export function lastOffsetOf(header: Pick<RecordBatchHeader, 'baseOffset' | 'lastOffsetDelta'>): number {
   return header.baseOffset + header.lastOffsetDelta;
 }
@@ -135,51 +131,69 @@ export function computeBatchCrcOfParts(header: Buffer, body: Buffer): number {
   return crc32c(body, crc32c(header.subarray(ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES)));
 }
 
+/** What is wrong with a batch's framing, as validateBatch reports it; `partial` when the bytes simply end. */
+export interface FramingProblem {
+  message: string;
+  partial: boolean;
+}
+
 /**
- * Checks the batch at `position` within buf[position, end): enough bytes for a header, a batch
- * length that is at least a header and ends inside the buffer, magic 2, a matching CRC, and header
- * fields that agree with each other. Returns its size in bytes. Throws CorruptRecordError naming
- * the first problem found; `partial` on the error tells a torn tail (length past end) from
- * corruption, since recovery reports them differently.
+ * The framing of the batch at `position` within buf[position, end): enough bytes for the log
+ * overhead, a batch length that is at least a header and ends inside the range, and magic 2.
+ * Undefined when it holds. Messages name `origin + position`: the position in the file (or stream)
+ * whose bytes from `origin` on the buffer holds.
  */
-export function validateBatch(buf: Buffer, position: number, end = buf.length): number {
+export function framingProblemAt(buf: Buffer, position: number, end = buf.length, origin = 0): FramingProblem | undefined {
   const remaining = end - position;
+  const at = origin + position;
   if (remaining < LOG_OVERHEAD_BYTES) {
-    throw partial(`only ${remaining} bytes remain at position ${position}, less than a batch's ${LOG_OVERHEAD_BYTES}-byte log overhead`, position);
+    return { partial: true, message: `only ${remaining} bytes remain at position ${at}, less than a batch's ${LOG_OVERHEAD_BYTES}-byte log overhead` };
   }
   const batchLength = buf.readInt32BE(position + BATCH_LENGTH_OFFSET);
   const sizeBytes = LOG_OVERHEAD_BYTES + batchLength;
   if (sizeBytes < BATCH_HEADER_BYTES) {
-    throw new CorruptRecordError(`batch length ${batchLength} at position ${position} is smaller than a v2 batch header (${BATCH_HEADER_BYTES - LOG_OVERHEAD_BYTES})`, position);
+    return { partial: false, message: `batch length ${batchLength} at position ${at} is smaller than a v2 batch header (${BATCH_HEADER_BYTES - LOG_OVERHEAD_BYTES})` };
   }
-  if (sizeBytes > remaining) {
-    // a header that claims more than exists: the tail was torn (or the length is garbage); magic
-    // is checked first when the header is complete, so garbage is named as such where possible
-    if (remaining >= BATCH_HEADER_BYTES && buf.readInt8(position + MAGIC_OFFSET) !== MAGIC_V2) {
-      throw new CorruptRecordError(`bad magic ${buf.readInt8(position + MAGIC_OFFSET)} at position ${position} (expected ${MAGIC_V2})`, position);
-    }
-    throw partial(`batch length ${batchLength} at position ${position} runs past the end (${remaining} bytes remain)`, position);
+  // a header that claims more than exists: the tail was torn (or the length is garbage); magic is
+  // checked first when the header is complete, so garbage is named as such where possible
+  if (sizeBytes > remaining && remaining < BATCH_HEADER_BYTES) {
+    return { partial: true, message: `batch length ${batchLength} at position ${at} runs past the end (${remaining} bytes remain)` };
   }
   const magic = buf.readInt8(position + MAGIC_OFFSET);
-  if (magic !== MAGIC_V2) {
-    throw new CorruptRecordError(`bad magic ${magic} at position ${position} (expected ${MAGIC_V2})`, position);
+  if (magic !== MAGIC_V2) return { partial: false, message: `bad magic ${magic} at position ${at} (expected ${MAGIC_V2})` };
+  if (sizeBytes > remaining) {
+    return { partial: true, message: `batch length ${batchLength} at position ${at} runs past the end (${remaining} bytes remain)` };
   }
+  return undefined;
+}
+
+/**
+ * Checks the batch at `position` within buf[position, end): its framing (framingProblemAt), a
+ * matching CRC, and header fields that agree with each other. Returns its size in bytes. Throws
+ * CorruptRecordError naming the first problem found (positions counted from `origin`, see
+ * framingProblemAt); `partial` on the error tells a torn tail (length past end) from corruption,
+ * since recovery reports them differently.
+ */
+export function validateBatch(buf: Buffer, position: number, end = buf.length, origin = 0): number {
+  const framing = framingProblemAt(buf, position, end, origin);
+  if (framing) throw framing.partial ? partial(framing.message, origin + position) : new CorruptRecordError(framing.message, origin + position);
+  const at = origin + position;
+  const sizeBytes = LOG_OVERHEAD_BYTES + buf.readInt32BE(position + BATCH_LENGTH_OFFSET);
   const storedCrc = buf.readUInt32BE(position + CRC_OFFSET);
   const computedCrc = computeBatchCrc(buf, position, sizeBytes);
   if (storedCrc !== computedCrc) {
     throw new CorruptRecordError(
-      `CRC mismatch in batch at position ${position}: stored 0x${storedCrc.toString(16).padStart(8, '0')}, computed 0x${computedCrc.toString(16).padStart(8, '0')}`,
-      position,
+      `CRC mismatch in batch at position ${at}: stored 0x${storedCrc.toString(16).padStart(8, '0')}, computed 0x${computedCrc.toString(16).padStart(8, '0')}`,
+      at,
     );
   }
   const lastOffsetDelta = buf.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
   const recordsCount = buf.readInt32BE(position + RECORDS_COUNT_OFFSET);
   if (lastOffsetDelta < 0 || recordsCount < 0) {
-    throw new CorruptRecordError(`batch at position ${position} has negative lastOffsetDelta ${lastOffsetDelta} or recordsCount ${recordsCount}`, position);
+    throw new CorruptRecordError(`batch at position ${at} has negative lastOffsetDelta ${lastOffsetDelta} or recordsCount ${recordsCount}`, at);
   }
-  if (compressionOf(buf.readInt16BE(position + ATTRIBUTES_OFFSET)) > CompressionType.zstd) {
-    throw new CorruptRecordError(`batch at position ${position} names unknown compression codec ${compressionOf(buf.readInt16BE(position + ATTRIBUTES_OFFSET))}`, position);
-  }
+  const codec = compressionOf(buf.readInt16BE(position + ATTRIBUTES_OFFSET));
+  if (codec > CompressionType.zstd) throw new CorruptRecordError(`batch at position ${at} names unknown compression codec ${codec}`, at);
   return sizeBytes;
 }
 
@@ -192,15 +206,4 @@ function partial(message: string, position: number): CorruptRecordError {
 /** True when the error from validateBatch means the bytes simply ended (a torn tail). */
 export function isPartialBatchError(err: unknown): boolean {
   return err instanceof CorruptRecordError && (err as CorruptRecordError & { partial?: boolean }).partial === true;
-}
-
-/** Walks the batches in buf[start, end) by their length fields without validating them. */
-export function* batchPositions(buf: Buffer, start = 0, end = buf.length): Generator<{ position: number; sizeBytes: number }> {
-  let position = start;
-  while (end - position >= LOG_OVERHEAD_BYTES) {
-    const sizeBytes = batchSizeAt(buf, position);
-    if (sizeBytes < BATCH_HEADER_BYTES || position + sizeBytes > end) return;
-    yield { position, sizeBytes };
-    position += sizeBytes;
-  }
 }

@@ -6,6 +6,7 @@
 import type { Codec, CodecRegistry } from '../codec.js';
 import { CorruptRecordError } from '../errors.js';
 import { writeInt64 } from './int64.js';
+import { BatchCursor } from './batch-cursor.js';
 import {
   ATTRIBUTES_OFFSET,
   BATCH_HEADER_BYTES,
@@ -310,7 +311,7 @@ export const DEFAULT_DECOMPRESSED_BYTES_MAX = 4 * 1048588;
 
 /** Validates and decodes the batch at `position`; compressed batches need `codecs`. */
 export async function decodeBatch(buf: Buffer, position = 0, opts: DecodeOptions = {}): Promise<DecodedBatch> {
-  const sizeBytes = opts.trusted ? LOG_OVERHEAD_BYTES + buf.readInt32BE(position + 8) : validateBatch(buf, position);
+  const sizeBytes = opts.trusted ? new BatchCursor(buf, position).sizeBytes() : validateBatch(buf, position);
   const header = readBatchHeader(buf, position);
   const body = buf.subarray(position + RECORDS_OFFSET, position + sizeBytes);
   const compression = compressionOf(header.attributes);

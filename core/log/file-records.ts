@@ -7,19 +7,8 @@
 import { NO_FILE_CACHE, readThrough, type FileCache } from '../cache.js';
 import type { SegmentFile } from '../engine.js';
 import { CorruptRecordError } from '../errors.js';
-import { readInt64 } from '../format/int64.js';
-import { BatchCursor, isZeroedHeader } from '../format/batch-cursor.js';
-import {
-  BATCH_HEADER_BYTES,
-  MAGIC_OFFSET,
-  MAGIC_V2,
-  BATCH_LENGTH_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD_BYTES,
-  MAX_TIMESTAMP_OFFSET,
-  RECORDS_COUNT_OFFSET,
-  validateBatch,
-} from '../format/record-batch.js';
+import { BatchCursor } from '../format/batch-cursor.js';
+import { BATCH_HEADER_BYTES } from '../format/record-batch.js';
 
 export interface BatchLocation {
   position: number;
@@ -44,15 +33,14 @@ export const SCAN_LARGE_BATCH_BYTES = SCAN_WINDOW_BYTES / 2;
 export const SCAN_HEADER_ONLY_BYTES = BATCH_HEADER_BYTES;
 const VALIDATE_WINDOW_BYTES = 1024 * 1024;
 
-function locate(buf: Buffer, at: number, position: number, sizeBytes: number): BatchLocation {
-  const baseOffset = readInt64(buf, at);
+function locate(cursor: BatchCursor, sizeBytes: number): BatchLocation {
   return {
-    position,
+    position: cursor.filePosition,
     sizeBytes,
-    baseOffset,
-    lastOffset: baseOffset + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
-    maxTimestamp: readInt64(buf, at + MAX_TIMESTAMP_OFFSET),
-    recordsCount: buf.readInt32BE(at + RECORDS_COUNT_OFFSET),
+    baseOffset: cursor.baseOffset(),
+    lastOffset: cursor.lastOffset(),
+    maxTimestamp: cursor.maxTimestamp(),
+    recordsCount: cursor.recordsCount(),
   };
 }
 
@@ -78,30 +66,34 @@ export async function* scanBatchHeaders(file: SegmentFile, from: number, to: num
   while (position < to) {
     const wanted = Math.min(windowBytes, to - position);
     const window = await readThrough(cache, file, position, Math.min(BATCH_HEADER_BYTES, wanted), wanted);
-    const cursor = new BatchCursor(window);
+    const cursor = new BatchCursor(window, 0, window.length, position);
+    let next = position; // where the batch after the last one walked here starts
     while (cursor.remaining > 0) {
-      const at = position + cursor.position;
-      if (cursor.remaining < BATCH_HEADER_BYTES) {
+      const at = cursor.filePosition;
+      if (!cursor.hasHeader()) {
         if (at + cursor.remaining < to) break; // the next window starts at this header
         throw corruptAt(file, at, `${to - at} bytes before the end of the acknowledged data, too few for a batch header`);
       }
+      // checked against the acknowledged end, not the window's: a batch may run on past the window
+      const framing = cursor.framingProblem(to - position);
+      if (framing) throw new CorruptRecordError(`${file.path}: ${framing.message}`, at);
       const sizeBytes = cursor.sizeBytes();
-      if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > to) throw corruptAt(file, at, `batch length ${sizeBytes - LOG_OVERHEAD_BYTES} does not fit the acknowledged data (ends at ${to})`);
-      if (window.readInt8(cursor.position + MAGIC_OFFSET) !== MAGIC_V2) throw corruptAt(file, at, `bad magic ${window.readInt8(cursor.position + MAGIC_OFFSET)} (expected ${MAGIC_V2})`);
       let batch: BatchLocation;
       try {
-        batch = locate(window, cursor.position, at, sizeBytes);
+        batch = locate(cursor, sizeBytes);
       } catch (err) {
         // a base offset or timestamp past 2^53 (a flipped high bit outside the CRC)
         if (err instanceof CorruptRecordError) throw corruptAt(file, at, err.message);
         throw err;
       }
       yield batch;
-      cursor.position += sizeBytes;
+      next = at + sizeBytes;
       windowBytes = sizeBytes >= SCAN_LARGE_BATCH_BYTES ? BATCH_HEADER_BYTES : SCAN_WINDOW_BYTES;
+      if (sizeBytes > cursor.remaining) break; // the rest of it lies past this window
+      cursor.advance();
     }
-    if (cursor.position === 0 && window.length < BATCH_HEADER_BYTES) throw corruptAt(file, position, 'the file ends before the acknowledged data does');
-    position += cursor.position;
+    if (next === position && window.length < BATCH_HEADER_BYTES) throw corruptAt(file, position, 'the file ends before the acknowledged data does');
+    position = next;
   }
 }
 
@@ -141,65 +133,54 @@ export async function scanValidBatches(
   let checkConsecutive = consecutive === true;
   let nextOffsetMin = expectedOffsetMin;
   const stopAt = (at: number, stopReason: string, stoppedAtZeros = false): ValidatedScan => ({ validBytes: at - from, stopReason, stoppedAtZeros });
-  while (position < to) {
+  windows: while (position < to) {
     const window = await file.read(position, Math.min(VALIDATE_WINDOW_BYTES, to - position));
-    let at = 0;
-    while (at < window.length) {
-      const here = position + at;
-      const remaining = window.length - at;
-      if (remaining < LOG_OVERHEAD_BYTES) {
-        if (here + remaining < to) break; // the next window starts here
-        return stopAt(here, `only ${remaining} bytes remain at position ${here}, a partial batch (torn write)`);
+    const cursor = new BatchCursor(window, 0, window.length, position);
+    while (cursor.remaining > 0) {
+      const here = cursor.filePosition;
+      if (!cursor.hasLength()) {
+        if (here + cursor.remaining < to) break; // the next window starts here
+        return stopAt(here, `only ${cursor.remaining} bytes remain at position ${here}, a partial batch (torn write)`);
       }
-      if (isZeroedHeader(window, at)) {
-        return stopAt(here, `zeroed space from position ${here} (preallocated or never written)`, true);
-      }
-      const claimed = LOG_OVERHEAD_BYTES + window.readInt32BE(at + BATCH_LENGTH_OFFSET);
+      if (cursor.isZeroed()) return stopAt(here, `zeroed space from position ${here} (preallocated or never written)`, true);
+      const claimed = cursor.sizeBytes();
       if (claimed > batchBytesMax) {
         return stopAt(here, `batch at position ${here} claims ${claimed} bytes, more than the ${batchBytesMax} allowed`);
       }
-      let bytes = window;
-      let bytesAt = at;
-      if (claimed > remaining) {
-        if (here + remaining < to && at > 0) break; // the next window starts at this batch
+      let batch = cursor;
+      if (claimed > cursor.remaining) {
+        if (here + cursor.remaining < to && cursor.position > 0) break; // the next window starts at this batch
         // a batch larger than a window, or one running past the end: read what exists of it and
-        // let validateBatch name the problem (partial, bad magic, ...)
-        bytes = await file.read(here, Math.min(claimed, to - here));
-        bytesAt = 0;
+        // let validation name the problem (partial, bad magic, ...)
+        batch = new BatchCursor(await file.read(here, Math.min(claimed, to - here)), 0, undefined, here);
       }
-      const stop = checkOne(bytes, bytesAt, here, nextOffsetMin, visit, checkConsecutive);
+      const stop = checkOne(batch, nextOffsetMin, visit, checkConsecutive);
       checkConsecutive = consecutive !== false;
       if (stop) return stopAt(here, stop);
-      nextOffsetMin = lastOffsetIn(bytes, bytesAt) + 1;
-      at += claimed;
+      nextOffsetMin = batch.lastOffset() + 1;
+      if (batch !== cursor) {
+        position = here + claimed;
+        continue windows;
+      }
+      cursor.advance();
     }
-    position += at;
+    position += cursor.position;
   }
   return { validBytes: position - from };
 }
 
-function lastOffsetIn(buf: Buffer, at: number): number {
-  return readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-}
-
-function checkOne(
-  buf: Buffer,
-  at: number,
-  position: number,
-  nextOffsetMin: number,
-  visit: (batch: BatchLocation, bytes: Buffer) => void,
-  consecutive: boolean,
-): string | undefined {
+function checkOne(cursor: BatchCursor, nextOffsetMin: number, visit: (batch: BatchLocation, bytes: Buffer) => void, consecutive: boolean): string | undefined {
+  const position = cursor.filePosition;
   let sizeBytes: number;
   try {
-    sizeBytes = validateBatch(buf, at);
+    sizeBytes = cursor.validate();
   } catch (err) {
-    if (err instanceof CorruptRecordError) return err.message.replace(`position ${at}`, `position ${position}`);
+    if (err instanceof CorruptRecordError) return err.message;
     throw err;
   }
   let batch: BatchLocation;
   try {
-    batch = locate(buf, at, position, sizeBytes);
+    batch = locate(cursor, sizeBytes);
   } catch (err) {
     // a base offset or timestamp past 2^53 (outside the CRC): a corrupt batch like any other
     if (err instanceof CorruptRecordError) return `batch at position ${position}: ${err.message}`;
@@ -211,6 +192,6 @@ function checkOne(
   if (batch.baseOffset < nextOffsetMin) {
     return `batch at position ${position} has base offset ${batch.baseOffset}, expected at least ${nextOffsetMin} (offsets must increase)`;
   }
-  visit(batch, buf.subarray(at, at + sizeBytes));
+  visit(batch, cursor.buf.subarray(cursor.position, cursor.position + sizeBytes));
   return undefined;
 }

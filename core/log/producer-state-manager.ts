@@ -18,7 +18,8 @@
  */
 import fs from 'node:fs';
 import type { Logger } from '../tokens.js';
-import { NO_PRODUCER_ID, type RecordBatchHeader, isControl, isTransactional, readBatchHeader, batchPositions } from '../format/record-batch.js';
+import { NO_PRODUCER_ID, type RecordBatchHeader, isControl, isTransactional, readBatchHeader } from '../format/record-batch.js';
+import { batchPositions } from '../format/batch-cursor.js';
 import { BatchMetadata, ProducerStateEntry, inSequence, lastSequenceOf, type ProducerBatch } from './producer-state-entry.js';
 import {
   CorruptSnapshotError,
