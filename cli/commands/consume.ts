@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { StrataError } from '../../core/errors.js';
+import { lastOffsetOf } from '../../core/format/record-batch.js';
 import { DataDirLockedError } from '../../core/file-lock.js';
 import { validateTopicName } from '../../core/topic.js';
 import { openLogManager } from '../../engines/compose.js';
@@ -45,7 +46,7 @@ export function register(program: Command): void {
               out.push(r.value === null ? '' : r.value.toString('utf8'));
               left--;
             }
-            offset = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
+            offset = lastOffsetOf(batch.header) + 1;
           }
           if (out.length > 0) {
             process.stdout.write(out.join('\n') + '\n');

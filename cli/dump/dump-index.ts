@@ -10,7 +10,8 @@
  */
 import { resolve } from 'node:path';
 import type { CodecRegistry } from '../../core/codec.js';
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, readBatchHeader, timestampTypeOf } from '../../core/format/record-batch.js';
+import { BatchCursor } from '../../core/format/batch-cursor.js';
+import { timestampTypeOf } from '../../core/format/record-batch.js';
 import { decodeBatch } from '../../core/format/records.js';
 import { readInt64 } from '../../core/format/int64.js';
 import type { DumpOutput } from './dump-log.js';
@@ -73,9 +74,8 @@ function timeIndexSanity(file: string, bytes: Buffer, entries: TimeEntry[], base
 
 /** The last offset of the batch at `position` of the log, or undefined when none starts there. */
 function lastOffsetAt(log: Buffer, position: number): number | undefined {
-  if (position + BATCH_HEADER_BYTES > log.length) return undefined;
-  const h = readBatchHeader(log, position);
-  return h.baseOffset + h.lastOffsetDelta;
+  const cursor = new BatchCursor(log, position);
+  return cursor.hasHeader() ? cursor.lastOffset() : undefined;
 }
 
 export function dumpOffsetIndex(file: string, bytes: Buffer, base: number, log: Buffer, opts: DumpIndexOptions): DumpOutput {
@@ -122,17 +122,13 @@ function lookupPosition(entries: OffsetEntry[], offset: number): number {
 
 /** The first batch from `position` whose last offset reaches `offset`, with its largest record timestamp. */
 async function batchReaching(log: Buffer, position: number, offset: number, codecs: CodecRegistry): Promise<{ lastOffset: number; maxTimestamp: number } | undefined> {
-  for (let p = position; p + BATCH_HEADER_BYTES <= log.length;) {
-    const h = readBatchHeader(log, p);
-    const size = LOG_OVERHEAD_BYTES + h.batchLength;
-    if (size < BATCH_HEADER_BYTES || p + size > log.length) return undefined;
-    const lastOffset = h.baseOffset + h.lastOffsetDelta;
+  for (const cursor = new BatchCursor(log, position); cursor.hasHeader() && cursor.framingProblem() === undefined; cursor.advance()) {
+    const lastOffset = cursor.lastOffset();
     if (lastOffset >= offset) {
-      if (timestampTypeOf(h.attributes) === 'LogAppendTime') return { lastOffset, maxTimestamp: h.maxTimestamp };
-      const batch = await decodeBatch(log, p, { codecs, trusted: true, decompressedBytesMax: DECOMPRESSED_BYTES_MAX });
+      if (timestampTypeOf(cursor.attributes()) === 'LogAppendTime') return { lastOffset, maxTimestamp: cursor.maxTimestamp() };
+      const batch = await decodeBatch(log, cursor.position, { codecs, trusted: true, decompressedBytesMax: DECOMPRESSED_BYTES_MAX });
       return { lastOffset, maxTimestamp: batch.records.reduce((m, r) => Math.max(m, r.timestamp), -1) };
     }
-    p += size;
   }
   return undefined;
 }

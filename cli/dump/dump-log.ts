@@ -7,20 +7,17 @@
  * or bytes that cannot be a batch, end the dump with an error naming the position, where Kafka
  * prints `isvalid: false` / "Found N invalid bytes" and exits 0.
  */
-import { isZeroedHeader } from '../../core/format/batch-cursor.js';
+import { BatchCursor } from '../../core/format/batch-cursor.js';
 import { resolve } from 'node:path';
 import type { CodecRegistry } from '../../core/codec.js';
 import {
-  BATCH_HEADER_BYTES,
   CompressionType,
   DELETE_HORIZON_FLAG_MASK,
-  LOG_OVERHEAD_BYTES,
-  MAGIC_V2,
   computeBatchCrc,
   compressionOf,
   isControl,
   isTransactional,
-  readBatchHeader,
+  lastOffsetOf,
   timestampTypeOf,
   type RecordBatchHeader,
 } from '../../core/format/record-batch.js';
@@ -59,7 +56,7 @@ function deleteHorizonOf(h: RecordBatchHeader): string {
 
 export function batchLine(h: RecordBatchHeader, position: number, sizeBytes: number, crcValid: boolean): string {
   const lastSequence = h.baseSequence < 0 ? -1 : incrementSequence(h.baseSequence, h.lastOffsetDelta);
-  return `baseOffset: ${h.baseOffset} lastOffset: ${h.baseOffset + h.lastOffsetDelta} count: ${h.recordsCount} ` +
+  return `baseOffset: ${h.baseOffset} lastOffset: ${lastOffsetOf(h)} count: ${h.recordsCount} ` +
     `baseSequence: ${h.baseSequence} lastSequence: ${lastSequence} producerId: ${h.producerId} producerEpoch: ${h.producerEpoch} ` +
     `partitionLeaderEpoch: ${h.partitionLeaderEpoch} isTransactional: ${isTransactional(h.attributes)} isControl: ${isControl(h.attributes)} ` +
     `deleteHorizonMs: ${deleteHorizonOf(h)} position: ${position} ${timestampTypeOf(h.attributes)}: ${h.maxTimestamp} ` +
@@ -101,33 +98,30 @@ function recordLine(h: RecordBatchHeader, r: DecodedRecord, printDataLog: boolea
   return line;
 }
 
-/** The batch at `position`, when the bytes there can be one: its size and whether its CRC matches. */
-function batchAt(bytes: Buffer, position: number): { size: number; crcValid: boolean } | string {
-  const remaining = bytes.length - position;
-  if (remaining < BATCH_HEADER_BYTES) return `only ${remaining} bytes remain at position ${position}, less than a batch header (${BATCH_HEADER_BYTES})`;
-  const size = LOG_OVERHEAD_BYTES + bytes.readInt32BE(position + 8);
-  if (size < BATCH_HEADER_BYTES) return `batch length ${size - LOG_OVERHEAD_BYTES} at position ${position} is smaller than a v2 batch header`;
-  if (size > remaining) return `batch length ${size - LOG_OVERHEAD_BYTES} at position ${position} runs past the end (${remaining} bytes remain)`;
-  const magic = bytes.readInt8(position + 16);
-  if (magic !== MAGIC_V2) return `bad magic ${magic} at position ${position} (expected ${MAGIC_V2})`;
-  return { size, crcValid: bytes.readUInt32BE(position + 17) === computeBatchCrc(bytes, position, size) };
+/** The batch at the cursor, when the bytes there can be one: its size and whether its CRC matches. */
+function batchAt(cursor: BatchCursor): { size: number; crcValid: boolean } | string {
+  const framing = cursor.framingProblem();
+  if (framing) return framing.message;
+  const size = cursor.sizeBytes();
+  return { size, crcValid: cursor.header().crc === computeBatchCrc(cursor.buf, cursor.position, size) };
 }
 
 export async function dumpLog(file: string, bytes: Buffer, baseOffset: number, opts: DumpLogOptions): Promise<DumpOutput> {
   const out = [`Log starting offset: ${baseOffset}`];
   const nonConsecutive: [number, number][] = [];
   let lastOffset = -1;
-  let position = 0;
+  const cursor = new BatchCursor(bytes);
   let problem: string | undefined;
-  while (position < bytes.length) {
+  while (cursor.remaining > 0) {
+    const position = cursor.position;
     // strata's preallocated segments end in zeros (trimmed on close); Kafka's never do
-    if (bytes.length - position >= LOG_OVERHEAD_BYTES && isZeroedHeader(bytes, position)) break;
-    const at = batchAt(bytes, position);
+    if (cursor.hasLength() && cursor.isZeroed()) break;
+    const at = batchAt(cursor);
     if (typeof at === 'string') {
       problem = at;
       break;
     }
-    const h = readBatchHeader(bytes, position);
+    const h = cursor.header();
     out.push(batchLine(h, position, at.size, at.crcValid));
     if (!at.crcValid) {
       problem = `CRC mismatch in batch at position ${position}: stored ${h.crc}, computed ${computeBatchCrc(bytes, position, at.size)}`;
@@ -147,9 +141,9 @@ export async function dumpLog(file: string, bytes: Buffer, baseOffset: number, o
         out.push(recordLine(h, r, opts.printDataLog));
       }
     }
-    position += at.size;
+    cursor.advance();
   }
-  if (problem && position < bytes.length) out.push(`Found ${bytes.length - position} invalid bytes at the end of ${file.split('/').pop()}`);
+  if (problem && cursor.remaining > 0) out.push(`Found ${cursor.remaining} invalid bytes at the end of ${file.split('/').pop()}`);
   const err: string[] = [];
   if (nonConsecutive.length > 0) {
     err.push(`Non-consecutive offsets in ${resolve(file)}`, ...nonConsecutive.map(([a, b]) => `  ${a} is followed by ${b}`));

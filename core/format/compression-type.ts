@@ -14,9 +14,7 @@ import {
   LOG_OVERHEAD_BYTES,
   TRANSACTIONAL_FLAG_MASK,
   compressionOf,
-  readBatchHeader,
   timestampTypeOf,
-  validateBatch,
 } from './record-batch.js';
 import { DEFAULT_DECOMPRESSED_BYTES_MAX, buildCompressedBatch, decodeBatch } from './records.js';
 
@@ -54,8 +52,8 @@ export async function recompressBatches(batches: Buffer, target: Codec, codecs: 
   // bytes from outside: each batch is validated before the cursor trusts its length to step on
   for (const cursor = new BatchCursor(batches); cursor.remaining > 0; cursor.advance()) {
     const position = cursor.position;
-    const sizeBytes = validateBatch(batches, position);
-    const header = readBatchHeader(batches, position);
+    const sizeBytes = cursor.validate();
+    const header = cursor.header();
     if (compressionOf(header.attributes) === target.type) {
       parts.push(batches.subarray(position, position + sizeBytes));
     } else {

@@ -16,7 +16,7 @@
 import { APPEND_LANDED } from '../engine.js';
 import { StrataError } from '../errors.js';
 import { readInt64 } from '../format/int64.js';
-import { setBaseOffset } from '../format/record-batch.js';
+import { lastOffsetOf, setBaseOffset } from '../format/record-batch.js';
 import type { BatchLayout } from '../format/batch-cursor.js';
 import type { LogSegment } from './log-segment.js';
 
@@ -129,7 +129,7 @@ export class AppendSequencer {
         }
         offset = base;
       }
-      lastOffset = offset + layout.lastOffsetDeltas[i]!;
+      lastOffset = lastOffsetOf({ baseOffset: offset, lastOffsetDelta: layout.lastOffsetDeltas[i]! });
       if (i === layout.offsetOfMaxTimestampIndex) offsetOfMaxTimestamp = lastOffset;
       offset = lastOffset + 1;
     }

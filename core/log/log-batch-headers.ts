@@ -4,7 +4,8 @@
  * file slices Log.read returns, so it sees exactly the acknowledged batches.
  */
 import fs from 'node:fs';
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, readBatchHeader, type RecordBatchHeader } from '../format/record-batch.js';
+import { BatchCursor } from '../format/batch-cursor.js';
+import { BATCH_HEADER_BYTES, type RecordBatchHeader } from '../format/record-batch.js';
 import { CorruptRecordError } from '../errors.js';
 import type { Log } from './log.js';
 
@@ -22,9 +23,9 @@ export async function* logBatchHeaders(log: Log, fromOffset: number, endOffset =
       while (at < slice.length) {
         const got = fs.readSync(slice.fd, header, 0, BATCH_HEADER_BYTES, slice.position + at);
         if (got < BATCH_HEADER_BYTES) throw new CorruptRecordError(`${slice.path}: batch header at position ${slice.position + at} is cut short (${got} bytes)`, slice.position + at);
-        const h = readBatchHeader(header);
-        yield h;
-        at += LOG_OVERHEAD_BYTES + h.batchLength;
+        const cursor = new BatchCursor(header);
+        yield cursor.header();
+        at += cursor.sizeBytes();
       }
     }
     if (data.nextOffset <= offset) return;

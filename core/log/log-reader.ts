@@ -5,6 +5,7 @@
 import { decompressedBytesMaxFor, type CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import { CorruptRecordError, StrataError } from '../errors.js';
+import { lastOffsetOf } from '../format/record-batch.js';
 import { decodeBatch, type DecodedBatch } from '../format/records.js';
 import type { FileSlice } from '../transfer.js';
 import type { LogSegment } from './log-segment.js';
@@ -100,7 +101,7 @@ export class LogReader {
       for (let position = 0; position < bytes.length; ) {
         const batch = await this.decodeOne(bytes, position, slice);
         const base = batch.header.baseOffset;
-        const last = base + batch.header.lastOffsetDelta;
+        const last = lastOffsetOf(batch.header);
         const wrong =
           out.length === 0 ? last < startOffset || (consecutive && base > startOffset && slice.position + position > 0) : consecutive && expected !== undefined && base !== expected;
         if (wrong) {

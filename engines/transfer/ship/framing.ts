@@ -23,8 +23,8 @@
  */
 import { CorruptRecordError, StrataError, assertionFailed } from '../../../core/errors.js';
 import { readInt64, writeInt64 } from '../../../core/format/int64.js';
-import { validateBatches, type ValidatedBatches } from '../../../core/format/batch-cursor.js';
-import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES, LAST_OFFSET_DELTA_OFFSET } from '../../../core/format/record-batch.js';
+import { BatchCursor, validateBatches, type ValidatedBatches } from '../../../core/format/batch-cursor.js';
+import { BATCH_HEADER_BYTES } from '../../../core/format/record-batch.js';
 import { TOPIC_NAME_LENGTH_MAX, validatePartition, validateTopicName } from '../../../core/topic.js';
 
 export const SHIP_MAGIC = Buffer.from('SSHP', 'latin1');
@@ -219,13 +219,14 @@ export class ShipStreamDecoder {
         break;
       }
       if (this.state === 'body') {
-        if (available < LOG_OVERHEAD_BYTES) break;
-        const baseOffset = readInt64(buf, pos);
+        const cursor = new BatchCursor(buf, pos, buf.length, at - pos);
+        if (!cursor.hasLength()) break;
+        const baseOffset = cursor.baseOffset();
         if (baseOffset === END_MARKER_OFFSET) {
           this.state = 'end';
           continue;
         }
-        const sizeBytes = LOG_OVERHEAD_BYTES + buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
+        const sizeBytes = cursor.sizeBytes();
         // judge the length before waiting for that many bytes: garbage must not make us buffer 2 GiB
         if (sizeBytes < BATCH_HEADER_BYTES || sizeBytes > this.batchBytesMax) {
           throw new CorruptRecordError(
@@ -290,8 +291,9 @@ export class ShipStreamDecoder {
     } catch (err) {
       throw new CorruptRecordError(`corrupt batch at stream byte ${at}: ${(err as Error).message}`, at);
     }
-    const baseOffset = readInt64(buf, pos);
-    const lastOffset = baseOffset + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
+    const cursor = new BatchCursor(buf, pos);
+    const baseOffset = cursor.baseOffset();
+    const lastOffset = cursor.lastOffset();
     if (baseOffset < this.nextOffsetMin) {
       throw new CorruptRecordError(`batch at stream byte ${at} has base offset ${baseOffset}, not after the previous batch's last offset ${this.nextOffsetMin - 1}`, at);
     }
