@@ -2,13 +2,14 @@
  * Consumers: each runs in its own worker thread (its own event loop, so parsing what arrives does
  * not steal the producer's loop) and connects one TCP socket per partition to the harness's
  * "broker side", which pushes log bytes with a Transfer. A consumer splits the stream into
- * RecordBatches by their length field and notes when each batch arrived (wall clock with
+ * RecordBatches with core's BatchStreamSplitter and notes when each batch arrived (wall clock with
  * performance.timeOrigin, shared by all threads), which gives end-to-end latency: append start to
  * receipt of the whole batch.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { BatchStreamSplitter } from '../core/format/batch-stream.js';
 
 /** The worker's code, plain JS so it runs the same from tsx, vitest and the tsup bundle. */
 const WORKER_SOURCE = String.raw`
@@ -19,32 +20,20 @@ const now = () => performance.timeOrigin + performance.now();
 const streams = [];
 let expected = null;
 
+const BatchStreamSplitter = (${String(BatchStreamSplitter)});
+
 function makeStream(partition) {
-  const s = { partition, received: 0, header: Buffer.alloc(12), headerFill: 0, remaining: 0, offsets: [], times: [], socket: null };
+  const s = { partition, received: 0, splitter: null, offsets: [], times: [], socket: null };
+  s.splitter = new BatchStreamSplitter({
+    batchStart: (baseOffset) => s.offsets.push(baseOffset),
+    batchEnd: () => s.times.push(now()),
+    error: (message) => parentPort.postMessage({ type: 'error', message: message + ' on partition ' + partition }),
+  });
   return s;
 }
 function onData(s, chunk) {
   s.received += chunk.length;
-  let at = 0;
-  while (at < chunk.length) {
-    if (s.remaining > 0) {
-      const take = Math.min(s.remaining, chunk.length - at);
-      s.remaining -= take;
-      at += take;
-      if (s.remaining === 0) { s.times.push(now()); }
-      continue;
-    }
-    const take = Math.min(12 - s.headerFill, chunk.length - at);
-    chunk.copy(s.header, s.headerFill, at, at + take);
-    s.headerFill += take;
-    at += take;
-    if (s.headerFill === 12) {
-      s.headerFill = 0;
-      s.offsets.push(Number(s.header.readBigInt64BE(0)));
-      s.remaining = s.header.readInt32BE(8);
-      if (s.remaining <= 0) { parentPort.postMessage({ type: 'error', message: 'bad batch length ' + s.remaining + ' on partition ' + s.partition }); s.remaining = 0; }
-    }
-  }
+  s.splitter.push(chunk);
   check();
 }
 function check() {

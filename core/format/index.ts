@@ -6,6 +6,7 @@
 export * from './record-batch.js';
 export * from './records.js';
 export * from './batch-cursor.js';
+export * from './batch-stream.js';
 export * from './compression-type.js';
 export * from './varint.js';
 export * from './int64.js';
