@@ -204,7 +204,7 @@ export class AppendSequencer {
 
   /** Makes an acknowledged append visible to readers (up to `lastOffset`, `endPosition` in `segment`). */
   private commit(segment: LogSegment, endPosition: number, lastOffset: number): void {
-    segment.committedBytes = Math.max(segment.committedBytes, endPosition);
+    segment.commitTo(endPosition);
     this.committedEndOffset = lastOffset + 1;
     this.onCommitted?.(this.committedEndOffset);
   }

@@ -9,6 +9,7 @@ import type { SegmentFile } from '../engine.js';
 import { CorruptRecordError } from '../errors.js';
 import { BatchCursor } from '../format/batch-cursor.js';
 import { BATCH_HEADER_BYTES } from '../format/record-batch.js';
+import { expectedOffsetText, follows } from './offset-order.js';
 
 export interface BatchLocation {
   position: number;
@@ -186,11 +187,9 @@ function checkOne(cursor: BatchCursor, nextOffsetMin: number, visit: (batch: Bat
     if (err instanceof CorruptRecordError) return `batch at position ${position}: ${err.message}`;
     throw err;
   }
-  if (consecutive && batch.baseOffset !== nextOffsetMin) {
-    return `batch at position ${position} has base offset ${batch.baseOffset}, expected ${nextOffsetMin} (offsets are consecutive under cleanup.policy=delete)`;
-  }
-  if (batch.baseOffset < nextOffsetMin) {
-    return `batch at position ${position} has base offset ${batch.baseOffset}, expected at least ${nextOffsetMin} (offsets must increase)`;
+  if (!follows(batch.baseOffset, nextOffsetMin, consecutive)) {
+    const rule = consecutive ? 'offsets are consecutive under cleanup.policy=delete' : 'offsets must increase';
+    return `batch at position ${position} has base offset ${batch.baseOffset}, ${expectedOffsetText(nextOffsetMin, consecutive)} (${rule})`;
   }
   visit(batch, cursor.buf.subarray(cursor.position, cursor.position + sizeBytes));
   return undefined;

@@ -6,6 +6,7 @@ import { decompressedBytesMaxFor, type CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import { CorruptRecordError, StrataError } from '../errors.js';
 import { lastOffsetOf } from '../format/record-batch.js';
+import { offsetsConsecutive } from './offset-order.js';
 import { decodeBatch, type DecodedBatch } from '../format/records.js';
 import type { FileSlice } from '../transfer.js';
 import type { LogSegment } from './log-segment.js';
@@ -93,7 +94,7 @@ export class LogReader {
    * found without reading every header it sends; `strata verify` checks every one offline.)
    */
   async decode(info: FetchDataInfo, startOffset: number): Promise<DecodedBatch[]> {
-    const consecutive = this.config.cleanupPolicy !== 'compact';
+    const consecutive = offsetsConsecutive(this.config);
     const out: DecodedBatch[] = [];
     for (const slice of info.slices) {
       const bytes = await this.readSlice(slice);

@@ -7,27 +7,22 @@ import { readThrough, type Cache, type FileCache } from '../cache.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
 import { CorruptRecordError, assert, assertionFailed } from '../errors.js';
-import { OffsetIndex } from '../index/offset-index.js';
-import { TimeIndex } from '../index/time-index.js';
+import type { OffsetIndex } from '../index/offset-index.js';
+import type { TimeIndex } from '../index/time-index.js';
 import type { Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
-import { SCAN_HEADER_ONLY_BYTES, SCAN_LARGE_BATCH_BYTES, scanBatchHeaders, scanValidBatches, type BatchLocation } from './file-records.js';
+import { SCAN_HEADER_ONLY_BYTES, SCAN_LARGE_BATCH_BYTES, scanBatchHeaders, type BatchLocation } from './file-records.js';
 import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
-import { openSegmentLog, readSegmentIndex } from './segment-files.js';
+import { expectedOffsetText, follows, offsetsConsecutive } from './offset-order.js';
+import { openSegmentLog } from './segment-files.js';
+import { SegmentIndexes } from './segment-indexes.js';
+import { recoveryWalk, tailProblem, type RecoveryResult } from './segment-recovery.js';
+
 
 export interface SegmentDeps {
   engine: StorageEngine;
   cache: Cache;
   logger: Logger;
-}
-
-export interface RecoveryResult {
-  validBytes: number;
-  truncatedBytes: number;
-  /** Why bytes were cut; undefined when the segment was whole. */
-  reason?: string;
-  /** Last offset of the last valid batch, or undefined when the segment holds none. */
-  lastOffset?: number;
 }
 
 /** Where a read lies in one segment (LogSegment.locateRead). */
@@ -41,26 +36,16 @@ export interface ReadRange {
 
 const RELATIVE_OFFSET_MAX = 0xffffffff;
 
-/**
- * The largest batch a scan of a segment file accepts (a bound on what a garbage length can make it
- * read). Not message.max.bytes: batches stored under a larger setting (or by Kafka with its own)
- * stay valid when the setting is lowered, as in Kafka, whose recovery applies no size limit.
- */
-export const STORED_BATCH_BYTES_MAX = 100 * 1024 * 1024;
-
 export class LogSegment {
-  /** Bytes whose append completed: readers never look past this. */
-  committedBytes: number;
-  maxTimestampSoFar = -1;
-  offsetOfMaxTimestampSoFar = -1;
+  /** Bytes whose append completed (see committedBytes): owned here, moved by commitTo and cuts. */
+  private committed: number;
   /** The first batch's max timestamp: segment.ms counts from it (Kafka's rollingBasedTimestamp). */
   rollingBasedTimestamp: number | undefined;
-  private bytesSinceLastIndexEntry = 0;
   /** The last read here found a batch of SCAN_LARGE_BATCH_BYTES or more: scans start with one header. */
   private largeBatches = false;
   private active: boolean;
-  /** Index file preallocation while active: segment.index.bytes rounded down to whole entries. */
-  private readonly indexPreallocateBytes: number;
+  /** The offset rule of this log (offset-order.ts). */
+  private readonly consecutive: boolean;
   /** The cache's operations for this open file: every read into user space asks them (core/cache.ts). */
   private readonly cached: FileCache;
 
@@ -68,15 +53,14 @@ export class LogSegment {
     readonly dir: string,
     readonly baseOffset: number,
     readonly file: SegmentFile,
-    readonly offsetIndex: OffsetIndex,
-    readonly timeIndex: TimeIndex,
+    readonly indexes: SegmentIndexes,
     private readonly config: LogConfig,
     private readonly deps: SegmentDeps,
     active: boolean,
   ) {
-    this.committedBytes = file.sizeBytes;
+    this.committed = file.sizeBytes;
     this.active = active;
-    this.indexPreallocateBytes = config.segmentIndexBytes;
+    this.consecutive = offsetsConsecutive(config);
     this.cached = deps.cache.open(file);
   }
 
@@ -84,27 +68,37 @@ export class LogSegment {
   static async open(dir: string, baseOffset: number, config: LogConfig, deps: SegmentDeps, active: boolean, loadIndexes: boolean): Promise<LogSegment> {
     const paths = segmentPaths(dir, baseOffset);
     const file = await openSegmentLog(deps.engine, paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 });
-    let offsetBytes: Buffer | undefined;
-    let timeBytes: Buffer | undefined;
+    let indexes: SegmentIndexes;
     try {
-      offsetBytes = loadIndexes ? readSegmentIndex(paths.index, config, file.sizeBytes) : undefined;
-      timeBytes = loadIndexes ? readSegmentIndex(paths.timeIndex, config, file.sizeBytes) : undefined;
+      indexes = SegmentIndexes.open(paths, baseOffset, config, file.sizeBytes, loadIndexes);
     } catch (err) {
       await file.close();
       throw err;
     }
-    const segment = new LogSegment(
-      dir,
-      baseOffset,
-      file,
-      new OffsetIndex(paths.index, baseOffset, config.segmentIndexBytes, offsetBytes && trimZeroEntries(offsetBytes, 8)),
-      new TimeIndex(paths.timeIndex, baseOffset, config.segmentIndexBytes, timeBytes && trimZeroEntries(timeBytes, 12)),
-      config,
-      deps,
-      active,
-    );
-    if (active) segment.flushIndexes(false);
+    const segment = new LogSegment(dir, baseOffset, file, indexes, config, deps, active);
+    if (active) indexes.flush(true, false);
     return segment;
+  }
+
+  get offsetIndex(): OffsetIndex {
+    return this.indexes.offsetIndex;
+  }
+  get timeIndex(): TimeIndex {
+    return this.indexes.timeIndex;
+  }
+  get maxTimestampSoFar(): number {
+    return this.indexes.maxTimestampSoFar;
+  }
+
+  /** Bytes whose append completed: readers never look past this. */
+  get committedBytes(): number {
+    return this.committed;
+  }
+
+  /** An acknowledged append ends at `endPosition` (the sequencer, in offset order). */
+  commitTo(endPosition: number): void {
+    if (!(endPosition <= this.file.sizeBytes)) assertionFailed(`commit to ${endPosition} past the ${this.file.sizeBytes} bytes written to ${this.file.path}`);
+    if (endPosition > this.committed) this.committed = endPosition;
   }
 
   get sizeBytes(): number {
@@ -117,10 +111,7 @@ export class LogSegment {
 
   /** Newest timestamp in the segment (for retention.ms); the file's mtime when none is known. */
   largestTimestamp(): number {
-    if (this.maxTimestampSoFar >= 0) return this.maxTimestampSoFar;
-    const last = this.timeIndex.lastEntry();
-    if (last) return last.timestamp;
-    return fs.statSync(this.file.path).mtimeMs;
+    return this.indexes.largestTimestamp() ?? fs.statSync(this.file.path).mtimeMs;
   }
 
   /** Why this segment must roll before appending the batch set, or undefined (Kafka's shouldRoll). */
@@ -130,8 +121,8 @@ export class LogSegment {
     if (size > 0 && this.rollingBasedTimestamp !== undefined && maxTimestamp - this.rollingBasedTimestamp > this.config.segmentMs) {
       return `segment.ms (${this.config.segmentMs}) elapsed`;
     }
-    if (this.offsetIndex.isFull()) return 'offset index full';
-    if (this.timeIndex.isFull()) return 'time index full';
+    if (this.indexes.offsetIndex.isFull()) return 'offset index full';
+    if (this.indexes.timeIndex.isFull()) return 'time index full';
     if (lastOffset - this.baseOffset > RELATIVE_OFFSET_MAX) return 'relative offset would overflow';
     return undefined;
   }
@@ -146,17 +137,10 @@ export class LogSegment {
     if (!(lastOffset - this.baseOffset <= RELATIVE_OFFSET_MAX && lastOffset >= this.baseOffset)) assertionFailed(`offset ${lastOffset} outside segment ${this.baseOffset}`);
     const position = this.file.sizeBytes;
     if (position === 0) this.rollingBasedTimestamp = maxTimestamp;
-    if (maxTimestamp > this.maxTimestampSoFar) {
-      this.maxTimestampSoFar = maxTimestamp;
-      this.offsetOfMaxTimestampSoFar = offsetOfMaxTimestamp;
-    }
-    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
-      this.offsetIndex.append(lastOffset, position);
-      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
-      this.bytesSinceLastIndexEntry = 0;
-    }
-    this.bytesSinceLastIndexEntry += bytes;
+    this.indexes.maybeIndex(lastOffset, position, maxTimestamp, offsetOfMaxTimestamp);
     const written = this.file.append(chunks, bytes);
+    // the other end of the append: the file grew by exactly the bytes handed to it
+    if (this.file.sizeBytes !== position + bytes) assertionFailed(`append of ${bytes} bytes at ${position} left ${this.file.path} at ${this.file.sizeBytes} bytes`);
     this.cached.onAppend(position, bytes);
     return written;
   }
@@ -175,7 +159,7 @@ export class LogSegment {
     if (limit >= endBytes) return { first, end: endBytes, nextOffset: undefined };
     // index entries point at batch starts, so everything before the entry at or below the limit is
     // whole batches that fit; the scan goes on from there to the first batch that does not
-    let end = Math.max(first.position, this.offsetIndex.lookupByPosition(limit).position);
+    let end = Math.max(first.position, this.indexes.offsetIndex.lookupByPosition(limit).position);
     let nextOffset: number | undefined;
     // the batches near the limit are most likely of the first one's kind (file-records.ts)
     this.largeBatches = first.sizeBytes >= SCAN_LARGE_BATCH_BYTES;
@@ -186,6 +170,7 @@ export class LogSegment {
       }
       end = batch.position + batch.sizeBytes;
     }
+    if (end > endBytes) assertionFailed(`read range of ${this.file.path} ends at ${end}, past the ${endBytes} bytes it may see`);
     if (end > first.position) return { first, end, nextOffset };
     // not even the first batch fits: it alone, when asked (Kafka's minOneMessage), else nothing
     if (!minOneBatch) return { first, end, nextOffset: first.baseOffset };
@@ -200,10 +185,10 @@ export class LogSegment {
    * batch within the segment (a flipped base offset is a CorruptRecordError naming file and position).
    */
   async translateOffset(offset: number, endBytes = this.committedBytes): Promise<BatchLocation | undefined> {
-    const entry = this.offsetIndex.lookup(offset);
+    const entry = this.indexes.lookup(offset, endBytes);
     const found = await this.scanFor(offset, entry.position, endBytes, entry.position > 0 ? entry.offset : undefined);
     if (found !== 'index-mismatch') return found;
-    this.deps.logger.warn(`${this.offsetIndex.path}: the entry for offset ${entry.offset} points at position ${entry.position}, where no batch holding it starts; scanning ${this.file.path} from its start`);
+    this.deps.logger.warn(`${this.indexes.offsetIndex.path}: the entry for offset ${entry.offset} points at position ${entry.position}, where no batch holding it starts; scanning ${this.file.path} from its start`);
     const rescanned = await this.scanFor(offset, 0, endBytes, undefined);
     return rescanned === 'index-mismatch' ? undefined : rescanned;
   }
@@ -214,15 +199,14 @@ export class LogSegment {
   }
 
   private async scanFor(offset: number, from: number, endBytes: number, entryOffset: number | undefined): Promise<BatchLocation | undefined | 'index-mismatch'> {
-    // cleanup.policy=delete: offsets are consecutive in a segment (only compaction leaves gaps)
-    const consecutive = this.config.cleanupPolicy !== 'compact';
+    const consecutive = this.consecutive;
     let previous: BatchLocation | undefined;
     let found: BatchLocation | undefined;
     for await (const batch of scanBatchHeaders(this.file, from, endBytes, this.cached, this.firstScanWindowBytes())) {
       if (previous === undefined && entryOffset !== undefined && !(batch.baseOffset >= this.baseOffset && batch.baseOffset <= entryOffset && batch.lastOffset >= batch.baseOffset)) return 'index-mismatch';
       const expected = previous ? previous.lastOffset + 1 : from === 0 ? this.baseOffset : undefined;
-      if (expected !== undefined && (consecutive ? batch.baseOffset !== expected : batch.baseOffset < expected)) {
-        throw new CorruptRecordError(`${this.file.path}: batch at position ${batch.position} has base offset ${batch.baseOffset}, expected ${consecutive ? '' : 'at least '}${expected} (after the batch at position ${previous?.position ?? 'none, segment base'})`, batch.position);
+      if (expected !== undefined && !follows(batch.baseOffset, expected, consecutive)) {
+        throw new CorruptRecordError(`${this.file.path}: batch at position ${batch.position} has base offset ${batch.baseOffset}, ${expectedOffsetText(expected, consecutive)} (after the batch at position ${previous?.position ?? 'none, segment base'})`, batch.position);
       }
       // the batch after the one found is checked too: a base offset flipped upwards shows only there
       if (found) return found;
@@ -239,9 +223,9 @@ export class LogSegment {
 
   /** The first batch with maxTimestamp >= ts, scanning from the time index entry at or below ts. */
   async findBatchByTimestamp(timestamp: number, startingOffset: number): Promise<BatchLocation | undefined> {
-    const entry = this.timeIndex.lookup(timestamp);
+    const entry = this.indexes.timeIndex.lookup(timestamp);
     const from = Math.max(entry.offset, startingOffset);
-    const startPosition = this.offsetIndex.lookup(from).position;
+    const startPosition = this.indexes.lookup(from, this.committed).position;
     for await (const batch of scanBatchHeaders(this.file, startPosition, this.committedBytes, this.cached)) {
       if (batch.maxTimestamp >= timestamp && batch.lastOffset >= startingOffset) return batch;
     }
@@ -261,7 +245,7 @@ export class LogSegment {
 
   /** The last batch of the segment (via the last index entry and a short scan), if any. */
   async lastBatch(): Promise<BatchLocation | undefined> {
-    const start = this.offsetIndex.lastEntry()?.position ?? 0;
+    const start = this.indexes.offsetIndex.lastEntry()?.position ?? 0;
     let last: BatchLocation | undefined;
     for await (const batch of scanBatchHeaders(this.file, start, this.committedBytes, this.cached)) last = batch;
     return last;
@@ -273,19 +257,8 @@ export class LogSegment {
    * marker vouches for the files, not for what happened to them since; returns what is wrong, or
    * undefined.
    */
-  async validateTail(): Promise<string | undefined> {
-    const entry = this.offsetIndex.lastEntry();
-    const from = entry?.position ?? 0;
-    const fileBytes = this.file.sizeBytes;
-    const consecutive = this.config.cleanupPolicy !== 'compact';
-    let first: BatchLocation | undefined;
-    const scan = await scanValidBatches(this.file, from, fileBytes, STORED_BATCH_BYTES_MAX, this.baseOffset, (b) => (first ??= b), consecutive && (from === 0 || 'after-first'));
-    // the batch at the last index entry holds (or starts the set ending at) the entry's offset
-    if (entry && first && (first.baseOffset > entry.offset || first.baseOffset < this.baseOffset)) {
-      return `the batch at the last index entry (position ${from}) starts at offset ${first.baseOffset}, not at or below the entry's ${entry.offset}`;
-    }
-    if (from + scan.validBytes === fileBytes) return undefined;
-    return scan.stopReason ?? `valid batches end at position ${from + scan.validBytes} of ${fileBytes}`;
+  validateTail(): Promise<string | undefined> {
+    return tailProblem(this.file, this.indexes.offsetIndex.lastEntry(), this.baseOffset, this.consecutive);
   }
 
   /**
@@ -293,73 +266,29 @@ export class LogSegment {
    * invalid or partial batch (Kafka's LogSegment.recover).
    */
   async recover(expectedOffsetMin: number): Promise<RecoveryResult> {
-    this.offsetIndex.reset();
-    this.timeIndex.reset();
-    this.maxTimestampSoFar = -1;
-    this.offsetOfMaxTimestampSoFar = -1;
-    this.rollingBasedTimestamp = undefined;
-    let lastIndexEntryBytes = 0;
-    let lastOffset: number | undefined;
     const fileBytes = this.file.sizeBytes;
-    this.committedBytes = fileBytes;
-    // cleanup.policy=delete: the first batch starts at the segment's base, the rest follow on
-    const consecutive = this.config.cleanupPolicy !== 'compact';
-    const scan = await scanValidBatches(this.file, 0, fileBytes, STORED_BATCH_BYTES_MAX, consecutive ? Math.max(expectedOffsetMin, this.baseOffset) : expectedOffsetMin, (batch) => {
-      if (lastOffset === undefined) this.rollingBasedTimestamp = batch.maxTimestamp;
-      if (batch.maxTimestamp > this.maxTimestampSoFar) {
-        this.maxTimestampSoFar = batch.maxTimestamp;
-        this.offsetOfMaxTimestampSoFar = batch.lastOffset;
-      }
-      if (batch.position - lastIndexEntryBytes > this.config.indexIntervalBytes && !this.offsetIndex.isFull()) {
-        this.offsetIndex.append(batch.lastOffset, batch.position);
-        this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
-        lastIndexEntryBytes = batch.position;
-      }
-      lastOffset = batch.lastOffset;
-    }, consecutive);
-    const truncatedBytes = fileBytes - scan.validBytes;
-    if (truncatedBytes > 0) {
-      await this.cutFile(scan.validBytes);
-    }
-    this.committedBytes = scan.validBytes;
-    this.bytesSinceLastIndexEntry = scan.validBytes - lastIndexEntryBytes;
-    this.offsetIndex.flushToFile(this.active ? this.indexPreallocateBytes : 0, false);
-    this.timeIndex.flushToFile(this.active ? this.indexPreallocateBytes : 0, false);
+    this.committed = fileBytes;
+    const walk = await recoveryWalk(this.file, this.indexes, this.baseOffset, this.consecutive, expectedOffsetMin);
+    this.rollingBasedTimestamp = walk.firstMaxTimestamp;
+    const truncatedBytes = fileBytes - walk.validBytes;
+    if (truncatedBytes > 0) await this.cutTo(walk.validBytes);
+    // the other end of the walk: the file ends where its last valid batch does
+    if (this.file.sizeBytes !== walk.validBytes) assertionFailed(`recovery of ${this.file.path} cut at ${walk.validBytes} but the file holds ${this.file.sizeBytes} bytes`);
+    this.committed = walk.validBytes;
+    this.indexes.flush(this.active, false);
     // zeros after the data of the active segment are its preallocated reservation, not damage; in a
     // closed segment (trimmed on roll) they are lost data and said so
-    const reason = truncatedBytes > 0 && !(scan.stoppedAtZeros && this.active) ? scan.stopReason : undefined;
-    return { validBytes: scan.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset };
+    const reason = truncatedBytes > 0 && !(walk.stoppedAtZeros && this.active) ? walk.stopReason : undefined;
+    return { validBytes: walk.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset: walk.lastOffset };
   }
 
   /** Restores in-memory state of a cleanly closed segment from its indexes and last batch. */
   async loadState(): Promise<BatchLocation | undefined> {
-    this.offsetIndex.sanityCheck();
-    this.timeIndex.sanityCheck();
-    const lastEntry = this.offsetIndex.lastEntry();
-    assert(!lastEntry || lastEntry.position < this.file.sizeBytes, `offset index ${this.offsetIndex.path} points past the end of its segment`);
     const last = await this.lastBatch();
-    const lastTime = this.timeIndex.lastEntry();
-    // the last entries must lie inside the segment's offsets: a flipped bit there would otherwise
-    // only show later, as an append that finds the time index going backwards
-    const lastOffset = last?.lastOffset ?? this.baseOffset;
-    for (const [what, entry] of [['offset index', lastEntry], ['time index', lastTime]] as const) {
-      if (entry && (entry.offset < this.baseOffset || entry.offset > lastOffset)) {
-        assertionFailed(`${what} of ${this.file.path}: last entry offset ${entry.offset} lies outside the segment's offsets ${this.baseOffset}..${lastOffset}`);
-      }
-    }
-    if (lastTime) {
-      this.maxTimestampSoFar = lastTime.timestamp;
-      this.offsetOfMaxTimestampSoFar = lastTime.offset;
-    }
-    if (last && last.maxTimestamp > this.maxTimestampSoFar) {
-      this.maxTimestampSoFar = last.maxTimestamp;
-      this.offsetOfMaxTimestampSoFar = last.lastOffset;
-    }
+    this.indexes.restore(last, this.file.sizeBytes, this.file.path);
     if (this.active && this.file.sizeBytes > 0) {
-      const first = await scanBatchHeaders(this.file, 0, this.committedBytes, this.cached).next();
+      const first = await scanBatchHeaders(this.file, 0, this.committed, this.cached).next();
       if (!first.done) this.rollingBasedTimestamp = first.value.maxTimestamp;
-      const lastEntry = this.offsetIndex.lastEntry();
-      this.bytesSinceLastIndexEntry = lastEntry ? this.file.sizeBytes - lastEntry.position : this.file.sizeBytes;
     }
     return last;
   }
@@ -372,44 +301,37 @@ export class LogSegment {
    */
   async flush(): Promise<void> {
     await this.file.flush();
-    if (!this.active) this.flushIndexes(true);
-  }
-
-  flushIndexes(sync: boolean): void {
-    const preallocate = this.active ? this.indexPreallocateBytes : 0;
-    this.offsetIndex.flushToFile(preallocate, sync);
-    this.timeIndex.flushToFile(preallocate, sync);
+    if (!this.active) this.indexes.flush(false, true);
   }
 
   /** On roll: final time index entry, indexes and log file trimmed to their valid size. */
   async onBecomeInactive(): Promise<void> {
-    if (this.maxTimestampSoFar >= 0) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+    this.indexes.addFinalTimeEntry();
     this.active = false;
-    this.flushIndexes(false);
+    this.indexes.flush(false, false);
     await this.file.trim();
   }
 
   /** Cuts the segment so that it ends at `position` (a batch boundary) and drops later index entries. */
   async truncateTo(position: number, firstRemovedOffset: number): Promise<void> {
-    await this.cutFile(position);
-    this.committedBytes = position;
-    this.offsetIndex.truncateTo(firstRemovedOffset);
-    this.timeIndex.truncateTo(firstRemovedOffset);
-    this.flushIndexes(false);
+    await this.cutTo(position);
+    this.indexes.truncateTo(firstRemovedOffset, position);
+    this.indexes.flush(this.active, false);
   }
 
   /**
-   * Truncates the file, with the cache told before (nothing past the cut is served while the
-   * truncate runs) and after (a read that began during it may have read the old bytes: its
-   * generation is then stale and what it read is not kept).
+   * Truncates the file and the committed bytes, with the cache told before (nothing past the cut
+   * is served while the truncate runs) and after (a read that began during it may have read the
+   * old bytes: its generation is then stale and what it read is not kept).
    */
-  private async cutFile(position: number): Promise<void> {
+  private async cutTo(position: number): Promise<void> {
     this.cached.invalidate(position);
     try {
       await this.file.truncate(position);
     } finally {
       this.cached.invalidate(position);
     }
+    this.committed = position;
   }
 
   /** Trims and closes; the file descriptor is closed even when trimming fails (a full disk). */
@@ -417,7 +339,7 @@ export class LogSegment {
     try {
       if (this.active) await this.onBecomeInactive();
       // synced: a clean-shutdown marker written after close lets the next open trust them
-      this.flushIndexes(true);
+      this.indexes.flush(false, true);
     } finally {
       this.cached.close();
       await this.file.close();
@@ -465,15 +387,6 @@ export class LogSegment {
   }
 
   private paths(): string[] {
-    return [this.file.path, this.offsetIndex.path, this.timeIndex.path];
+    return [this.file.path, ...this.indexes.paths];
   }
-}
-
-/** Index files of an active segment are preallocated with zeros; keep only real entries. */
-function trimZeroEntries(bytes: Buffer, entryBytes: number): Buffer {
-  let count = Math.floor(bytes.length / entryBytes);
-  // an all-zero entry past the first can only be preallocated space (offsets strictly increase)
-  while (count > 1 && bytes.subarray((count - 1) * entryBytes, count * entryBytes).every((b) => b === 0)) count--;
-  if (count === 1 && bytes.subarray(0, entryBytes).every((b) => b === 0)) count = 0;
-  return bytes.subarray(0, count * entryBytes);
 }

@@ -24,6 +24,7 @@ import { LogAppender, type LogAppendInfo } from './log-appender.js';
 import { LogLoader, type LoadOptions } from './log-loader.js';
 import { LogReader, type FetchDataInfo, type ReadOptions } from './log-reader.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
+import { offsetsConsecutive } from './offset-order.js';
 import { DelayedSegmentDeletes, retentionBreach } from './retention.js';
 import { LogSegments } from './segments.js';
 
@@ -91,7 +92,7 @@ export class Log {
     this.now = deps.now ?? Date.now;
     this.segments = new LogSegments(loaded.segments);
     const onHighWatermark = deps.onHighWatermark;
-    this.sequencer = new AppendSequencer(loaded.nextOffset, config.cleanupPolicy !== 'compact', onHighWatermark && ((end) => onHighWatermark(this, end)));
+    this.sequencer = new AppendSequencer(loaded.nextOffset, offsetsConsecutive(config), onHighWatermark && ((end) => onHighWatermark(this, end)));
     this.deletes = new DelayedSegmentDeletes(logger);
     this.reader = new LogReader(this.segments, this.codecs, config);
     const checkUsable = () => this.checkUsable();
