@@ -55,7 +55,6 @@ export interface PwriteOptions {
 const CACHED_READ_BYTES_MAX = 64 * 1024;
 
 export class PwriteSegmentFile implements SegmentFile, FollowedFile {
-  private size: number;
   /** Bytes of file reserved ahead of the data (file length when preallocated). */
   private reservedBytes: number;
   private closed = false;
@@ -75,7 +74,6 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
     limits: CoalescerLimits,
     dsync: boolean,
   ) {
-    this.size = validBytes;
     this.reservedBytes = fileBytes;
     this.io = new IoStats(dsync);
     const follower = makeFollower?.(this);
@@ -110,22 +108,21 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
     return this.writer.pending;
   }
 
+  /** The writer's end position: the one record of where the data ends. */
   get sizeBytes(): number {
-    return this.size;
+    return this.writer.endBytes;
   }
 
   append(chunks: readonly Buffer[], byteLength: number): Promise<void> {
     this.checkOpen();
-    // the writer first: an append it refuses outright (an assertion) leaves the size as it was
     const written = this.writer.write(chunks, byteLength);
-    this.size += byteLength;
     this.io.countAppend(byteLength);
     return this.followWrite ? written.then(this.followWrite) : written;
   }
 
   read(position: number, length: number): Promise<Buffer> {
     this.checkOpen();
-    const capped = Math.max(0, Math.min(length, this.size - position));
+    const capped = Math.max(0, Math.min(length, this.sizeBytes - position));
     if (capped === 0 || capped > CACHED_READ_BYTES_MAX) return preadFull(this.fd, position, capped);
     const buf = Buffer.allocUnsafe(capped);
     const got = preadCached(this.fd, buf, position);
@@ -143,12 +140,11 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
 
   async truncate(sizeBytes: number): Promise<void> {
     this.checkOpen();
-    assert(sizeBytes >= 0 && sizeBytes <= this.size, `truncate to ${sizeBytes} outside 0..${this.size} of ${this.path}`);
+    assert(sizeBytes >= 0 && sizeBytes <= this.sizeBytes, () => `truncate to ${sizeBytes} outside 0..${this.sizeBytes} of ${this.path}`);
     // cut everything past the valid bytes (a torn tail must not survive in reserved space), then
     // reserve again so later appends still overwrite instead of extending
     assert(this.writer.pending === 0, `truncate of ${this.path} while appends are in flight`);
     await ftruncateFd(this.fd, sizeBytes);
-    this.size = sizeBytes;
     this.writer.reset(sizeBytes);
     this.reservedBytes = sizeBytes;
     if (this.preallocateBytes > sizeBytes) {
@@ -161,9 +157,9 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
 
   async trim(): Promise<void> {
     this.checkOpen();
-    if (this.reservedBytes > this.size) {
-      await ftruncateFd(this.fd, this.size);
-      this.reservedBytes = this.size;
+    if (this.reservedBytes > this.sizeBytes) {
+      await ftruncateFd(this.fd, this.sizeBytes);
+      this.reservedBytes = this.sizeBytes;
       // the shorter size must be durable: a trim lost to a power cut brings the reserved zeros back
       // past the data, and a clean open after a close would append after them (crashfs tests)
       await fdatasyncFd(this.fd, this.io);

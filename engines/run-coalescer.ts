@@ -84,6 +84,11 @@ export class RunCoalescer<T> {
     return this.queue.length;
   }
 
+  /** The weight of the waiters queued for a run that has not started. */
+  get weightQueued(): number {
+    return this.queuedWeight;
+  }
+
   /** Waiters queued or in a run in flight. */
   get pending(): number {
     return this.queue.length + this.waitersRunning;

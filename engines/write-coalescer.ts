@@ -9,6 +9,7 @@
  * (run-coalescer.ts), shared with group commit.
  */
 import { APPEND_LANDED } from '../core/engine.js';
+import { assertionFailed } from '../core/errors.js';
 import { pwritevAll, pwritevAllSync } from './fs-io.js';
 import { IoStats } from './io-stats.js';
 import { RUN_WAITERS_QUEUED_MAX, RunCoalescer, type RunWaiter } from './run-coalescer.js';
@@ -91,8 +92,11 @@ export class WriteCoalescer {
 
   constructor(
     private readonly fd: number,
-    /** Where the next append goes (at first, the file's valid size). */
-    private nextPosition: number,
+    /**
+     * Where the next append goes: the end of everything written or queued (at first, the file's
+     * valid size). The one record of the file's write position; a run's position follows from it.
+     */
+    private endPosition: number,
     /** Told when no append is queued or being written. */
     private readonly listener: WritesIdleListener = NO_IDLE_LISTENER,
     private readonly limits: CoalescerLimits = COALESCE,
@@ -123,9 +127,15 @@ export class WriteCoalescer {
     return this.runs.runsStarted;
   }
 
+  /** The end of everything written or queued: where the next append goes. */
+  get endBytes(): number {
+    return this.endPosition;
+  }
+
   /** After a truncate: the next append goes to `position`. Only when nothing is pending. */
   reset(position: number): void {
-    this.nextPosition = position;
+    if (this.runs.pending !== 0) assertionFailed(`write position reset to ${position} with ${this.runs.pending} appends pending`);
+    this.endPosition = position;
   }
 
   /** Appends queued or being written. */
@@ -135,12 +145,17 @@ export class WriteCoalescer {
 
   /** Writes `chunks` right after everything written or queued before. */
   write(chunks: readonly Buffer[], bytes: number): Promise<void> {
-    if (this.runs.hasFailed) return Promise.reject(this.runs.firstFailure);
+    if (this.runs.hasFailed) {
+      this.endPosition += bytes;
+      return Promise.reject(this.runs.firstFailure);
+    }
     if (this.limits.inline !== undefined && this.runs.idle) {
       const startMs = performance.now();
       if (startMs >= this.poolUntilMs) return this.writeInline(chunks, bytes, startMs, this.limits.inline);
     }
+    // queued first: an append the queue refuses outright (an assertion) leaves the position as it was
     const written = this.runs.enqueue(chunks, bytes);
+    this.endPosition += bytes;
     this.runs.startRuns();
     return written;
   }
@@ -150,8 +165,8 @@ export class WriteCoalescer {
    * which then fails every later write too (the file may hold part of this one).
    */
   private writeInline(chunks: readonly Buffer[], bytes: number, startMs: number, inline: InlineWrites): Promise<void> {
-    const position = this.nextPosition;
-    this.nextPosition += bytes;
+    const position = this.endPosition;
+    this.endPosition += bytes;
     try {
       this.inlineWrites++;
       pwritevAllSync(this.fd, chunks, bytes, position, this.stats);
@@ -188,8 +203,8 @@ export class WriteCoalescer {
    */
   private pwritev(appends: readonly RunWaiter<readonly Buffer[]>[], bytes: number): Promise<void> {
     const chunks = appends.length === 1 ? appends[0]!.item : appends.flatMap((p) => p.item);
-    const position = this.nextPosition;
-    this.nextPosition += bytes;
+    // runs take the queue's head, so this one starts where the appends still queued behind it do not
+    const position = this.endPosition - this.runs.weightQueued - bytes;
     return pwritevAll(this.fd, chunks, position, this.stats);
   }
 }
