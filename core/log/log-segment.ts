@@ -7,8 +7,6 @@ import { readThrough, type Cache, type FileCache } from '../cache.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { SegmentFile, StorageEngine } from '../engine.js';
 import { CorruptRecordError, assert, assertionFailed } from '../errors.js';
-import type { OffsetIndex } from '../index/offset-index.js';
-import type { TimeIndex } from '../index/time-index.js';
 import type { Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
 import { SCAN_HEADER_ONLY_BYTES, SCAN_LARGE_BATCH_BYTES, scanBatchHeaders, type BatchLocation } from './file-records.js';
@@ -80,12 +78,6 @@ export class LogSegment {
     return segment;
   }
 
-  get offsetIndex(): OffsetIndex {
-    return this.indexes.offsetIndex;
-  }
-  get timeIndex(): TimeIndex {
-    return this.indexes.timeIndex;
-  }
   get maxTimestampSoFar(): number {
     return this.indexes.maxTimestampSoFar;
   }

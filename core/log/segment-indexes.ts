@@ -60,9 +60,7 @@ export class SegmentIndexes {
       this.offsetOfMaxTimestampSoFar = offsetOfMaxTimestamp;
     }
     if (position - this.lastEntryPosition <= this.indexIntervalBytes || this.offsetIndex.isFull()) return;
-    if (!(lastOffset >= this.baseOffset && position > this.lastEntryPosition)) {
-      assertionFailed(`index entry (${lastOffset}, ${position}) of ${this.offsetIndex.path} is below the segment base ${this.baseOffset} or not after position ${this.lastEntryPosition}`);
-    }
+    // OffsetIndex.append asserts the written end: offsets and positions increase, inside the segment's range
     this.offsetIndex.append(lastOffset, position);
     this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
     this.lastEntryPosition = position;
