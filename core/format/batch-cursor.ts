@@ -1,9 +1,11 @@
 /**
  * The one walker of the RecordBatch v2 format: a cursor over batch headers laid back to back in a
- * buffer (a produce request's records, a window of a segment file, a shipped frame, a dumped file), and
- * validateBatches(), which checks every batch of an append once and returns the layout the log
- * needs as a ValidatedBatches value. Everything that steps from one batch to the next goes through
- * here, so the rules (what a batch length may be, what preallocated zeros look like) live once.
+ * buffer (a produce request's records, a window of a segment file, a shipped frame, a dumped
+ * file), and validateBatches(), which checks every batch of an append once and returns the layout
+ * the log needs as a ValidatedBatches value. Everything that steps from one batch to the next in a
+ * buffer goes through here (bytes arriving in pieces: batch-stream.ts), and the framing rules
+ * (what a batch length may be, magic, what preallocated zeros look like) live in record-batch.ts's
+ * framingProblemAt, so a damaged batch reads the same wherever it is walked.
  */
 import { StrataError, assertionFailed } from '../errors.js';
 import { crc32c } from './crc32c.js';
