@@ -177,7 +177,7 @@ export class LogSegment {
    * batch within the segment (a flipped base offset is a CorruptRecordError naming file and position).
    */
   async translateOffset(offset: number, endBytes = this.committedBytes): Promise<BatchLocation | undefined> {
-    const entry = this.indexes.lookup(offset, endBytes);
+    const entry = this.indexes.lookup(offset, this.file.sizeBytes);
     const found = await this.scanFor(offset, entry.position, endBytes, entry.position > 0 ? entry.offset : undefined);
     if (found !== 'index-mismatch') return found;
     this.deps.logger.warn(`${this.indexes.offsetIndex.path}: the entry for offset ${entry.offset} points at position ${entry.position}, where no batch holding it starts; scanning ${this.file.path} from its start`);
@@ -217,7 +217,7 @@ export class LogSegment {
   async findBatchByTimestamp(timestamp: number, startingOffset: number): Promise<BatchLocation | undefined> {
     const entry = this.indexes.timeIndex.lookup(timestamp);
     const from = Math.max(entry.offset, startingOffset);
-    const startPosition = this.indexes.lookup(from, this.committed).position;
+    const startPosition = this.indexes.lookup(from, this.file.sizeBytes).position;
     for await (const batch of scanBatchHeaders(this.file, startPosition, this.committedBytes, this.cached)) {
       if (batch.maxTimestamp >= timestamp && batch.lastOffset >= startingOffset) return batch;
     }

@@ -67,13 +67,14 @@ export class SegmentIndexes {
   }
 
   /**
-   * The offset entry at or below `offset`, which must point inside the first `endBytes` bytes
-   * (entries are written for appended positions and checked against the file on load).
+   * The offset entry at or below `offset`, which must point inside the `fileBytes` bytes written
+   * to the segment (entries are added for appended positions and checked against the file on
+   * load). It may lie past what a read may see: an append in flight adds its entry first.
    */
-  lookup(offset: number, endBytes: number): OffsetPosition {
+  lookup(offset: number, fileBytes: number): OffsetPosition {
     const entry = this.offsetIndex.lookup(offset);
-    if (!(entry.position <= endBytes && entry.offset >= this.baseOffset)) {
-      assertionFailed(`${this.offsetIndex.path}: entry (${entry.offset}, ${entry.position}) lies outside the segment (base ${this.baseOffset}, ${endBytes} bytes)`);
+    if (!(entry.position <= fileBytes && entry.offset >= this.baseOffset)) {
+      assertionFailed(`${this.offsetIndex.path}: entry (${entry.offset}, ${entry.position}) lies outside the segment (base ${this.baseOffset}, ${fileBytes} bytes)`);
     }
     return entry;
   }

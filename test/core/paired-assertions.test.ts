@@ -1,7 +1,7 @@
 /**
  * Assertions at both ends of core's boundaries that only a broken engine or a broken caller can
  * trip: an engine whose file does not grow by the bytes an append hands it, an index entry that
- * points outside the bytes a read may see. Each must stop the work with a message naming the file,
+ * points past the bytes written to its segment. Each must stop the work with a message naming the file,
  * never acknowledge or read on.
  */
 import fs from 'node:fs';
@@ -41,7 +41,7 @@ test('an append the engine writes twice is refused, not acknowledged', async () 
   }
 });
 
-test('an index entry pointing past the bytes a read may see is an assertion naming the index', () => {
+test('an index entry pointing past the bytes written to its segment is an assertion naming the index', () => {
   const paths = segmentPaths(dir, 100);
   const entry = Buffer.alloc(8);
   entry.writeUInt32BE(5, 0); // offset 105
