@@ -18,7 +18,7 @@ import { PAGE_CACHE_INLINE } from './write-coalescer.js';
 const SYNC_DELAY_MS_MAX = 1;
 /**
  * Syncs in flight at once. One at a time leaves the disk idle while the next group gathers; a few
- * overlapping ones keep it busy (on this VM the host coalesces concurrent flushes), and each still
+ * overlapping ones keep it busy (a device or host may coalesce concurrent flushes), and each still
  * covers a whole group instead of one append. Half of libuv's 4 threads, leaving room for writes.
  */
 const SYNCS_IN_FLIGHT_MAX = 2;
