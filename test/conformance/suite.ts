@@ -25,6 +25,7 @@
  */
 import { type ConformanceOptions, type ConformanceTestApi, suiteFor, type Suite } from './context.js';
 import { badInput } from './modules/bad-input.js';
+import { closeInFlight } from './modules/close-in-flight.js';
 import { crash } from './modules/crash.js';
 import { durableAppend } from './modules/durable-append.js';
 import { groupCommit } from './modules/group-commit.js';
@@ -62,6 +63,7 @@ export const MODULES: Readonly<Record<string, (suite: Suite) => void>> = {
   restart,
   recovery,
   ordering,
+  'close-in-flight': closeInFlight,
   crash,
 };
 
