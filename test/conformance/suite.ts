@@ -72,7 +72,7 @@ const NO_RUNNER =
   '(`npm install --save-dev vitest`) or pass your runner\'s: runConformance({ engine, test: { test, describe } })';
 
 /** vitest's test functions, when vitest is installed. */
-async function vitestApi(): Promise<ConformanceTestApi> {
+export async function vitestApi(): Promise<ConformanceTestApi> {
   let vitest: typeof import('vitest');
   try {
     vitest = await import('vitest');
