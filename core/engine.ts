@@ -84,7 +84,12 @@ export interface SegmentFile {
   truncate(sizeBytes: number): Promise<void>;
   /** Gives back preallocated space beyond the valid bytes (on roll). */
   trim(): Promise<void>;
-  /** Trims, then closes the descriptor. Idempotent. */
+  /**
+   * Trims, then closes the descriptor. Idempotent. A call made while the close is in flight
+   * completes or fails with a StrataError coded LOG_CLOSED (never hangs, never writes after the
+   * trim); every call after it fails with LOG_CLOSED. Writes already in flight finish first: the
+   * descriptor must outlive them.
+   */
   close(): Promise<void>;
   /** A snapshot of the counters since open (still readable after close). */
   stats(): SegmentFileStats;

@@ -6,8 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { ConformanceTestApi } from './context.js';
-import { vitestApi } from './suite.js';
+import { type ConformanceTestApi, vitestApi } from './context.js';
 
 /** A test body gets a scope whose `cleanup` callbacks run when it ends, pass or fail. */
 export interface PluginScope {
