@@ -21,7 +21,7 @@ import { SendWatchdog } from './send-watchdog.js';
 
 /**
  * Bytes a connection may hold while a request is in progress: queued frames plus a partial one.
- * Without it, one client pipelining large requests held 2.1 GB of read-ahead (issue 13). With no
+ * Without it, one client pipelining large requests could hold gigabytes of read-ahead. With no
  * request in progress, a partial frame is read to its end (socket.request.max.bytes bounds it).
  */
 export const QUEUED_REQUEST_BYTES_MAX = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
 /**
- * Bounds on decompression in the broker (issue 13: one 3.9 MB gzip produce peaked at 4.2 GB RSS,
- * one 0.96 MB zstd produce cost 20 s of CPU). Two bounds:
+ * Bounds on decompression in the broker: without them a produce of a few MB of gzip or zstd can
+ * expand to gigabytes of memory and many seconds of CPU. Two bounds:
  *  - per request, `RequestDecompressionBudget`: the decompressed bytes all batches of one Produce
  *    request may expand to (the CPU one request can cost); a connection handles one request at a
  *    time, so this is also the bound per connection;

@@ -60,8 +60,18 @@ export interface FileCache {
   close(): void;
 }
 
+/** What a cache says it does; the cache conformance suite checks each flag both ways. */
+export interface CacheSupports {
+  /**
+   * Lookups can be answered from process memory: bytes offered to onRead may be held and served
+   * again (user-lru). False: every lookup misses and nothing is held (none, page-cache).
+   */
+  holdsBytes: boolean;
+}
+
 export interface Cache {
   readonly name: string;
+  readonly supports: CacheSupports;
   /** The operations for one segment file, called when the segment opens. */
   open(file: CachedFile): FileCache;
   stats(): CacheStats;
@@ -79,6 +89,7 @@ export const NO_FILE_CACHE: FileCache = {
 
 export const noneCache: Cache = {
   name: 'none',
+  supports: { holdsBytes: false },
   open: () => NO_FILE_CACHE,
   stats: () => ({ hits: 0, misses: 0, bytes: 0 }),
 };

@@ -35,7 +35,7 @@ export interface Codec {
  * message.max.bytes (which bounds the compressed batch). Kafka has none (it streams records out of
  * a batch); strata decodes whole sections, so it needs one, and the same on every path: the
  * broker's produce validation, Log.readBatches (consume) and recompression. A batch one path
- * accepts, the others read (issue 13: produce took a 60 MiB zstd record that consume refused).
+ * accepts, the others read (with different bounds, produce could store a record consume refuses).
  */
 export const DECOMPRESSION_RATIO_MAX = 4;
 

@@ -76,15 +76,20 @@ export interface SegmentFile {
   flush(): Promise<void>;
   /**
    * Cuts the file to `sizeBytes` valid bytes (recovery, or removing a torn tail); the shorter size
-   * is durable when the promise resolves. A cut lost to a power cut brings the cut bytes back, and
-   * a later roll that finds nothing to trim never syncs the size: the next recovery then finds a
-   * closed segment with a zeroed or torn tail, counts it as damage and deletes every later segment,
-   * acknowledged appends included (crashfs power-cut tests, mmap, cycle 103 of 400).
+   * is durable when the promise resolves. Otherwise a power cut can bring the cut bytes back, and
+   * a later roll that finds nothing to trim never syncs the size: the next recovery would find a
+   * closed segment with a zeroed or torn tail, count it as damage and delete every later segment,
+   * acknowledged appends included.
    */
   truncate(sizeBytes: number): Promise<void>;
   /** Gives back preallocated space beyond the valid bytes (on roll). */
   trim(): Promise<void>;
-  /** Trims, then closes the descriptor. Idempotent. */
+  /**
+   * Trims, then closes the descriptor. Idempotent. A call made while the close is in flight
+   * completes or fails with a StrataError coded LOG_CLOSED (never hangs, never writes after the
+   * trim); every call after it fails with LOG_CLOSED. Writes already in flight finish first: the
+   * descriptor must outlive them.
+   */
   close(): Promise<void>;
   /** A snapshot of the counters since open (still readable after close). */
   stats(): SegmentFileStats;
@@ -106,8 +111,8 @@ export type StorageEngineModule = StorageEngine | ((options: Record<string, stri
 /**
  * The resolved promise an engine returns from SegmentFile.append when the bytes landed before
  * append returned. The log recognises it by identity and acknowledges the append at once: after a
- * blocking O_DSYNC write the CPU's caches are cold (the thread slept through the disk flush), and
- * on this VM each round of promise callbacks then costs several microseconds of the append's
- * latency. Any other promise takes the general path, so returning it is an optimisation only.
+ * blocking O_DSYNC write the CPU's caches are cold (the thread slept through the disk flush), so
+ * each round of promise callbacks then adds to the append's latency (`npm run bench:core`,
+ * results/core/). Any other promise takes the general path, so returning it is an optimisation only.
  */
 export const APPEND_LANDED: Promise<void> = Promise.resolve();

@@ -18,7 +18,7 @@ import { PAGE_CACHE_INLINE } from './write-coalescer.js';
 const SYNC_DELAY_MS_MAX = 1;
 /**
  * Syncs in flight at once. One at a time leaves the disk idle while the next group gathers; a few
- * overlapping ones keep it busy (on this VM the host coalesces concurrent flushes), and each still
+ * overlapping ones keep it busy (a device or host may coalesce concurrent flushes), and each still
  * covers a whole group instead of one append. Half of libuv's 4 threads, leaving room for writes.
  */
 const SYNCS_IN_FLIGHT_MAX = 2;
@@ -34,6 +34,8 @@ export class GroupCommitter implements WriteFollower {
   /** Set while the delay timer starts a sync regardless of the writes in flight. */
   private overdue = false;
   private readonly startSyncs = () => this.syncs.startRuns();
+  /** Waiting for the syncs queued and in flight to settle (the file is closing). */
+  private settledWaiters: (() => void)[] = [];
   private readonly onOverdue = () => {
     this.timer = undefined;
     this.overdue = true;
@@ -51,6 +53,9 @@ export class GroupCommitter implements WriteFollower {
       mayStart: () => this.mayStartSync(),
       take: (queue) => queue.length,
       run: () => fdatasyncFd(this.file.fd, this.file.io),
+      idle: () => {
+        for (const wake of this.settledWaiters.splice(0)) wake();
+      },
     });
   }
 
@@ -60,6 +65,12 @@ export class GroupCommitter implements WriteFollower {
     // deciding after them lets one fdatasync cover the whole group
     if (this.syncs.queued === 1) queueMicrotask(this.startSyncs);
     return synced;
+  }
+
+  settled(): Promise<void> {
+    if (this.syncs.pending === 0) return Promise.resolve();
+    this.syncs.startRuns();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /** The writer has nothing in flight: a sync now covers every completed write. */

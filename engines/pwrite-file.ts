@@ -19,6 +19,8 @@ import { preallocateFile } from './preallocate.js';
 export interface WriteFollower extends WritesIdleListener {
   /** Called once per append whose write completed; the append's promise settles with the result. */
   afterWrite(): Promise<void>;
+  /** Resolves when nothing the follower started on the descriptor is still running (before close). */
+  settled(): Promise<void>;
 }
 
 /** What a follower may use of its file: the descriptor, the counters, the appends still writing. */
@@ -61,6 +63,9 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
   private readonly writer: WriteCoalescer;
   /** After each completed write: the follower's afterWrite (undefined without a follower). */
   private readonly followWrite: (() => Promise<void>) | undefined;
+  private readonly follower: WriteFollower | undefined;
+  /** Closes waiting for the writes in flight to settle (the descriptor must outlive them). */
+  private idleWaiters: (() => void)[] = [];
   /** The counters behind stats(); group commit counts its fdatasync calls here too. */
   readonly io: IoStats;
 
@@ -77,8 +82,14 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
     this.reservedBytes = fileBytes;
     this.io = new IoStats(dsync);
     const follower = makeFollower?.(this);
+    this.follower = follower;
     this.followWrite = follower && (() => follower.afterWrite());
-    this.writer = new WriteCoalescer(fd, validBytes, follower ?? NO_IDLE_LISTENER, limits, this.io, path);
+    const listener = follower ?? NO_IDLE_LISTENER;
+    const writesIdle = () => {
+      listener.writesIdle();
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    };
+    this.writer = new WriteCoalescer(fd, validBytes, { writesIdle }, limits, this.io, path);
   }
 
   static async open(path: string, options: SegmentOpenOptions, pwrite: PwriteOptions = {}): Promise<PwriteSegmentFile> {
@@ -157,6 +168,10 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
 
   async trim(): Promise<void> {
     this.checkOpen();
+    await this.trimReserved();
+  }
+
+  private async trimReserved(): Promise<void> {
     if (this.reservedBytes > this.sizeBytes) {
       await ftruncateFd(this.fd, this.sizeBytes);
       this.reservedBytes = this.sizeBytes;
@@ -166,12 +181,19 @@ export class PwriteSegmentFile implements SegmentFile, FollowedFile {
     }
   }
 
+  /**
+   * Refuses every later call at once, then lets the writes (and the follower's syncs) in flight
+   * settle before trimming and closing: a write or sync still in the threadpool when the
+   * descriptor closes fails with EBADF, or lands in another file that reused the number.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true;
     try {
-      await this.trim();
+      if (this.writer.pending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await this.follower?.settled();
+      await this.trimReserved();
     } finally {
-      this.closed = true;
       await closeFd(this.fd);
     }
   }

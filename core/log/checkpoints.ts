@@ -3,7 +3,8 @@
  * a data dir moves between strata and Kafka unchanged:
  * - `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint` (Kafka's OffsetCheckpointFile:
  *   a version line `0`, a count line, then `topic partition offset` per line);
- * - `.kafka_cleanshutdown` (Kafka's CleanShutdownFileHandler: JSON `{"version":"0","broker_epoch":"N"}`).
+ * - `.kafka_cleanshutdown` (Kafka's CleanShutdownFileHandler: JSON `{"version":0,"brokerEpoch":N}`,
+ *   the fields of its Content class as Jackson writes them).
  * Writes are atomic (temp file, fsync, rename, directory fsync): a crash leaves the old file or the
  * new one, never half of one. Reads are bounded and take regular files only (core/regular-file.ts).
  */
@@ -27,8 +28,10 @@ export const CHECKPOINT_BYTES_MAX = 64 * 1024 * 1024;
 export type OffsetCheckpoint = Map<string, number>;
 
 /**
- * Reads a checkpoint file; a missing file is an empty checkpoint. A malformed one throws, naming
- * the file and the line, as Kafka's CheckpointFile does (the caller then recovers everything).
+ * Reads a checkpoint file; a missing file is an empty checkpoint, and so is an empty one or one
+ * with only its version line, as Kafka's CheckpointFile reads them (Kafka creates the file empty
+ * before its first write). Entry fields are separated by runs of whitespace, as Kafka splits them. A
+ * malformed file throws, naming the file and the line (the caller then recovers everything).
  */
 export function readOffsetCheckpoint(path: string): OffsetCheckpoint {
   let text: string;
@@ -38,16 +41,20 @@ export function readOffsetCheckpoint(path: string): OffsetCheckpoint {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw err;
   }
-  const lines = text.split('\n');
+  // a line ends at \n, \r\n or \r, as Java's BufferedReader.readLine reads it
+  const lines = text.split(/\r\n|\r|\n/);
   if (lines[lines.length - 1] === '') lines.pop();
   const malformed = (line: number, why: string) => new StrataError('CORRUPT_CHECKPOINT', `checkpoint ${path} line ${line + 1}: ${why}`);
+  if (lines.length === 0) return new Map();
   if (lines[0] !== String(CHECKPOINT_VERSION)) throw malformed(0, `version "${lines[0] ?? ''}", expected ${CHECKPOINT_VERSION}`);
+  if (lines.length === 1) return new Map();
   const count = Number(lines[1]);
   if (!Number.isSafeInteger(count) || count < 0) throw malformed(1, `entry count "${lines[1] ?? ''}" is not a number`);
   if (lines.length !== count + 2) throw malformed(1, `says ${count} entries, the file has ${lines.length - 2}`);
   const out: OffsetCheckpoint = new Map();
   for (let i = 2; i < lines.length; i++) {
-    const parts = lines[i]!.split(' ');
+    // Kafka splits on runs of whitespace; Java's split drops trailing empty fields, not leading ones
+    const parts = lines[i]!.trimEnd().split(/\s+/);
     const offset = Number(parts[2]);
     if (parts.length !== 3 || !/^\d+$/.test(parts[1]!) || !Number.isSafeInteger(offset) || offset < 0) {
       throw malformed(i, `"${lines[i]}" is not "topic partition offset"`);
@@ -69,7 +76,7 @@ export function writeOffsetCheckpoint(path: string, entries: OffsetCheckpoint): 
 
 /** Kafka's clean-shutdown marker, with the broker epoch it records (-1: none). */
 export function writeCleanShutdownFile(logDir: string, brokerEpoch = -1): void {
-  writeFileAtomically(join(logDir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: String(CHECKPOINT_VERSION), broker_epoch: String(brokerEpoch) }));
+  writeFileAtomically(join(logDir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: CHECKPOINT_VERSION, brokerEpoch }));
 }
 
 /** True when the marker is there; a marker that is not a regular file is refused, naming it. */

@@ -53,9 +53,9 @@ export class LogAppender {
    * batches, or one batch as header + records section), since offsets are written into it.
    *
    * Not async: an append with a free slot, no roll due and nothing earlier outstanding, whose
-   * engine wrote it in the call, completes here without an async frame; on this VM the frame and
-   * its promise callbacks cost a measurable share of a 64 KiB page-cache write. Everything else
-   * continues in appendSlow (slot, roll) or finishAppend (acknowledgement, flush).
+   * engine wrote it in the call, completes here without an async frame: the frame and its promise
+   * callbacks are a measurable share of a page-cache write (`npm run bench:core`, results/core/).
+   * Everything else continues in appendSlow (slot, roll) or finishAppend (acknowledgement, flush).
    */
   appendChunks(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep'): Promise<LogAppendInfo> {
     assert(layout.positions[layout.positions.length - 1]! + BATCH_HEADER_BYTES <= chunks[0]!.length, 'every batch header must lie in the first chunk');

@@ -24,6 +24,7 @@ export const PAGE_CACHE_READ_AHEAD_BYTES_DEFAULT = 1024 * 1024;
 
 export class PageCache implements Cache {
   readonly name = 'page-cache';
+  readonly supports = { holdsBytes: false };
   readonly readAheadBytes: number;
   private hints = 0;
 

@@ -45,6 +45,7 @@ interface Entry {
 
 export class UserLruCache implements Cache {
   readonly name = 'user-lru';
+  readonly supports = { holdsBytes: true };
   readonly bytesMax: number;
   readonly entriesMax: number;
   /** Every entry of every file, least recently used first (a Set keeps insertion order; a touch re-inserts). */

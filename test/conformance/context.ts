@@ -152,3 +152,20 @@ export function childScript(name: string): { script: string; nodeArgs: string[] 
 
 /** Bytes of `chunks` together. */
 export const bytesOf = (chunks: readonly Buffer[]): number => chunks.reduce((n, c) => n + c.length, 0);
+
+const NO_RUNNER =
+  'strata-log/conformance: no test functions were given and vitest is not installed. Either install vitest ' +
+  '(`npm install --save-dev vitest`) or pass your runner\'s: runConformance({ engine, test: { test, describe } })';
+
+/** vitest's test functions, when vitest is installed (every suite's default runner). */
+export async function vitestApi(): Promise<ConformanceTestApi> {
+  let vitest: typeof import('vitest');
+  try {
+    vitest = await import('vitest');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(NO_RUNNER, { cause: err });
+    throw err;
+  }
+  return { test: (name, fn, timeoutMs) => vitest.test(name, fn, timeoutMs), describe: (name, fn) => vitest.describe(name, fn) };
+}

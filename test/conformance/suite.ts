@@ -23,8 +23,9 @@
  * package name loadEngine understands) lets the crash and native tests load the engine in a child
  * process; without it those two are skipped with a message on stderr.
  */
-import { type ConformanceOptions, type ConformanceTestApi, suiteFor, type Suite } from './context.js';
+import { type ConformanceOptions, type ConformanceTestApi, suiteFor, type Suite, vitestApi } from './context.js';
 import { badInput } from './modules/bad-input.js';
+import { closeInFlight } from './modules/close-in-flight.js';
 import { crash } from './modules/crash.js';
 import { durableAppend } from './modules/durable-append.js';
 import { groupCommit } from './modules/group-commit.js';
@@ -62,25 +63,9 @@ export const MODULES: Readonly<Record<string, (suite: Suite) => void>> = {
   restart,
   recovery,
   ordering,
+  'close-in-flight': closeInFlight,
   crash,
 };
-
-const NO_RUNNER =
-  'strata-log/conformance: no test functions were given and vitest is not installed. Either install vitest ' +
-  '(`npm install --save-dev vitest`) or pass your runner\'s: runConformance({ engine, test: { test, describe } })';
-
-/** vitest's test functions, when vitest is installed. */
-async function vitestApi(): Promise<ConformanceTestApi> {
-  let vitest: typeof import('vitest');
-  try {
-    vitest = await import('vitest');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(NO_RUNNER, { cause: err });
-    throw err;
-  }
-  return { test: (name, fn, timeoutMs) => vitest.test(name, fn, timeoutMs), describe: (name, fn) => vitest.describe(name, fn) };
-}
 
 function selectedModules(options: ConformanceOptions): [string, (suite: Suite) => void][] {
   const names = options.modules ?? Object.keys(MODULES);

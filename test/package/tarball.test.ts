@@ -86,7 +86,7 @@ import tinyEngine from './tiny-engine.mjs';
 await runConformance({
   engine: tinyEngine,
   engineModule: fileURLToPath(new URL('./tiny-engine.mjs', import.meta.url)),
-  modules: ['manifest', 'segment-file', 'durable-append', 'native', 'round-trip', 'recovery'],
+  modules: ['manifest', 'segment-file', 'durable-append', 'native', 'round-trip', 'recovery', 'close-in-flight'],
   test: { describe, test: (name, fn, timeoutMs) => test(name, { timeout: timeoutMs }, fn) },
 });
 `);
