@@ -3,6 +3,7 @@
  * docs/harness.md). Per-repetition metrics are flat `phase.metric[.percentile]` keys so the CSV,
  * the report and `strata compare` treat every figure alike.
  */
+import type { Ceilings } from './ceilings.js';
 import type { Fingerprint } from './fingerprint.js';
 import type { FioResult } from './baselines/fio.js';
 import type { IperfResult } from './baselines/iperf.js';
@@ -14,7 +15,8 @@ import { round, spread, type Spread } from './stats.js';
 import type { TargetInfo } from './target.js';
 import type { Workload } from './workload.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: batches made before the clock, ceiling rows, consume ratios only against the same transfer. */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export type Metrics = Record<string, number>;
 
@@ -35,6 +37,8 @@ export interface CellRatios {
   coldReadToLoopReadCold?: number;
   /** Median warm-read MB/s over the loop's sendfile (zero-copy transfers) or pread + write to a loopback sink. */
   warmReadToLoopNet?: number;
+  /** Durable engines: median append p50 over the C loop's O_DSYNC write p50 of the same size (1× = the disk's own wait). */
+  appendP50ToLoopDsyncP50?: number;
 }
 
 export interface CellResult extends Cell {
@@ -76,6 +80,8 @@ export interface BenchResults {
     notes: string[];
   };
   cells: CellResult[];
+  /** Runs that show whether the harness was the limit (absent before schema 2 and with --target). */
+  ceilings?: Ceilings;
   durationSeconds: number;
   /** The run was stopped by a signal: `cells` holds the cells that finished before it; absent or null otherwise. */
   interrupted?: { signal: string; cellsPlanned: number; stoppedCell: string | null } | null;
