@@ -1,6 +1,6 @@
 /**
- * Consumers: each runs in its own worker thread (its own event loop, so parsing what arrives does
- * not steal the producer's loop) and connects one TCP socket per partition to the harness's
+ * Consumers: each runs in its own process (a client is not the measured process: its CPU, its
+ * event loop and its memory are not charged to the engine or the transfer) and connects one TCP socket per partition to the harness's
  * "broker side", which pushes log bytes with a Transfer. A consumer splits the stream into
  * RecordBatches by their length field and notes when each batch arrived (wall clock with
  * performance.timeOrigin, shared by all threads), which gives end-to-end latency: append start to
@@ -8,11 +8,12 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
 
-/** The worker's code, plain JS so it runs the same from tsx, vitest and the tsup bundle. */
+/** The consumer process's code, plain JS so it runs the same from tsx, vitest and the tsup bundle. */
 const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
+const parentPort = { postMessage: (m) => process.send(m), on: (e, f) => process.on(e, f), close: () => process.disconnect() };
+const workerData = JSON.parse(process.env.STRATA_CONSUMER);
 const net = require('node:net');
 const { host, port, consumerId, partitions } = workerData;
 const now = () => performance.timeOrigin + performance.now();
@@ -87,6 +88,8 @@ export interface PartitionReport {
 
 export interface ConsumerHandle {
   consumerId: number;
+  /** The consumer's process (its CPU is read from /proc, apart from the measured process's). */
+  pid: number;
   /** Broker-side sockets, by partition. */
   sockets: Socket[];
   /** Waits until each partition socket has received `bytes[p]` in total; returns what arrived since the last wait. */
@@ -97,6 +100,15 @@ export interface ConsumerHandle {
 /** Wall clock in ms with sub-ms resolution, comparable with the consumer threads' `now()`. */
 export function wallNowMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** One consumer process, talking to this one over IPC (structured clone: typed arrays pass as such). */
+function startProcess(data: { host: string; port: number; consumerId: number; partitions: number }): ChildProcess {
+  return spawn(process.execPath, ['-e', WORKER_SOURCE], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    env: { ...process.env, STRATA_CONSUMER: JSON.stringify(data) },
+  });
 }
 
 /** A listening broker side on loopback and `count` consumer threads connected to it. */
@@ -122,7 +134,7 @@ export async function startConsumers(count: number, partitions: number, host = '
   const consumers: ConsumerHandle[] = [];
   for (let c = 0; c < count; c++) {
     const socketPromises = Array.from({ length: partitions }, (_, p) => new Promise<Socket>((resolve) => pending.set(`${c}/${p}`, resolve)));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { host, port, consumerId: c, partitions } });
+    const worker = startProcess({ host, port, consumerId: c, partitions });
     let failure: Error | undefined;
     let onDone: ((r: PartitionReport[]) => void) | undefined;
     worker.on('message', (msg: { type: string; message?: string; report?: PartitionReport[] }) => {
@@ -130,9 +142,11 @@ export async function startConsumers(count: number, partitions: number, host = '
       else if (msg.type === 'error') failure = new Error(`consumer ${c}: ${msg.message}`);
     });
     worker.on('error', (err) => (failure = err));
+    worker.on('exit', (code, signal) => (failure ??= new Error(`consumer ${c} (pid ${worker.pid}) exited early: ${signal ?? `code ${code}`}`)));
     const sockets = await Promise.all(socketPromises);
     consumers.push({
       consumerId: c,
+      pid: worker.pid!,
       sockets,
       waitFor(bytes, timeoutMs) {
         return new Promise((resolve, reject) => {
@@ -143,13 +157,17 @@ export async function startConsumers(count: number, partitions: number, host = '
             onDone = undefined;
             resolve(report);
           };
-          worker.postMessage({ type: 'expect', bytes });
+          worker.send({ type: 'expect', bytes });
         });
       },
       async close() {
-        worker.postMessage({ type: 'close' });
+        if (worker.connected) worker.send({ type: 'close' });
         for (const s of sockets) s.destroy();
-        await worker.terminate();
+        if (worker.exitCode === null && worker.signalCode === null) {
+          const exited = once(worker, 'exit');
+          worker.kill();
+          await exited;
+        }
       },
     });
   }

@@ -162,9 +162,9 @@ function resultSections(results: BenchResults): string[] {
     if (warm.length) {
       parts.push('## Consume (transfer to consumers in other processes, over TCP; CPU is the measured process\'s)');
       parts.push(table(
-        ['cell', 'transfer', 'warm MB/s', 'vs C loop of the same transfer', 'that C loop', 'vs iperf3', 'warm records/s', 'warm CPU s/GB (user + sys)'],
+        ['cell', 'transfer', 'warm MB/s', 'vs C loop of the same transfer', 'that C loop', 'vs iperf3', 'warm records/s', 'warm CPU s/GB (user + sys)', 'consumers\' CPU s (apart)'],
         warm.map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToLoopNet), c.baselineRefs.loopNet ? loopNetName(c) : '–', fmtRatio(c.ratios.warmReadToIperf),
-          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`]),
+          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'warmRead.clientCpuS'))]),
       ));
       const cold = warm.filter((c) => s(c, 'coldRead.mbPerSec'));
       if (cold.length) {

@@ -110,7 +110,7 @@ export function flattenRepetition(r: RepetitionResult): Metrics {
   addLatency(out, 'endToEnd.latency', r.endToEndLatency);
   for (const [name, phase] of [['warmRead', r.warmRead], ['coldRead', r.coldRead], ['ship', r.ship]] as const) {
     if (!phase) continue;
-    for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', 'cacheHits', 'cacheMisses', ...PHASE_USAGE_KEYS] as const) {
+    for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', 'cacheHits', 'cacheMisses', 'clientCpuS', ...PHASE_USAGE_KEYS] as const) {
       out[`${name}.${k}`] = round(phase[k]);
     }
   }

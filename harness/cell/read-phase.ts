@@ -4,7 +4,7 @@
  * consumer 0 alone).
  */
 import type { ConsumerHandle } from '../consumer.js';
-import { RssSampler, dropPages, residency, usageDelta, usageNow } from '../os-probes.js';
+import { RssSampler, dropPages, processCpuSeconds, residency, usageDelta, usageNow } from '../os-probes.js';
 import { PHASE_TIMEOUT_MS, type CellRun } from './cell-run.js';
 import { fetchLoop } from './fetch-loop.js';
 import { phaseUsage, readMetrics, type ReadMetrics } from './metrics.js';
@@ -26,6 +26,8 @@ async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths
   const { logs, components, startOffsets, sentTo, signal } = run;
   const before = await residency(paths);
   const cacheBefore = components.cache.stats();
+  const clientCpu = () => readers.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
+  const client0 = clientCpu();
   const ru0 = usageNow();
   const sampler = new RssSampler();
   const r0 = process.hrtime.bigint();
@@ -40,5 +42,6 @@ async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths
   }));
   const seconds = Number(process.hrtime.bigint() - r0) / 1e9;
   const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), bytes);
-  return readMetrics(usage, { readers: readers.length, bytes, seconds, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: components.cache.stats() });
+  const clientCpuS = clientCpu() - client0;
+  return readMetrics(usage, { readers: readers.length, bytes, seconds, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: components.cache.stats(), clientCpuS });
 }
