@@ -204,7 +204,11 @@ function ceilingSections(results: BenchResults): string[] {
   if (!c) return [];
   const rows = c.produce.map((p) => [p.id, 'produce over the null engine (no I/O)', `${fmt(p.recordsPerSec)} records/s`, p.fastestCell ? `\`${p.fastestCell}\`` : '–',
     p.ratio === null ? '–' : `${p.ratio}×`, `≥ ${p.required}×`, p.holds === null ? '–' : p.holds ? 'holds: the engines were the limit' : '**short: the harness was the limit**']);
-  return ['## Ceilings (is the harness the limit?)', table(['ceiling', 'what', 'figure', 'fastest cell', 'ceiling / fastest', 'needed', 'verdict'], rows)];
+  const verdict = (holds: boolean | null, limit: string) => (holds === null ? '–' : holds ? `holds: the ${limit} were the limit` : '**short: the harness was the limit**');
+  for (const x of c.consume ?? []) {
+    rows.push([x.id, `the harness's consumer vs the C loop's own sink (${fmt(x.loopMbPerSec)} MB/s)`, `${fmt(x.harnessMbPerSec)} MB/s`, '–', x.ratio === null ? '–' : `${x.ratio}×`, `≥ ${x.required}×`, verdict(x.holds, 'transfers')]);
+  }
+  return ['## Ceilings (is the harness the limit?)', table(['ceiling', 'what', 'figure', 'fastest cell', 'ceiling / reference', 'needed', 'verdict'], rows)];
 }
 
 function environmentSections(results: BenchResults): string[] {

@@ -11,7 +11,7 @@ import { fioJobKey, fioJobsFor, fioVersion, FIO_INSTALL_HINT, runFio, type FioJo
 import { loopBinary, loopJobKey, loopJobsFor, loopUnavailableNote, runLoop, type LoopJob, type LoopResult } from './baselines/loop.js';
 import { iperfVersion, IPERF_INSTALL_HINT, runIperfLoopback, runIperfRemote, type IperfResult } from './baselines/iperf.js';
 import type { HarnessDelays } from './cell/batch-maker.js';
-import { runProduceCeilings, type Ceilings } from './ceilings.js';
+import { runConsumeCeilings, runProduceCeilings, type Ceilings } from './ceilings.js';
 import { writeCharts } from './charts.js';
 import { namedByEngine, resolveComponents } from './components.js';
 import { fingerprint } from './fingerprint.js';
@@ -103,6 +103,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const cellResults: CellResult[] = [];
   let interrupted: BenchResults['interrupted'] = null;
   let ceilings: Ceilings | undefined;
+  /** The transfers the consume cells used, as the C loop names them: the consume ceilings to run. */
+  const consumeModes = new Set<'sendfile' | 'copy'>();
   let current: string | null = null;
   const until = <T>(work: Promise<T>) => untilAborted(work, opts.signal);
   try {
@@ -189,6 +191,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       }
       base.repetitions = reps;
       base.summary = summarizeRepetitions(reps);
+      if (base.summary['warmRead.mbPerSec']) consumeModes.add(resolved.components.transfer.supports.zeroCopy ? 'sendfile' : 'copy');
       // baselines sized from what the cell actually wrote
       if (opts.baselines) {
         const s = base.summary;
@@ -210,6 +213,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       current = 'produce ceiling (null engine)';
       opts.progress.log('produce ceiling: the same harness over the null engine');
       ceilings = { produce: await until(runProduceCeilings(w, cellResults, runDir, opts.delays)) };
+      if (loopBin && consumeModes.size > 0) {
+        current = 'consume ceiling (C loop sender -> harness consumer)';
+        opts.progress.log('consume ceiling: the C loop\'s sender into its own sink and into the harness\'s consumer');
+        const seconds = Math.max(1, w.durationSeconds || opts.baselineSeconds);
+        ceilings.consume = await until(runConsumeCeilings([...consumeModes].sort(), runDir, seconds, w.repetitions, loopBin));
+      }
       current = null;
     }
   } catch (err) {
