@@ -1,6 +1,8 @@
 /**
  * Consumers: each runs in its own process (a client is not the measured process: its CPU, its
- * event loop and its memory are not charged to the engine or the transfer) and connects one TCP socket per partition to the harness's
+ * event loop and its memory are not charged to the engine or the transfer): the C loop's consumer
+ * (strata_baseline --op consume, native/src/baseline_consume.c) where the addon's build made it, so
+ * the receiving end costs what a C receiver costs, else the same walk in a Node process. It connects one TCP socket per partition to the harness's
  * "broker side", which pushes log bytes with a Transfer. A consumer splits the stream into
  * RecordBatches by their length field and notes when each batch arrived (wall clock with
  * performance.timeOrigin, shared by all threads), which gives end-to-end latency: append start to
@@ -9,6 +11,8 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { loopBinary } from './baselines/loop.js';
 
 /** The consumer process's code, plain JS so it runs the same from tsx, vitest and the tsup bundle. */
 const WORKER_SOURCE = String.raw`
@@ -102,13 +106,37 @@ export function wallNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** One consumer process, talking to this one over IPC (structured clone: typed arrays pass as such). */
-function startProcess(data: { host: string; port: number; consumerId: number; partitions: number }): ChildProcess {
-  return spawn(process.execPath, ['-e', WORKER_SOURCE], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-    env: { ...process.env, STRATA_CONSUMER: JSON.stringify(data) },
-  });
+type ConsumerMessage = { type: string; message?: string; report?: PartitionReport[] };
+
+/** A consumer process: commands in (`expect`, `close`), its messages out, its exit. */
+interface ConsumerProcess {
+  readonly child: ChildProcess;
+  send(msg: { type: 'expect'; bytes: number[] } | { type: 'close' }): void;
+  onMessage(f: (msg: ConsumerMessage) => void): void;
+}
+
+/** The C consumer when built (JSON lines on stdout, commands on stdin), else the Node one over IPC. */
+function startProcess(data: { host: string; port: number; consumerId: number; partitions: number }): ConsumerProcess {
+  const bin = data.host === '127.0.0.1' ? loopBinary() : undefined;
+  if (!bin) {
+    const child = spawn(process.execPath, ['-e', WORKER_SOURCE], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced', // structured clone: typed arrays pass as such
+      env: { ...process.env, STRATA_CONSUMER: JSON.stringify(data) },
+    });
+    return { child, send: (m) => child.connected && child.send(m), onMessage: (f) => child.on('message', f) };
+  }
+  const args = ['--op', 'consume', '--port', String(data.port), '--consumer', String(data.consumerId), '--partitions', String(data.partitions)];
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin!.on('error', () => {}); // a consumer that exited: its exit says why
+  return {
+    child,
+    send: (m) => child.stdin!.writable && child.stdin!.write(m.type === 'expect' ? `expect ${m.bytes.join(' ')}\n` : 'close\n'),
+    onMessage: (f) => createInterface({ input: child.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as { type: string; message?: string; report?: { received: number; offsets: number[]; times: number[] }[] };
+      f({ ...msg, report: msg.report?.map((r) => ({ received: r.received, offsets: Float64Array.from(r.offsets), times: Float64Array.from(r.times) })) });
+    }),
+  };
 }
 
 /** A listening broker side on loopback and `count` consumer threads connected to it. */
@@ -134,15 +162,21 @@ export async function startConsumers(count: number, partitions: number, host = '
   const consumers: ConsumerHandle[] = [];
   for (let c = 0; c < count; c++) {
     const socketPromises = Array.from({ length: partitions }, (_, p) => new Promise<Socket>((resolve) => pending.set(`${c}/${p}`, resolve)));
-    const worker = startProcess({ host, port, consumerId: c, partitions });
+    const proc = startProcess({ host, port, consumerId: c, partitions });
+    const worker = proc.child;
     let failure: Error | undefined;
     let onDone: ((r: PartitionReport[]) => void) | undefined;
-    worker.on('message', (msg: { type: string; message?: string; report?: PartitionReport[] }) => {
+    let onFailure: ((err: Error) => void) | undefined;
+    const failed = (err: Error) => {
+      failure ??= err;
+      onFailure?.(failure);
+    };
+    proc.onMessage((msg) => {
       if (msg.type === 'done') onDone?.(msg.report!);
-      else if (msg.type === 'error') failure = new Error(`consumer ${c}: ${msg.message}`);
+      else if (msg.type === 'error') failed(new Error(`consumer ${c}: ${msg.message}`));
     });
-    worker.on('error', (err) => (failure = err));
-    worker.on('exit', (code, signal) => (failure ??= new Error(`consumer ${c} (pid ${worker.pid}) exited early: ${signal ?? `code ${code}`}`)));
+    worker.on('error', failed);
+    worker.on('exit', (code, signal) => failed(new Error(`consumer ${c} (pid ${worker.pid}) exited early: ${signal ?? `code ${code}`}`)));
     const sockets = await Promise.all(socketPromises);
     consumers.push({
       consumerId: c,
@@ -154,14 +188,20 @@ export async function startConsumers(count: number, partitions: number, host = '
           const timer = setTimeout(() => reject(new Error(`consumer ${c} did not receive ${bytes.join('+')} bytes within ${timeoutMs} ms`)), timeoutMs);
           onDone = (report) => {
             clearTimeout(timer);
-            onDone = undefined;
+            onDone = onFailure = undefined;
             resolve(report);
           };
-          worker.send({ type: 'expect', bytes });
+          onFailure = (err) => {
+            clearTimeout(timer);
+            onDone = onFailure = undefined;
+            reject(err);
+          };
+          proc.send({ type: 'expect', bytes });
         });
       },
       async close() {
-        if (worker.connected) worker.send({ type: 'close' });
+        onFailure = undefined;
+        proc.send({ type: 'close' });
         for (const s of sockets) s.destroy();
         if (worker.exitCode === null && worker.signalCode === null) {
           const exited = once(worker, 'exit');
