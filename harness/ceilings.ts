@@ -116,7 +116,7 @@ function judgeProduce(shape: { codec: string; recordBytes: number; batchRecords:
  * Per transfer mode the consume cells used: the C loop's sender `repetitions` times into its own
  * sink and into one harness consumer (a process of its own, as in the cells), for `seconds` each.
  */
-export async function runConsumeCeilings(modes: readonly ('sendfile' | 'copy')[], runDir: string, seconds: number, repetitions: number, binary: string): Promise<ConsumeCeiling[]> {
+export async function runConsumeCeilings(modes: readonly ('sendfile' | 'copy')[], runDir: string, seconds: number, repetitions: number, binary: string, delays?: HarnessDelays): Promise<ConsumeCeiling[]> {
   const out: ConsumeCeiling[] = [];
   const sourceFile = join(runDir, 'consume-ceiling.dat');
   await writeFile(sourceFile, framedBytes());
@@ -126,7 +126,7 @@ export async function runConsumeCeilings(modes: readonly ('sendfile' | 'copy')[]
     const harness: Metrics[] = [];
     for (let r = 0; r < repetitions; r++) {
       own.push({ mbPerSec: (await runLoop(job, runDir, binary)).mbPerSec });
-      harness.push({ mbPerSec: await intoHarnessConsumer(job, runDir, binary) });
+      harness.push({ mbPerSec: await intoHarnessConsumer(job, runDir, binary, delays?.consumerReadUs ?? 0) });
     }
     const h = summarizeRepetitions(harness).mbPerSec!;
     const l = summarizeRepetitions(own).mbPerSec!;
@@ -154,8 +154,8 @@ function framedBytes(): Buffer {
 }
 
 /** The C loop sending into the socket of a harness consumer; MB/s once the consumer has it all. */
-async function intoHarnessConsumer(job: LoopJob, runDir: string, binary: string): Promise<number> {
-  const set = await startConsumers(1, 1);
+async function intoHarnessConsumer(job: LoopJob, runDir: string, binary: string, readDelayUs: number): Promise<number> {
+  const set = await startConsumers(1, 1, '127.0.0.1', readDelayUs);
   try {
     const consumer = set.consumers[0]!;
     const result = await runLoop(job, runDir, binary, consumer.sockets[0]!);

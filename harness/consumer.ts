@@ -116,8 +116,9 @@ interface ConsumerProcess {
 }
 
 /** The C consumer when built (JSON lines on stdout, commands on stdin), else the Node one over IPC. */
-function startProcess(data: { host: string; port: number; consumerId: number; partitions: number }): ConsumerProcess {
+function startProcess(data: { host: string; port: number; consumerId: number; partitions: number }, readDelayUs: number): ConsumerProcess {
   const bin = data.host === '127.0.0.1' ? loopBinary() : undefined;
+  if (readDelayUs > 0 && !bin) throw new Error('a consumer read delay needs the C consumer (strata_baseline, built with the addon)');
   if (!bin) {
     const child = spawn(process.execPath, ['-e', WORKER_SOURCE], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -127,6 +128,7 @@ function startProcess(data: { host: string; port: number; consumerId: number; pa
     return { child, send: (m) => child.connected && child.send(m), onMessage: (f) => child.on('message', f) };
   }
   const args = ['--op', 'consume', '--port', String(data.port), '--consumer', String(data.consumerId), '--partitions', String(data.partitions)];
+  if (readDelayUs > 0) args.push('--delay-us', String(readDelayUs));
   const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   child.stdin!.on('error', () => {}); // a consumer that exited: its exit says why
   return {
@@ -140,7 +142,7 @@ function startProcess(data: { host: string; port: number; consumerId: number; pa
 }
 
 /** A listening broker side on loopback and `count` consumer threads connected to it. */
-export async function startConsumers(count: number, partitions: number, host = '127.0.0.1'): Promise<{ consumers: ConsumerHandle[]; close: () => Promise<void> }> {
+export async function startConsumers(count: number, partitions: number, host = '127.0.0.1', readDelayUs = 0): Promise<{ consumers: ConsumerHandle[]; close: () => Promise<void> }> {
   const pending = new Map<string, (s: Socket) => void>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     let hello = Buffer.alloc(0);
@@ -162,7 +164,7 @@ export async function startConsumers(count: number, partitions: number, host = '
   const consumers: ConsumerHandle[] = [];
   for (let c = 0; c < count; c++) {
     const socketPromises = Array.from({ length: partitions }, (_, p) => new Promise<Socket>((resolve) => pending.set(`${c}/${p}`, resolve)));
-    const proc = startProcess({ host, port, consumerId: c, partitions });
+    const proc = startProcess({ host, port, consumerId: c, partitions }, readDelayUs);
     const worker = proc.child;
     let failure: Error | undefined;
     let onDone: ((r: PartitionReport[]) => void) | undefined;

@@ -197,12 +197,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         const s = base.summary;
         const jobs = fioJobsFor(resolved.components.engine, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
         base.baselineRefs.fioWrite = await fioFor(jobs.write);
-        if (s['coldRead.mbPerSec']) base.baselineRefs.fioReadCold = await fioFor(jobs.readCold);
         if (iperf.length === 2 && (s['warmRead.mbPerSec'] || s['ship.mbPerSec'])) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
         const loops = loopJobsFor(resolved.components.engine, resolved.components.transfer, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
         base.baselineRefs.loopWrite = await loopFor(loops.write);
         if (s['warmRead.mbPerSec']) base.baselineRefs.loopNet = await loopFor(loops.net);
-        if (s['coldRead.mbPerSec']) base.baselineRefs.loopReadCold = await loopFor(loops.readCold);
         for (const k of Object.keys(base.baselineRefs) as (keyof CellResult['baselineRefs'])[]) if (base.baselineRefs[k] === undefined) delete base.baselineRefs[k];
         base.ratios = ratiosOf(base, fioResults, iperf, loopResults);
       }
@@ -213,11 +211,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       current = 'produce ceiling (null engine)';
       opts.progress.log('produce ceiling: the same harness over the null engine');
       ceilings = { produce: await until(runProduceCeilings(w, cellResults, runDir, opts.delays)) };
-      if (loopBin && consumeModes.size > 0) {
+      // the consume ceiling needs the C loop whether or not the baselines run
+      const ceilingBin = loopBin ?? loopBinary();
+      if (ceilingBin && consumeModes.size > 0) {
         current = 'consume ceiling (C loop sender -> harness consumer)';
         opts.progress.log('consume ceiling: the C loop\'s sender into its own sink and into the harness\'s consumer');
         const seconds = Math.max(1, w.durationSeconds || opts.baselineSeconds);
-        ceilings.consume = await until(runConsumeCeilings([...consumeModes].sort(), runDir, seconds, w.repetitions, loopBin));
+        ceilings.consume = await until(runConsumeCeilings([...consumeModes].sort(), runDir, seconds, w.repetitions, ceilingBin, opts.delays));
       }
       current = null;
     }
@@ -310,7 +310,6 @@ function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: Iperf
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? round(a / b) : undefined);
   const refs = cell.baselineRefs;
   if (refs.fioWrite) out.produceToFioWrite = ratio(s['produce.diskMbPerSec']?.median, fio[refs.fioWrite]?.mbPerSec);
-  if (refs.fioReadCold) out.coldReadToFioReadCold = ratio(s['coldRead.mbPerSec']?.median, fio[refs.fioReadCold]?.mbPerSec);
   const iperfMb = iperf.find((i) => i.zeroCopy === (refs.iperf === 'zerocopy'))?.mbPerSec;
   if (refs.iperf && s['warmRead.mbPerSec']) out.warmReadToIperf = ratio(s['warmRead.mbPerSec'].median, iperfMb);
   if (refs.iperf && s['ship.mbPerSec']) out.shipToIperf = ratio(s['ship.mbPerSec'].median, iperfMb);
@@ -318,7 +317,6 @@ function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: Iperf
   const loopW = refs.loopWrite ? loop[refs.loopWrite] : undefined;
   // durable engines: an append's wait against one O_DSYNC write of the same size (lower is better)
   if (loopW?.job.mode === 'dsync') out.appendP50ToLoopDsyncP50 = ratio(s['produce.appendLatency.usP50']?.median, loopW.latencyUsP50);
-  if (refs.loopReadCold) out.coldReadToLoopReadCold = ratio(s['coldRead.mbPerSec']?.median, loop[refs.loopReadCold]?.mbPerSec);
   if (refs.loopNet) out.warmReadToLoopNet = ratio(s['warmRead.mbPerSec']?.median, loop[refs.loopNet]?.mbPerSec);
   for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
   return out;

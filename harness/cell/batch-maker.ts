@@ -27,11 +27,13 @@ export interface MadeBatch {
 /**
  * Delays injected into the load generator by tests, to show where its cost lands: `batchMakeMs`
  * into the making of each batch (outside every clock), `perAppendUs` as busy time between a
- * producer's appends (inside the phase: a slow harness, which the null-engine ceiling must expose).
+ * producer's appends (inside the phase: a slow harness, which the null-engine ceiling must expose),
+ * `consumerReadUs` a sleep after each read of the C consumer (a slow client: the consume ceiling).
  */
 export interface HarnessDelays {
   batchMakeMs?: number;
   perAppendUs?: number;
+  consumerReadUs?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

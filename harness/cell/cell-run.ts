@@ -53,7 +53,7 @@ export class CellResources {
       await mkdir(pdir, { recursive: true });
       this.logs.push(await openBenchLog(pdir, config, { engine: components.engine, codecs: components.codecs, cache: components.cache }));
     }
-    if (w.consumers > 0) this.consumerSet = await startConsumers(w.consumers, w.partitions);
+    if (w.consumers > 0) this.consumerSet = await startConsumers(w.consumers, w.partitions, '127.0.0.1', opts.delays?.consumerReadUs);
   }
 
   /** Best effort: a failed close must not hide the error that ended the repetition. */

@@ -10,6 +10,7 @@
  * answers on stdout with one JSON line once they have: {"type":"done","report":[{"received":N,
  * "offsets":[...],"times":[...]},...]} (the batches completed since the last answer); `close` or
  * EOF ends it. A bad batch length or a lost connection is {"type":"error","message":...} and exit 1.
+ * --delay-us N sleeps that long after each read: a slow consumer, for the harness's own tests.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -140,7 +141,12 @@ static int command(char *line, int partitions, long long *expected) {
   return 1;
 }
 
-int baseline_consume(int port, int consumer, int partitions) {
+static void pause_us(long us) {
+  struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+int baseline_consume(int port, int consumer, int partitions, long delay_us) {
   if (partitions < 1 || partitions > PARTITIONS_MAX) {
     fprintf(stderr, "strata_baseline: --partitions must be 1..%d\n", PARTITIONS_MAX);
     return 2;
@@ -173,6 +179,7 @@ int baseline_consume(int port, int consumer, int partitions) {
       }
       st[p].received += n;
       walk(&st[p], buf, n, p);
+      if (delay_us > 0) pause_us(delay_us);
     }
     if (pf[partitions].revents & (POLLIN | POLLHUP)) {
       ssize_t n = read(0, line + line_fill, sizeof line - 1 - line_fill);

@@ -16,7 +16,7 @@
  *          --existing sends the --file as it is (its own size) instead of writing one: bytes the
  *          receiver can parse (the harness's consumers walk RecordBatch framing).
  *
- *   consume: the harness's consumer (baseline_consume.c): --port N [--consumer ID] [--partitions N].
+ *   consume: the harness's consumer (baseline_consume.c): --port N [--consumer ID] [--partitions N] [--delay-us N].
  *
  * Prints one JSON object: bytes, seconds, mbPerSec (10^6 B), iops, per-call latency percentiles
  * (microseconds) and the process's own CPU time (the sink's is not counted: it is the receiver).
@@ -49,7 +49,7 @@
 #define SINK_BYTES (1 << 20)
 
 /* baseline_consume.c: the harness's consumer (--op consume) */
-int baseline_consume(int port, int consumer, int partitions);
+int baseline_consume(int port, int consumer, int partitions, long delay_us);
 
 static void die(const char *what) {
   fprintf(stderr, "strata_baseline: %s: %s\n", what, strerror(errno));
@@ -286,7 +286,7 @@ static long long op_net(const char *path, long long bs, long long size, long lon
 
 int main(int argc, char **argv) {
   const char *op = NULL, *path = NULL, *mode = "copy";
-  long long bs = 0, size = 0, bytes = 0, seconds = 60, sink_fd = -1, port = 0, consumer = 0, partitions = 1;
+  long long bs = 0, size = 0, bytes = 0, seconds = 60, sink_fd = -1, port = 0, consumer = 0, partitions = 1, delay_us = 0;
   int dsync = 0, use_mmap = 0, cold = 0, existing = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -307,11 +307,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--port")) port = parse_size(a, v, 65535), i++;
     else if (!strcmp(a, "--consumer")) consumer = atoll(v), i++;
     else if (!strcmp(a, "--partitions")) partitions = parse_size(a, v, 1024), i++;
+    else if (!strcmp(a, "--delay-us")) delay_us = parse_size(a, v, 1000000), i++;
     else usage("unknown flag");
   }
   if (op && !strcmp(op, "consume")) {
     if (!port) usage("--op consume needs --port");
-    return baseline_consume((int)port, (int)consumer, (int)partitions);
+    return baseline_consume((int)port, (int)consumer, (int)partitions, (long)delay_us);
   }
   if (!op || !path || !bs || !size) usage("--op, --file, --bs and --size are required");
   int is_write = !strcmp(op, "write"), is_read = !strcmp(op, "read"), is_net = !strcmp(op, "net");

@@ -43,4 +43,18 @@ describe('the load generator is not charged to the engine', () => {
     expect(report).toContain('**short: the harness was the limit**');
     expect(report).toMatch(/\*\*the harness was the limit of produce at none 200-byte records in batches of 100/);
   });
+
+  test('a slowed consumer shows up as a consume ceiling warning', async () => {
+    const w = validateWorkload({ name: 'slow-consumer', records: 3000, warmupRecords: 0, consumers: 1, repetitions: 1, endToEnd: false, coldRead: false, matrix: { engine: 'pwrite', transfer: 'sendfile', batchRecords: 100, recordBytes: 1000 } }, 'test');
+    const out = join(dir, 'slow-consumer-out');
+    // 5 ms asleep after each read: at most 1 MiB per read, ~200 MB/s, far below what the C loop's own sink takes
+    const results = await runBench({ workload: w, workloadFile: null, dataDir: dir, outDir: out, quick: false, progress: silentProgress, baselines: false, baselineSeconds: 1, charts: false, delays: { consumerReadUs: 5000 } });
+    expect(results.cells[0]!.summary['warmRead.mbPerSec']).toBeDefined();
+    const consume = results.ceilings!.consume!;
+    expect(consume.map((c) => c.mode)).toEqual(['sendfile']);
+    expect(consume[0]!.ratio!).toBeLessThan(0.95);
+    expect(consume[0]!.holds).toBe(false);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/\*\*the harness was the limit of consume \(sendfile\): its consumer took/);
+  }, 60_000);
 });
