@@ -23,9 +23,9 @@ export type Metrics = Record<string, number>;
 export interface CellRatios {
   /** Median produce disk MB/s over fio's matching sequential write. */
   produceToFioWrite?: number;
-  /** Median warm-read MB/s over fio's hot sequential read (page cache). */
+  /** Schema 1 only (a transfer over TCP divided by a file read: no longer written). */
   warmReadToFioReadHot?: number;
-  /** Median cold-read MB/s over fio's cold sequential read. */
+  /** Schema 1 only, likewise. */
   coldReadToFioReadCold?: number;
   /** Median warm-read MB/s over iperf3 on the same path (-Z for zero-copy transfers). */
   warmReadToIperf?: number;
@@ -33,6 +33,7 @@ export interface CellRatios {
   shipToIperf?: number;
   /** The same four against the C loop of the same system calls (harness/baselines/loop.ts). */
   produceToLoopWrite?: number;
+  /** Schema 1 only, likewise. */
   warmReadToLoopReadHot?: number;
   coldReadToLoopReadCold?: number;
   /** Median warm-read MB/s over the loop's sendfile (zero-copy transfers) or pread + write to a loopback sink. */
