@@ -2,11 +2,11 @@
  * Consumers: each runs in its own process (a client is not the measured process: its CPU, its
  * event loop and its memory are not charged to the engine or the transfer): the C loop's consumer
  * (strata_baseline --op consume, native/src/baseline_consume.c) where the addon's build made it, so
- * the receiving end costs what a C receiver costs, else the same walk in a Node process. It connects one TCP socket per partition to the harness's
- * "broker side", which pushes log bytes with a Transfer. A consumer splits the stream into
- * RecordBatches by their length field and notes when each batch arrived (wall clock with
- * performance.timeOrigin, shared by all threads), which gives end-to-end latency: append start to
- * receipt of the whole batch.
+ * the receiving end costs what a C receiver costs, else the same walk in a Node process. It
+ * connects one TCP socket per partition to the harness's "broker side", which pushes log bytes
+ * with a Transfer. A consumer splits the stream into RecordBatches by their length field and notes
+ * when each batch arrived (wall clock, which every process shares), which gives end-to-end
+ * latency: append start to receipt of the whole batch.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -101,7 +101,7 @@ export interface ConsumerHandle {
   close(): Promise<void>;
 }
 
-/** Wall clock in ms with sub-ms resolution, comparable with the consumer threads' `now()`. */
+/** Wall clock in ms with sub-ms resolution, comparable with the consumer processes' wall clocks (CLOCK_REALTIME in the C one). */
 export function wallNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
@@ -141,7 +141,7 @@ function startProcess(data: { host: string; port: number; consumerId: number; pa
   };
 }
 
-/** A listening broker side on loopback and `count` consumer threads connected to it. */
+/** A listening broker side on loopback and `count` consumer processes connected to it. */
 export async function startConsumers(count: number, partitions: number, host = '127.0.0.1', readDelayUs = 0): Promise<{ consumers: ConsumerHandle[]; close: () => Promise<void> }> {
   const pending = new Map<string, (s: Socket) => void>();
   const server: Server = createServer({ noDelay: true }, (socket) => {

@@ -36,7 +36,7 @@ export interface CellRunOptions {
 
 type ConsumerSet = Awaited<ReturnType<typeof startConsumers>>;
 
-/** The logs and consumer threads of a repetition; close() releases whatever open() got to. */
+/** The logs and consumer processes of a repetition; close() releases whatever open() got to. */
 export class CellResources {
   readonly logs: BenchLog[] = [];
   private consumerSet: ConsumerSet | undefined;
