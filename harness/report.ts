@@ -1,7 +1,7 @@
 /** results.csv and report.md from a results file. Figures: median [min-max] of the repetitions. */
 import { ceilingWarnings } from './ceilings.js';
 import type { BenchResults, CellResult } from './results.js';
-import type { Spread } from './stats.js';
+import { spread, type Spread } from './stats.js';
 
 function fmtNum(x: number): string {
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
@@ -78,6 +78,38 @@ function best(cells: readonly CellResult[], metric: string, pick: 'max' | 'min')
   return out;
 }
 
+/** How far a figure's repetitions may stray from their median before the report says so. */
+export const SPREAD_MAX = 0.2;
+const HEADLINE_METRICS = ['produce.recordsPerSec', 'produce.appendLatency.usP50', 'warmRead.mbPerSec'];
+
+/** The cells whose headline figures spread wider than ±SPREAD_MAX around their median: not yet a figure. */
+function spreadLines(ok: readonly CellResult[]): string[] {
+  const wide: string[] = [];
+  for (const c of ok) {
+    for (const m of HEADLINE_METRICS) {
+      const sp = c.summary[m];
+      if (!sp || sp.median <= 0) continue;
+      const stray = Math.max(sp.median - sp.min, sp.max - sp.median) / sp.median;
+      if (stray > SPREAD_MAX) wide.push(`\`${c.id}\` ${m} ±${Math.round(stray * 100)}%`);
+    }
+  }
+  if (!wide.length) return [];
+  return [`- min-max wider than ±${SPREAD_MAX * 100}% of the median (a noisy machine or too short a repetition; re-run before quoting): ${wide.join(', ')}`];
+}
+
+/** sendfile beside buffered over the same engines and codecs: MB/s and the measured process's CPU per GB. */
+function transferLines(ok: readonly CellResult[]): string[] {
+  const med = (cells: readonly CellResult[], m: string) => {
+    const v = cells.map((c) => c.summary[m]?.median).filter((x): x is number => x !== undefined);
+    return v.length ? spread(v).median : undefined;
+  };
+  const of = (t: string) => ok.filter((c) => c.transfer === t && c.summary['warmRead.mbPerSec']);
+  const [zc, buf] = [of('sendfile'), of('buffered')];
+  const [zcMb, bufMb, zcCpu, bufCpu] = [med(zc, 'warmRead.mbPerSec'), med(buf, 'warmRead.mbPerSec'), med(zc, 'warmRead.cpuSecondsPerGb'), med(buf, 'warmRead.cpuSecondsPerGb')];
+  if (zcMb === undefined || bufMb === undefined || zcCpu === undefined || bufCpu === undefined) return [];
+  return [`- sendfile vs buffered (medians over their cells): ${fmtNum(zcMb)} vs ${fmtNum(bufMb)} MB/s, ${zcCpu} vs ${bufCpu} CPU s/GB of the measured process`];
+}
+
 /** The few lines a reader wants first: counts, then the best cell per figure, with its ratios to the baselines. */
 function summaryLines(results: BenchResults): string[] {
   const ok = results.cells.filter((c) => c.status === 'ok');
@@ -88,6 +120,7 @@ function summaryLines(results: BenchResults): string[] {
     const known = pairs.filter(([, r]) => r !== undefined).map(([name, r]) => `${r}× ${name}`);
     return known.length ? ` (${known.join(', ')})` : '';
   };
+  lines.push(...spreadLines(ok), ...transferLines(ok));
   const produce = best(ok, 'produce.recordsPerSec', 'max');
   if (produce) {
     const c = produce.cell;
