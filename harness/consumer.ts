@@ -1,19 +1,24 @@
 /**
- * Consumers: each runs in its own worker thread (its own event loop, so parsing what arrives does
- * not steal the producer's loop) and connects one TCP socket per partition to the harness's
- * "broker side", which pushes log bytes with a Transfer. A consumer splits the stream into
- * RecordBatches with core's BatchStreamSplitter and notes when each batch arrived (wall clock with
- * performance.timeOrigin, shared by all threads), which gives end-to-end latency: append start to
- * receipt of the whole batch.
+ * Consumers: each runs in its own process (a client is not the measured process: its CPU, its
+ * event loop and its memory are not charged to the engine or the transfer): the C loop's consumer
+ * (strata_baseline --op consume, native/src/baseline_consume.c) where the addon's build made it, so
+ * the receiving end costs what a C receiver costs, else the same walk in a Node process. It
+ * connects one TCP socket per partition to the harness's "broker side", which pushes log bytes
+ * with a Transfer. A consumer splits the stream into RecordBatches (core's BatchStreamSplitter) and notes
+ * when each batch arrived (wall clock, which every process shares), which gives end-to-end
+ * latency: append start to receipt of the whole batch.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { loopBinary } from './baselines/loop.js';
 import { BatchStreamSplitter } from '../core/format/batch-stream.js';
 
-/** The worker's code, plain JS so it runs the same from tsx, vitest and the tsup bundle. */
+/** The consumer process's code, plain JS so it runs the same from tsx, vitest and the tsup bundle. */
 const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
+const parentPort = { postMessage: (m) => process.send(m), on: (e, f) => process.on(e, f), close: () => process.disconnect() };
+const workerData = JSON.parse(process.env.STRATA_CONSUMER);
 const net = require('node:net');
 const { host, port, consumerId, partitions } = workerData;
 const now = () => performance.timeOrigin + performance.now();
@@ -76,6 +81,8 @@ export interface PartitionReport {
 
 export interface ConsumerHandle {
   consumerId: number;
+  /** The consumer's process (its CPU is read from /proc, apart from the measured process's). */
+  pid: number;
   /** Broker-side sockets, by partition. */
   sockets: Socket[];
   /** Waits until each partition socket has received `bytes[p]` in total; returns what arrived since the last wait. */
@@ -83,13 +90,48 @@ export interface ConsumerHandle {
   close(): Promise<void>;
 }
 
-/** Wall clock in ms with sub-ms resolution, comparable with the consumer threads' `now()`. */
+/** Wall clock in ms with sub-ms resolution, comparable with the consumer processes' wall clocks (CLOCK_REALTIME in the C one). */
 export function wallNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** A listening broker side on loopback and `count` consumer threads connected to it. */
-export async function startConsumers(count: number, partitions: number, host = '127.0.0.1'): Promise<{ consumers: ConsumerHandle[]; close: () => Promise<void> }> {
+type ConsumerMessage = { type: string; message?: string; report?: PartitionReport[] };
+
+/** A consumer process: commands in (`expect`, `close`), its messages out, its exit. */
+interface ConsumerProcess {
+  readonly child: ChildProcess;
+  send(msg: { type: 'expect'; bytes: number[] } | { type: 'close' }): void;
+  onMessage(f: (msg: ConsumerMessage) => void): void;
+}
+
+/** The C consumer when built (JSON lines on stdout, commands on stdin), else the Node one over IPC. */
+function startProcess(data: { host: string; port: number; consumerId: number; partitions: number }, readDelayUs: number): ConsumerProcess {
+  const bin = data.host === '127.0.0.1' ? loopBinary() : undefined;
+  if (readDelayUs > 0 && !bin) throw new Error('a consumer read delay needs the C consumer (strata_baseline, built with the addon)');
+  if (!bin) {
+    const child = spawn(process.execPath, ['-e', WORKER_SOURCE], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced', // structured clone: typed arrays pass as such
+      env: { ...process.env, STRATA_CONSUMER: JSON.stringify(data) },
+    });
+    return { child, send: (m) => child.connected && child.send(m), onMessage: (f) => child.on('message', f) };
+  }
+  const args = ['--op', 'consume', '--port', String(data.port), '--consumer', String(data.consumerId), '--partitions', String(data.partitions)];
+  if (readDelayUs > 0) args.push('--delay-us', String(readDelayUs));
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin!.on('error', () => {}); // a consumer that exited: its exit says why
+  return {
+    child,
+    send: (m) => child.stdin!.writable && child.stdin!.write(m.type === 'expect' ? `expect ${m.bytes.join(' ')}\n` : 'close\n'),
+    onMessage: (f) => createInterface({ input: child.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as { type: string; message?: string; report?: { received: number; offsets: number[]; times: number[] }[] };
+      f({ ...msg, report: msg.report?.map((r) => ({ received: r.received, offsets: Float64Array.from(r.offsets), times: Float64Array.from(r.times) })) });
+    }),
+  };
+}
+
+/** A listening broker side on loopback and `count` consumer processes connected to it. */
+export async function startConsumers(count: number, partitions: number, host = '127.0.0.1', readDelayUs = 0): Promise<{ consumers: ConsumerHandle[]; close: () => Promise<void> }> {
   const pending = new Map<string, (s: Socket) => void>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     let hello = Buffer.alloc(0);
@@ -111,17 +153,25 @@ export async function startConsumers(count: number, partitions: number, host = '
   const consumers: ConsumerHandle[] = [];
   for (let c = 0; c < count; c++) {
     const socketPromises = Array.from({ length: partitions }, (_, p) => new Promise<Socket>((resolve) => pending.set(`${c}/${p}`, resolve)));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { host, port, consumerId: c, partitions } });
+    const proc = startProcess({ host, port, consumerId: c, partitions }, readDelayUs);
+    const worker = proc.child;
     let failure: Error | undefined;
     let onDone: ((r: PartitionReport[]) => void) | undefined;
-    worker.on('message', (msg: { type: string; message?: string; report?: PartitionReport[] }) => {
+    let onFailure: ((err: Error) => void) | undefined;
+    const failed = (err: Error) => {
+      failure ??= err;
+      onFailure?.(failure);
+    };
+    proc.onMessage((msg) => {
       if (msg.type === 'done') onDone?.(msg.report!);
-      else if (msg.type === 'error') failure = new Error(`consumer ${c}: ${msg.message}`);
+      else if (msg.type === 'error') failed(new Error(`consumer ${c}: ${msg.message}`));
     });
-    worker.on('error', (err) => (failure = err));
+    worker.on('error', failed);
+    worker.on('exit', (code, signal) => failed(new Error(`consumer ${c} (pid ${worker.pid}) exited early: ${signal ?? `code ${code}`}`)));
     const sockets = await Promise.all(socketPromises);
     consumers.push({
       consumerId: c,
+      pid: worker.pid!,
       sockets,
       waitFor(bytes, timeoutMs) {
         return new Promise((resolve, reject) => {
@@ -129,16 +179,26 @@ export async function startConsumers(count: number, partitions: number, host = '
           const timer = setTimeout(() => reject(new Error(`consumer ${c} did not receive ${bytes.join('+')} bytes within ${timeoutMs} ms`)), timeoutMs);
           onDone = (report) => {
             clearTimeout(timer);
-            onDone = undefined;
+            onDone = onFailure = undefined;
             resolve(report);
           };
-          worker.postMessage({ type: 'expect', bytes });
+          onFailure = (err) => {
+            clearTimeout(timer);
+            onDone = onFailure = undefined;
+            reject(err);
+          };
+          proc.send({ type: 'expect', bytes });
         });
       },
       async close() {
-        worker.postMessage({ type: 'close' });
+        onFailure = undefined;
+        proc.send({ type: 'close' });
         for (const s of sockets) s.destroy();
-        await worker.terminate();
+        if (worker.exitCode === null && worker.signalCode === null) {
+          const exited = once(worker, 'exit');
+          worker.kill();
+          await exited;
+        }
       },
     });
   }

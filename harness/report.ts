@@ -1,6 +1,7 @@
 /** results.csv and report.md from a results file. Figures: median [min-max] of the repetitions. */
+import { ceilingWarnings } from './ceilings.js';
 import type { BenchResults, CellResult } from './results.js';
-import type { Spread } from './stats.js';
+import { spread, type Spread } from './stats.js';
 
 function fmtNum(x: number): string {
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
@@ -27,7 +28,7 @@ export function renderCsv(results: BenchResults): string {
   const metricKeys = new Set<string>();
   for (const c of results.cells) for (const k of Object.keys(c.summary)) metricKeys.add(k);
   const metrics = [...metricKeys].sort();
-  const ratioKeys = ['produceToFioWrite', 'warmReadToFioReadHot', 'coldReadToFioReadCold', 'warmReadToIperf', 'produceToLoopWrite', 'warmReadToLoopReadHot', 'coldReadToLoopReadCold', 'warmReadToLoopNet'] as const;
+  const ratioKeys = ['produceToFioWrite', 'warmReadToIperf', 'produceToLoopWrite', 'appendP50ToLoopDsyncP50', 'warmReadToLoopNet'] as const;
   const header = ['id', 'engine', 'transfer', 'cache', 'codec', 'recordBytes', 'batchRecords', 'config', 'status', 'reason', 'repetitions', ...ratioKeys.map((k) => `ratio.${k}`)];
   for (const m of metrics) header.push(`${m}.median`, `${m}.min`, `${m}.max`);
   const lines = [header.join(',')];
@@ -61,6 +62,11 @@ export const CELL_LEGEND =
   'lz4 batch compression, 1024-byte records, 100 records per batch (docs/harness.md). ' +
   '"vs fio" / "vs iperf3" / "vs C loop" columns are strata\'s median over that baseline\'s figure (1× = the hardware limit the same system calls reach).';
 
+/** The C loop a consume cell is set against: the one of its own transfer. */
+function loopNetName(c: CellResult): string {
+  return c.baselineRefs.loopNet?.includes('/sendfile/') ? 'C sendfile loop' : 'C pread+write loop';
+}
+
 /** The ok cell with the largest (or smallest) median of `metric`, with that median. */
 function best(cells: readonly CellResult[], metric: string, pick: 'max' | 'min'): { cell: CellResult; value: number } | undefined {
   let out: { cell: CellResult; value: number } | undefined;
@@ -72,15 +78,49 @@ function best(cells: readonly CellResult[], metric: string, pick: 'max' | 'min')
   return out;
 }
 
+/** How far a figure's repetitions may stray from their median before the report says so. */
+export const SPREAD_MAX = 0.2;
+const HEADLINE_METRICS = ['produce.recordsPerSec', 'produce.appendLatency.usP50', 'warmRead.mbPerSec'];
+
+/** The cells whose headline figures spread wider than ±SPREAD_MAX around their median: not yet a figure. */
+function spreadLines(ok: readonly CellResult[]): string[] {
+  const wide: string[] = [];
+  for (const c of ok) {
+    for (const m of HEADLINE_METRICS) {
+      const sp = c.summary[m];
+      if (!sp || sp.median <= 0) continue;
+      const stray = Math.max(sp.median - sp.min, sp.max - sp.median) / sp.median;
+      if (stray > SPREAD_MAX) wide.push(`\`${c.id}\` ${m} ±${Math.round(stray * 100)}%`);
+    }
+  }
+  if (!wide.length) return [];
+  return [`- min-max wider than ±${SPREAD_MAX * 100}% of the median (a noisy machine or too short a repetition; re-run before quoting): ${wide.join(', ')}`];
+}
+
+/** sendfile beside buffered over the same engines and codecs: MB/s and the measured process's CPU per GB. */
+function transferLines(ok: readonly CellResult[]): string[] {
+  const med = (cells: readonly CellResult[], m: string) => {
+    const v = cells.map((c) => c.summary[m]?.median).filter((x): x is number => x !== undefined);
+    return v.length ? spread(v).median : undefined;
+  };
+  const of = (t: string) => ok.filter((c) => c.transfer === t && c.summary['warmRead.mbPerSec']);
+  const [zc, buf] = [of('sendfile'), of('buffered')];
+  const [zcMb, bufMb, zcCpu, bufCpu] = [med(zc, 'warmRead.mbPerSec'), med(buf, 'warmRead.mbPerSec'), med(zc, 'warmRead.cpuSecondsPerGb'), med(buf, 'warmRead.cpuSecondsPerGb')];
+  if (zcMb === undefined || bufMb === undefined || zcCpu === undefined || bufCpu === undefined) return [];
+  return [`- sendfile vs buffered (medians over their cells): ${fmtNum(zcMb)} vs ${fmtNum(bufMb)} MB/s, ${zcCpu} vs ${bufCpu} CPU s/GB of the measured process`];
+}
+
 /** The few lines a reader wants first: counts, then the best cell per figure, with its ratios to the baselines. */
 function summaryLines(results: BenchResults): string[] {
   const ok = results.cells.filter((c) => c.status === 'ok');
   const count = (status: CellResult['status']) => results.cells.filter((c) => c.status === status).length;
   const lines = [`- ${results.cells.length} cells: ${ok.length} ok, ${count('skipped')} skipped, ${count('failed')} failed`];
+  for (const w of ceilingWarnings(results.ceilings)) lines.push(`- **${w}**`);
   const ratios = (pairs: [string, number | undefined][]) => {
     const known = pairs.filter(([, r]) => r !== undefined).map(([name, r]) => `${r}× ${name}`);
     return known.length ? ` (${known.join(', ')})` : '';
   };
+  lines.push(...spreadLines(ok), ...transferLines(ok));
   const produce = best(ok, 'produce.recordsPerSec', 'max');
   if (produce) {
     const c = produce.cell;
@@ -91,10 +131,10 @@ function summaryLines(results: BenchResults): string[] {
   const warm = best(ok, 'warmRead.mbPerSec', 'max');
   if (warm) {
     const c = warm.cell;
-    lines.push(`- fastest warm read: \`${c.id}\`, ${fmt(c.summary['warmRead.mbPerSec'])} MB/s${ratios([['fio hot read', c.ratios.warmReadToFioReadHot], ['iperf3', c.ratios.warmReadToIperf]])}`);
+    lines.push(`- fastest warm read: \`${c.id}\`, ${fmt(c.summary['warmRead.mbPerSec'])} MB/s${ratios([[loopNetName(c), c.ratios.warmReadToLoopNet], ['iperf3', c.ratios.warmReadToIperf]])}`);
   }
   const cold = best(ok, 'coldRead.mbPerSec', 'max');
-  if (cold) lines.push(`- fastest cold read: \`${cold.cell.id}\`, ${fmt(cold.cell.summary['coldRead.mbPerSec'])} MB/s${ratios([['fio cold read', cold.cell.ratios.coldReadToFioReadCold]])}`);
+  if (cold) lines.push(`- fastest cold read: \`${cold.cell.id}\`, ${fmt(cold.cell.summary['coldRead.mbPerSec'])} MB/s`);
   const e2e = best(ok, 'endToEnd.latency.usP99', 'min');
   if (e2e) lines.push(`- lowest end-to-end p99: \`${e2e.cell.id}\`, ${fmt(e2e.cell.summary['endToEnd.latency.usP99'])} us`);
   return lines;
@@ -120,6 +160,7 @@ export function renderReport(results: BenchResults, charts: string[] = []): stri
   );
   parts.push('## Summary', summaryLines(results).join('\n'));
   parts.push(CELL_LEGEND);
+  parts.push(...ceilingSections(results));
   parts.push(...resultSections(results));
   parts.push(...environmentSections(results));
   parts.push(...baselineSections(results));
@@ -140,29 +181,30 @@ function resultSections(results: BenchResults): string[] {
   if (ok.length) {
     parts.push('## Produce');
     parts.push(table(
-      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'vs fio write', 'vs C write loop', 'bytes ratio', 'CPU s/GB'],
+      ['cell', 'records/s', 'MB/s', 'disk MB/s', 'disk MB/s vs fio write', 'disk MB/s vs C write loop (same write size)', 'bytes ratio', 'CPU s/GB'],
       ok.map((c) => [c.id, fmt(s(c, 'produce.recordsPerSec')), fmt(s(c, 'produce.mbPerSec')), fmt(s(c, 'produce.diskMbPerSec')), fmtRatio(c.ratios.produceToFioWrite), fmtRatio(c.ratios.produceToLoopWrite),
         fmt(s(c, 'produce.compressionRatio')), fmt(s(c, 'produce.cpuSecondsPerGb'))]),
     ));
     parts.push('## Append latency (us)');
     parts.push(table(
-      ['cell', 'append p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50'],
-      ok.map((c) => [c.id, fmt(s(c, 'produce.appendLatency.usP50')), fmt(s(c, 'produce.appendLatency.usP99')), fmt(s(c, 'produce.appendLatency.usP999')), fmt(s(c, 'produce.appendLatency.usMax')),
+      ['cell', 'append p50', 'append p50 vs C O_DSYNC write p50', 'append p99', 'append p99.9', 'append max', 'produce p99', 'flush p50'],
+      ok.map((c) => [c.id, fmt(s(c, 'produce.appendLatency.usP50')), fmtRatio(c.ratios.appendP50ToLoopDsyncP50), fmt(s(c, 'produce.appendLatency.usP99')), fmt(s(c, 'produce.appendLatency.usP999')), fmt(s(c, 'produce.appendLatency.usMax')),
         fmt(s(c, 'produce.produceLatency.usP99')), fmt(s(c, 'produce.flushLatency.usP50'))]),
     ));
     const warm = ok.filter((c) => s(c, 'warmRead.mbPerSec'));
     if (warm.length) {
-      parts.push('## Consume (transfer to consumers over TCP)');
+      parts.push('## Consume (transfer to consumers in other processes, over TCP; CPU is the measured process\'s)');
       parts.push(table(
-        ['cell', 'transfer', 'warm MB/s', 'vs fio hot read', 'vs C read loop', 'vs iperf3', 'vs C net loop', 'warm records/s', 'warm CPU s/GB (user + sys)'],
-        warm.map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToFioReadHot), fmtRatio(c.ratios.warmReadToLoopReadHot), fmtRatio(c.ratios.warmReadToIperf), fmtRatio(c.ratios.warmReadToLoopNet),
-          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`]),
+        ['cell', 'transfer', 'warm MB/s', 'vs C loop of the same transfer', 'that C loop', 'vs iperf3', 'warm records/s', 'warm CPU s/GB (user + sys)', 'consumers\' CPU s (apart)'],
+        warm.map((c) => [c.id, c.transferImpl ?? c.transfer, fmt(s(c, 'warmRead.mbPerSec')), fmtRatio(c.ratios.warmReadToLoopNet), c.baselineRefs.loopNet ? loopNetName(c) : '–', fmtRatio(c.ratios.warmReadToIperf),
+          fmt(s(c, 'warmRead.recordsPerSec')), `${fmt(s(c, 'warmRead.cpuSecondsPerGb'))} (${fmt(s(c, 'warmRead.cpuUserSecondsPerGb'))} + ${fmt(s(c, 'warmRead.cpuSystemSecondsPerGb'))})`, fmt(s(c, 'warmRead.clientCpuS'))]),
       ));
       const cold = warm.filter((c) => s(c, 'coldRead.mbPerSec'));
       if (cold.length) {
         parts.push('## Cold reads (from the disk)');
-        parts.push(table(['cell', 'cold MB/s', 'vs fio cold read', 'vs C cold read', 'cold CPU s/GB', 'resident before cold'],
-          cold.map((c) => [c.id, fmt(s(c, 'coldRead.mbPerSec')), fmtRatio(c.ratios.coldReadToFioReadCold), fmtRatio(c.ratios.coldReadToLoopReadCold), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
+        // a transfer over TCP is not divided by a file read: fio's and the C loop's cold reads are in the baselines
+        parts.push(table(['cell', 'cold MB/s (over TCP)', 'cold CPU s/GB', 'resident before cold'],
+          cold.map((c) => [c.id, fmt(s(c, 'coldRead.mbPerSec')), fmt(s(c, 'coldRead.cpuSecondsPerGb')),
             s(c, 'coldRead.residentBytesBefore') ? `${fmt(s(c, 'coldRead.residentBytesBefore'), MB)} MB` : '–'])));
       }
     }
@@ -188,6 +230,19 @@ function resultSections(results: BenchResults): string[] {
     parts.push(table(['cell', 'status', 'reason'], notOk.map((c) => [c.id, c.status, (c.reason ?? '').replace(/\|/g, '\\|')])));
   }
   return parts;
+}
+
+/** The ceiling rows: how far the harness itself goes, beside what it measured. */
+function ceilingSections(results: BenchResults): string[] {
+  const c = results.ceilings;
+  if (!c) return [];
+  const rows = c.produce.map((p) => [p.id, 'produce over the null engine (no I/O)', `${fmt(p.recordsPerSec)} records/s`, p.fastestCell ? `\`${p.fastestCell}\`` : '–',
+    p.ratio === null ? '–' : `${p.ratio}×`, `≥ ${p.required}×`, p.holds === null ? '–' : p.holds ? 'holds: the engines were the limit' : '**short: the harness was the limit**']);
+  const verdict = (holds: boolean | null, limit: string) => (holds === null ? '–' : holds ? `holds: the ${limit} were the limit` : '**short: the harness was the limit**');
+  for (const x of c.consume ?? []) {
+    rows.push([x.id, `the harness's consumer vs the C loop's own sink (${fmt(x.loopMbPerSec)} MB/s)`, `${fmt(x.harnessMbPerSec)} MB/s`, '–', x.ratio === null ? '–' : `${x.ratio}×`, `≥ ${x.required}×`, verdict(x.holds, 'transfers')]);
+  }
+  return ['## Ceilings (is the harness the limit?)', table(['ceiling', 'what', 'figure', 'fastest cell', 'ceiling / reference', 'needed', 'verdict'], rows)];
 }
 
 function environmentSections(results: BenchResults): string[] {

@@ -3,6 +3,7 @@
  * docs/harness.md). Per-repetition metrics are flat `phase.metric[.percentile]` keys so the CSV,
  * the report and `strata compare` treat every figure alike.
  */
+import type { Ceilings } from './ceilings.js';
 import type { Fingerprint } from './fingerprint.js';
 import type { FioResult } from './baselines/fio.js';
 import type { IperfResult } from './baselines/iperf.js';
@@ -14,16 +15,17 @@ import { round, spread, type Spread } from './stats.js';
 import type { TargetInfo } from './target.js';
 import type { Workload } from './workload.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: batches made before the clock, ceiling rows, consume ratios only against the same transfer. */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export type Metrics = Record<string, number>;
 
 export interface CellRatios {
   /** Median produce disk MB/s over fio's matching sequential write. */
   produceToFioWrite?: number;
-  /** Median warm-read MB/s over fio's hot sequential read (page cache). */
+  /** Schema 1 only (a transfer over TCP divided by a file read: no longer written). */
   warmReadToFioReadHot?: number;
-  /** Median cold-read MB/s over fio's cold sequential read. */
+  /** Schema 1 only, likewise. */
   coldReadToFioReadCold?: number;
   /** Median warm-read MB/s over iperf3 on the same path (-Z for zero-copy transfers). */
   warmReadToIperf?: number;
@@ -31,10 +33,13 @@ export interface CellRatios {
   shipToIperf?: number;
   /** The same four against the C loop of the same system calls (harness/baselines/loop.ts). */
   produceToLoopWrite?: number;
+  /** Schema 1 only, likewise. */
   warmReadToLoopReadHot?: number;
   coldReadToLoopReadCold?: number;
   /** Median warm-read MB/s over the loop's sendfile (zero-copy transfers) or pread + write to a loopback sink. */
   warmReadToLoopNet?: number;
+  /** Durable engines: median append p50 over the C loop's O_DSYNC write p50 of the same size (1× = the disk's own wait). */
+  appendP50ToLoopDsyncP50?: number;
 }
 
 export interface CellResult extends Cell {
@@ -76,6 +81,8 @@ export interface BenchResults {
     notes: string[];
   };
   cells: CellResult[];
+  /** Runs that show whether the harness was the limit (absent before schema 2 and with --target). */
+  ceilings?: Ceilings;
   durationSeconds: number;
   /** The run was stopped by a signal: `cells` holds the cells that finished before it; absent or null otherwise. */
   interrupted?: { signal: string; cellsPlanned: number; stoppedCell: string | null } | null;
@@ -104,7 +111,7 @@ export function flattenRepetition(r: RepetitionResult): Metrics {
   addLatency(out, 'endToEnd.latency', r.endToEndLatency);
   for (const [name, phase] of [['warmRead', r.warmRead], ['coldRead', r.coldRead], ['ship', r.ship]] as const) {
     if (!phase) continue;
-    for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', 'cacheHits', 'cacheMisses', ...PHASE_USAGE_KEYS] as const) {
+    for (const k of ['consumers', 'bytes', 'seconds', 'mbPerSec', 'recordsPerSec', 'residentBytesBefore', 'cacheHits', 'cacheMisses', 'clientCpuS', ...PHASE_USAGE_KEYS] as const) {
       out[`${name}.${k}`] = round(phase[k]);
     }
   }

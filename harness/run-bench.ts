@@ -10,6 +10,8 @@ import { StrataError } from '../core/errors.js';
 import { fioJobKey, fioJobsFor, fioVersion, FIO_INSTALL_HINT, runFio, type FioJob, type FioResult } from './baselines/fio.js';
 import { loopBinary, loopJobKey, loopJobsFor, loopUnavailableNote, runLoop, type LoopJob, type LoopResult } from './baselines/loop.js';
 import { iperfVersion, IPERF_INSTALL_HINT, runIperfLoopback, runIperfRemote, type IperfResult } from './baselines/iperf.js';
+import type { HarnessDelays } from './cell/batch-maker.js';
+import { runConsumeCeilings, runProduceCeilings, type Ceilings } from './ceilings.js';
 import { writeCharts } from './charts.js';
 import { namedByEngine, resolveComponents } from './components.js';
 import { fingerprint } from './fingerprint.js';
@@ -49,6 +51,8 @@ export interface BenchOptions {
    * that finished are written with `interrupted` set, and the run directory is removed.
    */
   signal?: AbortSignal;
+  /** Tests only: delays put into the load generator (harness/cell/batch-maker.ts). */
+  delays?: HarnessDelays;
 }
 
 /** Checks every cell's Kafka config up front so a bad value fails before anything runs. */
@@ -98,6 +102,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   let iperf: IperfResult[] = [];
   const cellResults: CellResult[] = [];
   let interrupted: BenchResults['interrupted'] = null;
+  let ceilings: Ceilings | undefined;
+  /** The transfers the consume cells used, as the C loop names them: the consume ceilings to run. */
+  const consumeModes = new Set<'sendfile' | 'copy'>();
   let current: string | null = null;
   const until = <T>(work: Promise<T>) => untilAborted(work, opts.signal);
   try {
@@ -166,7 +173,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       const reps: Metrics[] = [];
       try {
         for (let r = 0; r < w.repetitions; r++) {
-          const result = await until(runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r, receiver: opts.receiver }));
+          const result = await until(runRepetition({ workload: w, cell, components: resolved.components, dir: join(runDir, `c${ci}-r${r}`), repetition: r, receiver: opts.receiver, delays: opts.delays }));
           base.logImpl = result.logImpl;
           const m = flattenRepetition(result);
           reps.push(m);
@@ -184,23 +191,34 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       }
       base.repetitions = reps;
       base.summary = summarizeRepetitions(reps);
+      if (base.summary['warmRead.mbPerSec']) consumeModes.add(resolved.components.transfer.supports.zeroCopy ? 'sendfile' : 'copy');
       // baselines sized from what the cell actually wrote
       if (opts.baselines) {
         const s = base.summary;
         const jobs = fioJobsFor(resolved.components.engine, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
         base.baselineRefs.fioWrite = await fioFor(jobs.write);
-        if (s['warmRead.mbPerSec']) base.baselineRefs.fioReadHot = await fioFor(jobs.readHot);
-        if (s['coldRead.mbPerSec']) base.baselineRefs.fioReadCold = await fioFor(jobs.readCold);
         if (iperf.length === 2 && (s['warmRead.mbPerSec'] || s['ship.mbPerSec'])) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
         const loops = loopJobsFor(resolved.components.engine, resolved.components.transfer, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
         base.baselineRefs.loopWrite = await loopFor(loops.write);
-        if (s['warmRead.mbPerSec']) base.baselineRefs.loopReadHot = await loopFor(loops.readHot);
         if (s['warmRead.mbPerSec']) base.baselineRefs.loopNet = await loopFor(loops.net);
-        if (s['coldRead.mbPerSec']) base.baselineRefs.loopReadCold = await loopFor(loops.readCold);
         for (const k of Object.keys(base.baselineRefs) as (keyof CellResult['baselineRefs'])[]) if (base.baselineRefs[k] === undefined) delete base.baselineRefs[k];
         base.ratios = ratiosOf(base, fioResults, iperf, loopResults);
       }
       cellResults.push(base);
+      current = null;
+    }
+    if (cellResults.some((c) => c.status === 'ok')) {
+      current = 'produce ceiling (null engine)';
+      opts.progress.log('produce ceiling: the same harness over the null engine');
+      ceilings = { produce: await until(runProduceCeilings(w, cellResults, runDir, opts.delays)) };
+      // the consume ceiling needs the C loop whether or not the baselines run
+      const ceilingBin = loopBin ?? loopBinary();
+      if (ceilingBin && consumeModes.size > 0) {
+        current = 'consume ceiling (C loop sender -> harness consumer)';
+        opts.progress.log('consume ceiling: the C loop\'s sender into its own sink and into the harness\'s consumer');
+        const seconds = Math.max(1, w.durationSeconds || opts.baselineSeconds);
+        ceilings.consume = await until(runConsumeCeilings([...consumeModes].sort(), runDir, seconds, w.repetitions, ceilingBin, opts.delays));
+      }
       current = null;
     }
   } catch (err) {
@@ -219,6 +237,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       fingerprint: fp,
       baselines: { fio: fioResults, iperf3: iperf, loop: loopResults, notes: baselineNotes },
       cells: cellResults,
+      ceilings,
       interrupted,
     });
   } finally {
@@ -228,7 +247,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
 }
 
 /** What differs between a run on the core Log and one against a target; the rest is the options'. */
-type RunParts = Pick<BenchResults, 'receiver' | 'target' | 'fingerprint' | 'baselines' | 'cells' | 'interrupted'>;
+type RunParts = Pick<BenchResults, 'receiver' | 'target' | 'fingerprint' | 'baselines' | 'cells' | 'interrupted'> & Partial<Pick<BenchResults, 'ceilings'>>;
 
 /** results.json, results.csv, the charts and report.md of a finished run, checked against the schema first. */
 async function writeResults(opts: BenchOptions, started: bigint, parts: RunParts): Promise<BenchResults> {
@@ -291,14 +310,13 @@ function ratiosOf(cell: CellResult, fio: Record<string, FioResult>, iperf: Iperf
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? round(a / b) : undefined);
   const refs = cell.baselineRefs;
   if (refs.fioWrite) out.produceToFioWrite = ratio(s['produce.diskMbPerSec']?.median, fio[refs.fioWrite]?.mbPerSec);
-  if (refs.fioReadHot) out.warmReadToFioReadHot = ratio(s['warmRead.mbPerSec']?.median, fio[refs.fioReadHot]?.mbPerSec);
-  if (refs.fioReadCold) out.coldReadToFioReadCold = ratio(s['coldRead.mbPerSec']?.median, fio[refs.fioReadCold]?.mbPerSec);
   const iperfMb = iperf.find((i) => i.zeroCopy === (refs.iperf === 'zerocopy'))?.mbPerSec;
   if (refs.iperf && s['warmRead.mbPerSec']) out.warmReadToIperf = ratio(s['warmRead.mbPerSec'].median, iperfMb);
   if (refs.iperf && s['ship.mbPerSec']) out.shipToIperf = ratio(s['ship.mbPerSec'].median, iperfMb);
   if (refs.loopWrite) out.produceToLoopWrite = ratio(s['produce.diskMbPerSec']?.median, loop[refs.loopWrite]?.mbPerSec);
-  if (refs.loopReadHot) out.warmReadToLoopReadHot = ratio(s['warmRead.mbPerSec']?.median, loop[refs.loopReadHot]?.mbPerSec);
-  if (refs.loopReadCold) out.coldReadToLoopReadCold = ratio(s['coldRead.mbPerSec']?.median, loop[refs.loopReadCold]?.mbPerSec);
+  const loopW = refs.loopWrite ? loop[refs.loopWrite] : undefined;
+  // durable engines: an append's wait against one O_DSYNC write of the same size (lower is better)
+  if (loopW?.job.mode === 'dsync') out.appendP50ToLoopDsyncP50 = ratio(s['produce.appendLatency.usP50']?.median, loopW.latencyUsP50);
   if (refs.loopNet) out.warmReadToLoopNet = ratio(s['warmRead.mbPerSec']?.median, loop[refs.loopNet]?.mbPerSec);
   for (const k of Object.keys(out) as (keyof typeof out)[]) if (out[k] === undefined) delete out[k];
   return out;

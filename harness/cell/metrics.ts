@@ -47,6 +47,8 @@ export interface ReadMetrics extends PhaseUsage {
   /** The cell's cache during the phase: lookups answered from process memory, and those that read the file (0 and 0 for caches that hold nothing: none, page-cache). */
   cacheHits: number;
   cacheMisses: number;
+  /** CPU seconds the consumer processes used in the phase (not in the figures above: the clients'). */
+  clientCpuS: number;
 }
 
 export interface RepetitionResult {
@@ -82,6 +84,8 @@ export interface ReadTally {
   /** The cache's stats before and after the phase. */
   cacheBefore: CacheStats;
   cacheAfter: CacheStats;
+  /** CPU seconds of the reading clients' processes over the phase (0: in this process, e.g. log shipping's receiver is remote). */
+  clientCpuS: number;
 }
 
 export function readMetrics(usage: PhaseUsage, t: ReadTally): ReadMetrics {
@@ -95,5 +99,6 @@ export function readMetrics(usage: PhaseUsage, t: ReadTally): ReadMetrics {
     residentBytesBefore: t.residentBytesBefore,
     cacheHits: t.cacheAfter.hits - t.cacheBefore.hits,
     cacheMisses: t.cacheAfter.misses - t.cacheBefore.misses,
+    clientCpuS: t.clientCpuS,
   };
 }

@@ -8,7 +8,7 @@ import type { BenchLog } from '../bench-log.js';
 import { wallNowMs } from '../consumer.js';
 import { newHistogram, recordNs, type Histogram } from '../histogram.js';
 import { KeyGenerator } from '../payload.js';
-import type { PoolCursor } from './batch-maker.js';
+import { BatchPool } from './batch-maker.js';
 import type { CellRun } from './cell-run.js';
 import { finishTails, startTails } from './end-to-end.js';
 
@@ -34,12 +34,11 @@ export interface ProducePlan {
   seedSalt: number;
 }
 
-/** One producer's part of a phase: its partition, keys, pool position and share of the records. */
+/** One producer's part of a phase: its partition, its batches (made already) and share of the records. */
 interface Producer {
   readonly partition: number;
   readonly log: BenchLog;
-  readonly keys: KeyGenerator;
-  readonly cursor: PoolCursor;
+  readonly pool: BatchPool;
   readonly share: number;
   /** Counts an appended batch and wakes the tails. */
   account(n: number, batch: Buffer, payload: number, firstOffset: number, startWall: number): void;
@@ -53,20 +52,39 @@ interface PhaseClock {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function producePhase(run: CellRun, plan: ProducePlan): Promise<PhaseCounters> {
-  const c: PhaseCounters = { records: 0, batches: 0, diskBytes: 0, payloadBytes: 0, hAppend: newHistogram(), hProduce: newHistogram() };
+/** A phase whose producers hold their batches: what remains is the timed part. */
+export interface PreparedPhase {
+  readonly plan: ProducePlan;
+  readonly producers: readonly Producer[];
+  readonly counters: PhaseCounters;
   /** Wall-clock ms at each batch's append start, by partition and base offset. */
+  readonly sendTimes: Map<number, number>[];
+}
+
+/** Makes every producer's batches; call before the phase's clock and CPU count start. */
+export async function preparePhase(run: CellRun, plan: ProducePlan): Promise<PreparedPhase> {
+  const c: PhaseCounters = { records: 0, batches: 0, diskBytes: 0, payloadBytes: 0, hAppend: newHistogram(), hProduce: newHistogram() };
   const sendTimes = run.logs.map(() => new Map<number, number>());
+  const producers: Producer[] = [];
+  for (let id = 0; id < run.w.producers; id++) producers.push(await newProducer(run, plan, id, c, sendTimes));
+  return { plan, producers, counters: c, sendTimes };
+}
+
+/** A whole phase: its batches made, then the timed part. */
+export async function producePhase(run: CellRun, plan: ProducePlan): Promise<PhaseCounters> {
+  return runPhase(run, await preparePhase(run, plan));
+}
+
+/** The timed part: the producers append their made batches. */
+export async function runPhase(run: CellRun, prepared: PreparedPhase): Promise<PhaseCounters> {
+  const { plan, counters: c, sendTimes } = prepared;
   const phaseStart = run.logs.map((l) => l.logEndOffset);
   let producing = true;
   const tails = plan.tail ? startTails(run, () => !producing) : [];
   const clock: PhaseClock = { t0: process.hrtime.bigint(), t0Wall: wallNowMs() };
-  const produce = (id: number): Promise<void> => {
-    const p = newProducer(run, plan, id, c, sendTimes);
-    return plan.rate === 0 ? produceAtMaxRate(run, plan, p, c, clock) : produceAtFixedRate(run, plan, p, c, clock);
-  };
+  const produce = (p: Producer): Promise<void> => (plan.rate === 0 ? produceAtMaxRate(run, plan, p, c, clock) : produceAtFixedRate(run, plan, p, c, clock));
   try {
-    await Promise.all(Array.from({ length: run.w.producers }, (_, id) => produce(id)));
+    await Promise.all(prepared.producers.map(produce));
   } finally {
     producing = false;
     run.signal.notify();
@@ -75,16 +93,18 @@ export async function producePhase(run: CellRun, plan: ProducePlan): Promise<Pha
   return c;
 }
 
-function newProducer(run: CellRun, plan: ProducePlan, id: number, c: PhaseCounters, sendTimes: Map<number, number>[]): Producer {
-  const { w, logs } = run;
+async function newProducer(run: CellRun, plan: ProducePlan, id: number, c: PhaseCounters, sendTimes: Map<number, number>[]): Promise<Producer> {
+  const { w, logs, cell } = run;
   const partition = id % logs.length;
   const { totalRecords, seedSalt } = plan;
+  const share = Math.floor(totalRecords / w.producers) + (id < totalRecords % w.producers ? 1 : 0);
+  const keys = new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed + seedSalt + 1 + id);
+  const pool = await BatchPool.build(run.batches, batchSizes(run, plan, share), cell.recordBytes, keys, { i: id * 7 + seedSalt });
   return {
     partition,
     log: logs[partition]!,
-    keys: new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed + seedSalt + 1 + id),
-    cursor: { i: id * 7 + seedSalt },
-    share: Math.floor(totalRecords / w.producers) + (id < totalRecords % w.producers ? 1 : 0),
+    pool,
+    share,
     account(n, batch, payload, firstOffset, startWall) {
       sendTimes[partition]!.set(firstOffset, startWall);
       c.records += n;
@@ -96,6 +116,19 @@ function newProducer(run: CellRun, plan: ProducePlan, id: number, c: PhaseCounte
   };
 }
 
+/** The batch sizes (record counts) a producer's share is appended in, and how often each is used. */
+function batchSizes(run: CellRun, plan: ProducePlan, share: number): { records: number; uses: number }[] {
+  const full = plan.rate === 0 ? run.cell.batchRecords : fixedRateBatchRecords(run, plan);
+  if (plan.rate === 0 && plan.durationMs > 0) return [{ records: full, uses: Infinity }];
+  return [{ records: full, uses: Math.floor(share / full) }, { records: share % full, uses: 1 }];
+}
+
+/** Busy time between appends (tests: a slow load generator). */
+function spinUs(us: number): void {
+  const until = process.hrtime.bigint() + BigInt(Math.round(us * 1000));
+  while (process.hrtime.bigint() < until);
+}
+
 /** Full batches back to back; produce latency counts from the batch's start (records are not due). */
 async function produceAtMaxRate(run: CellRun, plan: ProducePlan, p: Producer, c: PhaseCounters, clock: PhaseClock): Promise<void> {
   const { batchRecords } = run.cell;
@@ -103,14 +136,14 @@ async function produceAtMaxRate(run: CellRun, plan: ProducePlan, p: Producer, c:
   let mine = 0;
   while (durationMs > 0 ? Number(process.hrtime.bigint() - clock.t0) / 1e6 < durationMs : mine < p.share) {
     const n = durationMs > 0 ? batchRecords : Math.min(batchRecords, p.share - mine);
-    const startNs = process.hrtime.bigint();
+    if (run.delays.perAppendUs) spinUs(run.delays.perAppendUs);
     const startWall = wallNowMs();
-    const { batch, payload } = await run.batches.make(n, p.keys, p.cursor);
+    const { batch, payload } = p.pool.take(n);
     const aStart = process.hrtime.bigint();
     const res = await p.log.append(batch);
     const end = process.hrtime.bigint();
     recordNs(c.hAppend, end - aStart);
-    recordNs(c.hProduce, end - startNs, n);
+    recordNs(c.hProduce, end - aStart, n);
     mine += n;
     p.account(n, batch, payload, res.firstOffset, startWall);
   }
@@ -124,7 +157,7 @@ async function produceAtFixedRate(run: CellRun, plan: ProducePlan, p: Producer, 
   const { w, cell } = run;
   const ratePerProducer = plan.rate / w.producers;
   const intervalMs = 1000 / ratePerProducer;
-  const k = Math.max(1, Math.min(cell.batchRecords, Math.floor((ratePerProducer * w.lingerMs) / 1000) || 1));
+  const k = fixedRateBatchRecords(run, plan);
   for (let first = 0; first < p.share; first += k) {
     const n = Math.min(k, p.share - first);
     const firstDueMs = first * intervalMs;
@@ -132,7 +165,7 @@ async function produceAtFixedRate(run: CellRun, plan: ProducePlan, p: Producer, 
     const wait = sendAtMs - (wallNowMs() - clock.t0Wall);
     if (wait > 1) await sleep(wait);
     const startWall = wallNowMs();
-    const { batch, payload } = await run.batches.make(n, p.keys, p.cursor);
+    const { batch, payload } = p.pool.take(n);
     const aStart = process.hrtime.bigint();
     const res = await p.log.append(batch);
     const end = process.hrtime.bigint();
@@ -145,4 +178,10 @@ async function produceAtFixedRate(run: CellRun, plan: ProducePlan, p: Producer, 
     }
     p.account(n, batch, payload, res.firstOffset, startWall);
   }
+}
+
+/** A fixed-rate batch closes when full or lingerMs after its first record: at this rate it holds this many. */
+function fixedRateBatchRecords(run: CellRun, plan: ProducePlan): number {
+  const ratePerProducer = plan.rate / run.w.producers;
+  return Math.max(1, Math.min(run.cell.batchRecords, Math.floor((ratePerProducer * run.w.lingerMs) / 1000) || 1));
 }

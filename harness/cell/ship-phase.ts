@@ -21,7 +21,7 @@ export async function shipPhase(run: CellRun, receiver: { host: string; port: nu
   const sampler = new RssSampler();
   const r = await sendWithRetry(run, receiver);
   const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), r.bytes);
-  return readMetrics(usage, { readers: 1, bytes: r.bytes, seconds: r.elapsedMs / 1000, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: run.components.cache.stats() });
+  return readMetrics(usage, { readers: 1, bytes: r.bytes, seconds: r.elapsedMs / 1000, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: run.components.cache.stats(), clientCpuS: 0 });
 }
 
 /** The receiver takes one stream per process: give a restarting one a moment to accept. */

@@ -10,7 +10,13 @@
  *          before the timed one), --cold = fdatasync + POSIX_FADV_DONTNEED first (fio's invalidate).
  *   net:   --bytes of a --size file to a TCP sink on 127.0.0.1 (a forked child reading into a 1 MiB
  *          buffer to EOF, like iperf3 -s), by sendfile(2) (--mode sendfile, iperf3 -Z) or by
- *          pread + write (--mode copy, plain iperf3), --bs per call.
+ *          pread + write (--mode copy, plain iperf3), --bs per call. --fd N sends into an inherited
+ *          connected socket instead (another program's consumer: the harness's consume ceiling),
+ *          waiting in poll(2) when it is non-blocking and full; the figure then ends at the last send.
+ *          --existing sends the --file as it is (its own size) instead of writing one: bytes the
+ *          receiver can parse (the harness's consumers walk RecordBatch framing).
+ *
+ *   consume: the harness's consumer (baseline_consume.c): --port N [--consumer ID] [--partitions N] [--delay-us N].
  *
  * Prints one JSON object: bytes, seconds, mbPerSec (10^6 B), iops, per-call latency percentiles
  * (microseconds) and the process's own CPU time (the sink's is not counted: it is the receiver).
@@ -21,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +36,7 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +48,9 @@
 #define SAMPLES_MAX (8 * 1024 * 1024)
 #define SINK_BYTES (1 << 20)
 
+/* baseline_consume.c: the harness's consumer (--op consume) */
+int baseline_consume(int port, int consumer, int partitions, long delay_us);
+
 static void die(const char *what) {
   fprintf(stderr, "strata_baseline: %s: %s\n", what, strerror(errno));
   exit(1);
@@ -47,7 +58,7 @@ static void die(const char *what) {
 
 static void usage(const char *why) {
   fprintf(stderr, "strata_baseline: %s\nusage: strata_baseline --op write|read|net --file PATH --bs N --size N "
-                  "[--dsync] [--mmap] [--cold] [--mode sendfile|copy] [--bytes N] [--seconds N]\n", why);
+                  "[--dsync] [--mmap] [--cold] [--mode sendfile|copy] [--bytes N] [--seconds N] [--fd N] [--existing]\n", why);
   exit(2);
 }
 
@@ -94,11 +105,21 @@ static double pct(double p) {
   return samples[i];
 }
 
+/* A non-blocking socket (an inherited one may be) is full: wait until it takes more. */
+static void wait_writable(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  if (poll(&p, 1, -1) < 0 && errno != EINTR) die("poll");
+}
+
 static void write_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        wait_writable(fd);
+        continue;
+      }
       die("write");
     }
     buf += n;
@@ -182,9 +203,8 @@ static int sink_child(int srv) {
   }
 }
 
-static long long op_net(const char *path, long long bs, long long size, long long bytes, int use_sendfile, char *buf, double deadline, double *started, double *ended) {
-  int fd = make_file(path, size, buf, bs);
-  for (long long off = 0; off < size; off += bs) if (pread(fd, buf, (size_t)bs, off) < 0) die("pread");
+/* A connected TCP socket to our own forked sink; its pid in *child. */
+static int connect_own_sink(pid_t *child) {
   int srv = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (srv < 0) die("socket");
   struct sockaddr_in addr;
@@ -194,12 +214,34 @@ static long long op_net(const char *path, long long bs, long long size, long lon
   socklen_t len = sizeof addr;
   if (bind(srv, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(srv, 1) != 0) die("bind/listen");
   if (getsockname(srv, (struct sockaddr *)&addr, &len) != 0) die("getsockname");
-  pid_t child = fork();
-  if (child < 0) die("fork");
-  if (child == 0) sink_child(srv);
+  *child = fork();
+  if (*child < 0) die("fork");
+  if (*child == 0) sink_child(srv);
   close(srv);
   int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) != 0) die("connect");
+  return sock;
+}
+
+/* An existing file to send, cached; its size in *size. */
+static int open_existing(const char *path, long long *size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open");
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("fstat");
+  if (st.st_size < 1) {
+    errno = EINVAL;
+    die("--existing file is empty");
+  }
+  *size = (long long)st.st_size;
+  return fd;
+}
+
+static long long op_net(const char *path, long long bs, long long size, long long bytes, int use_sendfile, int sink_fd, int existing, char *buf, double deadline, double *started, double *ended) {
+  int fd = existing ? open_existing(path, &size) : make_file(path, size, buf, bs);
+  for (long long off = 0; off < size; off += bs) if (pread(fd, buf, (size_t)bs, off) < 0) die("pread");
+  pid_t child = -1;
+  int sock = sink_fd >= 0 ? sink_fd : connect_own_sink(&child);
   start_clock(started);
   long long done = 0;
   while (done < bytes && now_s() < deadline) {
@@ -212,6 +254,10 @@ static long long op_net(const char *path, long long bs, long long size, long lon
       ssize_t n = sendfile(sock, fd, &pos, (size_t)want);
       if (n < 0) {
         if (errno == EINTR) continue;
+        if (errno == EAGAIN) {
+          wait_writable(sock);
+          continue;
+        }
         die("sendfile");
       }
       done += n;
@@ -222,6 +268,11 @@ static long long op_net(const char *path, long long bs, long long size, long lon
       done += n;
     }
     sample(now_s() - t0);
+  }
+  if (sink_fd >= 0) { /* the other program's consumer counts what it received */
+    *ended = now_s();
+    close(fd);
+    return done;
   }
   shutdown(sock, SHUT_WR);
   int status = 0;
@@ -235,14 +286,15 @@ static long long op_net(const char *path, long long bs, long long size, long lon
 
 int main(int argc, char **argv) {
   const char *op = NULL, *path = NULL, *mode = "copy";
-  long long bs = 0, size = 0, bytes = 0, seconds = 60;
-  int dsync = 0, use_mmap = 0, cold = 0;
+  long long bs = 0, size = 0, bytes = 0, seconds = 60, sink_fd = -1, port = 0, consumer = 0, partitions = 1, delay_us = 0;
+  int dsync = 0, use_mmap = 0, cold = 0, existing = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--dsync")) dsync = 1;
     else if (!strcmp(a, "--mmap")) use_mmap = 1;
     else if (!strcmp(a, "--cold")) cold = 1;
+    else if (!strcmp(a, "--existing")) existing = 1;
     else if (!v) usage("a flag is missing its value");
     else if (!strcmp(a, "--op")) op = v, i++;
     else if (!strcmp(a, "--file")) path = v, i++;
@@ -251,7 +303,16 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--size")) size = parse_size(a, v, SIZE_MAX_BYTES), i++;
     else if (!strcmp(a, "--bytes")) bytes = parse_size(a, v, NET_BYTES_MAX), i++;
     else if (!strcmp(a, "--seconds")) seconds = parse_size(a, v, 3600), i++;
+    else if (!strcmp(a, "--fd")) sink_fd = parse_size(a, v, 1024), i++;
+    else if (!strcmp(a, "--port")) port = parse_size(a, v, 65535), i++;
+    else if (!strcmp(a, "--consumer")) consumer = atoll(v), i++;
+    else if (!strcmp(a, "--partitions")) partitions = parse_size(a, v, 1024), i++;
+    else if (!strcmp(a, "--delay-us")) delay_us = parse_size(a, v, 1000000), i++;
     else usage("unknown flag");
+  }
+  if (op && !strcmp(op, "consume")) {
+    if (!port) usage("--op consume needs --port");
+    return baseline_consume((int)port, (int)consumer, (int)partitions, (long)delay_us);
   }
   if (!op || !path || !bs || !size) usage("--op, --file, --bs and --size are required");
   int is_write = !strcmp(op, "write"), is_read = !strcmp(op, "read"), is_net = !strcmp(op, "net");
@@ -278,10 +339,10 @@ int main(int argc, char **argv) {
     done = op_read(path, bs, size, cold, buf, &t0);
     t1 = now_s();
   } else {
-    done = op_net(path, bs, size, bytes, !strcmp(mode, "sendfile"), buf, deadline + (double)seconds, &t0, &t1);
+    done = op_net(path, bs, size, bytes, !strcmp(mode, "sendfile"), (int)sink_fd, existing, buf, deadline + (double)seconds, &t0, &t1);
   }
   getrusage(RUSAGE_SELF, &r1);
-  unlink(path);
+  if (!existing) unlink(path);
   double elapsed = t1 - t0 > 1e-9 ? t1 - t0 : 1e-9;
   long calls = nsamples;
   qsort(samples, (size_t)nsamples, sizeof(float), cmp_float);
