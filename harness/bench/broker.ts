@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runKafkaTarget } from '../../broker/kafka-target.js';
 import { runRawEndToEnd } from '../../broker/raw-end-to-end.js';
+import { summarize as stat } from '../stats.js';
 
 interface Args {
   reps: number;
@@ -100,15 +101,6 @@ function cpuSeconds(pid: number): number {
 function rssPeakMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function stat(xs: number[]): { median: number; min: number; max: number; runs: number[] } {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs };
 }
 
 function fmt(s: { median: number; min: number; max: number }, digits = 0): string {

@@ -30,7 +30,7 @@ import { pwriteBlockingEngine } from '../../engines/pwrite-blocking.js';
 import { PwriteSegmentFile } from '../../engines/pwrite-file.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { runFio } from './fio.js';
-import { fmt, percentile, summarize, type Summary } from './stats.js';
+import { fmt, percentile, summarize, type Summary } from '../stats.js';
 
 const { values: args } = parseArgs({ options: { dir: { type: 'string' }, reps: { type: 'string', default: '5' }, out: { type: 'string', default: 'results/core' } } });
 const root = fs.mkdtempSync(join(args.dir ?? os.tmpdir(), 'strata-bench-'));

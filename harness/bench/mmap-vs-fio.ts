@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mmapEngine } from '../../engines/mmap.js';
 import { requireNative, type NativeAddon } from '../../native/index.js';
+import { median } from '../stats.js';
 
 interface Args {
   dir: string;
@@ -113,12 +114,6 @@ function runFio(file: string, sizeBytes: number, blockBytes: number): number {
   if (job.write.io_bytes !== sizeBytes) throw new Error(`fio wrote ${job.write.io_bytes} bytes, expected ${sizeBytes}`);
   fs.rmSync(file);
   return job.write.bw_bytes / 1e6;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function summary(values: readonly number[]): string {

@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { runKafkaTarget } from '../../broker/kafka-target.js';
 import { KAFKA_MAIN, KAFKA_SERVER_JVM_FLAGS, KAFKA_VERSION, runKafkaToolOk, startKafka } from '../peers/kafka/kafka-peer.js';
 import { kcatSsl, makeTlsIdentity, type TlsIdentity } from '../peers/tls-identity.js';
-import { median } from './stats.js';
+import { median } from '../stats.js';
 
 const { values: args } = parseArgs({
   options: {
