@@ -29,7 +29,7 @@ import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
 import { pwriteBlockingEngine } from '../../engines/pwrite-blocking.js';
 import { PwriteSegmentFile } from '../../engines/pwrite-file.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
-import { runFio } from './fio.js';
+import { FIO_INSTALL_HINT, fioVersion, runFioJson, type FioJobJson } from '../baselines/fio.js';
 import { fmt, percentile, summarize, type Summary } from '../stats.js';
 
 const { values: args } = parseArgs({ options: { dir: { type: 'string' }, reps: { type: 'string', default: '5' }, out: { type: 'string', default: 'results/core' } } });
@@ -175,20 +175,30 @@ async function concurrent(engine: StorageEngine, appenders: number, durationS: n
   });
 }
 
-function fioWriteMBps(bs: string, size: string, extra: string[]): number | undefined {
-  const r = runFio({ name: `seq-${bs}`, directory: root, args: [`--rw=write`, `--bs=${bs}`, `--size=${size}`, '--ioengine=psync', ...extra] });
-  if (!r) return undefined;
-  const job = r.jobs[0];
-  return (job.write.io_bytes / 1e6) / (job.job_runtime / 1000);
+/** fio's data files go where strata's do; removed after each run (a rewrite is cheaper than a layout). */
+async function fioJob(name: string, args: string[]): Promise<FioJobJson | undefined> {
+  if (!(await fioVersion())) {
+    process.stderr.write(`${FIO_INSTALL_HINT}\n`);
+    return undefined;
+  }
+  try {
+    return await runFioJson([`--name=${name}`, `--directory=${root}`, ...args], 600_000);
+  } finally {
+    for (const f of fs.readdirSync(root)) if (f.startsWith(`${name}.`)) fs.rmSync(join(root, f), { force: true });
+  }
 }
 
-function fioFdatasyncP50us(): { p50: number; iops: number } | undefined {
-  const r = runFio({ name: 'fdatasync-4k', directory: root, args: ['--rw=write', '--bs=4k', '--size=16m', '--ioengine=psync', '--fdatasync=1'] });
-  if (!r) return undefined;
-  const job = r.jobs[0];
+async function fioWriteMBps(bs: string, size: string, extra: string[]): Promise<number | undefined> {
+  const job = await fioJob(`seq-${bs}`, ['--rw=write', `--bs=${bs}`, `--size=${size}`, '--ioengine=psync', ...extra]);
+  return job && job.write.io_bytes / 1e6 / (job.job_runtime / 1000);
+}
+
+async function fioFdatasyncP50us(): Promise<{ p50: number; iops: number } | undefined> {
+  const job = await fioJob('fdatasync-4k', ['--rw=write', '--bs=4k', '--size=16m', '--ioengine=psync', '--fdatasync=1']);
+  if (!job) return undefined;
   // fio reports the write and the fdatasync separately; an append costs both
-  const writeP50 = job.write.clat_ns.percentile['50.000000'] / 1000;
-  const syncP50 = job.sync.lat_ns.percentile['50.000000'] / 1000;
+  const writeP50 = job.write.clat_ns.percentile!['50.000000']! / 1000;
+  const syncP50 = job.sync!.lat_ns!.percentile!['50.000000']! / 1000;
   return { p50: writeP50 + syncP50, iops: job.write.iops };
 }
 
@@ -232,27 +242,27 @@ for (let rep = 0; rep < reps; rep++) {
   r1b.push(await phase('smallRecords(false)', () => smallRecords(false)));
   // baseline and strata alternate within a repetition so drift hits both: fio runs before and after
   // the strata runs it is compared with
-  const fioMB = fioWriteMBps('64k', '512m', []);
+  const fioMB = await fioWriteMBps('64k', '512m', []);
   if (fioMB !== undefined) f2.push(fioMB);
   r2.push(await bigPhase(pwriteEngine, { batchBytes: 65536, validate: false, finalSync: false }));
   r2t.push(await bigPhase(pwriteThreadpoolOnly, { batchBytes: 65536, validate: false, finalSync: false }));
   r2b.push(await bigPhase(pwriteBlockingEngine, { batchBytes: 65536, validate: false, finalSync: false }));
   r2v.push(await bigPhase(pwriteEngine, { batchBytes: 65536, validate: true, finalSync: false }));
   r2u.push(await bigPhase(pwriteBlockingEngine, { batchBytes: 65539, validate: false, finalSync: false }));
-  const fioMBAfter = fioWriteMBps('64k', '512m', []);
+  const fioMBAfter = await fioWriteMBps('64k', '512m', []);
   if (fioMBAfter !== undefined) f2.push(fioMBAfter);
-  const fioSyncedMB = fioWriteMBps('64k', '512m', ['--end_fsync=1']);
+  const fioSyncedMB = await fioWriteMBps('64k', '512m', ['--end_fsync=1']);
   if (fioSyncedMB !== undefined) f2s.push(fioSyncedMB);
   r2s.push(await bigPhase(pwriteEngine, { batchBytes: 65536, validate: false, finalSync: true }));
   // fio runs before and after the strata runs: the disk's sync latency drifts within minutes here,
   // and the baseline's median then spans the same stretch of time as the runs it is compared with
-  const fioSyncBefore = fioFdatasyncP50us();
+  const fioSyncBefore = await fioFdatasyncP50us();
   if (fioSyncBefore) f3.push(fioSyncBefore.p50);
   r3.push(await latencyPhase(fsyncPerWriteEngine, true));
   r3b.push(await latencyPhase(fsyncPerWriteBlockingEngine, true));
   r3g.push(await latencyPhase(fsyncPerWriteEngine, false));
   r3t.push(await latencyPhase(fsyncPerWriteThreadpoolOnly, true));
-  const fioSyncAfter = fioFdatasyncP50us();
+  const fioSyncAfter = await fioFdatasyncP50us();
   if (fioSyncAfter) f3.push(fioSyncAfter.p50);
   r4p.push(await concurrentPhase(fsyncPerWriteEngine, 16));
   r4s.push(await concurrentPhase(fsyncPerWriteEngine, 1));

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { recordValue } from '../../../broker/kafka-target.js';
+import { recordValue } from '../../clients/kafka-target.js';
 import { KAFKA_MAIN, kafkaScriptJvmFlags, runKafkaTool } from '../../peers/kafka/kafka-peer.js';
 
 export const KCAT = '/usr/bin/kcat';

@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { runKafkaTarget } from '../../../broker/kafka-target.js';
+import { runKafkaTarget } from '../../clients/kafka-target.js';
 import { dropPages, residency } from '../../os-probes.js';
 import { consumerPerformance, endToEndLatencyTool, kcatConsume, kcatProduce, producerPerformance, type RecordFiles } from './clients.js';
 import { cpuSeconds, ensureTopics, exitedChildrenCpuSeconds, segmentFiles, type ServerUnderTest } from './servers.js';

@@ -71,7 +71,7 @@ function methodNotes(o: VsKafkaOptions, dataDir: string): string[] {
     `strata: \`node ${relative(REPO_DIR, STRATA_BIN)} serve --engine E --transfer T --auto-create-topics\` (the built CLI, dist/), Node ${process.version}.`,
     `Both on directories under ${dataDir}, fresh per target and repetition; single partition topics (num.partitions=1 on both).`,
     `Clients, the same binaries for both: ${KCAT} (librdkafka, defaults apart from what the workload names) and Kafka ${KAFKA_VERSION}'s ProducerPerformance / ConsumerPerformance / EndToEndLatency with the perf-test scripts' JVM flags (${kafkaScriptJvmFlags({ xmx: '512M' }).join(' ')}).`,
-    'Data: the same deterministic printable values (broker/kafka-target.ts recordValue) for every target; kcat reads them from a prepared file (-l), ProducerPerformance draws from the first 10,000 of them (--payload-file).',
+    'Data: the same deterministic printable values (harness/clients/kafka-target.ts recordValue) for every target; kcat reads them from a prepared file (-l), ProducerPerformance draws from the first 10,000 of them (--payload-file).',
     'Each target run starts with a warm-up (kcat, 100 B lz4, not measured): JIT compilation on both sides.',
     'Server CPU: utime+stime from /proc/PID/stat of the server process only (the java process for Kafka, the node process for strata; every thread), around each measurement; per GB = per 10^9 bytes of record values produced, or of segment files fetched.',
     'Peak RSS: VmHWM of the server process at the end of its run (after every selected workload).',

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawKafkaClient } from '../../../broker/raw-client.js';
 import { kafkaScriptJvmFlags, startKafka } from '../../peers/kafka/kafka-peer.js';
+import { killServes, startServe, stopServe } from '../../serve-process.js';
+export { cpuSeconds, cpuTimes, exitedChildrenCpuSeconds, machineBusySeconds, rssPeakMb } from '../../proc.js';
 
 const REPO_DIR = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const STRATA_BIN = join(REPO_DIR, 'bin', 'strata.js');
@@ -110,100 +112,31 @@ export async function startTarget(target: TargetSpec, opts: StartOptions): Promi
   return startStrata(target, opts);
 }
 
-const STRATA_READY_TIMEOUT_MS = 60_000;
 const STRATA_STOP_TIMEOUT_MS = 60_000;
 
-/** Every strata child not yet seen to exit: killed if this process exits first. */
-const strataChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of strataChildren) c.kill('SIGKILL');
-});
+// a strata child must not outlive a comparison that failed or was stopped
+process.once('exit', killServes);
 
 async function startStrata(target: TargetSpec, opts: StartOptions): Promise<ServerUnderTest> {
-  if (!fs.existsSync(join(REPO_DIR, 'dist', 'cli', 'main.js'))) throw new Error(`strata is not built (${REPO_DIR}/dist missing): run \`npm run build\``);
   const logDir = join(opts.dir, 'data');
   fs.mkdirSync(logDir, { recursive: true });
-  const nodeFlags = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
-  const args = [...nodeFlags, STRATA_BIN, 'serve', '--data-dir', logDir, '--listen', '127.0.0.1:0', '--auto-create-topics',
+  const args = ['--data-dir', logDir, '--listen', '127.0.0.1:0', '--auto-create-topics',
     // no --event-loop-stats: its 1 ms histogram timer wakes the loop a thousand times a second
     '--engine', target.engine!, '--transfer', target.transfer!,
     ...Object.entries(COMMON_CONFIG).flatMap(([k, v]) => ['--config', `${k}=${v}`])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  strataChildren.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => {
-    if (stderr.length < 256 * 1024) stderr += b.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    strataChildren.delete(child);
-    resolve();
-  }));
-  const deadline = Date.now() + STRATA_READY_TIMEOUT_MS;
-  let port: number | undefined;
-  while (port === undefined) {
-    const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(stderr);
-    if (m) port = Number(m[1]);
-    else if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`strata serve (${target.id}) did not start: ${stderr.slice(-2000)}`);
-    } else await new Promise((r) => setTimeout(r, 50));
-  }
+  const served = await startServe(args, { built: true, nodeFlags: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [] });
+  if (served.port === 0) throw new Error(`strata serve (${target.id}) did not start: ${served.stderr().slice(-2000)}`);
+  const port = served.port;
   return {
     target,
     bootstrap: `127.0.0.1:${port}`,
-    pid: child.pid!,
+    pid: served.child.pid!,
     logDir,
     stop: async () => {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STRATA_STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
+      await stopServe(served, STRATA_STOP_TIMEOUT_MS);
       fs.rmSync(opts.dir, { recursive: true, force: true });
     },
   };
-}
-
-const CLK_TCK = 100; // Linux USER_HZ, what /proc/PID/stat counts in
-
-/** /proc/PID/stat's fields after the command name (which is in parentheses and may hold spaces): [0] is field 3, state. */
-function statFields(pid: number | 'self'): string[] {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-/** utime and stime of the process (all its threads), seconds. */
-export function cpuTimes(pid: number): { userSeconds: number; systemSeconds: number } {
-  const fields = statFields(pid);
-  return { userSeconds: Number(fields[11]) / CLK_TCK, systemSeconds: Number(fields[12]) / CLK_TCK };
-}
-
-/** utime + stime of the process (all its threads), seconds. */
-export function cpuSeconds(pid: number): number {
-  const t = cpuTimes(pid);
-  return t.userSeconds + t.systemSeconds;
-}
-
-/**
- * CPU seconds of this process's children that have exited and been waited for (cutime + cstime of
- * /proc/self/stat): around a client run (kcat, a Kafka tool), the client's own CPU. The servers
- * are children too but still running, so they do not count until they exit.
- */
-export function exitedChildrenCpuSeconds(): number {
-  const fields = statFields('self');
-  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
-}
-
-/** CPU seconds the whole machine was busy (every state of /proc/stat's cpu line but idle and iowait). */
-export function machineBusySeconds(): number {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / CLK_TCK;
-}
-
-/** VmHWM: the process's peak resident set so far, MB (10^6 bytes). */
-export function rssPeakMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`/proc/${pid}/status has no VmHWM line`);
-  return (Number(m[1]) * 1024) / 1e6;
 }
 
 /**

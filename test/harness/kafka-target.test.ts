@@ -1,7 +1,7 @@
 /** The harness target: kcat and kafkajs workloads against kafka://127.0.0.1:PORT of an in-process broker. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseKafkaUrl, recordValue, runKafkaTarget } from '../../broker/kafka-target.js';
-import { startTestBroker, type TestBroker } from './helpers.js';
+import { parseKafkaUrl, recordValue, runKafkaTarget } from '../../harness/clients/kafka-target.js';
+import { startTestBroker, type TestBroker } from '../broker/helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {

@@ -6,10 +6,10 @@
  * broker's share from librdkafka's internal queues and the kcat pipes.
  */
 import { performance } from 'node:perf_hooks';
-import { buildBatch } from '../core/format/records.js';
-import { decodeBatch } from '../core/format/records.js';
-import { ApiKey } from './protocol/api-keys.js';
-import { RawKafkaClient } from './raw-client.js';
+import { buildBatch } from '../../core/format/records.js';
+import { decodeBatch } from '../../core/format/records.js';
+import { ApiKey } from '../../broker/protocol/api-keys.js';
+import { RawKafkaClient } from '../../broker/raw-client.js';
 import { summarizeLatencies, type LatencySummary } from './kafka-target.js';
 
 export interface RawEndToEndOptions {

@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { StrataError } from '../core/errors.js';
+import { StrataError } from '../../core/errors.js';
+import { percentile } from '../stats.js';
 import { parseBootstrapUrl } from './kafka-admin.js';
 
 export type TargetCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -127,14 +128,9 @@ function kcatConfigArgs(config: Record<string, string>): string[] {
   return Object.entries(config).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
 export function summarizeLatencies(samples: Float64Array): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
-  return { samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), p999Ms: percentile(sorted, 0.999), maxMs: sorted[sorted.length - 1] ?? NaN };
+  return { samples: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), p999Ms: percentile(sorted, 99.9), maxMs: sorted[sorted.length - 1] ?? NaN };
 }
 
 /**

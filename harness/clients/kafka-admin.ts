@@ -8,9 +8,9 @@
  * every broker from Kafka 2.x to 4.x accepts (Kafka 4 dropped only versions below these, KIP-896).
  * A KRaft broker forwards CreateTopics and DeleteTopics to the controller itself.
  */
-import { StrataError } from '../core/errors.js';
-import { RawKafkaClient } from './raw-client.js';
-import { ErrorCode } from './protocol/errors.js';
+import { StrataError } from '../../core/errors.js';
+import { RawKafkaClient } from '../../broker/raw-client.js';
+import { ErrorCode } from '../../broker/protocol/errors.js';
 
 const API_METADATA = 3;
 const API_CREATE_TOPICS = 19;
