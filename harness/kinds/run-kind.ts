@@ -8,12 +8,11 @@ import { StrataError } from '../../core/errors.js';
 import type { BenchResults } from '../results.js';
 import { validateResults } from '../schema.js';
 import type { KindRun } from './kind.js';
-import { runTransferKind } from './transfer/workload.js';
-import { runVsKafkaKind } from './vs-kafka/workload.js';
 
+/** Loaded when their workload runs: the Kafka peer (its jars, its pom) only for vs-kafka. */
 const KINDS: Record<string, (run: KindRun) => Promise<BenchResults>> = {
-  'vs-kafka': runVsKafkaKind,
-  transfer: runTransferKind,
+  'vs-kafka': async (run) => (await import('./vs-kafka/workload.js')).runVsKafkaKind(run),
+  transfer: async (run) => (await import('./transfer/workload.js')).runTransferKind(run),
 };
 
 export async function runWorkloadKind(run: KindRun): Promise<BenchResults> {

@@ -7,7 +7,7 @@
  *   (b) 1 KiB records, acks=all (-1), codec none: 1 kcat, 16 kcat instances at once, and
  *       ProducerPerformance (1 producer, for its latency percentiles)
  *   (c) end-to-end latency: kcat producer at a fixed 50,000 records/s, kcat consumer stamping
- *       arrival (broker/kafka-target.ts); and Kafka's EndToEndLatency tool, one record in flight
+ *       arrival (harness/clients/kafka-target.ts); and Kafka's EndToEndLatency tool, one record in flight
  *   (d) Fetch of the whole topic (1 GB of 10,000-byte records): kcat -C -e and ConsumerPerformance,
  *       each cold (page cache dropped, residency checked with mincore) and then warm
  */

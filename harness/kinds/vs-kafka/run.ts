@@ -17,6 +17,7 @@ import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KAFKA_VERSION, kafkaScriptJvmFlags } from '../../peers/kafka/kafka-peer.js';
+import { repoRoot } from '../../fingerprint.js';
 import { KCAT, RecordFiles } from './clients.js';
 import { measureSyscalls, summarizeCpuProfile, type SyscallsPerRequest } from './profile.js';
 import { headlineTable, headlineTarget, renderMarkdown, writeVsKafkaCharts, type VsKafkaResults } from './report.js';
@@ -24,7 +25,7 @@ import { allTargetIds, parseTargets, rssPeakMb, startTarget, STRATA_BIN, type Se
 import { evaluateGoals, ratiosToKafka, summarizeRuns, type RunRecord } from './summary.js';
 import { CLIENTS, FULL_SIZES, parseClients, parseWorkloads, QUICK_SIZES, runWorkload, warmUp, WORKLOADS, type ClientKind, type Sizes, type WorkloadContext, type WorkloadId } from './measurements.js';
 
-const REPO_DIR = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const REPO_DIR = repoRoot();
 
 export interface VsKafkaOptions {
   reps: number;

@@ -6,14 +6,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { RawKafkaClient } from '../../../broker/raw-client.js';
 import { kafkaScriptJvmFlags, startKafka } from '../../peers/kafka/kafka-peer.js';
 import { killServes, startServe, stopServe } from '../../serve-process.js';
+import { repoRoot } from '../../fingerprint.js';
 export { cpuSeconds, cpuTimes, exitedChildrenCpuSeconds, machineBusySeconds, rssPeakMb } from '../../proc.js';
 
-const REPO_DIR = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const REPO_DIR = repoRoot();
 export const STRATA_BIN = join(REPO_DIR, 'bin', 'strata.js');
 
 export const STRATA_ENGINES = ['pwrite', 'fsync-group', 'fsync-per-write', 'mmap'] as const;

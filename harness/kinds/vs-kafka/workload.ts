@@ -25,10 +25,12 @@ export function vsKafkaOptions(run: KindRun): VsKafkaOptions {
   const base = run.quick ? QUICK_SIZES : FULL_SIZES;
   const sizes: Sizes = { ...base };
   for (const key of Object.keys(base) as (keyof Sizes)[]) sizes[key] = o.positive(key, base[key]);
+  const targets = o.list('targets', parseTargets(allTargetIds().join(',')), parseTargets);
   const out: VsKafkaOptions = {
     reps: w.repetitions,
     quick: run.quick,
-    targets: o.list('targets', parseTargets(allTargetIds().join(',')), parseTargets),
+    // --quick: Kafka and the first strata target, a smoke run rather than the comparison
+    targets: run.quick ? targets.filter((t, i) => t.kind === 'kafka' || i === targets.findIndex((x) => x.kind === 'strata')) : targets,
     workloads: o.list('workloads', [...WORKLOADS], parseWorkloads),
     clients: o.list('clients', [...CLIENTS], parseClients),
     kafkaHeap: o.string('kafkaHeap', '1G'),
