@@ -13,6 +13,7 @@ import type { KindRun } from './kind.js';
 const KINDS: Record<string, (run: KindRun) => Promise<BenchResults>> = {
   'vs-kafka': async (run) => (await import('./vs-kafka/workload.js')).runVsKafkaKind(run),
   transfer: async (run) => (await import('./transfer/workload.js')).runTransferKind(run),
+  engines: async (run) => (await import('./engines/workload.js')).runEnginesKind(run),
 };
 
 export async function runWorkloadKind(run: KindRun): Promise<BenchResults> {
