@@ -86,25 +86,23 @@ export async function runIperfLoopback(seconds: number): Promise<IperfResult[]> 
 
 /** One client run (plain or -Z) on loopback against a one-off local server. */
 export async function runIperfLoopbackOnce(amount: IperfAmount, zeroCopy: boolean): Promise<IperfResult> {
-  {
-    const port = await freePort();
-    const server = spawn('iperf3', ['-s', '-1', '--forceflush', '-B', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      // wait until it listens (it prints "Server listening")
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('iperf3 server did not start within 5 s')), 5000);
-        server.stdout!.on('data', (d: Buffer) => {
-          if (d.toString().includes('listening')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        server.on('error', (err) => (clearTimeout(timer), reject(err)));
+  const port = await freePort();
+  const server = spawn('iperf3', ['-s', '-1', '--forceflush', '-B', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    // wait until it listens (it prints "Server listening")
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('iperf3 server did not start within 5 s')), 5000);
+      server.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
-      return await client('127.0.0.1', port, amount, zeroCopy);
-    } finally {
-      if (server.exitCode === null) server.kill('SIGTERM');
-    }
+      server.on('error', (err) => (clearTimeout(timer), reject(err)));
+    });
+    return await client('127.0.0.1', port, amount, zeroCopy);
+  } finally {
+    if (server.exitCode === null) server.kill('SIGTERM');
   }
 }
 

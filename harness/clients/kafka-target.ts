@@ -83,6 +83,12 @@ export function recordValue(i: number, recordBytes: number): string {
 
 function writeRecordsFile(records: number, recordBytes: number): string {
   const path = join(fs.mkdtempSync(join(tmpdir(), 'strata-kafka-target-')), 'records.txt');
+  writeRecordValues(path, records, recordBytes);
+  return path;
+}
+
+/** `records` lines of recordValue(i, recordBytes) into `path`: what `kcat -P -l` reads. */
+export function writeRecordValues(path: string, records: number, recordBytes: number): void {
   const fd = fs.openSync(path, 'w');
   try {
     const chunk: string[] = [];
@@ -96,7 +102,6 @@ function writeRecordsFile(records: number, recordBytes: number): string {
   } finally {
     fs.closeSync(fd);
   }
-  return path;
 }
 
 interface Child {

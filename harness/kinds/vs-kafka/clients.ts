@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { recordValue } from '../../clients/kafka-target.js';
+import { writeRecordValues } from '../../clients/kafka-target.js';
 import { KAFKA_MAIN, kafkaScriptJvmFlags, runKafkaTool } from '../../peers/kafka/kafka-peer.js';
 
 export const KCAT = '/usr/bin/kcat';
@@ -33,19 +33,7 @@ export class RecordFiles {
     if (path) return path;
     fs.mkdirSync(this.dir, { recursive: true });
     path = join(this.dir, `records-${key}.txt`);
-    const fd = fs.openSync(path, 'w');
-    try {
-      const lines: string[] = [];
-      for (let i = 0; i < records; i++) {
-        lines.push(recordValue(i, recordBytes));
-        if (lines.length === 1000 || i === records - 1) {
-          fs.writeSync(fd, lines.join('\n') + '\n');
-          lines.length = 0;
-        }
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeRecordValues(path, records, recordBytes);
     this.made.set(key, path);
     return path;
   }
