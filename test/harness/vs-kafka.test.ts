@@ -18,6 +18,7 @@ import { parseStraceSummary } from '../../harness/kinds/vs-kafka/profile.js';
 import type { VsKafkaResults } from '../../harness/kinds/vs-kafka/report.js';
 import { exitedChildrenCpuSeconds, parseTargets } from '../../harness/kinds/vs-kafka/servers.js';
 import { ratiosToKafka, summarizeRuns, type RunRecord } from '../../harness/kinds/vs-kafka/summary.js';
+import { kafkaTable } from '../../harness/kinds/vs-kafka/table.js';
 import { validateWorkload } from '../../harness/workload.js';
 
 const dirs: string[] = [];
@@ -61,6 +62,12 @@ describe('workload kind vs-kafka', () => {
     const c = compareResults(r, r);
     expect(c.deltas.length).toBeGreaterThan(0);
     expect(c.deltas.every((d) => d.verdict === 'noise')).toBe(true);
+
+    // the README's Kafka table is drawn from this file alone
+    const table = kafkaTable(r);
+    expect(table).toHaveLength(4);
+    expect(table[2]).toMatch(/^\| \(a\) kcat -P, .* \(records\/s\) \| strata-pwrite-sendfile \| [\d,]+ \[[\d,]+-[\d,]+\] \| [\d,]+ \[.*\] \| [\d.]+ \[/);
+    expect(table[3]).toMatch(/\(peak RSS MB\) \| strata-pwrite-sendfile \|/);
 
     const details = r.details as unknown as VsKafkaResults;
     const goal = details.goals.find((g) => g.row === 'a.kcat' && g.target === 'strata-pwrite-sendfile')!;
