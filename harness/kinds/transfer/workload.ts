@@ -7,7 +7,7 @@
  * (`toLoop.*`: sendfile to the sendfile loop, buffered to the pread+write loop).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LOG_CONFIG } from '../../../core/config/log-config.js';
 import { Log } from '../../../core/log/log.js';
@@ -67,8 +67,10 @@ function metrics(s: Sample): Metrics {
 /** The log to ship, written in a child process: the garbage it leaves is not this process's CPU. */
 function makeLog(dataDir: string, logMib: number): void {
   const root = repoRoot();
+  const maker = join(root, 'test/transfer/fixtures/make-log.ts');
+  if (!existsSync(maker)) throw new Error(`the transfer workload runs from a checkout of strata: it writes its log with ${maker}, which an installed package does not have`);
   // ~1 MiB batches (100 records of 10,400 B), 128 MiB segments
-  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'test/transfer/fixtures/make-log.ts'), dataDir, TOPIC, '0', String(logMib), '100', '10400', String(128 << 20)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['--import', 'tsx', maker, dataDir, TOPIC, '0', String(logMib), '100', '10400', String(128 << 20)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export async function runTransferKind(run: KindRun): Promise<BenchResults> {
