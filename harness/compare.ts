@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { StrataError } from '../core/errors.js';
-import { higherIsBetter, lowerIsBetter, type BenchResults } from './results.js';
+import { higherIsBetter, lowerIsBetter, RESULTS_SCHEMA_VERSION, type BenchResults } from './results.js';
 import { validateResults } from './schema.js';
 import { overlaps, round, type Spread } from './stats.js';
 
@@ -46,8 +46,26 @@ export function loadResults(path: string): BenchResults {
   } catch (err) {
     throw new StrataError('INVALID_ARGUMENT', `cannot read results ${path}: ${(err as Error).message}`);
   }
+  refuseOtherFormats(raw, path);
   validateResults(raw, path);
   return raw as BenchResults;
+}
+
+/**
+ * Files that are not `strata bench` results of this schema version are refused by name and with
+ * what they are, rather than as a list of schema violations.
+ */
+function refuseOtherFormats(raw: unknown, path: string): void {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  if (r.benchmark === 'vs-kafka') {
+    throw new StrataError('INVALID_ARGUMENT', `${path}: a results file of the old \`npm run bench:vs-kafka\` script (format vs-kafka/${String(r.schemaVersion)}, before the Kafka comparison became a workload of strata bench): strata compare does not read it; its report.md beside it still does; for a comparable run: npx --no-install strata bench --workload harness/workloads/vs-kafka.yaml`);
+  }
+  if (r.tool !== 'strata bench') {
+    throw new StrataError('INVALID_ARGUMENT', `${path}: not a results file of strata bench (no "tool": "strata bench"${typeof r.scenario === 'string' ? `; it is the output of scenario ${r.scenario}` : ''}): strata compare reads only those`);
+  }
+  if (r.schemaVersion !== RESULTS_SCHEMA_VERSION) {
+    throw new StrataError('INVALID_ARGUMENT', `${path}: results schema version ${String(r.schemaVersion)}; this strata reads version ${RESULTS_SCHEMA_VERSION} only`);
+  }
 }
 
 /** The metrics compare looks at by default: throughput, latency percentiles, CPU per GB. */

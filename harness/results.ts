@@ -86,6 +86,8 @@ export interface BenchResults {
   durationSeconds: number;
   /** The run was stopped by a signal: `cells` holds the cells that finished before it; absent or null otherwise. */
   interrupted?: { signal: string; cellsPlanned: number; stoppedCell: string | null } | null;
+  /** A workload kind other than matrix (harness/kinds/): its own record of the run, from which its report.md is drawn. */
+  details?: Record<string, unknown>;
 }
 
 function addLatency(out: Metrics, prefix: string, s: LatencySummary | undefined): void {

@@ -1,8 +1,10 @@
 /**
- * `strata serve` of a checkout (cli/main.ts through tsx; this one unless `root` says another) as a
- * child process of a test or a benchmark, ready once it listens.
+ * The one way the harness and the tests start `strata serve`: a checkout's server (cli/main.ts
+ * through tsx, or with `built` the CLI a user runs, bin/strata.js over dist/; this checkout unless
+ * `root` says another) as a child process, ready once it listens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -24,7 +26,14 @@ export interface ServeOptions {
   openFilesMax?: number;
   /** The checkout whose server runs (e.g. a worktree of an older commit); this one by default. */
   root?: string;
+  /** Run the built CLI (bin/strata.js, dist/) rather than the sources through tsx: what a benchmark measures. */
+  built?: boolean;
+  /** Node's own flags before the script (e.g. --cpu-prof). */
+  nodeFlags?: readonly string[];
 }
+
+/** stderr kept of a server: its start lines and last words, not a whole run's log. */
+const STDERR_BYTES_MAX = 256 * 1024;
 
 const started = new Set<ChildProcess>();
 
@@ -35,12 +44,16 @@ const started = new Set<ChildProcess>();
  */
 export async function startServe(args: readonly string[], opts: ServeOptions = {}): Promise<ServeProcess> {
   const root = opts.root ?? ROOT;
-  const node = [process.execPath, '--import', 'tsx', join(root, 'cli/main.ts'), 'serve', ...args];
+  if (opts.built && !existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error(`strata is not built (${join(root, 'dist')} missing): run \`npm run build\``);
+  const script = opts.built ? [join(root, 'bin', 'strata.js')] : ['--import', 'tsx', join(root, 'cli/main.ts')];
+  const node = [process.execPath, ...(opts.nodeFlags ?? []), ...script, 'serve', ...args];
   const [command, ...commandArgs] = opts.openFilesMax === undefined ? node : ['prlimit', `--nofile=${opts.openFilesMax}`, ...node];
   const child = spawn(command!, commandArgs, { cwd: root, env: opts.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
   started.add(child);
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => {
+    if (err.length < STDERR_BYTES_MAX) err += b.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
   const wantsTls = args.includes('--listen-tls');
   const deadline = Date.now() + STARTED_MS_MAX;
@@ -62,6 +75,15 @@ export async function startServeListening(args: readonly string[], opts: ServeOp
   const served = await startServe(args, opts);
   if (served.port === 0) throw new Error(`strata serve did not start: ${served.stderr()}`);
   return served;
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after `timeoutMs`; resolves once it exited. */
+export async function stopServe(served: ServeProcess, timeoutMs: number): Promise<void> {
+  if (served.child.exitCode !== null || served.child.signalCode !== null) return;
+  served.child.kill('SIGTERM');
+  const timer = setTimeout(() => served.child.kill('SIGKILL'), timeoutMs);
+  await served.exited;
+  clearTimeout(timer);
 }
 
 /** SIGKILLs every server startServe started that still runs (for afterEach / afterAll). */

@@ -1,7 +1,7 @@
 /**
  * `strata bench --target kafka://HOST:PORT[,...]`: the same workload files against a Kafka-protocol
  * cluster (Apache Kafka, Redpanda, a strata serve) instead of the core Log in this process. The
- * clients are the kafka:// target's (broker/kafka-target.ts): kcat producers and consumers, the
+ * clients are the kafka:// target's (harness/clients/kafka-target.ts): kcat producers and consumers, the
  * kcat end-to-end pair. Each repetition creates its own topic(s) with the workload's partitions,
  * `--replication-factor` and the workload's `matrix.config` as topic configs (Kafka's own keys),
  * waits until every partition has a leader and its full ISR, measures, and deletes them.
@@ -15,8 +15,8 @@
  * broker's page cache cannot be dropped from here). Those are listed in results.target.notApplied.
  */
 import { StrataError } from '../core/errors.js';
-import { clusterMetadata, createTopic, deleteTopics, parseBootstrapUrl, waitTopicReady, type BrokerAddress, type ClusterBroker } from '../broker/kafka-admin.js';
-import { kcatConsumeCount, kcatEndToEnd, runKafkaTarget, type TargetCodec } from '../broker/kafka-target.js';
+import { clusterMetadata, createTopic, deleteTopics, parseBootstrapUrl, waitTopicReady, type BrokerAddress, type ClusterBroker } from './clients/kafka-admin.js';
+import { kcatConsumeCount, kcatEndToEnd, runKafkaTarget, type TargetCodec } from './clients/kafka-target.js';
 import { cellId, expandMatrix, type Cell } from './matrix.js';
 import { summarizeRepetitions, type CellResult, type Metrics } from './results.js';
 import { round } from './stats.js';
@@ -72,7 +72,7 @@ export function notApplied(w: Workload): string[] {
   const out: string[] = [];
   const axis = (name: 'engine' | 'transfer' | 'cache') => `matrix.${name} [${w.matrix[name].join(', ')}]`;
   out.push(`${axis('engine')}, ${axis('transfer')}, ${axis('cache')}: the target's own storage and transfer serve every cell`);
-  out.push(`payload ${w.payload}, keyDistribution ${w.keyDistribution}: the target's producers send printable values (broker/kafka-target.ts recordValue) with null keys`);
+  out.push(`payload ${w.payload}, keyDistribution ${w.keyDistribution}: the target's producers send printable values (harness/clients/kafka-target.ts recordValue) with null keys`);
   if (w.producerRate > 0) out.push(`producerRate ${w.producerRate}: produce runs at max rate; latency comes from the end-to-end phase at endToEndRate`);
   if (w.durationSeconds > 0) out.push(`durationSeconds ${w.durationSeconds}: each repetition produces \`records\` (${w.records})`);
   if (w.coldRead) out.push("coldRead: a remote broker's page cache cannot be dropped from here; only the read right after produce runs");

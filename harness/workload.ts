@@ -32,9 +32,16 @@ export interface MatrixAxes {
   config: Record<string, string[]>;
 }
 
+/** What a workload runs: the matrix's cells (the default), or one of the focused comparisons (harness/kinds/). */
+export type WorkloadKind = 'matrix' | 'vs-kafka' | 'transfer' | 'engines';
+
 export interface Workload {
   name: string;
   description: string;
+  /** Absent = matrix; absent rather than defaulted so the hash of a matrix workload stays what it was. */
+  kind?: WorkloadKind;
+  /** A kind other than matrix: its settings, checked by that kind (harness/kinds/). */
+  options?: Record<string, unknown>;
   /** Seeds the payload and key generators: the same seed gives the same bytes. */
   seed: number;
   payload: PayloadProfile;
@@ -75,7 +82,7 @@ export interface Workload {
 /** The defaults, from the schema (harness/schema/workload.schema.json: the one place they live). */
 export const WORKLOAD_DEFAULTS = Object.fromEntries(
   Object.entries(schema.properties as Record<string, { default?: unknown }>).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]),
-) as Omit<Workload, 'name' | 'matrix'>;
+) as Omit<Workload, 'name' | 'matrix' | 'kind' | 'options'>;
 
 export const MATRIX_DEFAULTS: MatrixAxes = {
   engine: ['pwrite'],
@@ -234,7 +241,9 @@ export function validateWorkload(raw: unknown, source: string): Workload {
     config,
   };
   const fields = Object.fromEntries(Object.keys(WORKLOAD_DEFAULTS).map((k) => [k, data[k] ?? (WORKLOAD_DEFAULTS as Record<string, unknown>)[k]]));
-  return { ...(fields as Omit<Workload, 'name' | 'matrix'>), name: data.name as string, matrix };
+  const kind = data.kind === undefined || data.kind === 'matrix' ? {} : { kind: data.kind as WorkloadKind, options: (data.options ?? {}) as Record<string, unknown> };
+  if (kind.kind === undefined && data.options !== undefined && Object.keys(data.options as object).length > 0) fail(source, 'options', 'is read by a workload kind other than matrix: give `kind` too');
+  return { ...(fields as Omit<Workload, 'name' | 'matrix'>), ...kind, name: data.name as string, matrix };
 }
 
 /** Parses YAML or JSON text (JSON is YAML, but a .json file gets JSON's own error messages). */

@@ -14,6 +14,7 @@ import { repoRoot } from '../../harness/fingerprint.js';
 import { applyOverrides, type AxisOverrides } from '../../harness/matrix.js';
 import { barProgress, defaultProgress, plainProgress, silentProgress, type Progress } from '../../harness/progress.js';
 import { signalExitCode } from '../../harness/interrupt.js';
+import { runWorkloadKind } from '../../harness/kinds/run-kind.js';
 import { runBench } from '../../harness/run-bench.js';
 import { parseAcks, type TargetOptions } from '../../harness/target.js';
 import { loadWorkloadFile, validateWorkload, type Workload } from '../../harness/workload.js';
@@ -223,6 +224,7 @@ async function runAndReport(opts: BenchCliOptions, workload: Workload, file: str
     process.stderr.write(`\nstrata bench: ${signal}: stopping the cell in progress; writing the results of the cells that finished (${signal} again to quit at once)\n`);
     stop.abort(signal);
   };
+  if (workload.kind !== undefined) return runKindAndReport(opts, workload, file, dataDir, outDir, target);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const results = await runBench({
@@ -259,4 +261,15 @@ async function runAndReport(opts: BenchCliOptions, workload: Workload, file: str
     process.stderr.write(`strata bench: no cell ran (${skipped} skipped, ${failed} failed): see the reasons in ${join(outDir, 'report.md')}\n`);
     process.exitCode = 1;
   }
+}
+
+/** A workload of another kind than matrix (harness/kinds/): the focused comparison it names. */
+async function runKindAndReport(opts: BenchCliOptions, workload: Workload, file: string | null, dataDir: string, outDir: string, target: ReturnType<typeof targetFrom>): Promise<void> {
+  if (target || opts.receiver || opts.iperfServer) throw new StrataError('INVALID_ARGUMENT', `workload ${file ?? workload.name}: kind ${workload.kind} starts its own servers and clients on this machine: --target, --receiver and --iperf-server are for matrix workloads`);
+  const progress = progressFor(opts.progress);
+  const results = await runWorkloadKind({ workload, workloadFile: file, dataDir, outDir, quick: !!opts.quick, log: (line) => progress.log(line) });
+  const ok = results.cells.filter((c) => c.status === 'ok').length;
+  const failed = results.cells.length - ok;
+  process.stdout.write(`${results.cells.length} cells: ${ok} ok, ${failed} failed in ${results.durationSeconds} s\nresults: ${join(outDir, 'results.json')}\nreport:  ${join(outDir, 'report.md')}\n`);
+  if (failed > 0 || ok === 0) process.exitCode = 1;
 }

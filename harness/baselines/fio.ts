@@ -81,9 +81,7 @@ export async function runFio(job: FioJob, parentDir: string): Promise<FioResult>
   await mkdir(dir, { recursive: true });
   const args = fioArgs(job, dir);
   try {
-    const { stdout } = await execFileAsync('fio', args, { maxBuffer: 16 * 1024 * 1024, timeout: (job.runtimeSecondsMax * 3 + 60) * 1000 });
-    const out = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { jobs: FioJobJson[] };
-    const j = out.jobs[0]!;
+    const j = await runFioJson(args, (job.runtimeSecondsMax * 3 + 60) * 1000);
     const side = job.kind === 'write' ? j.write : j.read;
     const result: FioResult = {
       job,
@@ -107,17 +105,37 @@ export async function runFio(job: FioJob, parentDir: string): Promise<FioResult>
   }
 }
 
-interface FioSideJson {
+export interface FioSideJson {
   bw_bytes: number;
+  io_bytes: number;
   iops: number;
   clat_ns: { percentile?: Record<string, number> };
 }
-interface FioJobJson {
+/** The part of fio's JSON report (one job) the harness reads. */
+export interface FioJobJson {
   read: FioSideJson;
   write: FioSideJson;
   sync?: { lat_ns?: { percentile?: Record<string, number> } };
   usr_cpu: number;
   sys_cpu: number;
+  /** Milliseconds the job ran. */
+  job_runtime: number;
+}
+
+/**
+ * The one way the harness runs fio: `fio ARGS --output-format=json`, the first job of its report.
+ * Every fio figure of the harness goes through here (the matrix's baselines and the focused
+ * benchmarks' rows alike).
+ */
+export async function runFioJson(args: readonly string[], timeoutMs: number): Promise<FioJobJson> {
+  const all = args.includes('--output-format=json') ? [...args] : [...args, '--output-format=json'];
+  const { stdout } = await execFileAsync('fio', all, { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }).catch((err: Error & { code?: string; stderr?: string }) => {
+    if (err.code === 'ENOENT') throw new Error(`fio: ${FIO_INSTALL_HINT}`);
+    throw new Error(`fio ${all.join(' ')} failed: ${err.stderr ?? err.message}`);
+  });
+  const out = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { jobs: FioJobJson[] };
+  if (!out.jobs[0]) throw new Error(`fio ${all.join(' ')} reported no job`);
+  return out.jobs[0];
 }
 
 /** The fio jobs that bound a cell: its write pattern, and hot/cold reads at the fetch size. */

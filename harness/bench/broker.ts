@@ -18,8 +18,11 @@ import fs from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runKafkaTarget } from '../../broker/kafka-target.js';
-import { runRawEndToEnd } from '../../broker/raw-end-to-end.js';
+import { runKafkaTarget } from '../clients/kafka-target.js';
+import { runRawEndToEnd } from '../clients/raw-end-to-end.js';
+import { summarize as stat } from '../stats.js';
+import { cpuSeconds, rssPeakMb } from '../proc.js';
+import { startServeListening, stopServe } from '../serve-process.js';
 
 interface Args {
   reps: number;
@@ -52,7 +55,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const CLK_TCK = 100; // Linux USER_HZ
 
 interface Server {
   child: ChildProcess;
@@ -63,53 +65,22 @@ interface Server {
 }
 
 async function startServer(dataDir: string, engine: string, transfer?: string, eventLoopStats = false): Promise<Server> {
-  const args = ['--import', 'tsx', 'cli/main.ts', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', '--engine', engine];
+  const args = ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--auto-create-topics', '--engine', engine];
   if (eventLoopStats) args.push('--event-loop-stats');
   if (transfer) args.push('--transfer', transfer);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const m = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) {
-      return {
-        child,
-        port: Number(m[1]),
-        pid: child.pid!,
-        stop: async () => {
-          child.kill('SIGTERM');
-          await exited;
-          const m = /event loop delay ms: p50 ([\d.]+) p99 ([\d.]+) p99\.9 ([\d.]+) max ([\d.]+)/.exec(err);
-          return m ? { p50Ms: Number(m[1]), p99Ms: Number(m[2]), p999Ms: Number(m[3]), maxMs: Number(m[4]) } : undefined;
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`strata serve did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const served = await startServeListening(args);
+  return {
+    child: served.child,
+    port: served.port,
+    pid: served.child.pid!,
+    stop: async () => {
+      await stopServe(served, 60_000);
+      const m = /event loop delay ms: p50 ([\d.]+) p99 ([\d.]+) p99\.9 ([\d.]+) max ([\d.]+)/.exec(served.stderr());
+      return m ? { p50Ms: Number(m[1]), p99Ms: Number(m[2]), p999Ms: Number(m[3]), maxMs: Number(m[4]) } : undefined;
+    },
+  };
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
-}
-
-function rssPeakMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function stat(xs: number[]): { median: number; min: number; max: number; runs: number[] } {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs };
-}
 
 function fmt(s: { median: number; min: number; max: number }, digits = 0): string {
   return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;

@@ -30,6 +30,7 @@ import { silentLogger } from '../../core/tokens.js';
 import { builtinCaches } from '../../engines/cache/index.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { bufferedTransfer } from '../../engines/transfer/buffered.js';
+import { median } from '../stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,11 +63,6 @@ interface Sample {
   buffered: PathFigures;
   readBatches: PathFigures;
   heldBytes: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function oneBatch(): Buffer {

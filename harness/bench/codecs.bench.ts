@@ -46,6 +46,7 @@ import { lz4ExpectedOutputBytes } from '../../codecs/lz4.js';
 import { SYNC_BYTES_MAX } from '../../codecs/sync-thresholds.js';
 import { ZSTD_LEVEL_DEFAULT } from '../../codecs/zstd.js';
 import { PAYLOAD_PROFILES, makeRecords, recordsSectionOf, withLoopTurns, type PayloadProfile } from './payloads.js';
+import { median } from '../stats.js';
 
 const SIZES = [16 * 1024, 1024 * 1024];
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -180,7 +181,6 @@ for (const c of cases) {
 }
 process.stderr.write(`paired sampling done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ns = (c: Case, what: string): number => median(samples.get(`${c.key}/${what}`)!);
 const mbps = (bytes: number, nanos: number): number => (bytes / nanos) * 1e3;
 

@@ -29,6 +29,7 @@ import { ApiKey } from '../../broker/protocol/api-keys.js';
 import { buildBatch } from '../../core/format/records.js';
 import { makeTlsIdentity } from '../peers/tls-identity.js';
 import { startServeListening } from '../serve-process.js';
+import { openDescriptors, rssBytes } from '../proc.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,8 +71,8 @@ async function serve(transfer: string, dataDir: string): Promise<Server> {
     port: served.port,
     tlsPort: served.tlsPort,
     log: served.stderr,
-    fds: () => fs.readdirSync(`/proc/${pid}/fd`).length,
-    rssMiB: () => Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
+    fds: () => openDescriptors(pid),
+    rssMiB: () => rssBytes(pid) / 2 ** 20,
     stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGKILL')))),
   };
 }

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireNative } from '../../native/index.js';
+import { medianRange } from '../stats.js';
 
 const native = requireNative('the mapping benchmark');
 const argv = process.argv.slice(2);
@@ -70,11 +71,7 @@ function run(v: Variant): { copyMs: number; copyCpuMs: number; msyncMs: number }
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const fmt = (xs: number[]): string => `${median(xs).toFixed(0)} [${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}]`;
+const fmt = (xs: number[]): string => medianRange(xs, 0);
 
 try {
   const results = new Map<string, { copy: number[]; copyCpu: number[]; msync: number[] }>(variants.map((v) => [v.name, { copy: [], copyCpu: [], msync: [] }]));

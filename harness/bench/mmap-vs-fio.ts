@@ -23,6 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { mmapEngine } from '../../engines/mmap.js';
 import { requireNative, type NativeAddon } from '../../native/index.js';
+import { runFioJson } from '../baselines/fio.js';
+import { median } from '../stats.js';
 
 interface Args {
   dir: string;
@@ -94,31 +96,12 @@ async function runEngine(file: string, sizeBytes: number, block: Buffer, start: 
 }
 
 /** MB/s of one fio run, as fio reports it (bw_bytes over its own runtime). */
-function runFio(file: string, sizeBytes: number, blockBytes: number): number {
+async function runFio(file: string, sizeBytes: number, blockBytes: number): Promise<number> {
   fs.rmSync(file, { force: true });
-  const fioArgs = [
-    '--name=mmap-write',
-    `--filename=${file}`,
-    '--ioengine=mmap',
-    '--rw=write',
-    `--bs=${blockBytes}`,
-    `--size=${sizeBytes}`,
-    '--end_fsync=1',
-    '--output-format=json',
-  ];
-  const res = spawnSync('fio', fioArgs, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (res.error) throw new Error(`cannot run fio (apt-get install fio): ${res.error.message}`);
-  if (res.status !== 0) throw new Error(`fio failed (${res.status}): ${res.stderr}`);
-  const job = (JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { jobs: { write: { bw_bytes: number; io_bytes: number } }[] }).jobs[0]!;
+  const job = await runFioJson(['--name=mmap-write', `--filename=${file}`, '--ioengine=mmap', '--rw=write', `--bs=${blockBytes}`, `--size=${sizeBytes}`, '--end_fsync=1'], 600_000);
   if (job.write.io_bytes !== sizeBytes) throw new Error(`fio wrote ${job.write.io_bytes} bytes, expected ${sizeBytes}`);
   fs.rmSync(file);
   return job.write.bw_bytes / 1e6;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function summary(values: readonly number[]): string {
@@ -140,7 +123,7 @@ async function main(): Promise<void> {
       for (const which of order) {
         const file = path.join(dir, `${which}.bench`);
         const start = ({ engine: 'new', engineLaidOut: 'laidOut', engineGrowing: 'growing' } as const)[which as 'engine'];
-        const mbps = which === 'fio' ? runFio(file, args.sizeBytes, args.blockBytes) : await runEngine(file, args.sizeBytes, block, start);
+        const mbps = which === 'fio' ? await runFio(file, args.sizeBytes, args.blockBytes) : await runEngine(file, args.sizeBytes, block, start);
         runs[which].push(mbps);
         console.log(`  rep ${rep + 1} ${which.padEnd(13)} ${mbps.toFixed(0)} MB/s`);
       }

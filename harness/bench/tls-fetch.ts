@@ -28,10 +28,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { runKafkaTarget } from '../../broker/kafka-target.js';
+import { runKafkaTarget } from '../clients/kafka-target.js';
 import { KAFKA_MAIN, KAFKA_SERVER_JVM_FLAGS, KAFKA_VERSION, runKafkaToolOk, startKafka } from '../peers/kafka/kafka-peer.js';
 import { kcatSsl, makeTlsIdentity, type TlsIdentity } from '../peers/tls-identity.js';
-import { median } from './stats.js';
+import { median } from '../stats.js';
+import { cpuSeconds } from '../proc.js';
+import { startServeListening, stopServe } from '../serve-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,7 +57,6 @@ const PARTITION_FETCH_BYTES = positiveInt('partition-fetch-kib', 1024 * 1024) * 
 const RECORDS = Math.ceil((MIB * 2 ** 20) / RECORD_BYTES);
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOPIC = 'tls-fetch';
-const CLK_TCK = 100; // Linux USER_HZ
 
 interface Sample {
   mbPerSec: number;
@@ -69,31 +70,11 @@ interface Path {
   tls: boolean;
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 /** `strata serve` from dist/ (what a user runs); resolves once every asked-for listener is up. */
 async function startStrata(dataDir: string, transfer: string, tls?: TlsIdentity): Promise<{ child: ChildProcess; port: number; tlsPort?: number; stop(): Promise<void> }> {
-  const bin = join(ROOT, 'bin/strata.js');
-  if (!fs.existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ missing: run `npm run build` first');
   const extra = tls ? ['--listen-tls', '127.0.0.1:0', '--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [];
-  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--transfer', transfer, '--auto-create-topics', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const plain = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
-    const overTls = /serving Kafka protocol over TLS on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (plain && (!tls || overTls)) {
-      return { child, port: Number(plain[1]), tlsPort: overTls ? Number(overTls[1]) : undefined, stop: async () => { child.kill('SIGTERM'); await exited; } };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`strata serve did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const served = await startServeListening(['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--transfer', transfer, '--auto-create-topics', ...extra], { built: true });
+  return { child: served.child, port: served.port, tlsPort: tls ? served.tlsPort : undefined, stop: () => stopServe(served, 60_000) };
 }
 
 /** Reads the whole topic once with kcat; checks the record count and value bytes. */

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTargets, startTarget, STRATA_BIN } from '../bench/vs-kafka/servers.js';
+import { parseTargets, startTarget, STRATA_BIN } from '../kinds/vs-kafka/servers.js';
 
 const REPO_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 

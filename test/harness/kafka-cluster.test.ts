@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterMetadata, parseBootstrapUrl } from '../../broker/kafka-admin.js';
+import { clusterMetadata, parseBootstrapUrl } from '../../harness/clients/kafka-admin.js';
 import { loadResults } from '../../harness/compare.js';
 import { KAFKA_LIB_DIR, KAFKA_VERSION } from '../../harness/peers/kafka/kafka-tools.js';
 import { startKafkaCluster, type KafkaCluster } from '../../harness/peers/kafka/kafka-peer.js';

@@ -1,78 +1,97 @@
 /**
- * The Kafka comparison (harness/bench/vs-kafka.ts) end to end in its tiniest configuration: one
- * repetition, Apache Kafka (the peer's real KRaft node) and one strata target (a real `strata
- * serve` child), kcat producing a few thousand records into each. The results file must hold both
- * targets with their figures, the ratio strata/Kafka computed from the two runs, the targets of the
- * issue evaluated from it, the report and charts; and every server it started must be gone.
- * No timing is asserted: the figures of such a run mean nothing, only that they are measured.
+ * The Kafka comparison (workload kind vs-kafka, harness/kinds/vs-kafka/) end to end in its
+ * tiniest configuration: one repetition, Apache Kafka (the peer's real KRaft node) and one strata
+ * target (a real `strata serve` child, the built CLI), kcat producing a few thousand records into
+ * each. Its results.json must be in the one results schema (strata compare reads it), hold both
+ * targets' cells with their figures and the per-repetition ratio strata/Kafka, keep the
+ * comparison's own record (goals) under details, draw the report and charts; and every server it
+ * started must be gone. No timing is asserted: the figures of such a run mean nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseArgs, runVsKafka } from '../../harness/bench/vs-kafka.js';
-import { parseStraceSummary } from '../../harness/bench/vs-kafka/profile.js';
-import type { VsKafkaResults } from '../../harness/bench/vs-kafka/report.js';
-import { exitedChildrenCpuSeconds, parseTargets } from '../../harness/bench/vs-kafka/servers.js';
-import { ratiosToKafka, summarizeRuns, type RunRecord } from '../../harness/bench/vs-kafka/summary.js';
+import { compareResults, loadResults } from '../../harness/compare.js';
+import { runWorkloadKind } from '../../harness/kinds/run-kind.js';
+import { parseStraceSummary } from '../../harness/kinds/vs-kafka/profile.js';
+import type { VsKafkaResults } from '../../harness/kinds/vs-kafka/report.js';
+import { exitedChildrenCpuSeconds, parseTargets } from '../../harness/kinds/vs-kafka/servers.js';
+import { ratiosToKafka, summarizeRuns, type RunRecord } from '../../harness/kinds/vs-kafka/summary.js';
+import { kafkaTable } from '../../harness/kinds/vs-kafka/table.js';
+import { validateWorkload } from '../../harness/workload.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('bench:vs-kafka', () => {
-  it('the tiniest run: Kafka and strata-pwrite-sendfile, kcat produce, results with both targets and their ratio', { timeout: 300_000 }, async () => {
+const tiny = {
+  name: 'vs-kafka-tiny', kind: 'vs-kafka', repetitions: 1,
+  options: { targets: ['strata-pwrite-sendfile'], workloads: ['a'], clients: ['kcat'], syscalls: false, produceRecords: 3000, warmupRecords: 1000 },
+};
+
+describe('workload kind vs-kafka', () => {
+  it('the tiniest run: Kafka and strata-pwrite-sendfile, kcat produce, results.json that compare reads, with both targets and their ratio', { timeout: 300_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'strata-vs-kafka-test-'));
     const data = mkdtempSync(join(tmpdir(), 'strata-vs-kafka-test-data-'));
     dirs.push(out, data);
-    const o = parseArgs(['--quick', '--targets', 'strata-pwrite-sendfile', '--workloads', 'a', '--clients', 'kcat', '--no-syscalls',
-      '--produce-records', '3000', '--data-dir', data, '--out', out], () => {});
-    o.sizes.warmupRecords = 1000;
-    const { outDir } = await runVsKafka(o);
-    expect(outDir).toBe(out);
+    const workload = validateWorkload(tiny, 'vs-kafka-tiny.yaml');
+    await runWorkloadKind({ workload, workloadFile: 'vs-kafka-tiny.yaml', dataDir: data, outDir: out, quick: true, log: () => {} });
 
-    const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as VsKafkaResults;
-    expect(r.targets.map((t) => t.id)).toEqual(['kafka', 'strata-pwrite-sendfile']);
-    expect(r.runs.map((x) => [x.target, x.error])).toEqual([['kafka', undefined], ['strata-pwrite-sendfile', undefined]]);
-    const perRun = (target: string) => r.runs.find((x) => x.target === target)!.rows.find((row) => row.id === 'a.kcat')!.metrics;
-    const kafka = perRun('kafka');
-    const strata = perRun('strata-pwrite-sendfile');
+    const file = join(out, 'results.json');
+    const r = loadResults(file);
+    expect(r.workload.kind).toBe('vs-kafka');
+    expect(r.cells.map((c) => [c.id, c.status])).toEqual([
+      ['a.kcat/kafka', 'ok'], ['a.kcat/strata-pwrite-sendfile', 'ok'], ['server/kafka', 'ok'], ['server/strata-pwrite-sendfile', 'ok'],
+    ]);
+    const cell = (id: string) => r.cells.find((c) => c.id === id)!;
+    const kafka = cell('a.kcat/kafka').repetitions[0]!;
+    const strata = cell('a.kcat/strata-pwrite-sendfile').repetitions[0]!;
     for (const m of [kafka, strata]) {
-      expect(m.recordsPerSecond).toBeGreaterThan(0);
-      expect(m.mbPerSecond).toBeCloseTo((m.recordsPerSecond! * 100) / 1e6, 6);
-      expect(m.serverCpuSeconds).toBeGreaterThanOrEqual(0);
-      expect(m.clientCpuSecondsPerGb).toBeGreaterThanOrEqual(0);
+      expect(m.recordsPerSec).toBeGreaterThan(0);
+      expect(m.mbPerSec).toBeCloseTo((m.recordsPerSec! * 100) / 1e6, 0);
+      expect(m['server.cpuSeconds']).toBeGreaterThanOrEqual(0);
+      expect(m['client.cpuSecondsPerGb']).toBeGreaterThanOrEqual(0);
     }
-    expect(r.summary['a.kcat']!['kafka']!['recordsPerSecond']!.median).toBe(kafka.recordsPerSecond);
-    const ratio = r.ratios['a.kcat']!['strata-pwrite-sendfile']!['recordsPerSecond']!;
-    expect(ratio.median).toBeCloseTo(strata.recordsPerSecond! / kafka.recordsPerSecond!, 12);
-    const goal = r.goals.find((g) => g.row === 'a.kcat' && g.target === 'strata-pwrite-sendfile')!;
-    expect(goal.met).toBe(ratio.median >= 1.5);
+    expect(cell('a.kcat/kafka').logImpl).toMatch(/^Apache Kafka \d/);
+    expect(strata['toKafka.recordsPerSec']).toBeCloseTo(strata.recordsPerSec! / kafka.recordsPerSec!, 2);
+    expect(cell('server/kafka').repetitions[0]!['server.rssPeakMb']).toBeGreaterThan(50);
+    expect(cell('server/strata-pwrite-sendfile').repetitions[0]!['server.rssPeakMb']).toBeGreaterThan(10);
+    // compare reads it: the same run against itself is all noise
+    const c = compareResults(r, r);
+    expect(c.deltas.length).toBeGreaterThan(0);
+    expect(c.deltas.every((d) => d.verdict === 'noise')).toBe(true);
+
+    // the README's Kafka table is drawn from this file alone
+    const table = kafkaTable(r);
+    expect(table).toHaveLength(4);
+    expect(table[2]).toMatch(/^\| \(a\) kcat -P, .* \(records\/s\) \| strata-pwrite-sendfile \| [\d,]+ \[[\d,]+-[\d,]+\] \| [\d,]+ \[.*\] \| [\d.]+ \[/);
+    expect(table[3]).toMatch(/\(peak RSS MB\) \| strata-pwrite-sendfile \|/);
+
+    const details = r.details as unknown as VsKafkaResults;
+    const goal = details.goals.find((g) => g.row === 'a.kcat' && g.target === 'strata-pwrite-sendfile')!;
+    expect(goal.met).toBe(goal.ratio!.median >= 1.5);
     // what was not run is said to be not measured, not passed
-    expect(r.goals.find((g) => g.row === 'c.kcat-fixed-rate')!.met).toBeNull();
-
-    // peak RSS of each server process, and its ratio
-    const rss = r.summary['server']!;
-    expect(rss['kafka']!['rssPeakMb']!.median).toBeGreaterThan(50);
-    expect(rss['strata-pwrite-sendfile']!['rssPeakMb']!.median).toBeGreaterThan(10);
-    expect(r.ratios['server']!['strata-pwrite-sendfile']!['rssPeakMb']!.median)
-      .toBeCloseTo(rss['strata-pwrite-sendfile']!['rssPeakMb']!.median / rss['kafka']!['rssPeakMb']!.median, 12);
-
+    expect(details.goals.find((g) => g.row === 'c.kcat-fixed-rate')!.met).toBeNull();
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toContain('npm run bench:vs-kafka -- --quick --targets strata-pwrite-sendfile');
+    expect(report).toContain('strata bench --workload vs-kafka-tiny.yaml --quick');
     expect(report).toMatch(/\| kafka \| [\d,]+ \| [\d.]+ \|/);
-    expect(report).toMatch(/\| strata-pwrite-sendfile \| [\d,]+ \| .* \| [\d.]+ \|$/m);
     expect(readFileSync(join(out, 'produce.svg'), 'utf8')).toMatch(/^<svg/);
 
     // every server it started is stopped, and their directories removed
-    for (const run of r.runs) {
+    for (const run of details.runs) {
       expect(run.serverPid).toBeGreaterThan(0);
       expect(existsSync(`/proc/${run.serverPid}`)).toBe(false);
     }
-    expect(existsSync(join(data, 'rep0-kafka'))).toBe(false);
-    expect(existsSync(join(data, 'rep0-strata-pwrite-sendfile'))).toBe(false);
+    expect(readdirSync(data)).toEqual([]);
+  });
+
+  it('an option it does not know, or a bad value, is an error naming the file and the field', async () => {
+    const run = (options: Record<string, unknown>) => runWorkloadKind({ workload: validateWorkload({ ...tiny, options }, 'w.yaml'), workloadFile: 'w.yaml', dataDir: tmpdir(), outDir: join(tmpdir(), 'strata-never-written'), quick: true, log: () => {} });
+    await expect(run({ target: ['kafka'] })).rejects.toThrow(/workload w.yaml: field "options.target" is not an option of kind vs-kafka/);
+    await expect(run({ targets: ['strata-nope-sendfile'] })).rejects.toThrow(/field "options.targets" unknown target "strata-nope-sendfile"/);
+    await expect(run({ produceRecords: -1 })).rejects.toThrow(/field "options.produceRecords" must be a positive number/);
   });
 
   it("a client's CPU is counted once it has exited (the clients' CPU per GB beside the server's)", () => {

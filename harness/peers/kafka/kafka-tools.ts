@@ -10,7 +10,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const KAFKA_PEER_DIR = dirname(fileURLToPath(import.meta.url));
+/**
+ * This folder in the checkout, whether this module runs from its source or bundled into dist/ (the
+ * CLI's `strata bench --workload vs-kafka.yaml`): the nearest ancestor holding harness/peers/kafka.
+ */
+function peerDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'pom.xml'))) return here;
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'harness', 'peers', 'kafka');
+    if (existsSync(join(candidate, 'pom.xml'))) return candidate;
+  }
+  throw new Error(`harness/peers/kafka/pom.xml not found above ${here}`);
+}
+
+export const KAFKA_PEER_DIR = peerDir();
 export const KAFKA_LIB_DIR = join(KAFKA_PEER_DIR, 'lib');
 
 /** The pinned version, read from pom.xml so the two cannot disagree. */
