@@ -41,7 +41,8 @@ function collector(client: net.Socket): (bytes: number) => Promise<Buffer> {
   };
 }
 
-export async function connectPair(): Promise<SocketPair> {
+/** A connected loopback TCP pair: `server` the accepted socket (a broker's side), `client` the reader. */
+export async function loopbackSockets(): Promise<{ server: net.Socket; client: net.Socket }> {
   const listener = net.createServer();
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const { port } = listener.address() as net.AddressInfo;
@@ -50,6 +51,11 @@ export async function connectPair(): Promise<SocketPair> {
   await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
   const server = await accepted;
   listener.close();
+  return { server, client };
+}
+
+export async function connectPair(): Promise<SocketPair> {
+  const { server, client } = await loopbackSockets();
   server.on('error', () => {}); // the tests look at the send's rejection
   return { server, client, received: collector(client), close: () => (server.destroy(), client.destroy()) };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
 import { bufferedTransfer } from '../../engines/transfer/buffered.js';
 import { createSendfileTransfer } from '../../engines/transfer/sendfile.js';
+import { loopbackSockets } from '../conformance/transfer-sockets.js';
 
 export interface SegmentFixture {
   dir: string;
@@ -60,14 +61,7 @@ export interface Connection {
 }
 
 export async function connect(): Promise<Connection> {
-  const listener = net.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as net.AddressInfo;
-  const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
-  const client = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
-  const server = await accepted;
-  listener.close();
+  const { server, client } = await loopbackSockets();
   return {
     server,
     client,
