@@ -20,7 +20,8 @@ import { parseArgs } from 'node:util';
 import { logConfigFrom } from '../../core/config/log-config.js';
 import type { StorageEngine } from '../../core/engine.js';
 import { buildBatch } from '../../core/format/records.js';
-import { validateBatches } from '../../core/format/batch-cursor.js';
+import { CodecRegistry } from '../../core/codec.js';
+import { validateRecords } from '../../core/log/log-validator.js';
 import { Log } from '../../core/log/log.js';
 import { silentLogger } from '../../core/tokens.js';
 import { fsyncGroupEngine } from '../../engines/fsync-group.js';
@@ -57,7 +58,7 @@ const pwriteThreadpoolOnly: StorageEngine = { ...pwriteEngine, name: 'pwrite-thr
 const fsyncPerWriteThreadpoolOnly: StorageEngine = { ...fsyncPerWriteEngine, name: 'fsync-per-write-threadpool-only', open: (path, options) => PwriteSegmentFile.open(path, options, { dsync: true }) };
 
 /** Batches built here, validated before the clock starts: the timed appends skip the CRC check. */
-const prevalidated = (batch: Buffer) => validateBatches(batch, Number.MAX_SAFE_INTEGER);
+const prevalidated = (batch: Buffer) => validateRecords(batch, { codecs: new CodecRegistry(), messageMaxBytes: Number.MAX_SAFE_INTEGER });
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
@@ -116,7 +117,7 @@ async function bigBatches(engine: StorageEngine, totalBytes: number, o: BigBatch
   const ring = Array.from({ length: inFlight }, () => batchOfBytes(o.batchBytes));
   const count = Math.floor(totalBytes / o.batchBytes);
   // without validation (a producer in the same process), each ring buffer is validated once, before the clock
-  const validatedRing = o.validate ? [] : ring.map(prevalidated);
+  const validatedRing = o.validate ? [] : await Promise.all(ring.map(prevalidated));
   return withLog(engine, { 'segment.bytes': String(1 << 30), preallocate: 'true' }, async (log) => {
     const start = process.hrtime.bigint();
     const slots: (Promise<unknown> | undefined)[] = new Array(inFlight);
@@ -141,7 +142,7 @@ async function fsyncLatency(engine: StorageEngine, appends: number, preallocate:
     // distinct buffers, as a broker receives each batch in its own, made before the clock starts:
     // the latency is the append's, from the call to the acknowledgement (fio's clat likewise
     // leaves out fio's own buffer handling)
-    const batches = Array.from({ length: appends }, () => prevalidated(Buffer.from(batch)));
+    const batches = await Promise.all(Array.from({ length: appends }, () => prevalidated(Buffer.from(batch))));
     const lat: number[] = [];
     for (let i = 0; i < appends; i++) {
       const t = process.hrtime.bigint();
@@ -164,7 +165,7 @@ async function concurrent(engine: StorageEngine, appenders: number, durationS: n
       Array.from({ length: appenders }, async () => {
         // each appender's own buffer, validated once before the clock (an appender awaits its
         // append before reusing it): the engine and the Log are measured, not the CRC
-        const own = prevalidated(Buffer.from(batch));
+        const own = await prevalidated(Buffer.from(batch));
         while (Date.now() < deadline) {
           await log.appendValidated(own);
           done++;
