@@ -57,7 +57,7 @@ async function produce(client: Client, port: number, topic: string): Promise<num
     const args = ['--topic', topic, '--num-records', String(RECORDS), '--record-size', String(RECORD_BYTES), '--throughput', '-1', '--producer-props', `bootstrap.servers=127.0.0.1:${port}`];
     const r = await runKafkaToolOk(KAFKA_MAIN.producerPerformance, args, { jvmFlags: kafkaScriptJvmFlags({ xmx: '512M' }) });
     // its own figure: from the first send to the last acknowledgement, without the JVM's start
-    const summary = /(\d+) records sent, ([\d.]+) records\/sec/.exec(r.stdout);
+    const summary = [...r.stdout.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)].at(-1); // the last line is the total
     if (!summary || Number(summary[1]) !== RECORDS) throw new Error(`no ProducerPerformance summary of ${RECORDS} records: ${r.stdout.slice(-2000)}`);
     return Number(summary[2]);
   } else {
