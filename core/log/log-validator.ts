@@ -23,13 +23,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DECOMPRESSION_RATIO_MAX, decompressedBytesMaxFor, type Codec, type CodecRegistry } from '../codec.js';
 import { LONG_MAX } from '../config/log-config.js';
 import { CorruptRecordError, StrataError } from '../errors.js';
-import type { BatchLayout, ValidatedBatches } from '../format/batch-cursor.js';
+import type { ValidatedBatches } from '../format/batch-cursor.js';
 import {
   CompressionType,
   LOG_OVERHEAD_BYTES,
   MAGIC_OFFSET,
   MAGIC_V2,
-  NO_PRODUCER_ID,
   RECORDS_OFFSET,
   compressionOf,
   isControl,
@@ -40,8 +39,10 @@ import {
   type RecordBatchHeader,
 } from '../format/record-batch.js';
 import { readVarint, readVarlong, type VarintCursor } from '../format/varint.js';
-import type { ProducerBatch } from './producer-state-entry.js';
-import { walkRecords } from './record-walk.js';
+import { walkRecords, walkRecordsNow } from './record-walk.js';
+import { RecordsLayoutBuilder, type ValidatedRecords } from './validated-records.js';
+
+export type { ValidatedRecords } from './validated-records.js';
 
 /** Kafka's error for each refusal (the broker answers with it; the library sees it on the error). */
 export type RecordValidationFailure = 'CORRUPT_MESSAGE' | 'MESSAGE_TOO_LARGE' | 'INVALID_RECORD' | 'INVALID_TIMESTAMP' | 'UNSUPPORTED_COMPRESSION_TYPE' | 'UNSUPPORTED_FOR_MESSAGE_FORMAT';
@@ -58,14 +59,6 @@ export class RecordValidationError extends StrataError {
     this.name = 'RecordValidationError';
   }
 }
-
-/** Batches and every record in them validated by validateRecords (the brand: nothing else makes one). */
-export interface ValidatedRecords extends ValidatedBatches {
-  /** The batches of idempotent producers, in order, offsets relative to the append's first. */
-  readonly producerBatches: readonly ProducerBatch[];
-  readonly [RECORDS_VALIDATED]: true;
-}
-declare const RECORDS_VALIDATED: unique symbol;
 
 /** Decompressed bytes one append (or Produce request) may still expand to, and its yields. */
 export interface DecompressionBudget {
@@ -127,34 +120,103 @@ function refuse(at: BatchPlace, reason: RecordValidationFailure, message: string
  * whose framing and CRCs were checked already (ValidatedBatches: a shipped stream's decoder).
  */
 export async function validateRecords(input: Buffer | ValidatedBatches, opts: LogValidatorOptions): Promise<ValidatedRecords> {
-  const crcChecked = !Buffer.isBuffer(input);
-  const buffer = crcChecked ? input.buffer : input;
-  const source = opts.source ?? 'the append';
-  if (buffer.length === 0) throw new RecordValidationError('CORRUPT_MESSAGE', `${source} holds no record batch`, 0, 0);
-  const budget = opts.budget ?? new AppendBudget();
-  const built = new RecordsLayoutBuilder();
-  try {
-    for (let position = 0, index = 0; position < buffer.length; index++) {
-      const at = { index, position, text: `batch ${index} (at byte ${position} of ${source})` };
-      const header = checkBatch(buffer, at, opts, crcChecked);
-      const sizeBytes = LOG_OVERHEAD_BYTES + header.batchLength;
-      const body = buffer.subarray(position + RECORDS_OFFSET, position + sizeBytes);
-      const compression = compressionOf(header.attributes);
-      if (compression === CompressionType.none) {
-        budget.count(body.length);
-        await walk(body, header, at, opts.timestamps);
-      } else {
-        await decompressAndWalk(body, header, codecFor(compression, at, opts), at, opts, budget);
-      }
-      await budget.yieldIfDue();
-      built.add(position, header);
-      position += sizeBytes;
-    }
-  } catch (err) {
-    if (err instanceof RecordValidationError) await budget.yieldIfDue(); // a refused bomb was work all the same
-    throw err;
+  const validation = new RecordsValidation(input, opts);
+  return validation.advanceNow() ?? validation.finish();
+}
+
+/**
+ * validateRecords within the call when that is short: the result for an append of uncompressed
+ * batches whose records take at most DECODE_SLICE_BYTES to walk; otherwise the validation, whose
+ * `finish()` picks up where this stopped (no batch is checked twice). Refusals throw.
+ */
+export function validateRecordsNow(input: Buffer | ValidatedBatches, opts: LogValidatorOptions): ValidatedRecords | RecordsValidation {
+  const validation = new RecordsValidation(input, opts);
+  return validation.advanceNow() ?? validation;
+}
+
+/** One append's validation, batch by batch: within the call while it is short, then with awaits. */
+export class RecordsValidation {
+  private readonly buffer: Buffer;
+  private readonly crcChecked: boolean;
+  private readonly budget: DecompressionBudget;
+  private readonly built = new RecordsLayoutBuilder();
+  private position = 0;
+  private index = 0;
+  /** Bytes walked within the call so far. */
+  private walkedNowBytes = 0;
+  /** The batch advanceNow stopped at, its header parsed and checked already. */
+  private stoppedAt: { at: BatchPlace; header: RecordBatchHeader } | undefined;
+
+  constructor(
+    input: Buffer | ValidatedBatches,
+    private readonly opts: LogValidatorOptions,
+  ) {
+    this.crcChecked = !Buffer.isBuffer(input);
+    this.buffer = Buffer.isBuffer(input) ? input : input.buffer;
+    this.budget = opts.budget ?? new AppendBudget();
+    if (this.buffer.length === 0) throw new RecordValidationError('CORRUPT_MESSAGE', `${opts.source ?? 'the append'} holds no record batch`, 0, 0);
   }
-  return built.finish(buffer);
+
+  /** Validates batches within the call while they are plain and short; the result once all are. */
+  advanceNow(): ValidatedRecords | undefined {
+    while (this.position < this.buffer.length) {
+      const at = this.place();
+      const header = checkBatch(this.buffer, at, this.opts, this.crcChecked);
+      const body = this.body(header);
+      const walkedNow =
+        compressionOf(header.attributes) === CompressionType.none &&
+        this.walkedNowBytes + body.length <= DECODE_SLICE_BYTES &&
+        walkNow(body, header, at, this.opts.timestamps);
+      if (!walkedNow) {
+        this.stoppedAt = { at, header };
+        return undefined;
+      }
+      this.walkedNowBytes += body.length;
+      this.budget.count(body.length);
+      this.next(header);
+    }
+    return this.built.finish(this.buffer);
+  }
+
+  /** Validates the remaining batches, handing the event loop back as the budget says. */
+  async finish(): Promise<ValidatedRecords> {
+    try {
+      while (this.position < this.buffer.length) {
+        const { at, header } = this.stoppedAt ?? { at: this.place(), header: undefined };
+        this.stoppedAt = undefined;
+        const checked = header ?? checkBatch(this.buffer, at, this.opts, this.crcChecked);
+        const body = this.body(checked);
+        const compression = compressionOf(checked.attributes);
+        if (compression === CompressionType.none) {
+          this.budget.count(body.length);
+          await walk(body, checked, at, this.opts.timestamps);
+        } else {
+          await decompressAndWalk(body, checked, codecFor(compression, at, this.opts), at, this.opts, this.budget);
+        }
+        await this.budget.yieldIfDue();
+        this.next(checked);
+      }
+    } catch (err) {
+      if (err instanceof RecordValidationError) await this.budget.yieldIfDue(); // a refused bomb was work all the same
+      throw err;
+    }
+    return this.built.finish(this.buffer);
+  }
+
+  private place(): BatchPlace {
+    const { index, position } = this;
+    return { index, position, text: `batch ${index} (at byte ${position} of ${this.opts.source ?? 'the append'})` };
+  }
+
+  private body(header: RecordBatchHeader): Buffer {
+    return this.buffer.subarray(this.position + RECORDS_OFFSET, this.position + LOG_OVERHEAD_BYTES + header.batchLength);
+  }
+
+  private next(header: RecordBatchHeader): void {
+    this.built.add(this.position, header);
+    this.position += LOG_OVERHEAD_BYTES + header.batchLength;
+    this.index++;
+  }
 }
 
 /** Framing, CRC, size, header numbers, flags; returns the batch's header, parsed once. */
@@ -251,6 +313,18 @@ async function decompressAndWalk(body: Buffer, header: RecordBatchHeader, codec:
   await (opts.gate ? opts.gate.run(capBytes, work) : work());
 }
 
+/** walk() within the call: false when the section needs the sliced walk. */
+function walkNow(section: Buffer, header: RecordBatchHeader, at: BatchPlace, timestamps: TimestampBounds | undefined): boolean {
+  try {
+    if (!walkRecordsNow(section, header.recordsCount, header.lastOffsetDelta)) return false;
+  } catch (err) {
+    if (!(err instanceof CorruptRecordError)) throw err; // a failed assertion is a bug, not the client's
+    throw refuse(at, 'CORRUPT_MESSAGE', `${at.text}: ${err.message}`);
+  }
+  checkWalkedTimestamps(section, header, at, timestamps);
+  return true;
+}
+
 async function walk(section: Buffer, header: RecordBatchHeader, at: BatchPlace, timestamps: TimestampBounds | undefined): Promise<void> {
   try {
     await walkRecords(section, header.recordsCount, header.lastOffsetDelta);
@@ -258,6 +332,10 @@ async function walk(section: Buffer, header: RecordBatchHeader, at: BatchPlace, 
     if (!(err instanceof CorruptRecordError)) throw err; // a failed assertion is a bug, not the client's
     throw refuse(at, 'CORRUPT_MESSAGE', `${at.text}: ${err.message}`);
   }
+  checkWalkedTimestamps(section, header, at, timestamps);
+}
+
+function checkWalkedTimestamps(section: Buffer, header: RecordBatchHeader, at: BatchPlace, timestamps: TimestampBounds | undefined): void {
   if (timestamps?.type === 'CreateTime' && timestamps.beforeMaxMs < LONG_MAX && timestampTypeOf(header.attributes) === 'CreateTime') {
     checkRecordTimestamps(section, header, at, timestamps);
   }
@@ -297,38 +375,5 @@ class AppendBudget implements DecompressionBudget {
     if (this.sinceYieldBytes < DECODE_SLICE_BYTES) return;
     this.sinceYieldBytes = 0;
     await nextTurn();
-  }
-}
-
-/** The log's layout and the producer batches, from each batch's one parsed header. */
-class RecordsLayoutBuilder {
-  private readonly positions: number[] = [];
-  private readonly lastOffsetDeltas: number[] = [];
-  private readonly producerBatches: ProducerBatch[] = [];
-  private records = 0;
-  private maxTimestamp = -1;
-  private offsetOfMaxTimestampIndex = 0;
-  private relativeOffset = 0;
-
-  add(position: number, h: RecordBatchHeader): void {
-    if (h.maxTimestamp > this.maxTimestamp) {
-      this.maxTimestamp = h.maxTimestamp;
-      this.offsetOfMaxTimestampIndex = this.positions.length;
-    }
-    this.positions.push(position);
-    this.lastOffsetDeltas.push(h.lastOffsetDelta);
-    this.records += h.recordsCount;
-    if (h.producerId !== NO_PRODUCER_ID && !isControl(h.attributes)) {
-      const { producerId, producerEpoch, baseSequence, lastOffsetDelta, maxTimestamp } = h;
-      this.producerBatches.push({ producerId, producerEpoch, baseSequence, lastOffsetDelta, maxTimestamp, relativeOffset: this.relativeOffset });
-    }
-    this.relativeOffset += h.lastOffsetDelta + 1;
-  }
-
-  finish(buffer: Buffer): ValidatedRecords {
-    const { positions, lastOffsetDeltas, records, maxTimestamp, offsetOfMaxTimestampIndex } = this;
-    const layout: BatchLayout = { positions, lastOffsetDeltas, records, maxTimestamp, offsetOfMaxTimestampIndex };
-    // every check validateBatches makes was made (validateBatch per batch, message.max.bytes), and more
-    return { buffer, layout, producerBatches: this.producerBatches } as unknown as ValidatedRecords;
   }
 }

@@ -173,7 +173,7 @@ export class Log {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.appends.inOrder(this.appends.validate(batches), options.offsets ?? 'assign');
+    return this.appends.appendBytes(batches, options.offsets ?? 'assign');
   }
 
   /** LogValidator with this log's codecs and message.max.bytes; ValidatedBatches have their CRCs checked already. */

@@ -11,7 +11,7 @@ import { applyCompressionType } from '../format/compression-type.js';
 import { AppendOrder } from './append-order.js';
 import type { LogAppender, LogAppendInfo } from './log-appender.js';
 import type { LogProducerState } from './log-producer-state.js';
-import { validateRecords, type ValidatedRecords } from './log-validator.js';
+import { RecordsValidation, validateRecords, validateRecordsNow, type ValidatedRecords } from './log-validator.js';
 
 /** 'assign' (a leader: the log gives offsets) or 'keep' (a copy: the batches keep theirs). */
 export type OffsetsMode = 'assign' | 'keep';
@@ -30,6 +30,22 @@ export class ValidatedAppends {
   /** LogValidator with this log's codecs and message.max.bytes; ValidatedBatches have their CRCs checked already. */
   validate(batches: Buffer | ValidatedBatches, source?: string): Promise<ValidatedRecords> {
     return validateRecords(batches, { codecs: this.codecs, messageMaxBytes: this.config.messageMaxBytes, source });
+  }
+
+  /**
+   * Validates and appends raw batches. Not async: plain batches that are short to walk are
+   * validated and placed in the call when no earlier append still waits, so an append the engine
+   * writes at once is acknowledged before this returns; problems still arrive as a rejection.
+   */
+  appendBytes(batches: Buffer, mode: OffsetsMode): Promise<LogAppendInfo> {
+    if (this.order.busy) return this.inOrder(this.validate(batches), mode);
+    let now: ValidatedRecords | RecordsValidation;
+    try {
+      now = validateRecordsNow(batches, { codecs: this.codecs, messageMaxBytes: this.config.messageMaxBytes });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return now instanceof RecordsValidation ? this.inOrder(now.finish(), mode) : this.append(now, mode);
   }
 
   /** Appends `validated` at once when nothing called before still waits; otherwise behind those. */
