@@ -10,7 +10,7 @@ import type { GroupCoordinator } from './group-coordinator.js';
 import type { MemoryPool } from './memory-pool.js';
 import type { PartitionWaiters } from './partition-waiters.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
-import type { ProducerExpiration } from './producer-states.js';
+import type { ProducerExpiration } from './producer-expiration.js';
 import type { RequestHeader } from './protocol/headers.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import type { KafkaReader } from './protocol/reader.js';

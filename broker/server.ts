@@ -34,7 +34,7 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
 import { ProducerIdManager } from './producer-id-manager.js';
-import { ProducerExpiration } from './producer-states.js';
+import { ProducerExpiration } from './producer-expiration.js';
 import { TopicManager } from './topic-manager.js';
 
 export interface KafkaServerOptions {
