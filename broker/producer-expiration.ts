@@ -7,7 +7,8 @@
 import type { Log } from '../core/log/log.js';
 
 export class ProducerExpiration {
-  private readonly logs = new Set<Log>();
+  /** By directory: a log reopened after a storage failure replaces the one it was. */
+  private readonly logs = new Map<string, Log>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -20,17 +21,17 @@ export class ProducerExpiration {
 
   /** A log that took an idempotent append: its producers expire from now on. */
   track(log: Log): void {
-    this.logs.add(log);
+    this.logs.set(log.dir, log);
   }
 
   private removeExpired(): void {
     const now = Date.now();
-    for (const log of this.logs) log.producerState.manager?.removeExpiredProducers(now, this.producerIdExpirationMs);
+    for (const log of this.logs.values()) log.producerState.manager?.removeExpiredProducers(now, this.producerIdExpirationMs);
   }
 
   /** The log is being deleted: nothing of it to expire. */
   forget(log: Log): void {
-    this.logs.delete(log);
+    if (this.logs.get(log.dir) === log) this.logs.delete(log.dir);
   }
 
   close(): void {
