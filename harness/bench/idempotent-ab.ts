@@ -4,11 +4,12 @@
  * (enable.idempotence=true, acks=all; records/s as it reports them) and kcat -X
  * enable.idempotence=true (records/s over its whole run). Prints each run, then
  * per client the medians and the ratio after / before of records/s and of the server's CPU
- * (utime + stime from /proc/PID/stat, all threads) per million records.
+ * (utime + stime from /proc/PID/stat, all threads) per million records. Shorter runs than the
+ * default are dominated by the noise of a shared machine (and by /proc's 10 ms CPU ticks).
  *
  *   git clone -q --shared . /tmp/strata-base && git -C /tmp/strata-base checkout -q BASE_COMMIT
  *   ln -s "$PWD/node_modules" /tmp/strata-base/node_modules && cp -r native/build /tmp/strata-base/native/
- *   node --import tsx harness/bench/idempotent-ab.ts --before /tmp/strata-base [--after .] [--reps 3] [--records 300000]
+ *   node --import tsx harness/bench/idempotent-ab.ts --before /tmp/strata-base [--after .] [--reps 3] [--records 1500000]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +24,7 @@ const { values: o } = parseArgs({
     before: { type: 'string' },
     after: { type: 'string', default: resolve(import.meta.dirname, '../..') },
     reps: { type: 'string', default: '3' },
-    records: { type: 'string', default: '300000' },
+    records: { type: 'string', default: '1500000' },
     'record-size': { type: 'string', default: '100' },
   },
 });
