@@ -10,7 +10,7 @@ import type { GroupCoordinator } from './group-coordinator.js';
 import type { MemoryPool } from './memory-pool.js';
 import type { PartitionWaiters } from './partition-waiters.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
-import type { ProducerStates } from './producer-states.js';
+import type { ProducerExpiration } from './producer-expiration.js';
 import type { RequestHeader } from './protocol/headers.js';
 import type { ResponsePart } from './protocol/fetch.js';
 import type { KafkaReader } from './protocol/reader.js';
@@ -29,7 +29,7 @@ export interface BrokerContext {
   readonly groups: GroupCoordinator;
   readonly waiters: PartitionWaiters;
   readonly producerIds: ProducerIdManager;
-  readonly producerStates: ProducerStates;
+  readonly producerExpiration: ProducerExpiration;
   /** Bounds decompressed bytes held at once by all connections' produce validations. */
   readonly decompression: DecompressionLimiter;
   /** queued.max.request.bytes: request bytes all connections hold at once, received or being received. */

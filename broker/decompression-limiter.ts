@@ -30,7 +30,12 @@ export class RequestDecompressionBudget {
 
   private sinceYieldBytes = 0;
 
-  constructor(public remainingBytes: number = PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX) {}
+  remainingBytes: number;
+  readonly scope = 'one Produce request';
+
+  constructor(readonly bytesMax: number = PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX) {
+    this.remainingBytes = bytesMax;
+  }
 
   /** Counts bytes decompressed or walked. */
   count(bytes: number): void {

@@ -34,7 +34,7 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionWaiters } from './partition-waiters.js';
 import { ProducerIdManager } from './producer-id-manager.js';
-import { ProducerStates } from './producer-states.js';
+import { ProducerExpiration } from './producer-expiration.js';
 import { TopicManager } from './topic-manager.js';
 
 export interface KafkaServerOptions {
@@ -95,7 +95,7 @@ export class KafkaServer {
   /** Every open socket, handshaking or not, against max.connections and max.connections.per.ip. */
   readonly quotas: ConnectionQuotas;
   private readonly waiters = new PartitionWaiters();
-  private readonly producerStates: ProducerStates;
+  private readonly producerExpiration: ProducerExpiration;
   private readonly ctx: BrokerContext;
   private readonly tlsCtx: BrokerContext | undefined;
   private readonly security: BrokerSecurity;
@@ -113,7 +113,7 @@ export class KafkaServer {
     this.topics = new TopicManager(options.logs, options.logger);
     this.groups = new GroupCoordinator(this.config, new OffsetStore(options.logs.dataDir), options.logger);
     this.quotas = new ConnectionQuotas(this.config, options.logger);
-    this.producerStates = new ProducerStates(options.logger, this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
+    this.producerExpiration = new ProducerExpiration(this.config.producerIdExpirationMs, this.config.producerIdExpirationCheckIntervalMs);
     const host = options.host ?? '127.0.0.1';
     const advertised = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host);
     this.security = options.security ?? BrokerSecurity.open(options.logger);
@@ -127,7 +127,7 @@ export class KafkaServer {
       groups: this.groups,
       waiters: this.waiters,
       producerIds: new ProducerIdManager(options.logs.dataDir),
-      producerStates: this.producerStates,
+      producerExpiration: this.producerExpiration,
       decompression: new DecompressionLimiter(),
       requestMemory: new MemoryPool(this.config.queuedMaxRequestBytes),
       clusterId: 'strata',
@@ -247,8 +247,8 @@ export class KafkaServer {
     this.groups.close();
     await Promise.all([...this.connections].map((c) => c.drain(SHUTDOWN_DRAIN_MS)));
     await stopped;
-    // producer state snapshots at each log end, then the logs' clean-shutdown markers
-    await this.producerStates.close();
+    // each log snapshots its producer state at its end as it closes, then the clean-shutdown markers
+    this.producerExpiration.close();
     if (this.options.ownsLogs) await this.options.logs.close();
     this.options.logger.info(this.options.ownsLogs ? 'broker stopped; logs flushed and closed' : 'broker stopped; the logs stay open (their owner closes them)');
   }

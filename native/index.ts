@@ -147,7 +147,7 @@ export interface NativeAddon {
   /**
    * The record walk of one batch's records section (records.cc): true when it holds exactly
    * `recordsCount` well-formed records with offset deltas 0..n-1, accepting exactly what the JS
-   * walk in broker/produce-validator.ts accepts (which runs on false, to say what is wrong).
+   * walk in core/log/record-walk.ts accepts (which runs on false, to say what is wrong).
    */
   walkRecords?(section: Buffer, recordsCount: number): boolean;
   /**

@@ -40,7 +40,7 @@ export const handleDeleteTopics: RequestHandler = async (ctx, header, r) => {
     else if (deleteDenied(t.name)) fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.');
     else {
       try {
-        const deleted = await ctx.topics.delete(t.name, (log) => ctx.producerStates.forget(log));
+        const deleted = await ctx.topics.delete(t.name, (log) => ctx.producerExpiration.forget(log));
         if (!deleted) fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
         else {
           // committed offsets of the topic go with it, as in Kafka

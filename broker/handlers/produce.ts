@@ -1,5 +1,7 @@
 /**
- * Produce: every partition's batches are validated (produce-validator.ts) before the log sees them;
+ * Produce: every partition's batches are validated (produce-validator.ts: the log's own validator
+ * with the request's rules) before the log sees them; idempotent producers' sequences are checked
+ * by the log as it places the append (a retry is answered with its original's offsets);
  * partitions are appended concurrently (different logs), each append in request order within its
  * log. acks=1 and acks=-1 answer once the log acknowledged the append: on a single node every
  * in-sync replica is the leader, so acks=-1 waits for nothing more, and neither waits for a flush
@@ -10,7 +12,6 @@
  */
 import { validateTopicName } from '../../core/topic.js';
 import type { Log } from '../../core/log/log.js';
-import type { ValidatedBatches } from '../../core/format/batch-cursor.js';
 import type { BrokerContext, RequestHandler } from '../context.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -19,8 +20,7 @@ import { decodeProduceRequest, encodeProduceResponse, type ProducePartitionRespo
 import { simpleResponse } from '../response.js';
 import { RequestDecompressionBudget } from '../decompression-limiter.js';
 import { validateProducedRecords } from '../produce-validator.js';
-import type { ProducerBatch } from '../../core/log/producer-state-entry.js';
-import { ProducerStateManager, type ProducerStateError } from '../../core/log/producer-state-manager.js';
+import { ProducerStateRejection, type ProducerStateError } from '../../core/log/producer-state-manager.js';
 import { isStorageError, kafkaErrorCode, topicNameError } from './errors.js';
 
 async function producePartition(
@@ -65,19 +65,28 @@ async function producePartition(
     return result;
   }
   try {
-    const producerBatches = ProducerStateManager.producerBatches(records!);
-    if (producerBatches.length > 0) {
-      if (!(await appendIdempotent(ctx, log, `${topic}-${index}`, check.validated!, producerBatches, result))) return result;
-    } else {
-      // validated above (each CRC once): the log does not check the batches again
-      const info = await log.appendValidated(check.validated!);
-      result.baseOffset = info.firstOffset;
-      // LogAppendTime: the time the log stamped on the batches, as Kafka answers
-      if (log.config.messageTimestampType === 'LogAppendTime') result.logAppendTimeMs = info.maxTimestamp;
+    // validated above with the log's own validator (each batch once): the log does not walk it again
+    const validated = check.validated!;
+    const info = await log.appendValidated(validated);
+    if (validated.producerBatches.length > 0) ctx.producerExpiration.track(log);
+    result.baseOffset = info.firstOffset;
+    if (info.duplicate) {
+      // a retry: answered with its original's offsets and timestamp, as Kafka's UnifiedLog does
+      result.logAppendTimeMs = info.maxTimestamp;
+      ctx.logger.info(`produce to ${topic}-${index}: duplicate of the batch at offsets ${info.firstOffset}-${info.lastOffset} (a retry), not written again`);
+    } else if (log.config.messageTimestampType === 'LogAppendTime') {
+      // the time the log stamped on the batches, as Kafka answers
+      result.logAppendTimeMs = info.maxTimestamp;
     }
     result.logStartOffset = log.logStartOffset;
     ctx.waiters.notify(topic, index);
   } catch (err) {
+    if (err instanceof ProducerStateRejection) {
+      result.errorCode = PRODUCER_STATE_ERRORS[err.error];
+      result.errorMessage = err.message;
+      ctx.logger.warn(`produce to ${topic}-${index} rejected with ${err.error}: ${err.message}`);
+      return result;
+    }
     result.errorCode = kafkaErrorCode(err);
     result.errorMessage = (err as Error).message;
     if (isStorageError(err)) {
@@ -94,32 +103,6 @@ const PRODUCER_STATE_ERRORS: Record<ProducerStateError, number> = {
   INVALID_PRODUCER_EPOCH: ErrorCode.INVALID_PRODUCER_EPOCH,
   INVALID_RECORD: ErrorCode.INVALID_RECORD,
 };
-
-/**
- * An append with producer ids goes through the partition's producer state: a retry is answered
- * with the offsets its original got (and the original's timestamp as logAppendTime, as Kafka's
- * UnifiedLog does for a duplicate), a bad epoch or sequence with its error. False when refused.
- */
-async function appendIdempotent(ctx: BrokerContext, log: Log, name: string, records: ValidatedBatches, batches: ProducerBatch[], result: ProducePartitionResponse): Promise<boolean> {
-  const state = await ctx.producerStates.forLog(log, name);
-  const outcome = await state.append(records, batches);
-  switch (outcome.kind) {
-    case 'appended':
-      result.baseOffset = outcome.firstOffset;
-      if (log.config.messageTimestampType === 'LogAppendTime') result.logAppendTimeMs = outcome.maxTimestamp;
-      return true;
-    case 'duplicate':
-      result.baseOffset = outcome.firstOffset;
-      result.logAppendTimeMs = outcome.timestamp;
-      ctx.logger.info(`produce to ${name}: duplicate of the batch at offsets ${outcome.firstOffset}-${outcome.lastOffset} (a retry), not written again`);
-      return true;
-    case 'rejected':
-      result.errorCode = PRODUCER_STATE_ERRORS[outcome.error];
-      result.errorMessage = outcome.message;
-      ctx.logger.warn(`produce to ${name} rejected with ${outcome.error}: ${outcome.message}`);
-      return false;
-  }
-}
 
 export const handleProduce: RequestHandler = async (ctx, header, r) => {
   const version = header.apiVersion;

@@ -148,8 +148,8 @@ export interface BatchLayout {
 /**
  * Batches checked once (size, magic, CRC, header fields, message.max.bytes) and their layout. Only
  * validateBatches() and layoutOfBuiltBatch() make one (the brand), so a log handed one knows the
- * bytes were checked or built by this process: a broker validates a produce request once and the
- * log does not check the same CRCs again.
+ * bytes were checked or built by this process. The log's append takes more: core/log's
+ * ValidatedRecords, which only its LogValidator makes after walking every record.
  */
 export interface ValidatedBatches {
   readonly buffer: Buffer;
@@ -230,17 +230,6 @@ class LayoutBuilder {
     };
     return { buffer, layout } as ValidatedBatches;
   }
-}
-
-/**
- * The layout of batches a caller has already checked one by one with validateBatch and against
- * message.max.bytes (the broker's produce validator, which must walk each batch anyway to bound
- * its decompression): no CRC is computed again. Only for that caller's own checked bytes.
- */
-export function layoutOfCheckedBatches(buffer: Buffer): ValidatedBatches {
-  const builder = new LayoutBuilder();
-  for (const cursor = new BatchCursor(buffer); cursor.remaining > 0; cursor.advance()) builder.add(cursor);
-  return builder.finish(buffer);
 }
 
 /** Validated batches laid back to back are validated batches: one buffer, one layout. */

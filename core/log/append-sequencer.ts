@@ -6,7 +6,10 @@
  * acknowledging it would promise bytes that cannot survive.
  *
  * This is the one place that decides an acknowledgement (acknowledge()), and it holds the log's
- * one failure flag.
+ * one failure flag. It also holds the log's producer state once loaded (Kafka's
+ * ProducerStateManager): an idempotent append's sequences are checked when it is placed and
+ * recorded when it is written, in the same synchronous step that gives it its offsets, so two
+ * appends of one producer cannot interleave between check and record and no lock is needed.
  *
  * Its ack queue is not a run coalescer (engines/run-coalescer.ts): a coalescer gathers requests
  * while an operation is in flight and does the next operation for all of them; this queue starts
@@ -19,6 +22,8 @@ import { readInt64 } from '../format/int64.js';
 import { lastOffsetOf, setBaseOffset } from '../format/record-batch.js';
 import type { BatchLayout } from '../format/batch-cursor.js';
 import type { LogSegment } from './log-segment.js';
+import type { ProducerBatch } from './producer-state-entry.js';
+import { ProducerStateRejection, type ProducerAppendCheck, type ProducerStateManager } from './producer-state-manager.js';
 
 /** Bounds the appends in flight so a fast producer cannot queue unbounded memory. */
 export const APPENDS_IN_FLIGHT_MAX = 1024;
@@ -56,6 +61,8 @@ export class AppendSequencer {
   private finishing = 0;
   private inFlight = 0;
   private readonly slotWaiters: (() => void)[] = [];
+  /** The log's producer state, once loaded (LogProducerState); appends with producer ids need it. */
+  producerState: ProducerStateManager | undefined;
 
   /**
    * `consecutive` (cleanup.policy=delete): kept offsets may jump only between appends (a gap starts
@@ -136,9 +143,25 @@ export class AppendSequencer {
     return { firstOffset, lastOffset, offsetOfMaxTimestamp };
   }
 
-  /** The placed append went to its segment: later appends are placed after it. */
-  written(placement: Placement): void {
+  /**
+   * The producer-state check of a placed append's idempotent batches (Kafka's
+   * analyzeAndValidateProducerState): undefined when it has none, the retained batch it retries
+   * ('duplicate': answered with that batch's offsets, not written), or 'append'. A bad epoch or
+   * sequence throws a ProducerStateRejection carrying Kafka's error.
+   */
+  checkProducers(batches: readonly ProducerBatch[]): ProducerAppendCheck | undefined {
+    if (batches.length === 0) return undefined;
+    const state = this.producerState;
+    if (state === undefined) throw new StrataError('INVALID_ARGUMENT', 'assertion failed: an append with producer ids was placed before the producer state was loaded');
+    const check = state.prepare(batches);
+    if (check.kind === 'rejected') throw new ProducerStateRejection(check.error, check.message);
+    return check;
+  }
+
+  /** The placed append went to its segment: later appends are placed after it, its producers' sequences are recorded. */
+  written(placement: Placement, producers?: ProducerAppendCheck): void {
     this.nextOffset = placement.lastOffset + 1;
+    if (producers) this.producerState!.onPlaced(producers, placement.firstOffset, this.nextOffset);
   }
 
   /**

@@ -10,6 +10,8 @@ import { StrataError, assert } from '../errors.js';
 import type { BatchLayout } from '../format/batch-cursor.js';
 import { BATCH_HEADER_BYTES } from '../format/record-batch.js';
 import type { AppendSequencer, Placement } from './append-sequencer.js';
+import type { ProducerBatch } from './producer-state-entry.js';
+import type { ProducerAppendCheck } from './producer-state-manager.js';
 import { syncDir } from './checkpoints.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
 import type { LogSegments } from './segments.js';
@@ -21,7 +23,11 @@ export interface LogAppendInfo {
   batches: number;
   bytes: number;
   maxTimestamp: number;
+  /** A retry of batches in the log already (idempotent producer): their offsets, nothing written. */
+  duplicate?: true;
 }
+
+const NO_PRODUCERS: readonly ProducerBatch[] = [];
 
 export class LogAppender {
   private rolling: Promise<void> | undefined;
@@ -57,9 +63,9 @@ export class LogAppender {
    * callbacks are a measurable share of a page-cache write (`npm run bench:core`, results/core/).
    * Everything else continues in appendSlow (slot, roll) or finishAppend (acknowledgement, flush).
    */
-  appendChunks(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep'): Promise<LogAppendInfo> {
+  appendChunks(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep', producers = NO_PRODUCERS): Promise<LogAppendInfo> {
     assert(layout.positions[layout.positions.length - 1]! + BATCH_HEADER_BYTES <= chunks[0]!.length, 'every batch header must lie in the first chunk');
-    if (this.rolling !== undefined || !this.sequencer.tryTakeSlot()) return this.appendSlow(chunks, bytes, layout, mode, false);
+    if (this.rolling !== undefined || !this.sequencer.tryTakeSlot()) return this.appendSlow(chunks, bytes, layout, mode, false, producers);
     let placement: Placement;
     try {
       this.checkUsable();
@@ -69,12 +75,12 @@ export class LogAppender {
       return Promise.reject(err);
     }
     // a roll is due: the slot stays held while appendSlow rolls and places the append again
-    if (this.rollReason(placement, bytes, layout) !== undefined) return this.appendSlow(chunks, bytes, layout, mode, true);
-    return this.write(placement, chunks, bytes, layout);
+    if (this.rollReason(placement, bytes, layout) !== undefined) return this.appendSlow(chunks, bytes, layout, mode, true, producers);
+    return this.write(placement, chunks, bytes, layout, producers);
   }
 
   /** appendChunks when it must wait: for a slot (unless `slotHeld`), for a roll, or to roll. */
-  private async appendSlow(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep', slotHeld: boolean): Promise<LogAppendInfo> {
+  private async appendSlow(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep', slotHeld: boolean, producers: readonly ProducerBatch[]): Promise<LogAppendInfo> {
     // taken in the call when free: an await here would let a later append be placed first
     if (!slotHeld && !this.sequencer.tryTakeSlot()) await this.sequencer.waitForSlot();
     let placement: Placement;
@@ -101,7 +107,7 @@ export class LogAppender {
       this.sequencer.releaseSlot();
       throw err;
     }
-    return this.write(placement, chunks, bytes, layout);
+    return this.write(placement, chunks, bytes, layout, producers);
   }
 
   /** Why the active segment cannot take the placed append (Kafka's shouldRoll), or undefined. */
@@ -114,12 +120,24 @@ export class LogAppender {
 
   /**
    * Hands a placed append to the active segment (the log end moves past it at once) and has the
-   * sequencer decide its acknowledgement. An engine that throws instead of rejecting (a closed
-   * file) fails the append like a failed write: slot released, log failed.
+   * sequencer decide its acknowledgement; its producers' sequences are checked and recorded first,
+   * in the same step. An engine that throws instead of rejecting (a closed file) fails the append
+   * like a failed write: slot released, log failed.
    */
-  private write(placement: Placement, chunks: readonly Buffer[], bytes: number, layout: BatchLayout): Promise<LogAppendInfo> {
+  private write(placement: Placement, chunks: readonly Buffer[], bytes: number, layout: BatchLayout, producers: readonly ProducerBatch[]): Promise<LogAppendInfo> {
+    let check: ProducerAppendCheck | undefined;
+    try {
+      check = this.sequencer.checkProducers(producers);
+    } catch (err) {
+      this.sequencer.releaseSlot();
+      return Promise.reject(err);
+    }
+    if (check?.kind === 'duplicate') {
+      this.sequencer.releaseSlot();
+      return this.duplicate(check);
+    }
     const segment = this.segments.active;
-    this.sequencer.written(placement);
+    this.sequencer.written(placement, check);
     let written: Promise<void>;
     try {
       written = segment.append(placement.lastOffset, layout.maxTimestamp, placement.offsetOfMaxTimestamp, chunks, bytes);
@@ -158,6 +176,16 @@ export class LogAppender {
     }
   }
 
+  /**
+   * A retry answered with its original's offsets once the original is acknowledged (it may still
+   * be in flight: a retry on another connection), so a retry never hears of bytes that may fail.
+   */
+  private async duplicate(original: Extract<ProducerAppendCheck, { kind: 'duplicate' }>): Promise<LogAppendInfo> {
+    if (original.lastOffset >= this.sequencer.logEndOffset) await this.sequencer.settle();
+    this.checkUsable();
+    return { firstOffset: original.firstOffset, lastOffset: original.lastOffset, records: 0, batches: 0, bytes: 0, maxTimestamp: original.timestamp, duplicate: true };
+  }
+
   private async roll(baseOffset: number, reason: string): Promise<void> {
     const old = this.segments.active;
     const newBase = Math.max(baseOffset, this.sequencer.nextOffset);
@@ -171,6 +199,8 @@ export class LogAppender {
     } else {
       await old.onBecomeInactive();
     }
+    // Kafka snapshots the producer state at every roll: the state as of the new segment's base
+    this.sequencer.producerState?.snapshotAt(newBase);
     this.segments.push(await LogSegment.open(this.dir, newBase, this.config, this.segmentDeps, true, false));
     // the new segment's name must be durable before an append to it is: an engine that acknowledges
     // on its own sync never calls flush (Kafka syncs the directory on roll too; crashfs --strict-dirs)

@@ -3,10 +3,10 @@
  * directory, LogSegments holds the segments, AppendSequencer orders appends and their
  * acknowledgements, retention.ts decides deletions; the checkpoint files live with the LogManager.
  *
- * Follow a record: append() validates the batches once (validateBatches) -> the sequencer assigns
- * offsets -> LogSegment.append() picks the index entries -> SegmentFile.append() (the engine) writes
- * -> the sequencer acknowledges in offset order -> read() finds the batch with one index lookup and
- * returns FileSlices -> a Transfer sends the slices to the socket.
+ * Follow a record: append() validates batches and records once (LogValidator) -> the sequencer
+ * assigns offsets, checks producers' sequences -> LogSegment.append() picks the index entries ->
+ * SegmentFile.append() (the engine) writes -> the sequencer acknowledges in offset order -> read()
+ * finds the batch with one index lookup and returns FileSlices -> a Transfer sends the slices.
  */
 import { basename } from 'node:path';
 import { noneCache, type Cache } from '../cache.js';
@@ -14,8 +14,7 @@ import { CodecRegistry } from '../codec.js';
 import type { LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
 import { StrataError } from '../errors.js';
-import { layoutOfBuiltBatch, stampLogAppendTime, validateBatches, type ValidatedBatches } from '../format/batch-cursor.js';
-import { applyCompressionType } from '../format/compression-type.js';
+import { layoutOfBuiltBatch, type ValidatedBatches } from '../format/batch-cursor.js';
 import { buildCompressedBatchParts, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
 import { stderrLogger, type Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
@@ -23,8 +22,11 @@ import { AppendSequencer } from './append-sequencer.js';
 import { LogAppender, type LogAppendInfo } from './log-appender.js';
 import { LogLoader, type LoadOptions } from './log-loader.js';
 import { LogReader, type FetchDataInfo, type ReadOptions } from './log-reader.js';
+import { LogProducerState } from './log-producer-state.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
 import { offsetsConsecutive } from './offset-order.js';
+import type { ValidatedRecords } from './log-validator.js';
+import { ValidatedAppends } from './validated-appends.js';
 import { DelayedSegmentDeletes, retentionBreach } from './retention.js';
 import { LogSegments } from './segments.js';
 
@@ -52,6 +54,8 @@ export interface LogDeps {
    * inside the append path: it must not append to this log in the call.
    */
   onHighWatermark?: (log: Log, logEndOffset: number) => void;
+  /** Kafka's producer.id.expiration.ms for the producer state (default: a day). */
+  producerIdExpirationMs?: number;
 }
 
 export interface AppendOptions {
@@ -72,6 +76,9 @@ export class Log {
   private readonly reader: LogReader;
   private readonly deletes: DelayedSegmentDeletes;
   private readonly appender: LogAppender;
+  private readonly appends: ValidatedAppends;
+  /** The idempotent producers' state (Kafka's ProducerStateManager), loaded on first use. */
+  readonly producerState: LogProducerState;
   private closed = false;
   private readonly codecs: CodecRegistry;
   private readonly segmentDeps: SegmentDeps;
@@ -97,6 +104,8 @@ export class Log {
     this.reader = new LogReader(this.segments, this.codecs, config);
     const checkUsable = () => this.checkUsable();
     this.appender = new LogAppender(dir, config, this.segments, this.sequencer, this.segmentDeps, this.now, checkUsable, () => this.deleteOldSegments(), loaded.recoveryPoint);
+    this.producerState = new LogProducerState(this, this.sequencer, logger, deps.producerIdExpirationMs);
+    this.appends = new ValidatedAppends(config, this.codecs, this.appender, this.producerState, this.now);
   }
 
   /**
@@ -150,44 +159,32 @@ export class Log {
   }
 
   /**
-   * Appends one or more RecordBatch v2 batches (one buffer), validated once here (size, magic, CRC,
-   * message.max.bytes) before anything is written. Resolves once the engine acknowledged these
-   * bytes and every earlier append: acknowledgements come in offset order.
+   * Appends one or more RecordBatch v2 batches (one buffer), validated once here with every record
+   * in them (LogValidator: size, magic, CRC, message.max.bytes, the record walk) before anything is
+   * written; batches of idempotent producers have their sequences checked (a retry resolves with
+   * its original's offsets and `duplicate`). Offsets follow the order of the calls. Resolves once
+   * the engine acknowledged these bytes and every earlier append, in offset order.
    */
   append(batches: Buffer, options: AppendOptions = {}): Promise<LogAppendInfo> {
-    // not async: the hot path allocates no promise until the write; problems still arrive as a
-    // rejection, never a throw
     try {
       this.checkUsable();
       if (batches.length > APPEND_BYTES_MAX) {
         throw new StrataError('RECORD_TOO_LARGE', `append of ${batches.length} bytes exceeds the ${APPEND_BYTES_MAX}-byte limit per append`);
       }
-      return this.appendValidated(validateBatches(batches, this.config.messageMaxBytes), options);
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.appends.appendBytes(batches, options.offsets ?? 'assign');
   }
 
-  /** Appends batches validated already (a broker's produce path validates each CRC once). */
-  appendValidated(validated: ValidatedBatches, options: AppendOptions = {}): Promise<LogAppendInfo> {
-    // the default compression.type (`producer`) keeps batches as sent: no await on the hot path
-    if (this.config.compressionType !== 'producer') {
-      return applyCompressionType(validated, this.config, this.codecs).then((converted) => {
-        const stamped = this.stampIfLogAppendTime(converted, options);
-        return this.appender.appendChunks([stamped.buffer], stamped.buffer.length, stamped.layout, options.offsets ?? 'assign');
-      });
-    }
-    if (this.config.messageTimestampType === 'LogAppendTime') validated = this.stampIfLogAppendTime(validated, options);
-    return this.appender.appendChunks([validated.buffer], validated.buffer.length, validated.layout, options.offsets ?? 'assign');
+  /** LogValidator with this log's codecs and message.max.bytes; ValidatedBatches have their CRCs checked already. */
+  validate(batches: Buffer | ValidatedBatches, source?: string): Promise<ValidatedRecords> {
+    return this.appends.validate(batches, source);
   }
 
-  /**
-   * message.timestamp.type=LogAppendTime: a leader stamps the batches with the time of this append;
-   * batches that keep their offsets (a follower, `strata receive`) keep their stamp as well.
-   */
-  private stampIfLogAppendTime(validated: ValidatedBatches, options: AppendOptions): ValidatedBatches {
-    if (this.config.messageTimestampType !== 'LogAppendTime' || options.offsets === 'keep') return validated;
-    return stampLogAppendTime(validated, this.now());
+  /** Appends batches LogValidator validated already (a broker's produce path, with its own rules). */
+  appendValidated(validated: ValidatedRecords, options: AppendOptions = {}): Promise<LogAppendInfo> {
+    return this.appends.append(validated, options.offsets ?? 'assign');
   }
 
   /**
@@ -201,8 +198,9 @@ export class Log {
     const { header, body } = await buildCompressedBatchParts(records, codec, options);
     const bytes = header.length + body.length;
     const built = layoutOfBuiltBatch(header, bytes, this.config.messageMaxBytes);
-    // a log that rewrites batches (into its own codec, or stamped) takes the batch as one buffer
-    if (this.config.compressionType !== 'producer' || this.config.messageTimestampType === 'LogAppendTime') return this.append(Buffer.concat([header, body], bytes));
+    // a log that rewrites batches (into its own codec, or stamped), or checks a producer's sequences, takes the batch as one buffer
+    const producer = options.producerId !== undefined && options.producerId >= 0;
+    if (producer || this.config.compressionType !== 'producer' || this.config.messageTimestampType === 'LogAppendTime') return this.append(Buffer.concat([header, body], bytes));
     return this.appender.appendChunks([header, body], bytes, built.layout, 'assign');
   }
 
@@ -313,6 +311,7 @@ export class Log {
       this.deletes.schedule(oldest, this.config.fileDeleteDelayMs);
     }
     this.startOffset = newStart;
+    this.producerState.manager?.deleteSnapshotsBefore(newStart);
     return breach.count;
   }
 
@@ -343,6 +342,7 @@ export class Log {
     const newEnd = cut ? Math.max(cut.baseOffset, last.baseOffset) : this.logEndOffset;
     if (cut) await last.truncateTo(cut.position, cut.baseOffset);
     this.sequencer.resetTo(newEnd);
+    this.producerState.invalidate();
     this.appender.recoveryPoint = Math.min(this.appender.recoveryPoint, newEnd);
     return newEnd;
   }
@@ -377,6 +377,7 @@ export class Log {
     if (healthy) {
       try {
         await this.flush();
+        this.producerState.snapshotAtClose();
       } catch (err) {
         healthy = false;
         firstError = err;

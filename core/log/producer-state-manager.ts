@@ -13,13 +13,13 @@
  *   at any sequence, as Kafka has done since 2.5 (KIP-360): UNKNOWN_PRODUCER_ID is not answered.
  *
  * Synchronous on purpose: `prepare` (pure) and `onPlaced` (applies it) must run with no other
- * append of the partition between them - in the Log, at placement, where offsets are assigned in
- * call order; in the broker until then, under a per-partition lock.
+ * append of the partition between them: the Log's AppendSequencer calls both at placement, where
+ * offsets are assigned in call order, so no lock is needed.
  */
 import fs from 'node:fs';
+import { StrataError } from '../errors.js';
 import type { Logger } from '../tokens.js';
-import { NO_PRODUCER_ID, type RecordBatchHeader, isControl, isTransactional, readBatchHeader } from '../format/record-batch.js';
-import { batchPositions } from '../format/batch-cursor.js';
+import { NO_PRODUCER_ID, type RecordBatchHeader, isControl, isTransactional } from '../format/record-batch.js';
 import { BatchMetadata, ProducerStateEntry, inSequence, lastSequenceOf, type ProducerBatch } from './producer-state-entry.js';
 import {
   CorruptSnapshotError,
@@ -60,19 +60,18 @@ export interface ProducerStateSource {
   batchHeaders(fromOffset: number): AsyncIterable<RecordBatchHeader>;
 }
 
-/**
- * What the Log calls at placement, synchronously and in offset order, with nothing of the same
- * partition in between: `prepare` with the append's producer batches (ProducerStateManager
- * .producerBatches of its buffer) before offsets are assigned - a duplicate is answered with its
- * offsets and not written, a rejection fails the append with its Kafka error - then, once the
- * offsets are assigned, `onPlaced` with the append's first offset and the offset after it.
- */
-export interface ProducerStateGate {
-  prepare(batches: readonly ProducerBatch[]): ProducerAppendCheck;
-  onPlaced(check: ProducerAppendCheck, firstOffset: number, endOffset?: number): void;
+/** An idempotent append refused by the producer state, with Kafka's error for it. */
+export class ProducerStateRejection extends StrataError {
+  constructor(
+    readonly error: ProducerStateError,
+    message: string,
+  ) {
+    super('INVALID_ARGUMENT', message);
+    this.name = 'ProducerStateRejection';
+  }
 }
 
-export class ProducerStateManager implements ProducerStateGate {
+export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerStateEntry>();
   private readonly name: string;
   private readonly expirationMs: number;
@@ -101,20 +100,6 @@ export class ProducerStateManager implements ProducerStateGate {
 
   lastEntry(producerId: number): ProducerStateEntry | undefined {
     return this.producers.get(producerId);
-  }
-
-  /** The producer batches of a buffer of RecordBatch v2 batches (validated before), in order. */
-  static producerBatches(batches: Buffer): ProducerBatch[] {
-    const out: ProducerBatch[] = [];
-    let relativeOffset = 0;
-    for (const { position } of batchPositions(batches)) {
-      const h = readBatchHeader(batches, position);
-      if (h.producerId !== NO_PRODUCER_ID && !isControl(h.attributes)) {
-        out.push({ producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, lastOffsetDelta: h.lastOffsetDelta, maxTimestamp: h.maxTimestamp, relativeOffset });
-      }
-      relativeOffset += h.lastOffsetDelta + 1;
-    }
-    return out;
   }
 
   /** Checks one append's batches against the state; changes nothing. */
@@ -185,6 +170,12 @@ export class ProducerStateManager implements ProducerStateGate {
 
   updateMapEndOffset(offset: number): void {
     this.lastMapOffset = offset;
+  }
+
+  /** A snapshot of the state as of `offset` (a roll's new base offset, or the log end at close). */
+  snapshotAt(offset: number): void {
+    this.lastMapOffset = Math.max(offset, this.lastMapOffset);
+    this.takeSnapshot();
   }
 
   /** Kafka's appendDataBatch/appendEndTxnMarker with AppendOrigin.REPLICATION: rebuilding from the log, nothing is refused. */
@@ -259,10 +250,10 @@ export class ProducerStateManager implements ProducerStateGate {
   }
 
   /** Forgets producers idle for producer.id.expiration.ms (Kafka's removeExpiredProducers). */
-  removeExpiredProducers(nowMs = Date.now()): number {
+  removeExpiredProducers(nowMs = Date.now(), expirationMs = this.expirationMs): number {
     let removed = 0;
     for (const [id, entry] of this.producers) {
-      if (this.isExpired(nowMs, entry.lastTimestamp, entry.currentTxnFirstOffset)) {
+      if (entry.currentTxnFirstOffset < 0 && nowMs - entry.lastTimestamp >= expirationMs) {
         this.producers.delete(id);
         removed++;
       }

@@ -14,6 +14,8 @@ import { logBatchHeaders } from '../../core/log/log-batch-headers.js';
 import type { Log } from '../../core/log/log.js';
 import type { ProducerBatch } from '../../core/log/producer-state-entry.js';
 import { ProducerStateManager } from '../../core/log/producer-state-manager.js';
+import { validateRecords } from '../../core/log/log-validator.js';
+import { CodecRegistry } from '../../core/codec.js';
 import { CorruptSnapshotError, SNAPSHOT_BYTES_MAX, decodeSnapshot, encodeSnapshot, listSnapshotOffsets, producerSnapshotPath, readSnapshotFile } from '../../core/log/producer-snapshot-file.js';
 import { composeByName } from '../../engines/compose.js';
 
@@ -79,13 +81,13 @@ describe('ProducerStateManager checks', () => {
     expect(m.prepare([batch(12, 0, -1)])).toMatchObject({ kind: 'rejected', error: 'INVALID_RECORD' });
   });
 
-  it('reads producer fields and relative offsets from a buffer of batches, skipping batches without a producer id', () => {
+  it('reads producer fields and relative offsets from a buffer of batches, skipping batches without a producer id', async () => {
     const buf = Buffer.concat([
       buildBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }], { producerId: 5, producerEpoch: 1, baseSequence: 10, timestamp: NOW }),
       buildBatch([{ value: Buffer.from('c') }], { timestamp: NOW }),
       buildBatch([{ value: Buffer.from('d') }], { producerId: 5, producerEpoch: 1, baseSequence: 12, timestamp: NOW }),
     ]);
-    expect(ProducerStateManager.producerBatches(buf)).toEqual([
+    expect((await validateRecords(buf, { codecs: new CodecRegistry(), messageMaxBytes: 1 << 20 })).producerBatches).toEqual([
       { producerId: 5, producerEpoch: 1, baseSequence: 10, lastOffsetDelta: 1, maxTimestamp: NOW, relativeOffset: 0 },
       { producerId: 5, producerEpoch: 1, baseSequence: 12, lastOffsetDelta: 0, maxTimestamp: NOW, relativeOffset: 3 },
     ]);
@@ -135,19 +137,16 @@ function sourceOf(log: Log) {
   return { logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, segmentBaseOffsets: log.segmentBaseOffsets(), batchHeaders: (from: number) => logBatchHeaders(log, from) };
 }
 
-/** A new log holding 30 idempotent batches of producer 21 (sequences 0..59), placed through its ProducerStateManager `m`. */
+/** A new log holding 30 idempotent batches of producer 21 (sequences 0..59), placed through the log's own ProducerStateManager `m`. */
 async function producerLog() {
   const dir = tempDir();
   const { log, manager } = await openLog(dir);
-  const m = new ProducerStateManager(log.dir);
-  await m.load(sourceOf(log));
   for (let i = 0; i < 30; i++) {
     const buf = buildBatch([{ value: Buffer.alloc(40, i) }, { value: Buffer.alloc(40, i) }], { producerId: 21, producerEpoch: 0, baseSequence: i * 2, timestamp: Date.now() });
-    const check = m.prepare(ProducerStateManager.producerBatches(buf));
-    expect(check.kind).toBe('append');
     const info = await log.append(buf);
-    m.onPlaced(check, info.firstOffset, info.lastOffset + 1);
+    expect(info.duplicate).toBeUndefined();
   }
+  const m = log.producerState.manager!;
   return { dir, log, manager, m };
 }
 
@@ -187,10 +186,11 @@ describe('producer state across a restart', () => {
     expect(log.segmentBaseOffsets().length).toBeGreaterThan(2);
     // a snapshot at an earlier segment base, then a crash (no snapshot at the end)
     const base = log.segmentBaseOffsets()[1]!;
-    const early = new ProducerStateManager(log.dir);
-    await early.load({ ...sourceOf(log), logEndOffset: base, batchHeaders: (from) => logBatchHeaders(log, from, base) });
-    expect(listSnapshotOffsets(log.dir)).toEqual([base]);
+    // the log took a snapshot at every roll, at the new segment's base offset (as Kafka does)
+    expect(listSnapshotOffsets(log.dir)).toEqual(log.segmentBaseOffsets().slice(1));
     await manager.close();
+    // a crash after the snapshot at `base`: the later ones are gone
+    for (const offset of listSnapshotOffsets(log.dir)) if (offset !== base) fs.rmSync(producerSnapshotPath(log.dir, offset));
 
     const again = await openLog(dir);
     const m2 = new ProducerStateManager(again.log.dir);

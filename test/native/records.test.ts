@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import lz4 from 'lz4-napi';
 import { describe, expect, test } from 'vitest';
-import { walkRecords } from '../../broker/produce-validator.js';
+import { walkRecords } from '../../core/log/record-walk.js';
 import { RECORDS_OFFSET } from '../../core/format/record-batch.js';
 import { buildBatch, type ProducerRecord } from '../../core/format/records.js';
 import { nativeAddon } from './helpers.js';

@@ -20,6 +20,7 @@ import { silentLogger } from '../../core/tokens.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
 import { encodeEnd, encodeHeader } from '../../engines/transfer/ship/framing.js';
 import { loadNative } from '../../native/index.js';
+import { withBadOffsetDelta } from '../support/malformed-record.js';
 import { makeLog } from './fixtures/make-log.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -194,6 +195,24 @@ describe('strata send | strata receive', () => {
     expect(received.code).toBe(1);
     const at = header.length + good.reduce((n, b) => n + b.length, 0);
     expect(received.stderr).toMatch(new RegExp(`corrupt batch at stream byte ${at}: CRC mismatch`));
+    expect(received.stderr).toMatch(/the log keeps the 25 whole valid batches before it \(offsets 0\.\.249\)/);
+    expect(logBytes(dest).equals(Buffer.concat(good))).toBe(true);
+    expect(await checkLogValid(dest)).toEqual({ start: 0, end: 250, batches: 25 });
+  }, 60_000);
+
+  test('a batch whose CRC holds over a malformed record is refused naming the batch and the record; the valid batches before it stay', async () => {
+    const dest = join(work, 'malformed');
+    const r = await receiver(dest);
+    const batches = batchesOf(sourceBytes);
+    const good = batches.slice(0, 25);
+    const bad = withBadOffsetDelta(batches[25]!, 3); // CRC recomputed: only the record walk can tell
+    const header = encodeHeader({ topic: TOPIC, partition: 0, startOffset: 0 });
+    const total = [...good, bad].reduce((n, b) => n + b.length, 0);
+    await rawSend(r.port, Buffer.concat([header, ...good, bad, encodeEnd({ bytes: total, nextOffset: 260 })]));
+    const received = await r.done;
+    expect(received.code).toBe(1);
+    const at = good.reduce((n, b) => n + b.length, 0);
+    expect(received.stderr).toMatch(new RegExp(`batch 25 \\(at byte ${at} of the stream's batches from offset 0\\): record 3 at byte \\d+ of the records section has offset delta 6, expected 3`));
     expect(received.stderr).toMatch(/the log keeps the 25 whole valid batches before it \(offsets 0\.\.249\)/);
     expect(logBytes(dest).equals(Buffer.concat(good))).toBe(true);
     expect(await checkLogValid(dest)).toEqual({ start: 0, end: 250, batches: 25 });

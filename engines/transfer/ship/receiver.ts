@@ -1,6 +1,6 @@
 /**
- * The receiving side of log shipping: accepts one connection, validates every batch (CRC and all),
- * and appends them to a partition log keeping their offsets, so the result is a byte-identical copy
+ * The receiving side of log shipping: accepts one connection, validates every batch (CRC and all,
+ * and every record: the log's validator), and appends them to a partition log keeping their offsets, so the result is a byte-identical copy
  * of the sender's batches. Only whole, valid batches are appended; a corrupt or truncated stream is
  * rejected (reply status 1, the error thrown) and the log keeps the good batches before the damage.
  */
@@ -8,7 +8,8 @@ import net from 'node:net';
 import { CorruptRecordError, StrataError } from '../../../core/errors.js';
 import { APPEND_BYTES_MAX, type Log } from '../../../core/log/log.js';
 import { encodeReply, ShipStreamDecoder, type ShipHeader } from './framing.js';
-import { concatValidated, type ValidatedBatches } from '../../../core/format/batch-cursor.js';
+import { BatchCursor, concatValidated, type ValidatedBatches } from '../../../core/format/batch-cursor.js';
+import { RecordValidationError, type ValidatedRecords } from '../../../core/log/log-validator.js';
 
 /** Validated batches are gathered up to this many bytes (or segment.bytes, if less) per Log.append. */
 export const RECEIVE_APPEND_BYTES = 4 << 20;
@@ -76,21 +77,14 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
   // oldest is awaited (the log keeps their order and acknowledges them in order)
   const inFlight: Promise<void>[] = [];
   let appendError: Error | undefined;
-  const appendGathered = async (): Promise<void> => {
-    if (gathered.length === 0) return;
-    // a lone batch goes as is (socket chunks are never reused by Node, and 'keep' does not write)
-    const validated = concatValidated(gathered);
-    const buf = validated.buffer;
-    const n = gathered.length;
-    gathered = [];
-    gatheredBytes = 0;
+  /** Appends batches validated to the last record, keeping their offsets. */
+  const issue = async (records: ValidatedRecords, n: number): Promise<void> => {
     const target = log!;
-    // validated by the decoder already: the log does not compute the CRCs again
-    const appended = target.appendValidated(validated, { offsets: 'keep' }).then(
+    const appended = target.appendValidated(records, { offsets: 'keep' }).then(
       (info) => {
         firstOffset ??= info.firstOffset;
         lastOffset = info.lastOffset;
-        bytes += buf.length;
+        bytes += records.buffer.length;
         batches += n;
       },
       (err: unknown) => {
@@ -104,6 +98,26 @@ async function receiveFrom(socket: net.Socket, opts: ReceiveLogOptions): Promise
     inFlight.push(appended);
     if (inFlight.length >= APPENDS_IN_FLIGHT_MAX) await inFlight.shift();
     if (appendError) throw appendError;
+  };
+  const appendGathered = async (): Promise<void> => {
+    if (gathered.length === 0) return;
+    const parts = gathered;
+    gathered = [];
+    gatheredBytes = 0;
+    // a lone batch goes as is (socket chunks are never reused by Node, and 'keep' does not write);
+    // the decoder checked each CRC, the log's validator walks the records (awaited here, so the
+    // appends keep the stream's order)
+    const validated = concatValidated(parts);
+    const source = `the stream's batches from offset ${new BatchCursor(validated.buffer).baseOffset()}`;
+    let records: ValidatedRecords;
+    try {
+      records = await log!.validate(validated, source);
+    } catch (err) {
+      // the whole valid batches before the refused one are kept, as before a damaged frame
+      if (err instanceof RecordValidationError && err.batchIndex > 0) await issue(await log!.validate(concatValidated(parts.slice(0, err.batchIndex))), err.batchIndex);
+      throw err;
+    }
+    await issue(records, parts.length);
   };
   const appendsDone = async (): Promise<void> => {
     await Promise.all(inFlight.splice(0));

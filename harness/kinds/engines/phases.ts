@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { logConfigFrom } from '../../../core/config/log-config.js';
 import type { StorageEngine } from '../../../core/engine.js';
-import { validateBatches } from '../../../core/format/batch-cursor.js';
+import { CodecRegistry } from '../../../core/codec.js';
+import { validateRecords } from '../../../core/log/log-validator.js';
 import { buildBatch } from '../../../core/format/records.js';
 import { Log } from '../../../core/log/log.js';
 import { silentLogger } from '../../../core/tokens.js';
@@ -56,7 +57,7 @@ export function enginePhases(root: string, sizes: EngineSizes) {
   const fsyncPerWriteThreadpoolOnly: StorageEngine = { ...fsyncPerWriteEngine, name: 'fsync-per-write-threadpool-only', open: (path, options) => PwriteSegmentFile.open(path, options, { dsync: true }) };
 
   /** Batches built here, validated before the clock starts: the timed appends skip the CRC check. */
-  const prevalidated = (batch: Buffer) => validateBatches(batch, Number.MAX_SAFE_INTEGER);
+  const prevalidated = (batch: Buffer) => validateRecords(batch, { codecs: new CodecRegistry(), messageMaxBytes: Number.MAX_SAFE_INTEGER });
 
   const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
@@ -115,7 +116,7 @@ export function enginePhases(root: string, sizes: EngineSizes) {
     const ring = Array.from({ length: inFlight }, () => batchOfBytes(o.batchBytes));
     const count = Math.floor(totalBytes / o.batchBytes);
     // without validation (a producer in the same process), each ring buffer is validated once, before the clock
-    const validatedRing = o.validate ? [] : ring.map(prevalidated);
+    const validatedRing = o.validate ? [] : await Promise.all(ring.map(prevalidated));
     return withLog(engine, { 'segment.bytes': String(1 << 30), preallocate: 'true' }, async (log) => {
       const start = process.hrtime.bigint();
       const slots: (Promise<unknown> | undefined)[] = new Array(inFlight);
@@ -140,7 +141,7 @@ export function enginePhases(root: string, sizes: EngineSizes) {
       // distinct buffers, as a broker receives each batch in its own, made before the clock starts:
       // the latency is the append's, from the call to the acknowledgement (fio's clat likewise
       // leaves out fio's own buffer handling)
-      const batches = Array.from({ length: appends }, () => prevalidated(Buffer.from(batch)));
+      const batches = await Promise.all(Array.from({ length: appends }, () => prevalidated(Buffer.from(batch))));
       const lat: number[] = [];
       for (let i = 0; i < appends; i++) {
         const t = process.hrtime.bigint();
@@ -163,7 +164,7 @@ export function enginePhases(root: string, sizes: EngineSizes) {
         Array.from({ length: appenders }, async () => {
           // each appender's own buffer, validated once before the clock (an appender awaits its
           // append before reusing it): the engine and the Log are measured, not the CRC
-          const own = prevalidated(Buffer.from(batch));
+          const own = await prevalidated(Buffer.from(batch));
           while (Date.now() < deadline) {
             await log.appendValidated(own);
             done++;
