@@ -63,13 +63,21 @@ describe.each(COMPRESSED)('%s', (name) => {
     await log.close();
   });
 
-  test('a batch expanding past 4 x message.max.bytes is refused on read with the limit named', async () => {
-    const log = await open({ 'message.max.bytes': String(64 * 1024) });
+  test('a batch expanding past 4 x message.max.bytes is refused on append, and on read where the limit shrank since, with the limit named', async () => {
     // 1 MiB of zero-filled values compresses far below message.max.bytes but expands past 256 KiB
     const records = Array.from({ length: 16 }, () => ({ key: null, value: Buffer.alloc(64 * 1024) }));
     const batch = await buildCompressedBatch(records, codecs.byNameOrThrow(name));
     expect(batch.length).toBeLessThan(64 * 1024);
-    await log.append(batch);
+    const small = await open({ 'message.max.bytes': String(64 * 1024) });
+    // the log's validator walks the records as every reader would, so readers never meet it
+    await expect(small.append(Buffer.from(batch))).rejects.toThrow(new RegExp(`batch 0 .*${name} records decompress to more than 262144 bytes`));
+    expect(small.logEndOffset).toBe(0);
+    await small.close();
+    // stored under the default limit (4 MiB), then read with a limit it exceeds
+    const roomy = await open();
+    await roomy.append(batch);
+    await roomy.close();
+    const log = await open({ 'message.max.bytes': String(64 * 1024) });
     await expect(log.readBatches(0, 1024 * 1024)).rejects.toThrow(new RegExp(`cannot decompress ${name} batch at offset 0: ${name}: .*limit of 262144`));
     await log.close();
   });
