@@ -188,9 +188,8 @@ export class Log {
   }
 
   /**
-   * Builds one batch from `records` (compressed with `codec`, default none) and appends it. The
-   * batch stays in two pieces (header, records section) down to the engine's writev, so a large
-   * compressed section is never copied in user space.
+   * Builds one batch from `records` (compressed with `codec`, default none) and appends it, in two
+   * pieces (header, records section) down to the engine's writev: a large section is never copied.
    */
   async appendRecords(records: readonly ProducerRecord[], options: BatchOptions & { codec?: string } = {}): Promise<LogAppendInfo> {
     this.checkUsable();

@@ -11,6 +11,8 @@ import { RawKafkaClient } from '../../../broker/raw-client.js';
 import { kafkaScriptJvmFlags, startKafka } from '../../peers/kafka/kafka-peer.js';
 import { killServes, startServe, stopServe } from '../../serve-process.js';
 import { repoRoot } from '../../fingerprint.js';
+import { BatchCursor } from '../../../core/format/batch-cursor.js';
+import { LOG_OVERHEAD_BYTES } from '../../../core/format/record-batch.js';
 export { cpuSeconds, cpuTimes, exitedChildrenCpuSeconds, machineBusySeconds, rssPeakMb } from '../../proc.js';
 
 const REPO_DIR = repoRoot();
@@ -150,18 +152,19 @@ export function segmentFiles(logDir: string, topic: string, partition = 0): { pa
   return { paths, bytes: paths.reduce((s, p) => s + batchBytes(p), 0) };
 }
 
-const BATCH_HEADER_BYTES = 12;
-
 function batchBytes(path: string): number {
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    const head = Buffer.alloc(BATCH_HEADER_BYTES);
+    // the log overhead alone (base offset, length) of each batch: the walk reads no more of a segment
+    const head = Buffer.alloc(LOG_OVERHEAD_BYTES);
     let pos = 0;
-    while (pos + BATCH_HEADER_BYTES <= size && fs.readSync(fd, head, 0, BATCH_HEADER_BYTES, pos) === BATCH_HEADER_BYTES) {
-      const length = head.readInt32BE(8);
-      if (length <= 0 || pos + BATCH_HEADER_BYTES + length > size) break;
-      pos += BATCH_HEADER_BYTES + length;
+    while (pos + LOG_OVERHEAD_BYTES <= size && fs.readSync(fd, head, 0, LOG_OVERHEAD_BYTES, pos) === LOG_OVERHEAD_BYTES) {
+      const cursor = new BatchCursor(head, 0, LOG_OVERHEAD_BYTES, pos);
+      if (cursor.isZeroed()) break;
+      const sizeBytes = cursor.sizeBytes();
+      if (sizeBytes <= LOG_OVERHEAD_BYTES || pos + sizeBytes > size) break;
+      pos += sizeBytes;
     }
     return pos;
   } finally {
