@@ -138,6 +138,16 @@ export interface FramingProblem {
 }
 
 /**
+ * The magic of a legacy message set (v0/v1, Produce v0-v2) starting at `position`, or undefined
+ * when the bytes there are not one (or too few to tell): strata stores RecordBatch v2 only.
+ */
+export function legacyMagicAt(buf: Buffer, position: number): number | undefined {
+  if (buf.length - position <= MAGIC_OFFSET) return undefined;
+  const magic = buf.readInt8(position + MAGIC_OFFSET);
+  return magic < MAGIC_V2 ? magic : undefined;
+}
+
+/**
  * The framing of the batch at `position` within buf[position, end): enough bytes for the log
  * overhead, a batch length that is at least a header and ends inside the range, and magic 2.
  * Undefined when it holds. Messages name `origin + position`: the position in the file (or stream)

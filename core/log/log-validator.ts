@@ -27,8 +27,7 @@ import type { ValidatedBatches } from '../format/batch-cursor.js';
 import {
   CompressionType,
   LOG_OVERHEAD_BYTES,
-  MAGIC_OFFSET,
-  MAGIC_V2,
+  legacyMagicAt,
   RECORDS_OFFSET,
   compressionOf,
   isControl,
@@ -222,9 +221,10 @@ export class RecordsValidation {
 /** Framing, CRC, size, header numbers, flags; returns the batch's header, parsed once. */
 function checkBatch(buffer: Buffer, at: BatchPlace, opts: LogValidatorOptions, crcChecked: boolean): RecordBatchHeader {
   const { position } = at;
-  if (buffer.length - position > MAGIC_OFFSET && buffer.readInt8(position + MAGIC_OFFSET) < MAGIC_V2) {
+  const legacyMagic = legacyMagicAt(buffer, position);
+  if (legacyMagic !== undefined) {
     // Produce v0-v2 carry message sets of magic 0/1; strata stores RecordBatch v2 only and never converts
-    throw refuse(at, 'UNSUPPORTED_FOR_MESSAGE_FORMAT', `${at.text} has magic ${buffer.readInt8(position + MAGIC_OFFSET)}; only RecordBatch v2 (magic 2) is stored`);
+    throw refuse(at, 'UNSUPPORTED_FOR_MESSAGE_FORMAT', `${at.text} has magic ${legacyMagic}; only RecordBatch v2 (magic 2) is stored`);
   }
   let header: RecordBatchHeader;
   try {
