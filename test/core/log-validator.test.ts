@@ -53,6 +53,16 @@ describe('Log.append validates every record, for every caller', () => {
     expect(log.logEndOffset).toBe(3);
   });
 
+  it('refuses a legacy message set (magic 1) as Kafka refuses a down-conversion it will not do, naming the magic', async () => {
+    const log = await openLog();
+    const legacy = buildBatch(records(2, 'old'));
+    legacy.writeInt8(1, 16); // the magic byte of a v1 message set where v2's sits
+    const refused = log.append(legacy);
+    await expect(refused).rejects.toThrow(/^batch 0 \(at byte 0 of the append\) has magic 1; only RecordBatch v2 \(magic 2\) is stored$/);
+    await expect(refused).rejects.toMatchObject({ reason: 'UNSUPPORTED_FOR_MESSAGE_FORMAT' });
+    expect(log.logEndOffset).toBe(0);
+  });
+
   it('walks compressed batches too (after decompression)', async () => {
     const log = await openLog();
     // a gzip batch around a malformed section: build it uncompressed, break it, then compress the section
