@@ -14,9 +14,7 @@
  * And a request hands the event loop back after every DECODE_SLICE_BYTES it decompressed or
  * walked (`count`, `yieldIfDue`), so many small batches cannot hold it either.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DECODE_SLICE_BYTES } from '../codecs/slices.js';
-
+import { SlicedDecompressionBudget } from '../core/log/log-validator.js';
 
 /** Decompressed bytes one Produce request may expand to, in all of its batches and partitions. */
 export const PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX = 256 * 1024 * 1024;
@@ -25,28 +23,11 @@ export const DECOMPRESSION_IN_FLIGHT_BYTES_MAX = 64 * 1024 * 1024;
 /** Batches decompressed at once: half of libuv's default threadpool of 4. */
 export const DECOMPRESSIONS_AT_ONCE_MAX = 2;
 
-export class RequestDecompressionBudget {
+export class RequestDecompressionBudget extends SlicedDecompressionBudget {
   private tail: Promise<unknown> = Promise.resolve();
 
-  private sinceYieldBytes = 0;
-
-  remainingBytes: number;
-  readonly scope = 'one Produce request';
-
-  constructor(readonly bytesMax: number = PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX) {
-    this.remainingBytes = bytesMax;
-  }
-
-  /** Counts bytes decompressed or walked. */
-  count(bytes: number): void {
-    this.sinceYieldBytes += bytes;
-  }
-
-  /** Yields to the event loop once a slice's worth was counted since the last yield. */
-  async yieldIfDue(): Promise<void> {
-    if (this.sinceYieldBytes < DECODE_SLICE_BYTES) return;
-    this.sinceYieldBytes = 0;
-    await nextTurn();
+  constructor(bytesMax: number = PRODUCE_DECOMPRESSED_BYTES_PER_REQUEST_MAX) {
+    super(bytesMax, 'one Produce request');
   }
 
   /** Runs `work` after every earlier call's work settled: one validation at a time per request. */

@@ -152,7 +152,7 @@ export class RecordsValidation {
   ) {
     this.crcChecked = !Buffer.isBuffer(input);
     this.buffer = Buffer.isBuffer(input) ? input : input.buffer;
-    this.budget = opts.budget ?? new AppendBudget();
+    this.budget = opts.budget ?? new SlicedDecompressionBudget(APPEND_DECOMPRESSED_BYTES_MAX, 'one append');
     if (this.buffer.length === 0) throw new RecordValidationError('CORRUPT_MESSAGE', `${opts.source ?? 'the append'} holds no record batch`, 0, 0);
   }
 
@@ -360,12 +360,21 @@ function checkRecordTimestamps(section: Buffer, header: RecordBatchHeader, at: B
   }
 }
 
-/** The budget of an append whose caller brings none: its own bytes, yields every slice. */
-class AppendBudget implements DecompressionBudget {
-  readonly bytesMax = APPEND_DECOMPRESSED_BYTES_MAX;
-  readonly scope = 'one append';
-  remainingBytes = APPEND_DECOMPRESSED_BYTES_MAX;
+/**
+ * A decompression budget of `bytesMax` that hands the event loop back after every
+ * DECODE_SLICE_BYTES counted: an append's own (when its caller brings none) and, with its
+ * serialization added, a broker's per-request budget.
+ */
+export class SlicedDecompressionBudget implements DecompressionBudget {
+  remainingBytes: number;
   private sinceYieldBytes = 0;
+
+  constructor(
+    readonly bytesMax: number,
+    readonly scope: string,
+  ) {
+    this.remainingBytes = bytesMax;
+  }
 
   count(bytes: number): void {
     this.sinceYieldBytes += bytes;
