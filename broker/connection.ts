@@ -237,13 +237,18 @@ export class Connection {
 
   destroy(): void {
     if (this.closed) return;
+    this.tearDown();
+    this.socket.destroy();
+  }
+
+  /** Stops everything the connection holds or runs: its watchdog, its request, its queue and memory. */
+  private tearDown(): void {
     this.closed = true;
     this.sendWatchdog.stop();
     this.abort.abort();
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.releaseReserved();
-    this.socket.destroy();
   }
 
   /** Graceful close: stop reading, let the request in progress finish and its response go out. */
@@ -263,12 +268,7 @@ export class Connection {
   }
 
   private onClose(): void {
-    this.closed = true;
-    this.sendWatchdog.stop();
-    this.abort.abort();
-    this.queue.length = 0;
-    this.queuedBytes = 0;
-    this.releaseReserved();
+    this.tearDown();
     this.onClosed(this);
   }
 
