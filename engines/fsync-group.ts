@@ -97,10 +97,9 @@ export const fsyncGroupEngine: StorageEngine = {
   supports: { durableAppend: true, groupCommit: true, preallocate: true, native: false },
   open: (path, options) =>
     PwriteSegmentFile.open(path, options, {
-      // the page-cache write inline while the writer is idle, like pwrite: 16 appenders of 4 KiB
-      // got ~20% more records/s than with every write through the threadpool (core benchmark,
-      // results/core/core-2026-11-22T01-39-53-340Z.md 23,118 -> -01-44-17-254Z.md 28,093);
-      // the fdatasync stays in the threadpool
+      // the page-cache write inline while the writer is idle, like pwrite: a threadpool round trip
+      // costs more than the write it carries (the engines workload's threadpool-only rows,
+      // results/engines/); the fdatasync stays in the threadpool
       inline: PAGE_CACHE_INLINE,
       follower: (file) => new GroupCommitter(file),
     }),

@@ -7,7 +7,7 @@
  * Like Kafka with flush.messages=1, whose appending thread waits for the flush, an append that
  * finds the writer idle is written inline: the event loop waits for the disk. Made from libuv's
  * threadpool instead, the same append pays the round trip to a pool thread and back on top (the
- * `pwrite-threadpool-only` row of `npm run bench:core`, results/core/). A durable write slower than DURABLE_INLINE's 10 ms
+ * `pwrite-threadpool-only` row of `npm run bench:core`, results/engines/). A durable write slower than DURABLE_INLINE's 10 ms
  * (a congested disk) sends the writer to the threadpool for a second, so the loop is not held for
  * long stretches. A process serving many connections wants fsync-group, which shares each sync.
  */

@@ -38,7 +38,7 @@ export interface CoalescerLimits {
 /**
  * Inline writes: an append that finds the writer idle is written at once on the calling thread, as
  * Kafka's handler threads and fio's psync write. A page-cache copy is usually
- * shorter than a threadpool round trip (both measured by `npm run bench:core`, results/core/), so
+ * shorter than a threadpool round trip (both measured by `npm run bench:core`, results/engines/), so
  * this is the fast path. But the kernel may make a buffered write wait (dirty-page throttling, a journal
  * commit) and the event loop waits with it; so a write that took longer than `slowWriteMs` sends the
  * writer to libuv's threadpool for `poolPauseMs`, and a throttled disk stalls the loop at most once

@@ -168,7 +168,7 @@ export class AppendSequencer {
    * Decides a written append's acknowledgement. An append whose bytes landed in the call
    * (APPEND_LANDED), with no failure and no other append between its write and its caller hearing
    * of it, is acknowledged now and undefined is returned: still in offset order, and without a
-   * round of promise callbacks (their cost after a blocking sync: `npm run bench:core`, results/core/). Otherwise
+   * round of promise callbacks (their cost after a blocking sync: `npm run bench:core`, results/engines/). Otherwise
    * it joins the queue and the returned promise settles in offset order.
    *
    * The caller holds the append "finishing" (begin/endFinishing) until its own caller has heard,

@@ -60,7 +60,7 @@ export class LogAppender {
    *
    * Not async: an append with a free slot, no roll due and nothing earlier outstanding, whose
    * engine wrote it in the call, completes here without an async frame: the frame and its promise
-   * callbacks are a measurable share of a page-cache write (`npm run bench:core`, results/core/).
+   * callbacks are a measurable share of a page-cache write (`npm run bench:core`, results/engines/).
    * Everything else continues in appendSlow (slot, roll) or finishAppend (acknowledgement, flush).
    */
   appendChunks(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep', producers = NO_PRODUCERS): Promise<LogAppendInfo> {
