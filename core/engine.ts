@@ -113,6 +113,6 @@ export type StorageEngineModule = StorageEngine | ((options: Record<string, stri
  * append returned. The log recognises it by identity and acknowledges the append at once: after a
  * blocking O_DSYNC write the CPU's caches are cold (the thread slept through the disk flush), so
  * each round of promise callbacks then adds to the append's latency (`npm run bench:core`,
- * results/core/). Any other promise takes the general path, so returning it is an optimisation only.
+ * results/engines/). Any other promise takes the general path, so returning it is an optimisation only.
  */
 export const APPEND_LANDED: Promise<void> = Promise.resolve();
