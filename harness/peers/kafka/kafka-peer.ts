@@ -286,6 +286,11 @@ function serverProperties(nodeId: number, port: number, controllerPort: number, 
     'num.io.threads': 2,
     'background.threads': 2,
     'num.recovery.threads.per.data.dir': 1,
+    // A peer cluster stops as a whole: a broker's controlled shutdown waits for the controller
+    // quorum to move its leaderships, and that quorum is itself stopping, so some node would wait
+    // out its shutdown deadline and be killed. Without it Kafka still closes its logs and writes
+    // the clean-shutdown marker (LogManager.shutdown). A single node's own controller stays up.
+    'controlled.shutdown.enable': size === 1,
     ...extra,
   };
   return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';

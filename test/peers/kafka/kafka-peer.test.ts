@@ -85,6 +85,6 @@ describe(`Apache Kafka ${KAFKA_VERSION} peer`, { timeout: 300_000 }, () => {
     const described = await runKafkaToolOk(KAFKA_MAIN.topics, ['--bootstrap-server', cluster.bootstrap, '--describe', '--topic', 'replicated']);
     expect(described.stdout).toMatch(/Replicas: \d,\d,\d/);
     const stopped = await cluster.stop();
-    expect(stopped.map((s) => s.signal)).toEqual([null, null, null]);
+    expect(stopped.map((s) => [s.signal, s.clean])).toEqual([[null, true], [null, true], [null, true]]);
   });
 });
