@@ -151,6 +151,12 @@ export interface NativeAddon {
    */
   walkRecords?(section: Buffer, recordsCount: number): boolean;
   /**
+   * CRC-32C of `data` continuing from `previous` (the finished CRC of the bytes before it), with the
+   * CPU's crc32 instruction on three streams (crc32c.cc); the same values as @node-rs/crc32's
+   * crc32c. Absent where the CPU lacks SSE4.2 (and off x86-64) or from older builds.
+   */
+  crc32c?(data: Buffer, previous?: number): number;
+  /**
    * One LZ4 block from src[srcOffset, srcOffset + srcBytes) decoded into dst[dstOffset, dstOffset +
    * dstBytes) by the system's liblz4 (LZ4_decompress_safe): the bytes written, or -1 when the block
    * is corrupt or its output does not fit. Absent when liblz4.so.1 cannot be opened.
