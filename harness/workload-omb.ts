@@ -17,7 +17,7 @@ const KEY_DISTRIBUTORS: Record<string, string> = { NO_KEY: 'none', KEY_ROUND_ROB
 /** strata field -> the OMB fields that set it: giving both is ambiguous. */
 const CONFLICTS: [string, string][] = [
   ['partitions', 'partitionsPerTopic'], ['producers', 'producersPerTopic'], ['consumers', 'subscriptionsPerTopic'],
-  ['durationSeconds', 'testDurationMinutes'], ['keyDistribution', 'keyDistributor'], ['warmupRecords', 'warmupDurationMinutes'],
+  ['durationSeconds', 'testDurationMinutes'], ['keyDistribution', 'keyDistributor'], ['warmupRecords', 'warmupDurationMinutes'], ['warmupSeconds', 'warmupDurationMinutes'],
 ];
 
 export function isOpenMessagingWorkload(obj: Record<string, unknown>): boolean {
@@ -54,7 +54,7 @@ export function fromOpenMessaging(obj: Record<string, unknown>, title: unknown, 
   if (warmup !== undefined) {
     const rate = (obj.producerRate as number | undefined) ?? 0;
     if (rate > 0) out.warmupRecords = Math.round(rate * warmup * 60);
-    else if (warmup > 0) notes.push('warmupDurationMinutes at max rate: warm-up by records (warmupRecords) instead');
+    else out.warmupSeconds = warmup * 60;
   }
   if (obj.keyDistributor !== undefined) out.keyDistribution = KEY_DISTRIBUTORS[obj.keyDistributor as string];
   if ((obj.payloadFile !== undefined || obj.useRandomizedPayloads === true) && obj.payload === undefined) {

@@ -59,6 +59,11 @@ export interface Workload {
   durationSeconds: number;
   /** Records produced and thrown away from the measurements before each repetition. */
   warmupRecords: number;
+  /**
+   * Max-rate produce for this long before each repetition, thrown away like warmupRecords (fio's
+   * ramp_time, OpenMessaging Benchmark's warm-up); when > 0 it replaces warmupRecords.
+   */
+  warmupSeconds: number;
   repetitions: number;
   producers: number;
   /** Each consumer reads every partition from the start (its own group), over TCP. */

@@ -81,6 +81,7 @@ export function shrinkForQuick(w: Workload): Workload {
     records: Math.min(w.records, 20_000),
     durationSeconds: Math.min(w.durationSeconds, 1),
     warmupRecords: Math.min(w.warmupRecords, 2_000),
+    warmupSeconds: Math.min(w.warmupSeconds, 0.05),
     repetitions: Math.min(w.repetitions, 2),
   };
 }

@@ -102,8 +102,12 @@ export class BatchPool {
   }
 }
 
-/** Warm-up: the same path as the measured produce, nothing measured (JIT, file creation, first extents). */
+/**
+ * Warm-up: the same path as the measured produce, nothing measured (JIT, file creation, first
+ * extents): for warmupSeconds at max rate when set, else warmupRecords records.
+ */
 export async function warmUp(w: Workload, cell: Cell, logs: readonly BenchLog[], batches: BatchMaker): Promise<void> {
+  if (w.warmupSeconds > 0) return warmUpFor(w, cell, logs, batches);
   if (w.warmupRecords <= 0) return;
   const keys = new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed);
   const cursor = { i: 0 };
@@ -114,5 +118,15 @@ export async function warmUp(w: Workload, cell: Cell, logs: readonly BenchLog[],
     const n = Math.min(full, w.warmupRecords - done);
     await logs[b % logs.length]!.append(pool.take(n).batch);
     done += n;
+  }
+}
+
+/** Full batches from a pool made first, round-robin over the logs, until warmupSeconds have passed. */
+async function warmUpFor(w: Workload, cell: Cell, logs: readonly BenchLog[], batches: BatchMaker): Promise<void> {
+  const keys = new KeyGenerator(w.keyDistribution, w.keyCount, w.keyBytes, w.seed);
+  const pool = await BatchPool.build(batches, [{ records: cell.batchRecords, uses: Infinity }], cell.recordBytes, keys, { i: 0 });
+  const endNs = process.hrtime.bigint() + BigInt(Math.round(w.warmupSeconds * 1e9));
+  for (let b = 0; process.hrtime.bigint() < endNs; b++) {
+    await logs[b % logs.length]!.append(pool.take(cell.batchRecords).batch);
   }
 }
