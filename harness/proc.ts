@@ -1,7 +1,7 @@
 /**
  * The one /proc reader of the harness: a process's CPU seconds (all its threads), its children's
- * that have exited, its peak and current resident set, its open descriptors, and the whole
- * machine's busy CPU seconds. Linux only, like the rest of the harness.
+ * that have exited, its peak and current resident set, its open descriptors, the bytes it made the
+ * disk read, and the whole machine's busy CPU seconds. Linux only, like the rest of the harness.
  */
 import fs from 'node:fs';
 
@@ -63,3 +63,14 @@ export function openDescriptors(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
+
+/**
+ * read_bytes of /proc/PID/io: bytes the process caused to be fetched from the storage layer (page
+ * cache misses, read-ahead included), not bytes it read from the page cache. Needs the same user or
+ * root, as /proc/PID/io is mode 0400.
+ */
+export function diskReadBytes(pid: number): number {
+  const m = /^read_bytes:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (!m) throw new Error(`/proc/${pid}/io has no read_bytes line`);
+  return Number(m[1]);
+}
