@@ -12,6 +12,10 @@
  * its callback and writableLength is 0, and corks the socket while sendfile runs so that writes
  * made meanwhile queue in Node and follow the file bytes, in order, on uncork.
  *
+ * Cold pages: sendfile waits for pages it must read from the disk, even on a non-blocking socket,
+ * and it runs on the event loop; so each call's range is checked first and, when not all in the
+ * page cache, read in the thread pool (cold-pages.ts). Each call is at most that window.
+ *
  * The read cache (FileSlice.cache, core/cache.ts) is not asked, by design: the bytes never come into
  * user space, the kernel reads them from the page cache, which is Kafka's cache. An in-process
  * cache (user-lru) serves the buffered transfer and the log's own reads, never sendfile.
@@ -21,18 +25,25 @@ import type { Socket } from 'node:net';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
 import { type NativeAddon, type NativePoller, requireNative } from '../../native/index.js';
+import { COLD_CHECK_WINDOW_BYTES, ColdPageWarmer, type ColdPageStats } from './cold-pages.js';
 import { TransferError, TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
 
 /** The part of the native addon this transfer uses. */
-export type SendfileNative = Pick<NativeAddon, 'dup' | 'close' | 'sendfile' | 'setNonBlocking' | 'Poller'>;
+export type SendfileNative = Pick<NativeAddon, 'dup' | 'close' | 'sendfile' | 'setNonBlocking' | 'Poller' | 'mincore'>;
+
+export interface SendfileOptions {
+  /**
+   * Read the pages of a range that is not all in the page cache in the thread pool before sending
+   * it (default), rather than letting sendfile read them from the disk on the event loop.
+   */
+  coldPagesInPool?: boolean;
+}
 
 /**
  * Bytes sent back to back before giving the event loop a turn: on loopback the peer can drain the
  * socket as fast as sendfile fills it, and a 1 GiB slice must not freeze every other connection.
  */
 const SENDFILE_YIELD_BYTES = 64 << 20;
-/** Linux sends at most this much per sendfile call (MAX_RW_COUNT); a count this size is not short. */
-const SENDFILE_CALL_BYTES_MAX = 0x7ffff000;
 /** Earlier writes can keep arriving while we wait for them; give up after this many rounds. */
 const WRITE_BARRIER_ROUNDS_MAX = 1000;
 const EMPTY = Buffer.alloc(0);
@@ -60,7 +71,16 @@ export class SendfileTransfer implements Transfer {
   readonly name = 'sendfile';
   readonly supports = { zeroCopy: true, native: true, encryptedSockets: false };
 
-  constructor(private readonly native: SendfileNative) {}
+  private readonly coldPages: ColdPageWarmer | undefined;
+
+  constructor(private readonly native: SendfileNative, options: SendfileOptions = {}) {
+    this.coldPages = options.coldPagesInPool === false ? undefined : new ColdPageWarmer(native);
+  }
+
+  /** What the cold-page reads did so far (zeros when they are off). */
+  get coldPageStats(): ColdPageStats {
+    return this.coldPages?.stats ?? { poolReads: 0, poolReadBytes: 0 };
+  }
 
   async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<number> {
     checkSlices(slices, this.name);
@@ -97,7 +117,11 @@ export class SendfileTransfer implements Transfer {
         while (position < end) {
           guard.check();
           let n: number;
-          const asked = end - position;
+          const asked = Math.min(end - position, COLD_CHECK_WINDOW_BYTES);
+          if (this.coldPages) {
+            await guard.race(this.coldPages.ensureCached(slice.fd, position, asked));
+            guard.check();
+          }
           try {
             n = this.native.sendfile(dupFd, slice.fd, position, asked);
           } catch (err) {
@@ -116,7 +140,7 @@ export class SendfileTransfer implements Transfer {
             }
             // a short count means the socket buffer filled up: the next call would only say
             // EAGAIN, so wait for writability right away (one syscall less per round)
-            if (n >= asked || n >= SENDFILE_CALL_BYTES_MAX) continue;
+            if (n >= asked) continue;
           } else if (n === 0) {
             throw shortFileError(this.name, slice, position);
           }
@@ -156,6 +180,6 @@ export class SendfileTransfer implements Transfer {
 }
 
 /** The sendfile transfer over the built addon; throws "unavailable: native addon not built" without it. */
-export function createSendfileTransfer(): SendfileTransfer {
-  return new SendfileTransfer(requireNative('the sendfile transfer'));
+export function createSendfileTransfer(options: SendfileOptions = {}): SendfileTransfer {
+  return new SendfileTransfer(requireNative('the sendfile transfer'), options);
 }
