@@ -101,6 +101,19 @@ export abstract class IndexFile {
     }
   }
 
+  /**
+   * Makes what flushToFile wrote durable with the sync in libuv's pool, not on the event loop: the
+   * logs a LogManager closes at once then overlap their index syncs instead of queueing them.
+   */
+  async syncFile(): Promise<void> {
+    const fd = openRegularFileSync(this.path, fs.constants.O_RDWR);
+    try {
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** Binary search: the largest slot whose key <= target, or -1. */
   protected floorSlot(target: number, keyAt: (slot: number) => number): number {
     let lo = 0;

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LogConfig } from '../config/log-config.js';
 import { ensureDir } from '../dirs.js';
-import { syncDir } from './checkpoints.js';
+import { syncDirAsync } from './dir-sync.js';
 import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
 
@@ -24,6 +24,11 @@ export interface LoadOptions {
   recoveryPoint?: number;
   /** The log start offset of the root checkpoint, when it has one for this log. */
   logStartOffset?: number;
+  /**
+   * Makes a new log's directory entry durable: a sync of the parent that starts after the call
+   * (a LogManager shares one among the logs it creates together, dir-sync.ts). Default: its own.
+   */
+  syncParentDir?: () => Promise<void>;
 }
 
 export interface LoadedLog {
@@ -116,8 +121,8 @@ export class LogLoader {
     if (this.segments.length === 0) {
       // a new log: its directory and first segment file must be durable names before any append
       this.segments.push(await this.openSegment(0, true, false));
-      syncDir(this.dir);
-      syncDir(dirname(this.dir));
+      await syncDirAsync(this.dir);
+      await (this.options.syncParentDir?.() ?? syncDirAsync(dirname(this.dir)));
     }
     await this.ensureLastIsActive();
     const nextOffset = Math.max(this.expectedOffsetMin, this.segments[this.segments.length - 1]!.baseOffset);

@@ -331,7 +331,7 @@ export class LogSegment {
     try {
       if (this.active) await this.onBecomeInactive();
       // synced: a clean-shutdown marker written after close lets the next open trust them
-      this.indexes.flush(false, true);
+      await this.indexes.flushAndSync(false);
     } finally {
       this.cached.close();
       await this.file.close();

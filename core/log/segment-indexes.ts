@@ -142,6 +142,12 @@ export class SegmentIndexes {
     this.timeIndex.flushToFile(preallocate, sync);
   }
 
+  /** Both files written (as flush(active, false)) and then synced off the event loop. */
+  async flushAndSync(active: boolean): Promise<void> {
+    this.flush(active, false);
+    await Promise.all([this.offsetIndex.syncFile(), this.timeIndex.syncFile()]);
+  }
+
   get paths(): string[] {
     return [this.offsetIndex.path, this.timeIndex.path];
   }
