@@ -95,7 +95,9 @@ export class LogLoader {
   ) {}
 
   async load(): Promise<LoadedLog> {
-    ensureDir(this.dir);
+    // off the event loop when only the partition's own directory is missing (a new log);
+    // ensureDir for anything else, and for the error naming the directory
+    await fs.promises.mkdir(this.dir).catch(() => ensureDir(this.dir));
     const plan = planLoad(fs.readdirSync(this.dir), this.options);
     for (const name of plan.leftovers) this.removeLeftover(join(this.dir, name));
     await this.applyLogStartOffset(plan);

@@ -74,7 +74,7 @@ export class LogSegment {
       throw err;
     }
     const segment = new LogSegment(dir, baseOffset, file, indexes, config, deps, active);
-    if (active) indexes.flush(true, false);
+    if (active) await indexes.flushActive();
     return segment;
   }
 
