@@ -74,7 +74,14 @@ export class LogSegment {
       throw err;
     }
     const segment = new LogSegment(dir, baseOffset, file, indexes, config, deps, active);
-    if (active) await indexes.flushActive();
+    try {
+      if (active) await indexes.flushActive();
+    } catch (err) {
+      // no descriptor left behind by a segment that never opened (EMFILE while creating many)
+      segment.cached.close();
+      await file.close();
+      throw err;
+    }
     return segment;
   }
 
