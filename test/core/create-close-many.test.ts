@@ -9,6 +9,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogManager, TOKENS, silentLogger } from '../../core/index.js';
+import { LOG_CLOSE_CONCURRENCY } from '../../core/log/log-manager.js';
+import { PARTITION_CREATE_CONCURRENCY, TopicManager } from '../../broker/topic-manager.js';
 import { runBounded } from '../../core/log/bounded.js';
 import { DirSyncGroup } from '../../core/log/dir-sync.js';
 import { composeByName } from '../../engines/compose.js';
@@ -92,3 +94,52 @@ describe('LogManager with many partitions', () => {
     await again.close();
   });
 });
+
+/** Wraps `fn` to count the calls in flight at once (the real call runs). */
+function peakOf<A extends unknown[], R>(fn: (...args: A) => Promise<R>): { wrapped: (...args: A) => Promise<R>; peak: () => number } {
+  let running = 0;
+  let peak = 0;
+  const wrapped = async (...args: A): Promise<R> => {
+    running++;
+    peak = Math.max(peak, running);
+    try {
+      return await fn(...args);
+    } finally {
+      running--;
+    }
+  };
+  return { wrapped, peak: () => peak };
+}
+
+describe('partitions created and closed at a bounded concurrency', () => {
+  it('CreateTopics opens many logs at once, never more than PARTITION_CREATE_CONCURRENCY; LogManager.close closes many at once, never more than LOG_CLOSE_CONCURRENCY', async () => {
+    const dataDir = tempDir();
+    const manager = (await composeByName({ dataDir, engine: 'pwrite', logger: silentLogger })).get<LogManager>(TOKENS.LogManager);
+    const opens = peakOf(manager.getOrCreateLog.bind(manager));
+    manager.getOrCreateLog = opens.wrapped;
+    const topics = new TopicManager(manager, silentLogger);
+    await topics.create('bounded', 120);
+    expect(opens.peak()).toBeGreaterThan(1);
+    expect(opens.peak()).toBeLessThanOrEqual(PARTITION_CREATE_CONCURRENCY);
+    let running = 0;
+    let peak = 0;
+    for (let p = 0; p < 120; p++) {
+      const log = (await manager.getLog('bounded', p))!;
+      const close = log.close.bind(log);
+      log.close = async () => {
+        running++;
+        peak = Math.max(peak, running);
+        try {
+          return await close();
+        } finally {
+          running--;
+        }
+      };
+    }
+    await manager.close();
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(LOG_CLOSE_CONCURRENCY);
+    expect(fs.existsSync(join(dataDir, '.kafka_cleanshutdown'))).toBe(true);
+  });
+});
+
