@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { logConfigFrom } from '../core/config/log-config.js';
 import { StrataError } from '../core/errors.js';
 import type { Log } from '../core/log/log.js';
+import { runBounded } from '../core/log/bounded.js';
 import type { LogManager } from '../core/log/log-manager.js';
 import type { Logger } from '../core/tokens.js';
 import { CLUSTER_METADATA_TOPIC, isReservedTopic, partitionDirName, topicsCollide, validateTopicName } from '../core/topic.js';
@@ -34,6 +35,8 @@ import { openRegularFileSync } from '../core/regular-file.js';
 export const TOPICS_FILE = 'strata-topics.json';
 /** Bounds a CreateTopics request: partitions per topic (each is a directory and open files). */
 export const PARTITIONS_PER_TOPIC_MAX = 10_000;
+/** Partition logs created at once by a CreateTopics / CreatePartitions (bounded: descriptors and pending calls). */
+export const PARTITION_CREATE_CONCURRENCY = 32;
 /** How long a partition whose log failed on a storage error waits before it is reopened. */
 export const STORAGE_RETRY_BACKOFF_MS = 1000;
 
@@ -239,19 +242,22 @@ export class TopicManager {
     return true;
   }
 
-  /** Opens partitions from..partitions-1; on the first failure, closes and removes the ones it made. */
+  /**
+   * Opens partitions from..partitions-1, PARTITION_CREATE_CONCURRENCY at a time (their directory
+   * syncs shared: LogManager); on the first failure starts no more, and closes and removes every
+   * one of them it made.
+   */
   private async openPartitions(name: string, partitions: number, configs: Record<string, string>, from = 0): Promise<void> {
-    let p = from;
-    try {
-      for (; p < partitions; p++) await this.logs.getOrCreateLog(name, p, configs);
-    } catch (err) {
-      for (let q = from; q <= Math.min(p, partitions - 1); q++) {
-        await this.logs.closeLog(name, q).catch(() => {});
-        fs.rmSync(join(this.logs.dataDir, partitionDirName(name, q)), { recursive: true, force: true });
-      }
-      const io = (err as NodeJS.ErrnoException).code;
-      throw new StrataError('STORAGE_ERROR', `creating topic ${name}: partition ${p} of ${partitions} failed (${io ?? ''} ${(err as Error).message}); the ${p - from} made before it were removed`.replace('( ', '('), { cause: err });
+    const numbers = Array.from({ length: partitions - from }, (_, i) => from + i);
+    const failures = await runBounded(numbers, PARTITION_CREATE_CONCURRENCY, (p) => this.logs.getOrCreateLog(name, p, configs), { stopOnError: true });
+    if (failures.length === 0) return;
+    for (const q of numbers) {
+      await this.logs.closeLog(name, q).catch(() => {});
+      fs.rmSync(join(this.logs.dataDir, partitionDirName(name, q)), { recursive: true, force: true });
     }
+    const { item: p, error: err } = failures[0]!;
+    const io = (err as NodeJS.ErrnoException).code;
+    throw new StrataError('STORAGE_ERROR', `creating topic ${name}: partition ${p} of ${partitions} failed (${io ?? ''} ${(err as Error).message}); the partitions made were removed`.replace('( ', '('), { cause: err });
   }
 
   /**

@@ -5,6 +5,7 @@
 export type StrataErrorCode =
   | 'CORRUPT_RECORD'
   | 'RECORD_TOO_LARGE'
+  | 'RECORD_BATCH_TOO_LARGE'
   | 'INVALID_TOPIC'
   | 'INVALID_CONFIG'
   | 'OFFSET_OUT_OF_RANGE'

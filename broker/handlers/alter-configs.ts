@@ -16,6 +16,7 @@ import type { BrokerContext, RequestHandler } from '../context.js';
 import { ConfigOperation, decodeAlterConfigsRequest, decodeIncrementalAlterConfigsRequest, encodeAlterConfigsResponse, type AlterConfigsResource, type AlterConfigsResourceResponse } from '../protocol/alter-configs.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ResourceType } from '../protocol/describe-configs.js';
+import { checkWireTopicConfigs } from '../topic-config-bounds.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
 import { authorizationMessage, configResourceAuthorization } from './config-authorization.js';
@@ -77,6 +78,7 @@ async function alterOne(ctx: BrokerContext, res: AlterConfigsResource, increment
   const info = ctx.topics.get(res.resourceName);
   if (!info) throw new Refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${res.resourceName}' does not exist.`);
   const next = nextOverrides(info.configs, res, incremental, ctx.logs.defaultConfig);
+  checkWireTopicConfigs(Object.fromEntries(res.configs.map((c) => [c.name, c.operation === ConfigOperation.SET ? c.value : null])));
   if (!(await ctx.topics.alterConfigs(res.resourceName, next, validateOnly))) throw new Refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${res.resourceName}' does not exist.`);
   if (!validateOnly) ctx.logger.info(`topic ${res.resourceName}: configs now ${JSON.stringify(next)}`);
 }

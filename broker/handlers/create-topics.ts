@@ -11,6 +11,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { decodeCreateTopicsRequest, encodeCreateTopicsResponse } from '../protocol/create-topics.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { simpleResponse } from '../response.js';
+import { checkWireTopicConfigs } from '../topic-config-bounds.js';
 import { kafkaErrorCode } from './errors.js';
 
 export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
@@ -47,6 +48,7 @@ export const handleCreateTopics: RequestHandler = async (ctx, header, r) => {
     const configs: Record<string, string> = {};
     for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
     try {
+      checkWireTopicConfigs(configs);
       const created = await ctx.topics.create(t.name, partitions, configs, req.validateOnly);
       if (created === 'exists') fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
       else {

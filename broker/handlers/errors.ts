@@ -26,6 +26,8 @@ export function kafkaErrorCode(err: unknown): number {
       return ErrorCode.CORRUPT_MESSAGE;
     case 'RECORD_TOO_LARGE':
       return ErrorCode.MESSAGE_TOO_LARGE;
+    case 'RECORD_BATCH_TOO_LARGE':
+      return ErrorCode.RECORD_LIST_TOO_LARGE; // Kafka's RecordBatchTooLargeException
     case 'INVALID_TOPIC':
       return ErrorCode.INVALID_TOPIC_EXCEPTION;
     case 'INVALID_CONFIG':

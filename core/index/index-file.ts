@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { assert, assertionFailed } from '../errors.js';
-import { openRegularFileSync, readRegularFileSync } from '../regular-file.js';
+import { openRegularFile, openRegularFileSync, readRegularFileSync } from '../regular-file.js';
 
 export abstract class IndexFile {
   /** Entries held; grows by doubling up to maxEntries. */
@@ -40,6 +40,11 @@ export abstract class IndexFile {
 
   get entries(): number {
     return this.entryCount;
+  }
+
+  /** False until the file is written (or was loaded): its first flush creates it. */
+  get hasFile(): boolean {
+    return this.fileBytes >= 0;
   }
 
   isFull(): boolean {
@@ -101,6 +106,38 @@ export abstract class IndexFile {
     }
   }
 
+  /**
+   * flushToFile(preallocateBytes, false) for an index with no file and no entries yet (a new
+   * segment's), on libuv's pool: many logs created at once then overlap their file creation.
+   */
+  async createFile(preallocateBytes: number): Promise<void> {
+    assert(this.fileBytes < 0 && this.entryCount === 0, () => `index ${this.path} already has a file or entries`);
+    const fd = await openRegularFile(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    try {
+      const targetBytes = Math.floor(preallocateBytes / this.entryBytes) * this.entryBytes;
+      // no stale entries of an earlier file in the preallocated tail (as flushToFile)
+      await ftruncateAsync(fd, 0);
+      if (targetBytes > 0) await ftruncateAsync(fd, targetBytes);
+      this.fileBytes = targetBytes;
+      this.flushedCount = 0;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Makes what flushToFile wrote durable with the sync in libuv's pool, not on the event loop: the
+   * logs a LogManager closes at once then overlap their index syncs instead of queueing them.
+   */
+  async syncFile(): Promise<void> {
+    const fd = openRegularFileSync(this.path, fs.constants.O_RDWR);
+    try {
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** Binary search: the largest slot whose key <= target, or -1. */
   protected floorSlot(target: number, keyAt: (slot: number) => number): number {
     let lo = 0;
@@ -113,6 +150,10 @@ export abstract class IndexFile {
     }
     return lo;
   }
+}
+
+function ftruncateAsync(fd: number, bytes: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.ftruncate(fd, bytes, (err) => (err ? reject(err) : resolve())));
 }
 
 /**

@@ -4,6 +4,7 @@
  * shouldRoll), the engine's write, the sequencer's acknowledgement in offset order — and the
  * flushes that flush.messages and flush.ms ask for, which move the recovery point.
  */
+import { basename } from 'node:path';
 import type { LogConfig } from '../config/log-config.js';
 import { LONG_MAX } from '../config/log-config.js';
 import { StrataError, assert } from '../errors.js';
@@ -65,6 +66,9 @@ export class LogAppender {
    */
   appendChunks(chunks: readonly Buffer[], bytes: number, layout: BatchLayout, mode: 'assign' | 'keep', producers = NO_PRODUCERS): Promise<LogAppendInfo> {
     assert(layout.positions[layout.positions.length - 1]! + BATCH_HEADER_BYTES <= chunks[0]!.length, 'every batch header must lie in the first chunk');
+    // Kafka's rule (UnifiedLog.append): an append that no segment could hold is refused, not
+    // written into a segment past segment.bytes
+    if (bytes > this.config.segmentBytes) return Promise.reject(batchTooLarge(this.dir, bytes, this.config.segmentBytes));
     if (this.rolling !== undefined || !this.sequencer.tryTakeSlot()) return this.appendSlow(chunks, bytes, layout, mode, false, producers);
     let placement: Placement;
     try {
@@ -265,6 +269,10 @@ export class LogAppender {
   stopFlushTimer(): void {
     if (this.flushTimer) clearInterval(this.flushTimer);
   }
+}
+
+function batchTooLarge(dir: string, bytes: number, segmentBytes: number): StrataError {
+  return new StrataError('RECORD_BATCH_TOO_LARGE', `append of ${bytes} bytes to partition ${basename(dir)} (${dir}) exceeds segment.bytes (${segmentBytes}): no segment can hold it`);
 }
 
 function appendInfo(placement: Placement, layout: BatchLayout, bytes: number): LogAppendInfo {

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LogConfig } from '../config/log-config.js';
 import { ensureDir } from '../dirs.js';
-import { syncDir } from './checkpoints.js';
+import { syncDirAsync } from './dir-sync.js';
 import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
 
@@ -24,6 +24,11 @@ export interface LoadOptions {
   recoveryPoint?: number;
   /** The log start offset of the root checkpoint, when it has one for this log. */
   logStartOffset?: number;
+  /**
+   * Makes a new log's directory entry durable: a sync of the parent that starts after the call
+   * (a LogManager shares one among the logs it creates together, dir-sync.ts). Default: its own.
+   */
+  syncParentDir?: () => Promise<void>;
 }
 
 export interface LoadedLog {
@@ -90,7 +95,9 @@ export class LogLoader {
   ) {}
 
   async load(): Promise<LoadedLog> {
-    ensureDir(this.dir);
+    // off the event loop when only the partition's own directory is missing (a new log);
+    // ensureDir for anything else, and for the error naming the directory
+    await fs.promises.mkdir(this.dir).catch(() => ensureDir(this.dir));
     const plan = planLoad(fs.readdirSync(this.dir), this.options);
     for (const name of plan.leftovers) this.removeLeftover(join(this.dir, name));
     await this.applyLogStartOffset(plan);
@@ -116,8 +123,8 @@ export class LogLoader {
     if (this.segments.length === 0) {
       // a new log: its directory and first segment file must be durable names before any append
       this.segments.push(await this.openSegment(0, true, false));
-      syncDir(this.dir);
-      syncDir(dirname(this.dir));
+      await syncDirAsync(this.dir);
+      await (this.options.syncParentDir?.() ?? syncDirAsync(dirname(this.dir)));
     }
     await this.ensureLastIsActive();
     const nextOffset = Math.max(this.expectedOffsetMin, this.segments[this.segments.length - 1]!.baseOffset);

@@ -39,6 +39,8 @@ import {
   writeOffsetCheckpoint,
   type OffsetCheckpoint,
 } from './checkpoints.js';
+import { runBounded } from './bounded.js';
+import { DirSyncGroup } from './dir-sync.js';
 import { Log } from './log.js';
 
 export interface TopicPartition {
@@ -59,6 +61,13 @@ export const DEFAULT_LOG_MANAGER_CONFIG: Readonly<LogManagerConfig> = Object.fre
   retentionCheckIntervalMs: 300_000,
 });
 
+/**
+ * Logs closed at once by close(): their flushes and descriptor closes overlap in the file system
+ * and libuv's pool instead of queueing one log at a time (Kafka closes with a pool of
+ * num.recovery.threads.per.data.dir threads).
+ */
+export const LOG_CLOSE_CONCURRENCY = 16;
+
 /** Kafka's own log dirs that are not topic partitions (the KRaft metadata log). */
 const INTERNAL_DIRS = new Set(['__cluster_metadata-0']);
 /** Suffix of a deleted log's directory until it is removed (Kafka's UnifiedLog.DeleteDirSuffix). */
@@ -77,6 +86,8 @@ export class LogManager {
   private readonly pendingDirDeletes = new Map<string, { timer: NodeJS.Timeout; remove: () => Promise<void> }>();
   private closed = false;
   private readonly lock: FileLock;
+  /** Syncs of the data dir, shared by the new logs waiting for one (dir-sync.ts). */
+  readonly dataDirSync: DirSyncGroup;
 
   constructor(
     @inject(TOKENS.DataDir) readonly dataDir: string,
@@ -95,6 +106,7 @@ export class LogManager {
     }
     // before anything is read or written: the checkpoints and the marker are the holder's
     this.lock = FileLock.lockDataDir(dataDir);
+    this.dataDirSync = new DirSyncGroup(dataDir);
     if (!this.lock.locked) logger.warn(`data dir ${dataDir} is open WITHOUT its lock (STRATA_DATA_DIR_LOCK=none, no native addon): a second process on it would lose acknowledged records`);
     try {
       this.hadCleanShutdown = hasCleanShutdownFile(dataDir);
@@ -150,7 +162,13 @@ export class LogManager {
     let log = this.logs.get(name);
     if (!log) {
       const config = logConfigFrom(overrides, this.defaultConfig);
-      const loadOptions = { hadCleanShutdown: this.hadCleanShutdown && !this.reopenUnclean.has(name), recoveryPoint: this.recoveryPoints.get(name) ?? 0, logStartOffset: this.logStartOffsets.get(name) };
+      const loadOptions = {
+        hadCleanShutdown: this.hadCleanShutdown && !this.reopenUnclean.has(name),
+        recoveryPoint: this.recoveryPoints.get(name) ?? 0,
+        logStartOffset: this.logStartOffsets.get(name),
+        // logs created together share one sync of the data dir (CreateTopics of many partitions)
+        syncParentDir: () => this.dataDirSync.sync(),
+      };
       const deps = { engine: this.engine, codecs: this.codecs, cache: this.cache, logger: this.logger, beforeLogStartOffsetChange: (l: Log, start: number) => this.logStartOffsetChanging(l, start) };
       log = Log.open(join(this.dataDir, name), config, deps, loadOptions);
       this.logs.set(name, log);
@@ -291,16 +309,14 @@ export class LogManager {
       clearTimeout(timer);
       await remove();
     }
-    const errors: unknown[] = [];
     let healthy = true;
-    for (const log of await this.openLogs()) {
-      try {
-        healthy = (await log.close()) && healthy;
-      } catch (err) {
-        healthy = false;
-        errors.push(err);
-      }
-    }
+    // each close flushes its log and closes its files: independent work, so many at once; every
+    // log is closed whatever another's close does
+    const failures = await runBounded(await this.openLogs(), LOG_CLOSE_CONCURRENCY, async (log) => {
+      healthy = (await log.close()) && healthy;
+    }, { stopOnError: false });
+    if (failures.length > 0) healthy = false;
+    const errors = failures.map((f) => f.error);
     await this.checkpointLogs();
     // a log never opened this session was not recovered: after an unclean start it must not be
     // vouched for by a marker

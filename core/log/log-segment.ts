@@ -74,7 +74,14 @@ export class LogSegment {
       throw err;
     }
     const segment = new LogSegment(dir, baseOffset, file, indexes, config, deps, active);
-    if (active) indexes.flush(true, false);
+    try {
+      if (active) await indexes.flushActive();
+    } catch (err) {
+      // no descriptor left behind by a segment that never opened (EMFILE while creating many)
+      segment.cached.close();
+      await file.close();
+      throw err;
+    }
     return segment;
   }
 
@@ -331,7 +338,7 @@ export class LogSegment {
     try {
       if (this.active) await this.onBecomeInactive();
       // synced: a clean-shutdown marker written after close lets the next open trust them
-      this.indexes.flush(false, true);
+      await this.indexes.flushAndSync(false);
     } finally {
       this.cached.close();
       await this.file.close();

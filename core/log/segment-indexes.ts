@@ -142,6 +142,25 @@ export class SegmentIndexes {
     this.timeIndex.flushToFile(preallocate, sync);
   }
 
+  /**
+   * flush(true, false) of a new active segment: files created off the event loop when neither
+   * has one yet (a new segment), else the ordinary flush.
+   */
+  async flushActive(): Promise<void> {
+    const fresh = (index: OffsetIndex | TimeIndex) => !index.hasFile && index.entries === 0;
+    if (!fresh(this.offsetIndex) || !fresh(this.timeIndex)) {
+      this.flush(true, false);
+      return;
+    }
+    await Promise.all([this.offsetIndex.createFile(this.preallocateBytes), this.timeIndex.createFile(this.preallocateBytes)]);
+  }
+
+  /** Both files written (as flush(active, false)) and then synced off the event loop. */
+  async flushAndSync(active: boolean): Promise<void> {
+    this.flush(active, false);
+    await Promise.all([this.offsetIndex.syncFile(), this.timeIndex.syncFile()]);
+  }
+
   get paths(): string[] {
     return [this.offsetIndex.path, this.timeIndex.path];
   }
