@@ -14,6 +14,7 @@ const KINDS: Record<string, (run: KindRun) => Promise<BenchResults>> = {
   'vs-kafka': async (run) => (await import('./vs-kafka/workload.js')).runVsKafkaKind(run),
   transfer: async (run) => (await import('./transfer/workload.js')).runTransferKind(run),
   engines: async (run) => (await import('./engines/workload.js')).runEnginesKind(run),
+  scale: async (run) => (await import('./scale/workload.js')).runScaleKind(run),
 };
 
 export async function runWorkloadKind(run: KindRun): Promise<BenchResults> {
