@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createTopic } from '../../clients/kafka-admin.js';
-import { cpuSeconds, exitedChildrenCpuSeconds, openDescriptors, rssBytes } from '../../proc.js';
+import { cpuSeconds, exitedChildrenCpuSeconds, machineBusySeconds, openDescriptors, rssBytes } from '../../proc.js';
 import { round } from '../../stats.js';
 import type { Metrics } from '../../results.js';
 import { kcatProduce, type RecordFiles } from '../vs-kafka/clients.js';
@@ -140,9 +140,11 @@ async function produce(server: ScaleServer, r: SizeRun, m: Metrics, notes: strin
   const pid = server.pid();
   const s0 = cpuSeconds(pid);
   const c0 = exitedChildrenCpuSeconds();
+  const b0 = machineBusySeconds();
   const seconds = await kcatProduce({ ...p, file });
   const serverCpu = cpuSeconds(pid) - s0;
   const clientCpu = exitedChildrenCpuSeconds() - c0;
+  const machineBusy = machineBusySeconds() - b0;
   const gb = (r.sizes.produceRecords * r.sizes.recordBytes) / 1e9;
   m['produce.seconds'] = round(seconds);
   m['produce.recordsPerSec'] = round(r.sizes.produceRecords / seconds);
@@ -151,6 +153,16 @@ async function produce(server: ScaleServer, r: SizeRun, m: Metrics, notes: strin
   m['client.cpuSecondsPerGb'] = round(clientCpu / gb);
   m['server.busyCores'] = round(serverCpu / seconds);
   m['client.busyCores'] = round(clientCpu / seconds);
+  m['machine.busyCores'] = round(machineBusy / seconds);
   m['produce.descriptors'] = openDescriptors(pid);
-  if (clientCpu / seconds >= BUSY_LIMIT) notes.push(`kcat was the limit: ${(clientCpu / seconds).toFixed(2)} of a core over the timed produce`);
+  notes.push(produceLimit(clientCpu / seconds, serverCpu / seconds, machineBusy / seconds, os.cpus().length));
+}
+
+/** Which process held the produce back: kcat or the server at a full core, or the machine's cores all busy. */
+function produceLimit(client: number, server: number, machine: number, cores: number): string {
+  const f = (x: number) => x.toFixed(2);
+  if (client >= BUSY_LIMIT) return `produce limit: kcat (${f(client)} of a core)`;
+  if (server >= BUSY_LIMIT) return `produce limit: the server (${f(server)} cores; strata's event loop is one thread)`;
+  if (machine >= BUSY_LIMIT * cores) return `produce limit: the machine (${f(machine)} of ${cores} cores busy; kcat ${f(client)}, server ${f(server)})`;
+  return `produce limit: neither process at a full core (kcat ${f(client)}, server ${f(server)}, machine ${f(machine)} of ${cores}): waits for acknowledgements`;
 }

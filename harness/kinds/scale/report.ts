@@ -8,19 +8,11 @@ const range = (s: Spread | undefined, digits: number, scale = 1): string =>
 
 /** Columns of the per-target table: metric key, heading, decimals, divisor. */
 const COLUMNS: [string, string, number, number][] = [
-  ['create.seconds', 'CreateTopics answered, s', 2, 1],
-  ['create.onDisk.seconds', 'every log on disk and listed, s', 2, 1],
-  ['idle.rssBytesPerPartition', 'idle RSS per partition, KB', 1, 1000],
-  ['idle.descriptors', 'idle descriptors', 0, 1],
-  ['produce.descriptors', 'descriptors after produce', 0, 1],
-  ['produce.recordsPerSec', 'produce records/s', 0, 1],
-  ['toFirstSize.produce.recordsPerSec', 'x first size', 2, 1],
-  ['server.cpuSecondsPerGb', 'server CPU s/GB', 2, 1],
-  ['client.busyCores', 'kcat cores', 2, 1],
-  ['server.busyCores', 'server cores', 2, 1],
-  ['shutdown.seconds', 'SIGTERM to exit, s', 2, 1],
-  ['startup.clean.seconds', 'startup after clean stop, s', 2, 1],
-  ['startup.afterKill.seconds', 'startup after SIGKILL, s', 2, 1],
+  ['create.seconds', 'CreateTopics answered, s', 2, 1], ['create.onDisk.seconds', 'every log on disk and listed, s', 2, 1],
+  ['idle.rssBytesPerPartition', 'idle RSS per partition, KB', 1, 1000], ['idle.descriptors', 'idle descriptors', 0, 1], ['produce.descriptors', 'descriptors after produce', 0, 1],
+  ['produce.recordsPerSec', 'produce records/s', 0, 1], ['toFirstSize.produce.recordsPerSec', 'x first size', 2, 1], ['server.cpuSecondsPerGb', 'server CPU s/GB', 2, 1],
+  ['client.busyCores', 'kcat cores', 2, 1], ['server.busyCores', 'server cores', 2, 1], ['shutdown.seconds', 'SIGTERM to exit, s', 2, 1],
+  ['startup.clean.seconds', 'startup after clean stop, s', 2, 1], ['startup.afterKill.seconds', 'startup after SIGKILL, s', 2, 1],
 ];
 
 const RATIOS = ['produce.recordsPerSec', 'server.cpuSecondsPerGb', 'create.onDisk.seconds', 'idle.rssBytesPerPartition', 'idle.descriptors', 'shutdown.seconds', 'startup.clean.seconds', 'startup.afterKill.seconds'];

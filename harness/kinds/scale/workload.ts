@@ -194,7 +194,8 @@ function pick(m: Metrics, keys: readonly string[]): Metrics {
 
 function kcatVersion(): string {
   try {
-    return `kcat ${/kcat - .*?version ([\w.-]+)/.exec(execFileSync(KCAT, ['-V'], { encoding: 'utf8' }))?.[1] ?? '?'} (${/librdkafka [\d.]+/.exec(execFileSync(KCAT, ['-V'], { encoding: 'utf8' }))?.[0] ?? '?'})`;
+    const v = execFileSync(KCAT, ['-V'], { encoding: 'utf8' });
+    return `kcat ${/^Version ([\w.-]+)/m.exec(v)?.[1] ?? '?'} (${/librdkafka [\d.]+/.exec(v)?.[0] ?? 'librdkafka ?'})`;
   } catch (e) {
     return `kcat (${(e as Error).message})`;
   }
