@@ -38,7 +38,9 @@ export function renderScaleReport(r: BenchResults): string {
   for (const t of d.targets) {
     const stop = d.stoppedAt[t];
     lines.push('', `## ${t}`, '', stop ? `Stopped at ${fmt(stop.partitions)} partitions (${stop.phase}): ${stop.reason.slice(0, 500)}` : `Reached every size (largest ${fmt(d.partitions.at(-1)!)}).`, '');
-    lines.push(...targetTable(r.cells.filter((c) => c.id.endsWith(`/${t}`))));
+    const cells = r.cells.filter((c) => c.id.endsWith(`/${t}`));
+    lines.push(...targetTable(cells), '');
+    for (const c of cells.filter((x) => x.status === 'ok')) lines.push(`- ${c.notes.join('; ')}`);
   }
   if (d.targets.includes('kafka') && d.targets.includes('strata')) {
     lines.push('', '## strata / Kafka, same size and repetition', '', `| partitions | ${RATIOS.join(' | ')} |`, `|---|${RATIOS.map(() => '---').join('|')}|`);
