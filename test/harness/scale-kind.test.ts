@@ -33,11 +33,11 @@ const METRICS = [
 ];
 
 describe('workload kind scale', () => {
-  it('scale-ci through the CLI: every metric for every size on strata and Kafka, descriptors of the server', { timeout: 900_000 }, async () => {
+  it('scale-ci through the CLI: every metric for every size on strata and Kafka, descriptors of the server', { timeout: 1_500_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'strata-scale-kind-'));
     const data = mkdtempSync(join(tmpdir(), 'strata-scale-kind-data-'));
     dirs.push(out, data);
-    await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'strata.js'), 'bench', '--workload', 'harness/workloads/scale-ci.yaml', '--data-dir', data, '--out', out, '--progress', 'none'], { cwd: ROOT, timeout: 880_000 });
+    await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'strata.js'), 'bench', '--workload', 'harness/workloads/scale-ci.yaml', '--data-dir', data, '--out', out, '--progress', 'none'], { cwd: ROOT, timeout: 1_450_000 });
     const r = loadResults(join(out, 'results.json'));
     expect(r.workload.kind).toBe('scale');
     expect(r.cells.map((c) => [c.id, c.status, c.reason])).toEqual(
