@@ -30,6 +30,8 @@ export interface ServeOptions {
   built?: boolean;
   /** Node's own flags before the script (e.g. --cpu-prof). */
   nodeFlags?: readonly string[];
+  /** How long it may take to listen (a data dir of many partitions loads first); 30 s by default. */
+  listenTimeoutMs?: number;
 }
 
 /** stderr kept of a server: its start lines and last words, not a whole run's log. */
@@ -40,7 +42,7 @@ const started = new Set<ChildProcess>();
 /**
  * `strata serve ARGS`; resolves once it listens (on TLS too when `--listen-tls` is given) or once it
  * has exited without listening (port 0: the caller reads stderr() and exited); rejects when it did
- * neither in 30 s (the child is left to killServes).
+ * neither in `listenTimeoutMs` (the child is left to killServes).
  */
 export async function startServe(args: readonly string[], opts: ServeOptions = {}): Promise<ServeProcess> {
   const root = opts.root ?? ROOT;
@@ -56,7 +58,8 @@ export async function startServe(args: readonly string[], opts: ServeOptions = {
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
   const wantsTls = args.includes('--listen-tls');
-  const deadline = Date.now() + STARTED_MS_MAX;
+  const listenTimeoutMs = opts.listenTimeoutMs ?? STARTED_MS_MAX;
+  const deadline = Date.now() + listenTimeoutMs;
   for (;;) {
     const plain = /serving Kafka protocol on 127\.0\.0\.1:(\d+)/.exec(err);
     const secure = /serving Kafka protocol over TLS on [^:]+:(\d+)/.exec(err);
@@ -65,7 +68,7 @@ export async function startServe(args: readonly string[], opts: ServeOptions = {
       await exited;
       return { child, port: 0, tlsPort: 0, stderr: () => err, exited };
     }
-    if (Date.now() > deadline) throw new Error(`strata serve ${args.join(' ')} neither listened nor exited in ${STARTED_MS_MAX} ms: ${err}`);
+    if (Date.now() > deadline) throw new Error(`strata serve ${args.join(' ')} neither listened nor exited in ${listenTimeoutMs} ms: ${err}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -52,11 +52,11 @@ export function parseBootstrapUrl(url: string): BrokerAddress[] {
   return servers.map((s) => ({ host: s![1]!.replace(/^\[|\]$/g, ''), port: Number(s![2]) }));
 }
 
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+function withTimeout<T>(p: Promise<T>, what: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS); }),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs); }),
   ]);
 }
 
@@ -127,8 +127,11 @@ export interface CreateTopicSpec {
   configs: Record<string, string>;
 }
 
-/** CreateTopics v4; rejects with the broker's error (name and message) for the topic. */
-export function createTopic(servers: readonly BrokerAddress[], spec: CreateTopicSpec): Promise<void> {
+/**
+ * CreateTopics v4; rejects with the broker's error (name and message) for the topic. `timeoutMs`
+ * is the request's timeout_ms and how long the answer is waited for (many partitions take long).
+ */
+export function createTopic(servers: readonly BrokerAddress[], spec: CreateTopicSpec, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
   return onCluster(servers, async (client) => {
     const r = await withTimeout(client.request(API_CREATE_TOPICS, 4, (w) => {
       w.int32(1);
@@ -137,8 +140,8 @@ export function createTopic(servers: readonly BrokerAddress[], spec: CreateTopic
       const configs = Object.entries(spec.configs);
       w.int32(configs.length);
       for (const [k, v] of configs) w.string(k).nullableString(v);
-      w.int32(REQUEST_TIMEOUT_MS).bool(false); // timeout_ms, validate_only
-    }), 'CreateTopics');
+      w.int32(timeoutMs).bool(false); // timeout_ms, validate_only
+    }), 'CreateTopics', timeoutMs);
     r.int32(); // throttle_time_ms
     for (let i = r.int32(); i > 0; i--) {
       const name = r.string();

@@ -39,6 +39,17 @@ export class KindOptions {
     return v;
   }
 
+  /** A non-empty list of positive integers (or one), ascending and without repeats. */
+  positiveIntegers(field: string, fallback: number[]): number[] {
+    const v = this.get(field);
+    if (v === undefined) return fallback;
+    const items = typeof v === 'number' ? [v] : v;
+    if (!Array.isArray(items) || items.length === 0 || !items.every((n) => Number.isInteger(n) && n > 0)) this.fail(field, `must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
+    const list = items as number[];
+    if (list.some((n, i) => i > 0 && n <= list[i - 1]!)) this.fail(field, `must be ascending without repeats, got ${JSON.stringify(v)}`);
+    return list;
+  }
+
   bool(field: string, fallback: boolean): boolean {
     const v = this.get(field);
     if (v === undefined) return fallback;

@@ -15,6 +15,7 @@ const KINDS: Record<string, (run: KindRun) => Promise<BenchResults>> = {
   transfer: async (run) => (await import('./transfer/workload.js')).runTransferKind(run),
   engines: async (run) => (await import('./engines/workload.js')).runEnginesKind(run),
   'lagging-consumer': async (run) => (await import('./lagging/workload.js')).runLaggingKind(run),
+  scale: async (run) => (await import('./scale/workload.js')).runScaleKind(run),
 };
 
 export async function runWorkloadKind(run: KindRun): Promise<BenchResults> {

@@ -85,7 +85,7 @@ const COMMON_CONFIG = { 'group.initial.rebalance.delay.ms': '0' };
  * Kafka's own defaults for what the test peer lowers for a busy two-core test machine: the
  * comparison runs Kafka as it ships (KafkaConfig defaults of 4.1).
  */
-const KAFKA_DEFAULT_THREADS = {
+export const KAFKA_DEFAULT_THREADS = {
   'num.network.threads': 3,
   'num.io.threads': 8,
   'background.threads': 10,
