@@ -9,7 +9,9 @@
         "src/mapping.cc",
         "src/fileio.cc",
         "src/poller.cc",
-        "src/records.cc"
+        "src/records.cc",
+        "src/uring.cc",
+        "src/uring_ring.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -6,12 +6,14 @@
 #include "mapping.h"
 #include "poller.h"
 #include "records.h"
+#include "uring.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   strata::InitMapping(env, exports);
   strata::InitFileIo(env, exports);
   strata::InitPoller(env, exports);
   strata::InitRecords(env, exports);
+  strata::InitUring(env, exports);
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;
 }
