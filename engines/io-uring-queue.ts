@@ -11,6 +11,8 @@ import { nativeUnavailableReason, requireNative, type NativeIoUring } from '../n
 
 /** Submission entries of the ring (the completion queue is twice this). */
 const RING_ENTRIES = 256;
+/** How long a submission the kernel refused for the moment (EAGAIN, EBUSY) waits before it is tried again. */
+const SUBMIT_RETRY_MS = 1;
 /** io_uring caps one read or write at this (like read(2)'s MAX_RW_COUNT). */
 export const URING_IO_BYTES_MAX = 0x7ffff000;
 
@@ -75,6 +77,8 @@ export class UringQueue {
     if (this.inFlight.size + chain.ops.length > this.ring.cqEntries) return false;
     // a chain split over two submissions would not be linked: all of it goes in one
     if (this.ring.sqFree < chain.ops.length) this.submitNow();
+    // still full (a submit refused for the moment): waits for completions or the retry
+    if (this.ring.sqFree < chain.ops.length) return false;
     chain.ops.forEach((op, index) => {
       const userData = this.nextUserData++;
       const link = index < chain.ops.length - 1;
@@ -96,8 +100,19 @@ export class UringQueue {
 
   private submitNow(): void {
     this.submitQueued = false;
-    // the kernel takes every entry unless it fails outright (EINTR is retried in the addon)
-    this.ring.submit();
+    try {
+      // the kernel takes every entry unless it fails outright (EINTR is retried in the addon)
+      this.ring.submit();
+    } catch (err) {
+      // out of memory for the moment (EAGAIN) or completions to reap first (EBUSY): the entries
+      // stay in the submission queue and go with a later submit; anything else is a broken ring
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EBUSY') throw err;
+      if (!this.submitQueued) {
+        this.submitQueued = true;
+        setTimeout(this.submit, SUBMIT_RETRY_MS);
+      }
+    }
   }
 
   /** The ring's completion callback. */

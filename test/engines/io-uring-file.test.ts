@@ -38,6 +38,16 @@ describe.skipIf(uringUnavailable() !== undefined)('io-uring segment file', () =>
     expect(file.stats().syncs).toBeLessThan(chunks.length);
   }, 60_000);
 
+  test('1,000 reads at once (more than the ring has submission or completion entries) all come back right', async () => {
+    const file = await ioUringEngine.open(join(tempDir(), 'segment.log'), { preallocateBytes: 0 });
+    const data = randomBytes(4 * MIB);
+    await file.append([data], data.length);
+    const positions = Array.from({ length: 1000 }, (_, i) => (i * 4099) % (data.length - 4096));
+    const reads = await Promise.all(positions.map((p) => file.read(p, 4096)));
+    reads.forEach((r, i) => expect(r.equals(data.subarray(positions[i]!, positions[i]! + 4096)), `read ${i} at ${positions[i]}`).toBe(true));
+    await file.close();
+  }, 60_000);
+
   test('a 20 MiB read comes back whole and equal to the appends', async () => {
     const file = await ioUringEngine.open(join(tempDir(), 'segment.log'), { preallocateBytes: 32 * MIB });
     const data = randomBytes(20 * MIB);
