@@ -217,48 +217,6 @@ unsigned UringRing::SqFree() const { return 0; }
 bool UringRing::PrepWritev(int, const struct iovec*, unsigned, uint64_t, uint64_t, bool) { return false; }
 bool UringRing::PrepRead(int, void*, unsigned, uint64_t, uint64_t, bool) { return false; }
 bool UringRing::PrepFdatasync(int, uint64_t, bool) { return false; }
-unsigned UringRing::SqFree() const {
-  unsigned head = __atomic_load_n(sqHead_, __ATOMIC_ACQUIRE);
-  return sqEntries_ - (sqeTail_ - head);
-}
-
-bool UringRing::PrepWritev(int fd, const struct iovec* iov, unsigned count, uint64_t offset, uint64_t userData, bool link) {
-  io_uring_sqe* sqe = NextSqe();
-  if (!sqe) return false;
-  sqe->opcode = IORING_OP_WRITEV;
-  sqe->fd = fd;
-  sqe->addr = reinterpret_cast<uint64_t>(iov);
-  sqe->len = count;
-  sqe->off = offset;
-  sqe->user_data = userData;
-  if (link) sqe->flags |= IOSQE_IO_LINK;
-  return true;
-}
-
-bool UringRing::PrepRead(int fd, void* buffer, unsigned length, uint64_t offset, uint64_t userData, bool link) {
-  io_uring_sqe* sqe = NextSqe();
-  if (!sqe) return false;
-  sqe->opcode = IORING_OP_READ;
-  sqe->fd = fd;
-  sqe->addr = reinterpret_cast<uint64_t>(buffer);
-  sqe->len = length;
-  sqe->off = offset;
-  sqe->user_data = userData;
-  if (link) sqe->flags |= IOSQE_IO_LINK;
-  return true;
-}
-
-bool UringRing::PrepFdatasync(int fd, uint64_t userData, bool link) {
-  io_uring_sqe* sqe = NextSqe();
-  if (!sqe) return false;
-  sqe->opcode = IORING_OP_FSYNC;
-  sqe->fd = fd;
-  sqe->fsync_flags = IORING_FSYNC_DATASYNC;
-  sqe->user_data = userData;
-  if (link) sqe->flags |= IOSQE_IO_LINK;
-  return true;
-}
-
 int UringRing::Submit() { return -ENOSYS; }
 size_t UringRing::Reap(UringCompletion*, size_t) { return 0; }
 void UringRing::Close() {}
