@@ -98,6 +98,11 @@ export interface SegmentFile {
 export interface StorageEngine {
   readonly name: string;
   readonly supports: EngineSupports;
+  /**
+   * Why the engine cannot work on this machine ("unavailable: <reason>", e.g. the kernel refuses
+   * io_uring), or undefined when it can; checked where it is registered, beside the native addon.
+   */
+  unavailable?(): string | undefined;
   /** Opens (creating when missing) the segment file at `path`. */
   open(path: string, options: SegmentOpenOptions): Promise<SegmentFile>;
 }

@@ -21,6 +21,7 @@ import { builtinCaches } from './cache/index.js';
 import { fsyncGroupEngine } from './fsync-group.js';
 import { fsyncPerWriteBlockingEngine } from './fsync-per-write-blocking.js';
 import { fsyncPerWriteEngine } from './fsync-per-write.js';
+import { ioUringEngine, ioUringPageCacheEngine } from './io-uring.js';
 import { mmapEngine } from './mmap.js';
 import { pwriteBlockingEngine } from './pwrite-blocking.js';
 import { pwriteEngine } from './pwrite.js';
@@ -33,6 +34,8 @@ export const builtinEngines: Record<string, () => StorageEngine> = {
   'fsync-per-write-blocking': () => fsyncPerWriteBlockingEngine,
   'fsync-group': () => fsyncGroupEngine,
   mmap: () => mmapEngine,
+  'io-uring': () => ioUringEngine,
+  'io-uring-page-cache': () => ioUringPageCacheEngine,
 };
 
 const BUILT_IN = 'built-in';
@@ -57,7 +60,7 @@ export function registerEngine(registry: ComponentRegistry, engine: StorageEngin
     name: engine.name,
     origin,
     supports: engine.supports,
-    unavailable: () => (engine.supports.native ? nativeUnavailable('engine', engine.name) : undefined),
+    unavailable: () => (engine.supports.native ? nativeUnavailable('engine', engine.name) : undefined) ?? engine.unavailable?.(),
     create: () => engine,
   };
   registry.register('engine', registration);

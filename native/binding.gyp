@@ -10,7 +10,9 @@
         "src/fileio.cc",
         "src/poller.cc",
         "src/records.cc",
-        "src/crc32c.cc"
+        "src/crc32c.cc",
+        "src/uring.cc",
+        "src/uring_ring.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

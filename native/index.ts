@@ -74,6 +74,42 @@ export interface NativePollerConstructor {
   readonly DISCONNECT: number;
 }
 
+/**
+ * An io_uring (native/src/uring.cc) whose completions arrive on Node's event loop: an eventfd the
+ * kernel signals on each completion, watched by a libuv poll handle, so nothing waits in the
+ * kernel on the loop's thread. Each operation is queued by one call (no system call; false when the
+ * submission queue is full) and goes to the kernel with the next submit(). `link` sets
+ * IOSQE_IO_LINK: the next operation starts only after this one completed in full; a failed or short
+ * one completes the rest of the chain with -ECANCELED. The buffers stay referenced until the
+ * operation's completion is delivered.
+ */
+export interface NativeIoUring {
+  /** IORING_OP_WRITEV of `buffers` (1 to 1024) at `position`. */
+  writev(fd: number, buffers: readonly Buffer[], position: number, userData: number, link: boolean): boolean;
+  /** IORING_OP_READ into buffer[offset, offset + length) from `position`. */
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number, userData: number, link: boolean): boolean;
+  /** IORING_OP_FSYNC with IORING_FSYNC_DATASYNC. */
+  fdatasync(fd: number, userData: number, link: boolean): boolean;
+  /** io_uring_enter for every queued operation: how many the kernel took. Throws (code, syscall 'io_uring_enter') on error. */
+  submit(): number;
+  /** Releases the ring, its eventfd and poll handle; EBUSY while operations are in flight; idempotent. */
+  close(): void;
+  readonly sqFree: number;
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  /** Operations queued or submitted whose completion has not been delivered. */
+  readonly inFlight: number;
+}
+
+export interface NativeIoUringConstructor {
+  /**
+   * A ring of at least `entries` submission entries; `onComplete(userDatas, results)` receives the
+   * completions in batches (results: bytes, 0, or a negative errno). Throws with `code` the errno
+   * name, `syscall` 'io_uring_setup' and `reason` saying what refused it.
+   */
+  new (entries: number, onComplete: (userDatas: number[], results: number[]) => void): NativeIoUring;
+}
+
 export interface NativeAddon {
   /** ABI version of the addon's JS API (bumped on incompatible change). */
   readonly version: number;
@@ -181,6 +217,10 @@ export interface NativeAddon {
    */
   lockHolder?(fd: number, exclusive: boolean): number;
   readonly Poller: NativePollerConstructor;
+  /** Absent from addons built before it existed: callers check for it. */
+  readonly IoUring?: NativeIoUringConstructor;
+  /** Why an io_uring cannot be set up here (the io_uring_disabled sysctl, io_uring_setup's errno), or '' when it can. */
+  ioUringUnavailable?(): string;
 }
 
 

@@ -18,7 +18,7 @@ export interface FioJob {
   kind: 'write' | 'read-hot' | 'read-cold';
   blockBytes: number;
   sizeBytes: number;
-  ioengine: 'psync' | 'mmap';
+  ioengine: 'psync' | 'mmap' | 'io_uring';
   fdatasync: boolean;
   runtimeSecondsMax: number;
 }
@@ -145,7 +145,8 @@ export function fioJobsFor(engine: { name: string; supports: { durableAppend: bo
   const sizeBytes = Math.min(1024 * MIB, Math.max(16 * MIB, Math.ceil(diskBytes / MIB) * MIB));
   // fio needs a block size that divides nothing in particular, but round to 512 B for sanity
   const blockBytes = Math.max(512, Math.round(batchBytesMean / 512) * 512);
-  const ioengine = engine.name.startsWith('mmap') ? 'mmap' : 'psync';
+  // the same kind of calls as the engine: io_uring submissions for the io-uring engines
+  const ioengine = engine.name.startsWith('mmap') ? 'mmap' : engine.name.startsWith('io-uring') ? 'io_uring' : 'psync';
   return {
     write: { kind: 'write', blockBytes, sizeBytes, ioengine, fdatasync: engine.supports.durableAppend, runtimeSecondsMax },
     readHot: { kind: 'read-hot', blockBytes: fetchBytes, sizeBytes, ioengine, fdatasync: false, runtimeSecondsMax },

@@ -7,6 +7,7 @@
 #include "mapping.h"
 #include "poller.h"
 #include "records.h"
+#include "uring.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   strata::InitMapping(env, exports);
@@ -14,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   strata::InitPoller(env, exports);
   strata::InitRecords(env, exports);
   strata::InitCrc32c(env, exports);
+  strata::InitUring(env, exports);
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;
 }
