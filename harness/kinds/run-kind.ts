@@ -14,6 +14,8 @@ const KINDS: Record<string, (run: KindRun) => Promise<BenchResults>> = {
   'vs-kafka': async (run) => (await import('./vs-kafka/workload.js')).runVsKafkaKind(run),
   transfer: async (run) => (await import('./transfer/workload.js')).runTransferKind(run),
   engines: async (run) => (await import('./engines/workload.js')).runEnginesKind(run),
+  broker: async (run) => (await import('./broker/workload.js')).runBrokerKind(run),
+  'tls-fetch': async (run) => (await import('./tls-fetch/workload.js')).runTlsFetchKind(run),
 };
 
 export async function runWorkloadKind(run: KindRun): Promise<BenchResults> {

@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runKafkaTarget } from '../../clients/kafka-target.js';
 import { dropPages, residency } from '../../os-probes.js';
-import { consumerPerformance, endToEndLatencyTool, kcatConsume, kcatProduce, producerPerformance, type RecordFiles } from './clients.js';
+import { kcatConsume, kcatProduce } from '../../clients/kcat.js';
+import { consumerPerformance, endToEndLatencyTool, producerPerformance, type RecordFiles } from './clients.js';
 import { cpuSeconds, ensureTopics, exitedChildrenCpuSeconds, segmentFiles, type ServerUnderTest } from './servers.js';
 
 export const WORKLOADS = ['a', 'b', 'c', 'd'] as const;
