@@ -6,16 +6,14 @@
  * tests' business (test/broker/); here only that they are measured, and that what must hold of
  * any run holds: the bystanders finished, a guess was answered, the bystander logged in.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadResults } from '../../harness/compare.js';
-import { repoRoot } from '../../harness/fingerprint.js';
 import { runWorkloadKind } from '../../harness/kinds/run-kind.js';
 import { validateWorkload } from '../../harness/workload.js';
+import { benchWorkloadCli } from './kind-cli.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -36,14 +34,10 @@ const TINY = 'name: broker-tiny\nkind: broker\nrepetitions: 1\noptions:\n  fetch
 
 describe('workload kind broker', () => {
   it('`strata bench --workload` runs every scenario against strata serve; results.json holds every figure; `strata compare` reads it', { timeout: 240_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strata-broker-cli-'));
+    const run = await benchWorkloadCli('broker-tiny', TINY, 220_000);
+    const { dir, out } = run;
     dirs.push(dir);
-    const file = join(dir, 'broker-tiny.yaml');
-    writeFileSync(file, TINY);
-    const strata = (args: string[]) => promisify(execFile)(process.execPath, [join(repoRoot(), 'bin/strata.js'), ...args], { cwd: dir, timeout: 220_000 });
-    const out = join(dir, 'out');
-    const { stdout } = await strata(['bench', '--workload', file, '--data-dir', dir, '--out', out, '--progress', 'none']);
-    expect(stdout).toMatch(/^6 cells: 6 ok, 0 failed/);
+    expect(run.stdout).toMatch(/^6 cells: 6 ok, 0 failed/);
     const r = loadResults(join(out, 'results.json'));
     expect(r.workload.kind).toBe('broker');
     expect(r.cells.map((c) => c.id)).toEqual(Object.keys(METRICS));
@@ -58,8 +52,7 @@ describe('workload kind broker', () => {
     expect(rep('handshake')['server.fdsWith']).toBeGreaterThan(rep('handshake')['server.fdsBefore']!);
     expect(rep('auth-flood')['guesses.perSec']).toBeGreaterThan(0);
     expect(rep('auth-flood')['bystander.logins']).toBeGreaterThanOrEqual(1);
-    const compared = await strata(['compare', join(out, 'results.json'), join(out, 'results.json')]);
-    expect(compared.stdout).toMatch(/figures compared: 0 better, 0 worse, 0 changed, \d+ within noise/);
+    expect(await run.compareWithItself()).toMatch(/figures compared: 0 better, 0 worse, 0 changed, \d+ within noise/);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## auth-flood: 4 connections guessing SASL\/PLAIN passwords\n\n\| figure \| median \[min-max\] \|/);
     expect(readdirSync(dir).filter((n) => n.startsWith('strata-broker-'))).toEqual([]);
   });

@@ -5,16 +5,14 @@
  * and the ratios within the repetition, in the one results schema that `strata compare` reads. No
  * timing is asserted: the figures of such a run mean nothing, only that they are measured.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadResults } from '../../harness/compare.js';
-import { repoRoot } from '../../harness/fingerprint.js';
 import { runWorkloadKind } from '../../harness/kinds/run-kind.js';
 import { validateWorkload } from '../../harness/workload.js';
+import { benchWorkloadCli } from './kind-cli.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -31,14 +29,10 @@ const METRICS: Record<string, string[]> = {
 
 describe('workload kind tls-fetch', () => {
   it('`strata bench --workload` reads every path over TLS and plaintext from strata and Kafka; `strata compare` reads what it wrote', { timeout: 300_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strata-tls-fetch-cli-'));
+    const run = await benchWorkloadCli('tls-fetch-tiny', 'name: tls-fetch-tiny\nkind: tls-fetch\nrepetitions: 1\noptions:\n  logMib: 2\n  recordBytes: 10000\n', 280_000);
+    const { dir, out } = run;
     dirs.push(dir);
-    const file = join(dir, 'tls-fetch-tiny.yaml');
-    writeFileSync(file, 'name: tls-fetch-tiny\nkind: tls-fetch\nrepetitions: 1\noptions:\n  logMib: 2\n  recordBytes: 10000\n');
-    const strata = (args: string[]) => promisify(execFile)(process.execPath, [join(repoRoot(), 'bin/strata.js'), ...args], { cwd: dir, timeout: 280_000 });
-    const out = join(dir, 'out');
-    const { stdout } = await strata(['bench', '--workload', file, '--data-dir', dir, '--out', out, '--progress', 'none']);
-    expect(stdout).toMatch(/^5 cells: 5 ok, 0 failed/);
+    expect(run.stdout).toMatch(/^5 cells: 5 ok, 0 failed/);
     const r = loadResults(join(out, 'results.json'));
     expect(r.workload.kind).toBe('tls-fetch');
     expect(r.cells.map((c) => c.id)).toEqual(Object.keys(METRICS));
@@ -57,8 +51,7 @@ describe('workload kind tls-fetch', () => {
     expect(byId('strata-tls')['toPlaintext.mbPerSec']).toBeCloseTo(byId('strata-tls')['fetch.mbPerSec']! / byId('strata-buffered')['fetch.mbPerSec']!, 1);
     // both servers hold the same records (the partition logs' batch bytes are close: the same batching client)
     expect(r.baselines.notes[0]).toMatch(/^210 records of 10000 bytes, uncompressed; partition log \d+ bytes \(strata\), \d+ \(Kafka\)/);
-    const compared = await strata(['compare', join(out, 'results.json'), join(out, 'results.json')]);
-    expect(compared.stdout).toMatch(/figures compared: 0 better, 0 worse, 0 changed, \d+ within noise/);
+    expect(await run.compareWithItself()).toMatch(/figures compared: 0 better, 0 worse, 0 changed, \d+ within noise/);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/- strata-tls \/ the same server plaintext, buffered \(the cost of encryption alone\): throughput [\d.]+x, server CPU [\d.]+x/);
     // the servers' data, the records file and the TLS identity are gone
     expect(readdirSync(dir).filter((n) => n.startsWith('strata-tls-fetch-'))).toEqual([]);
