@@ -1,7 +1,7 @@
 /**
  * Largest input (compress) or expected output (decompress), in bytes, that a codec processes on the
  * calling thread; anything larger goes to libuv's threadpool so the event loop keeps running.
- * Chosen with harness/bench/codec-sync-async.bench.ts; the measurements and the rule are in
+ * Chosen with harness/micro/codec-sync-async.bench.ts; the measurements and the rule are in
  * docs/codecs.md. zstd has no entry: its binding (@mongodb-js/zstd 1.2.2) is async only.
  */
 export interface SyncBytesMax {

@@ -17,40 +17,46 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-interface Bar {
-  cell: string;
-  metric: string;
+/** One bar of a range chart: `y` the row, `series` the colour within it. */
+export interface RangeBar {
+  y: string;
+  series: string;
   median: number;
   min: number;
   max: number;
 }
 
-export function throughputSpec(results: BenchResults): TopLevelSpec | undefined {
-  const rows: Bar[] = [];
-  for (const c of results.cells) {
-    if (c.status !== 'ok') continue;
-    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read'], ['ship.mbPerSec', 'ship to receiver']] as const) {
-      const s = c.summary[key];
-      if (s) rows.push({ cell: c.id, metric: label, ...s });
-    }
-  }
-  if (rows.length === 0) return undefined;
+/** A bar per row and series at its median, a black rule from min to max: how every throughput chart is drawn. */
+export function rangeBarSpec(title: string, axis: string, rows: RangeBar[], o: { log?: boolean; labelLimit?: number; legendColumns?: number } = {}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${results.workload.name}: throughput per cell (median, min–max)`, anchor: 'start' },
+    title: { text: title, anchor: 'start' },
     data: { values: rows },
     width: 520,
     height: { step: 14 },
     encoding: {
-      y: { field: 'cell', type: 'nominal', sort: null, title: null, axis: { labelLimit: 420 } },
-      yOffset: { field: 'metric', type: 'nominal' },
-      color: { field: 'metric', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+      y: { field: 'y', type: 'nominal', sort: null, title: null, axis: { labelLimit: o.labelLimit ?? 420 } },
+      yOffset: { field: 'series', type: 'nominal' },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 420, ...(o.legendColumns ? { columns: o.legendColumns } : {}) } },
     },
     layer: [
-      { mark: 'bar', encoding: { x: { field: 'median', type: 'quantitative', title: 'MB/s (10^6 B/s)' } } },
+      { mark: 'bar', encoding: { x: { field: 'median', type: 'quantitative', title: axis, ...(o.log ? { scale: { type: 'log' } } : {}) } } },
       { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'min', type: 'quantitative' }, x2: { field: 'max' } } },
     ],
   } as TopLevelSpec;
+}
+
+export function throughputSpec(results: BenchResults): TopLevelSpec | undefined {
+  const rows: RangeBar[] = [];
+  for (const c of results.cells) {
+    if (c.status !== 'ok') continue;
+    for (const [key, label] of [['produce.diskMbPerSec', 'produce (disk MB/s)'], ['warmRead.mbPerSec', 'warm read'], ['coldRead.mbPerSec', 'cold read'], ['ship.mbPerSec', 'ship to receiver']] as const) {
+      const s = c.summary[key];
+      if (s) rows.push({ y: c.id, series: label, ...s });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return rangeBarSpec(`${results.workload.name}: throughput per cell (median, min–max)`, 'MB/s (10^6 B/s)', rows);
 }
 
 const PERCENTILES = [['usP50', 'p50'], ['usP90', 'p90'], ['usP99', 'p99'], ['usP999', 'p99.9'], ['usMax', 'max']] as const;

@@ -195,7 +195,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       // baselines sized from what the cell actually wrote
       if (opts.baselines) {
         const s = base.summary;
-        const jobs = fioJobsFor(resolved.components.engine, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);
+        const jobs = fioJobsFor(resolved.components.engine, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, opts.baselineSeconds);
         base.baselineRefs.fioWrite = await fioFor(jobs.write);
         if (iperf.length === 2 && (s['warmRead.mbPerSec'] || s['ship.mbPerSec'])) base.baselineRefs.iperf = resolved.components.transfer.supports.zeroCopy ? 'zerocopy' : 'plain';
         const loops = loopJobsFor(resolved.components.engine, resolved.components.transfer, s['produce.batchBytesMean']!.median, s['produce.diskBytes']!.median, FETCH_BYTES_MAX, opts.baselineSeconds);

@@ -62,8 +62,3 @@ export function round(x: number): number {
 export function overlaps(a: Spread, b: Spread): boolean {
   return a.min <= b.max && b.min <= a.max;
 }
-
-/** `median [min-max]` of a spread with thousands separators, n/a when there is none. */
-export function spreadText(s: Spread | undefined, digits: number): string {
-  return s ? `${fmt(s.median, digits)} [${fmt(s.min, digits)}-${fmt(s.max, digits)}]` : 'n/a';
-}

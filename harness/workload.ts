@@ -33,7 +33,7 @@ export interface MatrixAxes {
 }
 
 /** What a workload runs: the matrix's cells (the default), or one of the focused comparisons (harness/kinds/). */
-export type WorkloadKind = 'matrix' | 'vs-kafka' | 'transfer' | 'engines' | 'lagging-consumer' | 'scale';
+export type WorkloadKind = 'matrix' | 'vs-kafka' | 'transfer' | 'engines' | 'lagging-consumer' | 'scale' | 'tls-fetch' | 'broker';
 
 export interface Workload {
   name: string;

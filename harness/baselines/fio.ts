@@ -138,8 +138,11 @@ export async function runFioJson(args: readonly string[], timeoutMs: number): Pr
   return out.jobs[0];
 }
 
-/** The fio jobs that bound a cell: its write pattern, and hot/cold reads at the fetch size. */
-export function fioJobsFor(engine: { name: string; supports: { durableAppend: boolean } }, batchBytesMean: number, diskBytes: number, fetchBytes: number, runtimeSecondsMax: number): { write: FioJob; readHot: FioJob; readCold: FioJob } {
+/**
+ * The fio job that bounds a cell: its write pattern. (No read job: a consume cell is a transfer
+ * over TCP, set against the C loop of the same transfer, never against a file read.)
+ */
+export function fioJobsFor(engine: { name: string; supports: { durableAppend: boolean } }, batchBytesMean: number, diskBytes: number, runtimeSecondsMax: number): { write: FioJob } {
   const MIB = 1024 * 1024;
   // at least 16 MiB so tiny cells still give a stable figure; at most 1 GiB per job
   const sizeBytes = Math.min(1024 * MIB, Math.max(16 * MIB, Math.ceil(diskBytes / MIB) * MIB));
@@ -149,7 +152,5 @@ export function fioJobsFor(engine: { name: string; supports: { durableAppend: bo
   const ioengine = engine.name.startsWith('mmap') ? 'mmap' : engine.name.startsWith('io-uring') ? 'io_uring' : 'psync';
   return {
     write: { kind: 'write', blockBytes, sizeBytes, ioengine, fdatasync: engine.supports.durableAppend, runtimeSecondsMax },
-    readHot: { kind: 'read-hot', blockBytes: fetchBytes, sizeBytes, ioengine, fdatasync: false, runtimeSecondsMax },
-    readCold: { kind: 'read-cold', blockBytes: fetchBytes, sizeBytes, ioengine: 'psync', fdatasync: false, runtimeSecondsMax },
   };
 }

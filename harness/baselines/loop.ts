@@ -123,7 +123,7 @@ function runWithSocket(binary: string, args: string[], socket: Socket, timeoutMs
   });
 }
 
-/** The loop jobs that bound a cell, sized like fio's (fioJobsFor). */
+/** The loop jobs that bound a cell, sized like fio's (fioJobsFor): its writes, and its transfer over TCP. */
 export function loopJobsFor(
   engine: { name: string; supports: { durableAppend: boolean } },
   transfer: { supports: { zeroCopy: boolean } },
@@ -131,15 +131,13 @@ export function loopJobsFor(
   diskBytes: number,
   fetchBytes: number,
   runtimeSecondsMax: number,
-): { write: LoopJob; readHot: LoopJob; readCold: LoopJob; net: LoopJob } {
+): { write: LoopJob; net: LoopJob } {
   const MIB = 1024 * 1024;
   const sizeBytes = Math.min(1024 * MIB, Math.max(16 * MIB, Math.ceil(diskBytes / MIB) * MIB));
   const blockBytes = Math.max(512, Math.round(batchBytesMean / 512) * 512);
   const mode: LoopMode = engine.name.startsWith('mmap') ? 'mmap' : engine.supports.durableAppend ? 'dsync' : 'psync';
   return {
     write: { kind: 'write', mode, blockBytes, sizeBytes, runtimeSecondsMax },
-    readHot: { kind: 'read-hot', mode: 'psync', blockBytes: fetchBytes, sizeBytes, runtimeSecondsMax },
-    readCold: { kind: 'read-cold', mode: 'psync', blockBytes: fetchBytes, sizeBytes, runtimeSecondsMax },
     // at least 256 MiB through the socket so a short cell still gives a stable figure
     net: { kind: 'net', mode: transfer.supports.zeroCopy ? 'sendfile' : 'copy', blockBytes: fetchBytes, sizeBytes, netBytes: Math.max(256 * MIB, sizeBytes), runtimeSecondsMax },
   };

@@ -1,7 +1,7 @@
 /**
  * A produce/consume workload against any Kafka-protocol endpoint (`kafka://HOST:PORT`): strata
- * serve, or a real Kafka broker for comparison. The harness calls runKafkaTarget; the broker
- * benchmark (harness/bench/broker.ts) uses it too.
+ * serve, or a real Kafka broker for comparison (`strata bench --target`, the vs-kafka workload's
+ * fixed-rate end-to-end row). kcat runs through harness/clients/kcat.ts.
  *
  * Clients: `kcat` (librdkafka 2.0.2, every codec, the fast path: max-rate produce reads a prepared
  * file with `kcat -P -l`) and `kafkajs` (pure JS, none/gzip, a consumer group). End-to-end latency
@@ -10,7 +10,6 @@
  * comes out of the consumer. That latency includes both kcat processes and their pipes, so it is
  * an upper bound on the broker's share.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { StrataError } from '../../core/errors.js';
 import { percentile } from '../stats.js';
 import { parseBootstrapUrl } from './kafka-admin.js';
+import { kcatConfigArgs, kcatConsume, kcatProduce, startKcat } from './kcat.js';
 
 export type TargetCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -104,55 +104,9 @@ export function writeRecordValues(path: string, records: number, recordBytes: nu
   }
 }
 
-interface Child {
-  done: Promise<{ code: number | null; stderr: string }>;
-  child: ReturnType<typeof spawn>;
-}
-
-function startKcat(kcat: string, args: string[], timeoutMs: number, onStdout?: (chunk: Buffer) => void): Child {
-  const child = spawn(kcat, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => {
-    if (stderr.length < 64 * 1024) stderr += b.toString();
-  });
-  if (onStdout) child.stdout!.on('data', onStdout);
-  else child.stdout!.resume();
-  child.stdin!.on('error', () => {});
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-  return { done, child };
-}
-
-function kcatConfigArgs(config: Record<string, string>): string[] {
-  return Object.entries(config).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
-}
-
-export function summarizeLatencies(samples: Float64Array): LatencySummary {
+function summarizeLatencies(samples: Float64Array): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
   return { samples: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), p999Ms: percentile(sorted, 99.9), maxMs: sorted[sorted.length - 1] ?? NaN };
-}
-
-/**
- * Reads `topic` (every partition) from the start until `expected` records came; counts them. With
- * `untilCount` it does not stop at the end of the log (-e): on a replicated topic the records
- * acknowledged with acks=1 become visible only as the followers catch up (the high watermark), so
- * a consumer that stopped at the first end it saw would miss them.
- */
-export async function kcatConsumeCount(kcat: string, bootstrap: string, topic: string, expected: number, timeoutMs: number, untilCount = false): Promise<{ records: number; seconds: number }> {
-  let lines = 0;
-  const t0 = performance.now();
-  const c = startKcat(kcat, ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', ...(untilCount ? [] : ['-e']), '-q', '-c', String(expected)], timeoutMs, (chunk) => {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-  });
-  const res = await c.done;
-  if (res.code !== 0) throw new Error(`kcat consumer exited ${res.code}: ${res.stderr.trim()}`);
-  return { records: lines, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Fixed-rate kcat producer into `topic` with a kcat consumer tailing it: latency per record. */
@@ -165,11 +119,11 @@ export async function kcatEndToEnd(kcat: string, bootstrap: string, topic: strin
   const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
   // one record first: creates the topic (brokers auto-create on a producer's metadata request,
   // not a consumer's) so the consumer can start at its end
-  const warm = startKcat(kcat, ['-P', '-b', bootstrap, '-t', topic, '-X', `acks=${opts.acks}`], opts.timeoutMs);
+  const warm = startKcat(['-P', '-b', bootstrap, '-t', topic, '-X', `acks=${opts.acks}`], { kcat, timeoutMs: opts.timeoutMs });
   warm.child.stdin!.end('0000000000000000 warm-up\n');
   const warmed = await warm.done;
   if (warmed.code !== 0) throw new Error(`kcat warm-up producer exited ${warmed.code}: ${warmed.stderr.trim()}`);
-  const consumer = startKcat(kcat, ['-C', '-b', bootstrap, '-t', topic, '-o', 'end', '-q', '-u', '-X', 'fetch.wait.max.ms=100', '-X', 'fetch.error.backoff.ms=10', ...kcatConfigArgs(opts.config)], opts.timeoutMs, (chunk) => {
+  const consumer = startKcat(['-C', '-b', bootstrap, '-t', topic, '-o', 'end', '-q', '-u', '-X', 'fetch.wait.max.ms=100', '-X', 'fetch.error.backoff.ms=10', ...kcatConfigArgs(opts.config)], { kcat, timeoutMs: opts.timeoutMs, onStdout: (chunk) => {
     const at = nowMicros();
     const text = partial + chunk.toString('latin1');
     const parts = text.split('\n');
@@ -179,10 +133,10 @@ export async function kcatEndToEnd(kcat: string, bootstrap: string, topic: strin
       if (received < latencies.length && Number.isFinite(sent)) latencies[received++] = (at - sent) / 1000;
       if (received === latencies.length) finished();
     }
-  });
+  } });
   // let the consumer reach the log end before the clock starts
   await new Promise((r) => setTimeout(r, 2000));
-  const producer = startKcat(kcat, ['-P', '-b', bootstrap, '-t', topic, '-z', opts.codec, '-X', `acks=${opts.acks}`, '-X', 'linger.ms=0', ...kcatConfigArgs(opts.config)], opts.timeoutMs);
+  const producer = startKcat(['-P', '-b', bootstrap, '-t', topic, '-z', opts.codec, '-X', `acks=${opts.acks}`, '-X', 'linger.ms=0', ...kcatConfigArgs(opts.config)], { kcat, timeoutMs: opts.timeoutMs });
   const filler = recordValue(0, opts.recordBytes).slice(17);
   const start = performance.now();
   let sent = 0;
@@ -278,11 +232,7 @@ export async function runKafkaTarget(options: KafkaTargetOptions): Promise<Kafka
   const kcat = options.kcatPath ?? '/usr/bin/kcat';
   const file = writeRecordsFile(options.records, options.recordBytes);
   try {
-    const t0 = performance.now();
-    const p = startKcat(kcat, ['-P', '-b', bootstrap, '-t', options.topic, '-z', codec, '-X', `acks=${acks}`, ...kcatConfigArgs(options.kcatConfig ?? {}), '-l', file], timeoutMs);
-    const res = await p.done;
-    const produceSeconds = (performance.now() - t0) / 1000;
-    if (res.code !== 0 || /error|fail/i.test(res.stderr)) throw new Error(`kcat producer exited ${res.code}: ${res.stderr.trim()}`);
+    const produceSeconds = await kcatProduce({ bootstrap, topic: options.topic, file, codec, acks, config: options.kcatConfig, timeoutMs, kcat });
     const result: KafkaTargetResult = {
       ...base,
       produceSeconds,
@@ -290,10 +240,9 @@ export async function runKafkaTarget(options: KafkaTargetOptions): Promise<Kafka
       produceMBPerSecond: (options.records * options.recordBytes) / 1e6 / produceSeconds,
     };
     if (options.consume) {
-      const c = await kcatConsumeCount(kcat, bootstrap, options.topic, options.records, timeoutMs);
-      result.consumedRecords = c.records;
-      result.consumeSeconds = c.seconds;
-      result.consumeRecordsPerSecond = c.records / c.seconds;
+      result.consumeSeconds = await kcatConsume(bootstrap, options.topic, options.records, { timeoutMs, kcat });
+      result.consumedRecords = options.records;
+      result.consumeRecordsPerSecond = options.records / result.consumeSeconds;
     }
     if (options.endToEndRatePerSecond && options.endToEndRatePerSecond > 0) {
       result.endToEnd = await kcatEndToEnd(kcat, bootstrap, `${options.topic}-e2e`, {

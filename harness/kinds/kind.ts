@@ -18,6 +18,11 @@ export interface KindRun {
   log: (line: string) => void;
 }
 
+/** The reader of a run's `options` for `kind`. */
+export function kindOptions(run: KindRun, kind: string): KindOptions {
+  return new KindOptions(run.workload.options ?? {}, run.workloadFile ?? 'command line', kind);
+}
+
 /** Reads one option of a kind's `options`, the error naming the file and the field. */
 export class KindOptions {
   private readonly seen = new Set<string>();
@@ -48,6 +53,13 @@ export class KindOptions {
     const list = items as number[];
     if (list.some((n, i) => i > 0 && n <= list[i - 1]!)) this.fail(field, `must be ascending without repeats, got ${JSON.stringify(v)}`);
     return list;
+  }
+
+  /** A whole number (MiB, records, clients) up to `max`, cut to `quickMax` when given (a --quick run). */
+  count(field: string, fallback: number, max: number, quickMax?: number): number {
+    const v = Math.round(this.positive(field, fallback));
+    if (v > max) this.fail(field, `must be at most ${max}, got ${v}`);
+    return quickMax === undefined ? v : Math.min(v, quickMax);
   }
 
   bool(field: string, fallback: boolean): boolean {

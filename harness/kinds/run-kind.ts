@@ -16,6 +16,8 @@ const KINDS: Record<string, (run: KindRun) => Promise<BenchResults>> = {
   engines: async (run) => (await import('./engines/workload.js')).runEnginesKind(run),
   'lagging-consumer': async (run) => (await import('./lagging/workload.js')).runLaggingKind(run),
   scale: async (run) => (await import('./scale/workload.js')).runScaleKind(run),
+  broker: async (run) => (await import('./broker/workload.js')).runBrokerKind(run),
+  'tls-fetch': async (run) => (await import('./tls-fetch/workload.js')).runTlsFetchKind(run),
 };
 
 export async function runWorkloadKind(run: KindRun): Promise<BenchResults> {

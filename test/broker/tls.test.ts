@@ -106,7 +106,7 @@ describe.skipIf(missing)('TLS listener', () => {
   });
 });
 
-describe.skipIf(missing || javaMissing)("Kafka's SSL listener (the peer's ssl option, what harness/bench/tls-fetch.ts compares with)", () => {
+describe.skipIf(missing || javaMissing)("Kafka's SSL listener (the peer's ssl option, what the tls-fetch workload compares with)", () => {
   it('kcat produces and consumes over SSL beside PLAINTEXT, the same records on both', { timeout: 180_000 }, async () => {
     const kafka = await startKafka({ ssl: { keystoreFile: id.keystoreFile, password: id.password } });
     try {

@@ -9,7 +9,7 @@ import snappy from 'snappy';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { StrataError } from '../../core/errors.js';
 import type { Codec } from '../../core/codec.js';
-import { recordsSectionOf, seededRandom } from '../../harness/bench/payloads.js';
+import { recordsSectionOf, seededRandom } from '../../harness/micro/payloads.js';
 import { XERIAL_HEADER_BYTES, compressXerialSync } from '../../codecs/snappy.js';
 import { lz4HeaderChecksum } from '../../codecs/lz4-frame.js';
 import { COMPRESSED, mixedRecords, registry } from './helpers.js';

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { RECORDS_OFFSET } from '../../core/format/record-batch.js';
 import { buildCompressedBatch } from '../../core/format/records.js';
 import { lz4HeaderChecksum } from '../../codecs/lz4-frame.js';
-import { recordsSectionOf } from '../../harness/bench/payloads.js';
+import { recordsSectionOf } from '../../harness/micro/payloads.js';
 import { mixedRecords, registry } from './helpers.js';
 
 function run(cmd: string, args: string[], input: Buffer): Buffer {

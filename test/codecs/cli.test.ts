@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { makeRecords } from '../../harness/bench/payloads.js';
+import { makeRecords } from '../../harness/micro/payloads.js';
 
 const bin = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));

@@ -6,7 +6,7 @@ import { createGzipCodec } from '../../codecs/gzip.js';
 import { createLz4Codec } from '../../codecs/lz4.js';
 import { createSnappyCodec } from '../../codecs/snappy.js';
 import { createZstdCodec } from '../../codecs/zstd.js';
-import { makeRecords, seededRandom, type PayloadProfile } from '../../harness/bench/payloads.js';
+import { makeRecords, seededRandom, type PayloadProfile } from '../../harness/micro/payloads.js';
 
 export const registry = (): CodecRegistry => new CodecRegistry(builtinCodecs);
 export const COMPRESSED = ['gzip', 'snappy', 'lz4', 'zstd'] as const;

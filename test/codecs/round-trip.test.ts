@@ -110,7 +110,7 @@ test('lz4: a small frame of one 64 KiB block is expected at its likely size, so 
   const { lz4ExpectedOutputBytes } = await import('../../codecs/lz4.js');
   const { walkLz4Frames } = await import('../../codecs/lz4-frame.js');
   const { SYNC_BYTES_MAX } = await import('../../codecs/sync-thresholds.js');
-  const { recordsSectionOf } = await import('../../harness/bench/payloads.js');
+  const { recordsSectionOf } = await import('../../harness/micro/payloads.js');
   const section = recordsSectionOf(mixedRecords('json', 8 * 1024));
   const blob = await registry().byNameOrThrow('lz4').compress(section);
   const walk = walkLz4Frames(blob, 1 << 30);

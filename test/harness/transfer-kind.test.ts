@@ -5,16 +5,14 @@
  * strata cell set against the C loop of its own transfer in the same repetition. No timing is
  * asserted: the figures of such a run mean nothing, only that they are measured.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareResults, loadResults } from '../../harness/compare.js';
 import { runWorkloadKind } from '../../harness/kinds/run-kind.js';
-import { repoRoot } from '../../harness/fingerprint.js';
 import { validateWorkload } from '../../harness/workload.js';
+import { benchWorkloadCli } from './kind-cli.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -60,15 +58,9 @@ describe('workload kind transfer', () => {
   });
 
   it('`strata bench --workload FILE` of the built CLI runs it, and `strata compare` reads what it wrote', { timeout: 180_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strata-transfer-cli-'));
-    dirs.push(dir);
-    const file = join(dir, 'transfer-tiny.yaml');
-    writeFileSync(file, 'name: transfer-tiny\nkind: transfer\nrepetitions: 1\noptions:\n  logMib: 8\n');
-    const strata = (args: string[]) => promisify(execFile)(process.execPath, [join(repoRoot(), 'bin/strata.js'), ...args], { cwd: dir, timeout: 170_000 });
-    const out = join(dir, 'out');
-    const { stdout } = await strata(['bench', '--workload', file, '--data-dir', dir, '--out', out, '--progress', 'none']);
-    expect(stdout).toMatch(/^\d+ cells: \d+ ok, 0 failed/);
-    const compared = await strata(['compare', join(out, 'results.json'), join(out, 'results.json')]);
-    expect(compared.stdout).toMatch(/figures compared: 0 better, 0 worse, 0 changed, \d+ within noise/);
+    const run = await benchWorkloadCli('transfer-tiny', 'name: transfer-tiny\nkind: transfer\nrepetitions: 1\noptions:\n  logMib: 8\n', 170_000);
+    dirs.push(run.dir);
+    expect(run.stdout).toMatch(/^\d+ cells: \d+ ok, 0 failed/);
+    expect(await run.compareWithItself()).toMatch(/figures compared: 0 better, 0 worse, 0 changed, \d+ within noise/);
   });
 });

@@ -18,7 +18,7 @@ import { fingerprint } from '../../fingerprint.js';
 import type { BenchResults, Metrics } from '../../results.js';
 import { median, round } from '../../stats.js';
 import { workloadHash } from '../../workload.js';
-import { focusedCell, focusedResults, KindOptions, type KindRun } from '../kind.js';
+import { focusedCell, focusedResults, kindOptions, type KindRun } from '../kind.js';
 import { enginePhases, type EngineSizes } from './phases.js';
 import { renderEnginesReport } from './report.js';
 
@@ -26,7 +26,7 @@ import { renderEnginesReport } from './report.js';
 const KAFKA_2014_RECORDS_PER_S = 821_557;
 
 export function engineSizes(run: KindRun): EngineSizes {
-  const o = new KindOptions(run.workload.options ?? {}, run.workloadFile ?? 'command line', 'engines');
+  const o = kindOptions(run, 'engines');
   const cap = (v: number, quick: number) => Math.round(run.quick ? Math.min(v, quick) : v);
   const sizes = {
     smallBatches: cap(o.positive('smallBatches', 4000), 200),

@@ -7,7 +7,8 @@
  */
 import { dropPages } from '../../os-probes.js';
 import { cpuSeconds, diskReadBytes } from '../../proc.js';
-import { kcatConsume, kcatProduce, producerPerformance, type ProducerPerfResult, type RecordFiles } from '../vs-kafka/clients.js';
+import { kcatConsume, kcatProduce } from '../../clients/kcat.js';
+import { producerPerformance, type ProducerPerfResult, type RecordFiles } from '../vs-kafka/clients.js';
 import { ensureTopics, segmentFiles, type ServerUnderTest } from '../vs-kafka/servers.js';
 
 export const BACKLOG_TOPIC = 'lag-backlog';

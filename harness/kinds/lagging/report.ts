@@ -1,14 +1,12 @@
 /** report.md of a lagging-consumer workload, drawn from its results.json alone. */
 import type { BenchResults } from '../../results.js';
-import { spreadText } from '../../stats.js';
+import { reportHead, spreadText } from '../focused-report.js';
 
 /** What the issue holds strata's best engine to: its p99 with the reader within 2x its own without, and at most Kafka's. */
 const P99_TO_ALONE_MAX = 2;
 
 export function renderLaggingReport(r: BenchResults): string {
-  const lines = [`# ${r.workload.name}: what a lagging consumer costs the producers`, '', r.workload.description, ''];
-  lines.push(`Command: \`npx --no-install strata bench --workload ${r.workloadFile ?? '(replayed)'}${r.quick ? ' --quick' : ''}\`; ${r.workload.repetitions} repetition(s), median [min-max]; git ${r.fingerprint.git?.commit.slice(0, 12) ?? '-'}${r.fingerprint.git?.dirty ? ' (dirty tree)' : ''}.`, '');
-  for (const n of r.baselines.notes) lines.push(`- ${n}`);
+  const lines = reportHead(r, 'what a lagging consumer costs the producers');
   lines.push('', '| server | produce p99 alone, ms | p99 with the reader, ms | p99 ratio | p99.9 with the reader, ms | reader MB/s | server disk reads MB | p99 with the reader to Kafka\'s |', '|---|---|---|---|---|---|---|---|');
   for (const c of r.cells) {
     const s = c.summary;

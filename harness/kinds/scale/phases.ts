@@ -10,7 +10,8 @@ import { createTopic } from '../../clients/kafka-admin.js';
 import { cpuSeconds, exitedChildrenCpuSeconds, machineBusySeconds, openDescriptors, rssBytes } from '../../proc.js';
 import { round } from '../../stats.js';
 import type { Metrics } from '../../results.js';
-import { kcatProduce, type RecordFiles } from '../vs-kafka/clients.js';
+import { kcatProduce } from '../../clients/kcat.js';
+import type { RecordFiles } from '../vs-kafka/clients.js';
 import { makeServer, partitionDirs, timedStart, waitAllListed, type ScaleServer, type ScaleTarget } from './servers.js';
 
 export const TOPIC = 'scale';

@@ -1,8 +1,6 @@
 /** report.md of a transfer workload, drawn from its results.json alone. */
 import type { BenchResults } from '../../results.js';
-import type { Spread } from '../../stats.js';
-
-const range = (s: Spread | undefined, digits: number): string => (s ? `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]` : 'n/a');
+import { reportHead, spreadText as range } from '../focused-report.js';
 
 /** The targets strata's transfers are held to: ratios to the C loop of the same transfer. */
 export const TRANSFER_TARGETS: { cell: string; metric: string; what: string; ok: (x: number) => boolean; target: string }[] = [
@@ -13,9 +11,7 @@ export const TRANSFER_TARGETS: { cell: string; metric: string; what: string; ok:
 ];
 
 export function renderTransferReport(r: BenchResults): string {
-  const lines = [`# ${r.workload.name}: strata's transfers beside the C loops and iperf3`, '', r.workload.description, ''];
-  lines.push(`Command: \`npx --no-install strata bench --workload ${r.workloadFile ?? '(replayed)'}${r.quick ? ' --quick' : ''}\`; ${r.workload.repetitions} repetition(s), median [min-max]; git ${r.fingerprint.git?.commit.slice(0, 12) ?? '-'}${r.fingerprint.git?.dirty ? ' (dirty tree)' : ''}.`, '');
-  for (const n of r.baselines.notes) lines.push(`- ${n}`);
+  const lines = reportHead(r, "strata's transfers beside the C loops and iperf3");
   lines.push('', '| sender | MB/s | sender CPU s/GB | of which user | MB/s to its C loop | CPU/GB to its C loop |', '|---|---|---|---|---|---|');
   for (const c of r.cells) {
     const s = c.summary;

@@ -64,11 +64,11 @@ export async function startSink(): Promise<Sink> {
   const native = existsSync(nativeSink);
   const child = native
     ? spawn(nativeSink, [], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn('python3', [join(root, 'harness/bench/discard-sink.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    : spawn('python3', [join(root, 'harness/baselines/discard-sink.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const out = lines(child);
   const port = Number((await out.next()).value);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`the discard sink printed no port (${native ? nativeSink : 'discard-sink.py'})`);
-  return { kind: native ? 'C (native/src/discard_sink.c)' : 'Python (harness/bench/discard-sink.py; build the addon for the C sink)', port, lines: out, stop: () => child.kill() };
+  return { kind: native ? 'C (native/src/discard_sink.c)' : 'Python (harness/baselines/discard-sink.py; build the addon for the C sink)', port, lines: out, stop: () => child.kill() };
 }
 
 function sample(bytes: number, seconds: number, userSeconds: number, systemSeconds: number): Sample {

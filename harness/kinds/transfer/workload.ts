@@ -21,7 +21,7 @@ import { fingerprint, repoRoot } from '../../fingerprint.js';
 import type { BenchResults, Metrics } from '../../results.js';
 import { round } from '../../stats.js';
 import { workloadHash } from '../../workload.js';
-import { focusedCell, focusedResults, KindOptions, type KindRun } from '../kind.js';
+import { focusedCell, focusedResults, kindOptions, type KindRun } from '../kind.js';
 import { cSenderBinary, cSenderOnce, hotRegionOnce, iperfOnce, sendReceiveOnce, shipOnce, startSink, TOPIC, type Sample } from './senders.js';
 import { renderTransferReport } from './report.js';
 
@@ -34,16 +34,15 @@ export interface TransferOptions {
 }
 
 export function transferOptions(run: KindRun): TransferOptions {
-  const o = new KindOptions(run.workload.options ?? {}, run.workloadFile ?? 'command line', 'transfer');
+  const o = kindOptions(run, 'transfer');
   const out = {
     // --quick: a log small enough for a smoke run, whatever the file asks
-    logMib: Math.min(Math.round(o.positive('logMib', 1024)), run.quick ? 64 : Infinity),
-    sendfileChunkKib: Math.round(o.positive('sendfileChunkKib', 2048)),
-    rwChunkKib: Math.round(o.positive('rwChunkKib', 128)),
+    logMib: o.count('logMib', 1024, 64 * 1024, run.quick ? 64 : undefined),
+    sendfileChunkKib: o.count('sendfileChunkKib', 2048, 1 << 20),
+    rwChunkKib: o.count('rwChunkKib', 128, 1 << 20),
     sendReceive: o.bool('sendReceive', false),
   };
   o.done();
-  if (out.logMib > 64 * 1024) throw new Error(`workload ${run.workloadFile}: field "options.logMib" must be at most 65536, got ${out.logMib}`);
   return out;
 }
 

@@ -1,18 +1,15 @@
 /**
  * The clients of the Kafka comparison, the same binaries against both servers: kcat (librdkafka
- * 2.0.2, Debian's) producing from a prepared file and consuming to a line counter, and Apache
- * Kafka's own ProducerPerformance / ConsumerPerformance / EndToEndLatency (the pinned peer's jars,
+ * 2.0.2, Debian's; harness/clients/kcat.ts) producing from the record files made here and
+ * consuming to a line counter, and Apache Kafka's own ProducerPerformance / ConsumerPerformance / EndToEndLatency (the pinned peer's jars,
  * run with the JVM flags of Kafka's perf-test scripts). Every run is bounded by a timeout and a
  * non-zero exit (or kcat's error lines) fails it with the tool's stderr.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { writeRecordValues } from '../../clients/kafka-target.js';
 import { KAFKA_MAIN, kafkaScriptJvmFlags, runKafkaTool } from '../../peers/kafka/kafka-peer.js';
 
-export const KCAT = '/usr/bin/kcat';
 const CLIENT_TIMEOUT_MS = 900_000;
 /** Values in ProducerPerformance's --payload-file: it draws one of them at random per record. */
 const PAYLOAD_VALUES = 10_000;
@@ -45,63 +42,6 @@ export class RecordFiles {
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-interface Exit {
-  code: number | null;
-  stderr: string;
-  seconds: number;
-}
-
-function run(cmd: string, args: string[], onStdout?: (chunk: Buffer) => void, timeoutMs = CLIENT_TIMEOUT_MS): Promise<Exit> {
-  const t0 = performance.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => {
-    if (stderr.length < 64 * 1024) stderr += b.toString();
-  });
-  if (onStdout) child.stdout.on('data', onStdout);
-  else child.stdout.resume();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${cmd}: ${e.message}`));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, seconds: (performance.now() - t0) / 1000 });
-    });
-  });
-}
-
-export interface KcatProduce {
-  bootstrap: string;
-  topic: string;
-  file: string;
-  codec: 'none' | 'lz4';
-  acks: 1 | -1;
-  /** Extra librdkafka properties. */
-  config?: Record<string, string>;
-}
-
-/** `kcat -P -l FILE`: seconds from spawn to exit (every record acknowledged: kcat waits for its queue). */
-export async function kcatProduce(p: KcatProduce): Promise<number> {
-  const extra = Object.entries(p.config ?? {}).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
-  const r = await run(KCAT, ['-P', '-b', p.bootstrap, '-t', p.topic, '-z', p.codec, '-X', `acks=${p.acks}`, ...extra, '-l', p.file]);
-  // kcat exits 0 even when deliveries failed; its stderr then names them
-  if (r.code !== 0 || /error|fail/i.test(r.stderr)) throw new Error(`kcat -P ${p.topic} exited ${r.code}: ${r.stderr.trim().slice(-2000)}`);
-  return r.seconds;
-}
-
-/** `kcat -C -o beginning -e -c N`: seconds to read `records` records, checked by counting lines. */
-export async function kcatConsume(bootstrap: string, topic: string, records: number): Promise<number> {
-  let lines = 0;
-  const r = await run(KCAT, ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(records)], (chunk) => {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-  });
-  if (r.code !== 0 || lines !== records) throw new Error(`kcat -C ${topic}: exit ${r.code}, ${lines} of ${records} records: ${r.stderr.trim().slice(-2000)}`);
-  return r.seconds;
 }
 
 export interface ProducerPerfResult {

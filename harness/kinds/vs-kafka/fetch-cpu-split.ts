@@ -10,7 +10,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { RecordFiles, kcatConsume, kcatProduce } from './clients.js';
+import { kcatConsume, kcatProduce } from '../../clients/kcat.js';
+import { RecordFiles } from './clients.js';
 import { cpuTimes, machineBusySeconds, parseTargets, startTarget } from './servers.js';
 
 const argv = process.argv.slice(2);

@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runKafkaTarget } from '../../clients/kafka-target.js';
 import { dropPages, residency } from '../../os-probes.js';
-import { consumerPerformance, endToEndLatencyTool, kcatConsume, kcatProduce, producerPerformance, type RecordFiles } from './clients.js';
+import { kcatConsume, kcatProduce } from '../../clients/kcat.js';
+import { consumerPerformance, endToEndLatencyTool, producerPerformance, type RecordFiles } from './clients.js';
 import { cpuSeconds, ensureTopics, exitedChildrenCpuSeconds, segmentFiles, type ServerUnderTest } from './servers.js';
 
 export const WORKLOADS = ['a', 'b', 'c', 'd'] as const;
@@ -108,6 +109,14 @@ function produceMetrics(records: number, recordBytes: number, seconds: number, c
   };
 }
 
+/** ProducerPerformance at max rate: the row's produce figures and the tool's latency percentiles. */
+async function producerPerfRow(ctx: WorkloadContext, id: string, o: { topic: string; records: number; recordBytes: number; acks: '1' | 'all'; codec: 'none' | 'lz4' }): Promise<Row> {
+  const { server } = ctx;
+  const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: o.topic, records: o.records, payloadFile: ctx.files.payloadFile(o.recordBytes), acks: o.acks, codec: o.codec }));
+  const { records: _r, requests: _q, ...latency } = p.value;
+  return { id, metrics: { ...produceMetrics(o.records, o.recordBytes, o.records / p.value.recordsPerSecond, p.cpu, p.clientCpu), ...latency } };
+}
+
 /** Not measured: a fresh server's first seconds are JIT compilation (JVM and V8 alike). */
 export async function warmUp(ctx: WorkloadContext): Promise<void> {
   const file = ctx.files.get(ctx.sizes.warmupRecords, 100);
@@ -127,9 +136,7 @@ async function workloadA(ctx: WorkloadContext): Promise<Row[]> {
     rows.push({ id: 'a.kcat', metrics: produceMetrics(n, 100, k.value, k.cpu, k.clientCpu) });
   }
   if (ctx.clients.includes('java')) {
-    const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'a-perf', records: n, payloadFile: ctx.files.payloadFile(100), acks: '1', codec: 'lz4' }));
-    const { records: _r, requests: _q, ...latency } = p.value;
-    rows.push({ id: 'a.producer-perf', metrics: { ...produceMetrics(n, 100, n / p.value.recordsPerSecond, p.cpu, p.clientCpu), ...latency } });
+    rows.push(await producerPerfRow(ctx, 'a.producer-perf', { topic: 'a-perf', records: n, recordBytes: 100, acks: '1', codec: 'lz4' }));
   }
   return rows;
 }
@@ -153,9 +160,7 @@ async function workloadB(ctx: WorkloadContext): Promise<Row[]> {
     rows.push({ id: `b.kcat-${producers}`, metrics: produceMetrics(each * producers, 1024, many.value, many.cpu, many.clientCpu) });
   }
   if (ctx.clients.includes('java')) {
-    const p = await withServerCpu(server, () => producerPerformance({ bootstrap: server.bootstrap, topic: 'b-perf', records: n, payloadFile: ctx.files.payloadFile(1024), acks: 'all', codec: 'none' }));
-    const { records: _r, requests: _q, ...latency } = p.value;
-    rows.push({ id: 'b.producer-perf', metrics: { ...produceMetrics(n, 1024, n / p.value.recordsPerSecond, p.cpu, p.clientCpu), ...latency } });
+    rows.push(await producerPerfRow(ctx, 'b.producer-perf', { topic: 'b-perf', records: n, recordBytes: 1024, acks: 'all', codec: 'none' }));
   }
   return rows;
 }

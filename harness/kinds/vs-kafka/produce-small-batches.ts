@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { spread } from '../../stats.js';
-import { RecordFiles, kcatProduce } from './clients.js';
+import { kcatProduce } from '../../clients/kcat.js';
+import { RecordFiles } from './clients.js';
 import { summarizeCpuProfile } from './profile.js';
 import { cpuSeconds, ensureTopics, exitedChildrenCpuSeconds, parseTargets, startTarget } from './servers.js';
 

@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type RecordFiles } from './clients.js';
+import { kcatConsume, kcatProduce } from '../../clients/kcat.js';
+import { consumerPerformance, producerPerformance, type RecordFiles } from './clients.js';
 import { ensureTopics, type ServerUnderTest } from './servers.js';
 
 export interface SyscallCount {

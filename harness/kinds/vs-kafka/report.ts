@@ -3,8 +3,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
-import { renderSvg } from '../../charts.js';
+import { rangeBarSpec, renderSvg, type RangeBar } from '../../charts.js';
 import type { Summary } from '../../stats.js';
 import type { SyscallsPerRequest, ProfileFunction } from './profile.js';
 import type { TargetSpec } from './servers.js';
@@ -184,33 +183,12 @@ export function renderMarkdown(r: VsKafkaResults): string {
   return out.join('\n');
 }
 
-interface Bar { target: string; series: string; median: number; min: number; max: number }
-
-function barSpec(title: string, axis: string, rows: Bar[], log = false): TopLevelSpec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, anchor: 'start' },
-    data: { values: rows },
-    width: 520,
-    height: { step: 14 },
-    encoding: {
-      y: { field: 'target', type: 'nominal', sort: null, title: null, axis: { labelLimit: 300 } },
-      yOffset: { field: 'series', type: 'nominal' },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 420 } },
-    },
-    layer: [
-      { mark: 'bar', encoding: { x: { field: 'median', type: 'quantitative', title: axis, ...(log ? { scale: { type: 'log' } } : {}) } } },
-      { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'min', type: 'quantitative' }, x2: { field: 'max' } } },
-    ],
-  } as TopLevelSpec;
-}
-
-function bars(r: VsKafkaResults, rows: readonly string[], metric: string, label: (row: string) => string): Bar[] {
-  const out: Bar[] = [];
+function bars(r: VsKafkaResults, rows: readonly string[], metric: string, label: (row: string) => string): RangeBar[] {
+  const out: RangeBar[] = [];
   for (const row of rows) {
     for (const t of r.targets) {
       const s = r.summary[row]?.[t.id]?.[metric];
-      if (s) out.push({ target: t.id, series: label(row), median: s.median, min: s.min, max: s.max });
+      if (s) out.push({ y: t.id, series: label(row), median: s.median, min: s.min, max: s.max });
     }
   }
   return out;
@@ -219,7 +197,7 @@ function bars(r: VsKafkaResults, rows: readonly string[], metric: string, label:
 /** Writes the charts into `dir`; returns their file names. */
 export async function writeVsKafkaCharts(r: VsKafkaResults, dir: string): Promise<string[]> {
   const short = (row: string) => ROW_TITLES[row]?.replace(/^\(\w\) /, '') ?? row;
-  const charts: [string, Bar[], string, string, boolean][] = [
+  const charts: [string, RangeBar[], string, string, boolean][] = [
     ['produce.svg', bars(r, ['a.kcat', 'a.producer-perf', 'b.kcat-1', 'b.kcat-16', 'b.producer-perf'], 'recordsPerSecond', short), 'Produce: records/s (median, min-max)', 'records/s', false],
     ['end-to-end-p99.svg', bars(r, ['c.kcat-fixed-rate', 'c.end-to-end-latency-tool'], 'latencyMsP99', short), 'End-to-end latency p99, ms (median, min-max; 2014 benchmark: 3 ms)', 'ms (log scale)', true],
     ['fetch-cpu.svg', bars(r, ['d.kcat-cold', 'd.kcat-warm', 'd.consumer-perf-cold', 'd.consumer-perf-warm'], 'serverCpuSecondsPerGb', short), 'Fetch: server CPU seconds per GB sent (median, min-max)', 'CPU s/GB', false],
@@ -229,7 +207,7 @@ export async function writeVsKafkaCharts(r: VsKafkaResults, dir: string): Promis
   const written: string[] = [];
   for (const [name, rows, title, axis, log] of charts) {
     if (rows.length === 0) continue;
-    fs.writeFileSync(join(dir, name), await renderSvg(barSpec(title, axis, rows, log)));
+    fs.writeFileSync(join(dir, name), await renderSvg(rangeBarSpec(title, axis, rows, { log, labelLimit: 300, legendColumns: 2 })));
     written.push(name);
   }
   return written;

@@ -16,12 +16,12 @@ import { ROW_TITLES, type VsKafkaResults } from './report.js';
 import { allTargetIds, parseTargets, type TargetSpec } from './servers.js';
 import type { RunRecord } from './summary.js';
 import { CLIENTS, FULL_SIZES, parseClients, parseWorkloads, QUICK_SIZES, WORKLOADS, type Sizes } from './measurements.js';
-import { focusedCell, focusedResults, KindOptions, type KindRun } from '../kind.js';
+import { focusedCell, focusedResults, kindOptions, type KindRun } from '../kind.js';
 
 /** The workload's options as the comparison's; `repetitions` is the workload's own field. */
 export function vsKafkaOptions(run: KindRun): VsKafkaOptions {
   const w = run.workload;
-  const o = new KindOptions(w.options ?? {}, run.workloadFile ?? 'command line', 'vs-kafka');
+  const o = kindOptions(run, 'vs-kafka');
   const base = run.quick ? QUICK_SIZES : FULL_SIZES;
   const sizes: Sizes = { ...base };
   for (const key of Object.keys(base) as (keyof Sizes)[]) sizes[key] = o.positive(key, base[key]);

@@ -5,7 +5,7 @@
  * and resolves). Payload: JSON log lines (profile json), seeded. Both sides yield an event-loop
  * turn every 32 calls (withLoopTurns: lets napi finalizers free native output buffers).
  *
- *   npx tsx harness/bench/codec-sync-async.bench.ts        (writes results/codecs/sync-async.json)
+ *   npx tsx harness/micro/codec-sync-async.bench.ts        (writes results/codecs/sync-async.json)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';

@@ -6,7 +6,7 @@
  *     no gain measured here, so the engine does not populate.
  * Each run: fallocate a new file of --size, map it, copy 64 KiB blocks into it, msync, unmap.
  *
- *   npx tsx harness/bench/mmap-mapping.ts [--dir DIR] [--size 512m] [--reps 3]
+ *   npx tsx harness/micro/mmap-mapping.ts [--dir DIR] [--size 512m] [--reps 3]
  */
 import { randomFillSync } from 'node:crypto';
 import fs from 'node:fs';

@@ -4,7 +4,7 @@
  * without snappy's copyOutputData and with a loop turn every 100 calls. Each check stops early when
  * RSS grew by 1.5 GiB (so this never takes the machine's memory).
  *
- *   npx tsx harness/bench/codec-native-memory.ts      (writes results/codecs/native-memory.json)
+ *   npx tsx harness/micro/codec-native-memory.ts      (writes results/codecs/native-memory.json)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

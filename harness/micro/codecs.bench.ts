@@ -26,7 +26,7 @@
  *                      batch path: codec, header, CRC over the compressed blob)
  *    and, for completeness, batch / lib - 1 (which includes encoding or decoding every record).
  *
- *   npm run bench:codecs        (or: npx tsx harness/bench/codecs.bench.ts)
+ *   npm run bench:codecs        (or: npx tsx harness/micro/codecs.bench.ts)
  * writes results/codecs/codecs-bench.json and results/codecs/codecs-bench.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
