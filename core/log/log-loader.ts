@@ -16,6 +16,7 @@ import { ensureDir } from '../dirs.js';
 import { syncDir } from './checkpoints.js';
 import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
+import { rebuildTransactionIndexes } from './txn-index-recovery.js';
 
 export interface LoadOptions {
   /** The log dir held a clean-shutdown marker (LogManager reads it). Default false: recover. */
@@ -81,6 +82,8 @@ export class LogLoader {
   private readonly ends: number[] = [];
   /** Offsets below this are in earlier segments: a batch must not go back before it. */
   private expectedOffsetMin = 0;
+  /** Base offsets of the segments recovery re-read: their `.txnindex` is rebuilt. */
+  private readonly recoveredBases = new Set<number>();
 
   constructor(
     private readonly dir: string,
@@ -113,6 +116,7 @@ export class LogLoader {
       }
     }
     await this.dropStrayEmptyTail();
+    await this.rebuildTxnIndexes();
     if (this.segments.length === 0) {
       // a new log: its directory and first segment file must be durable names before any append
       this.segments.push(await this.openSegment(0, true, false));
@@ -172,6 +176,7 @@ export class LogLoader {
     }
     let truncated = false;
     if (recover) {
+      this.recoveredBases.add(base);
       const result = await segment.recover(Math.max(this.expectedOffsetMin, base));
       lastOffset = result.lastOffset;
       if (result.reason) {
@@ -182,6 +187,14 @@ export class LogLoader {
     this.expectedOffsetMin = lastOffset !== undefined ? lastOffset + 1 : Math.max(this.expectedOffsetMin, base);
     this.ends.push(this.expectedOffsetMin);
     return truncated;
+  }
+
+  /** The `.txnindex` of every recovered segment, rebuilt from the log (txn-index-recovery.ts). */
+  private async rebuildTxnIndexes(): Promise<void> {
+    const recovered = this.segments.filter((s) => this.recoveredBases.has(s.baseOffset));
+    if (recovered.length === 0) return;
+    const entries = await rebuildTransactionIndexes(this.dir, this.segments, new Set(recovered), this.deps.logger);
+    if (entries > 0) this.deps.logger.info(`${this.dir}: rebuilt ${entries} aborted-transaction index entries from segment ${recovered[0]!.baseOffset} on`);
   }
 
   /** A trusted segment that runs past the next one's base overlaps it: damage, recovered. */

@@ -15,6 +15,8 @@ import type { LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
 import { StrataError } from '../errors.js';
 import { layoutOfBuiltBatch, type ValidatedBatches } from '../format/batch-cursor.js';
+import { buildEndTxnMarkerBatch } from '../format/end-txn-marker.js';
+import type { AbortedTxn } from '../index/transaction-index.js';
 import { buildCompressedBatchParts, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
 import { stderrLogger, type Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
@@ -213,6 +215,48 @@ export class Log {
     // the end offset and the segments' committed bytes are taken together, before any await:
     // appends landing during the read must not widen the slices past the offset reported as the end
     return this.reader.read(this.segments.snapshot(), this.logStartOffset, this.logEndOffset, startOffset, maxBytes, options);
+  }
+
+  /**
+   * Kafka's appendAsLeader with origin COORDINATOR for a WriteTxnMarkers request: appends the
+   * COMMIT or ABORT marker of `producerId`'s transaction (a control batch, end-txn-marker.ts). Its
+   * epoch must not be below the producer's (INVALID_PRODUCER_EPOCH) nor `coordinatorEpoch` below
+   * the last marker's (TRANSACTION_COORDINATOR_FENCED): a ProducerStateRejection. An abort that
+   * ends a transaction with data gets its entry in the segment's `.txnindex`.
+   */
+  appendEndTxnMarker(producerId: number, producerEpoch: number, committed: boolean, coordinatorEpoch: number, options: { partitionLeaderEpoch?: number } = {}): Promise<LogAppendInfo> {
+    const batch = buildEndTxnMarkerBatch({ committed, coordinatorEpoch }, { producerId, producerEpoch, timestamp: this.now(), partitionLeaderEpoch: options.partitionLeaderEpoch });
+    return this.append(batch);
+  }
+
+  /**
+   * Kafka's lastStableOffset: the first offset of a transaction not yet decided (open, or its
+   * marker not acknowledged), else the high watermark (the log end here); never below the log start.
+   * A read_committed reader reads below it. Loads the producer state when no append has yet.
+   */
+  async lastStableOffset(): Promise<number> {
+    this.checkUsable();
+    if (!this.producerState.manager) await this.producerState.load();
+    const highWatermark = this.logEndOffset;
+    const firstUnstable = this.producerState.manager!.firstUnstableOffset(highWatermark);
+    return firstUnstable !== undefined && firstUnstable < highWatermark ? Math.max(firstUnstable, this.logStartOffset) : highWatermark;
+  }
+
+  /**
+   * Kafka's collectAbortedTransactions: the aborted transactions overlapping [startOffset,
+   * upperBoundOffset), from the `.txnindex` of the segment holding `startOffset` on, as far as the
+   * entries' LSOs say later segments may hold more (a read_committed Fetch lists them).
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    this.checkUsable();
+    const list = this.segments.all;
+    const found: AbortedTxn[] = [];
+    for (let i = list.indexOf(this.segments.floor(startOffset)); i < list.length; i++) {
+      const result = list[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+      found.push(...result.abortedTransactions);
+      if (result.isComplete) break;
+    }
+    return found;
   }
 
   /** Reads the bytes of a slice returned by read() (through the cache). */
