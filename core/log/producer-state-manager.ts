@@ -11,6 +11,13 @@
  *   the last one, or it is OUT_OF_ORDER_SEQUENCE_NUMBER (45);
  * - a producer this partition does not know (never seen, expired, or its state lost) is accepted
  *   at any sequence, as Kafka has done since 2.5 (KIP-360): UNKNOWN_PRODUCER_ID is not answered.
+ * Transactions (the transactional batches and the markers that end them, producer-transactions.ts):
+ * - a producer's first transactional batch opens its transaction (its first offset is kept in the
+ *   entry and in the snapshots); a plain batch while it is open is INVALID_TXN_STATE (48);
+ * - a marker (appendEndTxnMarker, legacy transaction versions) with an epoch below the producer's
+ *   is INVALID_PRODUCER_EPOCH, with a coordinator epoch below the last marker's
+ *   TRANSACTION_COORDINATOR_FENCED (52); it ends the transaction, and an abort of one with data
+ *   comes back from onPlaced with its LSO, for the segment's `.txnindex`.
  *
  * Synchronous on purpose: `prepare` (pure) and `onPlaced` (applies it) must run with no other
  * append of the partition between them: the Log's AppendSequencer calls both at placement, where
@@ -33,6 +40,8 @@ import {
 } from './producer-snapshot-file.js';
 import { entryKind } from '../regular-file.js';
 import { ProducerTransactions, type CompletedTxn } from './producer-transactions.js';
+
+const NO_PLACED_TXNS: readonly PlacedTxn[] = [];
 
 /** A producer as the earlier batches of the append being checked leave it. */
 interface WorkingEntry {
@@ -196,19 +205,20 @@ export class ProducerStateManager {
 
   /**
    * Applies a checked append whose first record got `firstOffset` (Kafka's ProducerStateManager.update
-   * plus updateMapEndOffset); `endOffset` is the offset after the append's last record.
+   * plus updateMapEndOffset); `endOffset` is the offset after the append's last record. Returns the
+   * transactions its markers completed, each with the LSO as of its marker (Kafka's lastStableOffset(completedTxn)).
    */
-  onPlaced(check: ProducerAppendCheck, firstOffset: number, endOffset?: number): PlacedTxn[] {
+  onPlaced(check: ProducerAppendCheck, firstOffset: number, endOffset?: number): readonly PlacedTxn[] {
     if (check.kind !== 'append') throw new Error(`assertion failed: onPlaced of a ${check.kind} append`);
     let end = firstOffset;
-    const completed: CompletedTxn[] = [];
+    let completed: CompletedTxn[] | undefined;
     for (const b of check.batches) {
       const base = firstOffset + b.relativeOffset;
       const entry = this.entryOf(b.producerId);
       if (b.marker) {
         const done = this.endTxn(entry, b.producerEpoch, b.marker.committed, base, b.maxTimestamp);
         entry.coordinatorEpoch = b.marker.coordinatorEpoch;
-        if (done) completed.push(done);
+        if (done) (completed ??= []).push(done);
       } else {
         entry.addBatch(b.producerEpoch, lastSequenceOf(b), base + b.lastOffsetDelta, b.lastOffsetDelta, b.maxTimestamp);
         if (b.transactional) this.maybeBeginTxn(entry, base);
@@ -216,6 +226,7 @@ export class ProducerStateManager {
       end = Math.max(end, base + b.lastOffsetDelta + 1);
     }
     this.lastMapOffset = Math.max(this.lastMapOffset, endOffset ?? end);
+    if (completed === undefined) return NO_PLACED_TXNS;
     // as UnifiedLog.append: every transaction the append began is open when the LSOs are taken
     return completed.map((txn) => {
       const lastStableOffset = this.transactions.lastStableOffsetAfter(txn);

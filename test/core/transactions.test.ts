@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logConfigFrom } from '../../core/config/log-config.js';
-import { CONTROL_FLAG_MASK, TRANSACTIONAL_FLAG_MASK } from '../../core/format/record-batch.js';
+import { CodecRegistry } from '../../core/codec.js';
+import { CONTROL_FLAG_MASK, CompressionType, TRANSACTIONAL_FLAG_MASK, compressionOf } from '../../core/format/record-batch.js';
+import { builtinCodecs } from '../../codecs/index.js';
 import { buildBatch } from '../../core/format/records.js';
 import { Log } from '../../core/log/log.js';
 import { verifyDataDir } from '../../core/log/log-verifier.js';
@@ -172,6 +174,20 @@ describe('transactions in the log', () => {
     fs.rmSync(txnIndexPath(dir, 3));
     log = await openLog(dir, {}, 3);
     expect(fs.readFileSync(txnIndexPath(dir, 3))).toEqual(Buffer.concat([kafkaAbortedTxn(7, 1, 3, 2), kafkaAbortedTxn(8, 2, 5, 6)]));
+    await log.close();
+  });
+
+  it('compression.type rebuilds the data batches but leaves a marker uncompressed, as Kafka does; recovery still reads it', async () => {
+    const dir = partitionDir();
+    let log = await Log.open(dir, logConfigFrom({ 'retention.ms': '-1', 'compression.type': 'gzip' }), { engine: pwriteEngine, codecs: new CodecRegistry(builtinCodecs), logger: silentLogger });
+    await log.append(txnBatch(7, 0, 0, 2));
+    await log.appendEndTxnMarker(7, 0, false, 1);
+    const batches = await log.readBatches(0, 1 << 20);
+    expect(batches.map((b) => compressionOf(b.header.attributes))).toEqual([CompressionType.gzip, CompressionType.none]);
+    await log.close();
+    fs.rmSync(txnIndexPath(dir, 0));
+    log = await openLog(dir); // recovered: the marker is read to rebuild the index
+    expect(fs.readFileSync(txnIndexPath(dir, 0))).toEqual(kafkaAbortedTxn(7, 0, 2, 3));
     await log.close();
   });
 
