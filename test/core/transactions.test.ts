@@ -22,6 +22,7 @@ import { decodeSnapshot, encodeSnapshot, producerSnapshotPath } from '../../core
 import { ProducerStateRejection } from '../../core/log/producer-state-manager.js';
 import { silentLogger } from '../../core/tokens.js';
 import { pwriteEngine } from '../../engines/pwrite.js';
+import { wrapAppend } from '../support/wrap-append.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -188,6 +189,28 @@ describe('transactions in the log', () => {
     fs.rmSync(txnIndexPath(dir, 0));
     log = await openLog(dir); // recovered: the marker is read to rebuild the index
     expect(fs.readFileSync(txnIndexPath(dir, 0))).toEqual(kafkaAbortedTxn(7, 0, 2, 3));
+    await log.close();
+  });
+
+  it('a marker not yet acknowledged keeps the LSO at its transaction: the data is not stable before its abort is', async () => {
+    const dir = partitionDir();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let hold = false;
+    const engine = wrapAppend(pwriteEngine, (append) => (chunks, bytes) => {
+      const written = append(chunks, bytes);
+      return hold ? held.then(() => written) : written;
+    });
+    const log = await Log.open(dir, logConfigFrom({ 'retention.ms': '-1' }), { engine, logger: silentLogger });
+    await log.append(txnBatch(7, 0, 0, 2)); // 0-1
+    hold = true;
+    const marker = log.appendEndTxnMarker(7, 0, false, 1); // 2, written but not acknowledged
+    await new Promise((r) => setImmediate(r));
+    expect(log.logEndOffset).toBe(2);
+    expect(await log.lastStableOffset()).toBe(0);
+    release();
+    await marker;
+    expect(await log.lastStableOffset()).toBe(3);
     await log.close();
   });
 
