@@ -40,16 +40,9 @@ import {
 } from './producer-snapshot-file.js';
 import { entryKind } from '../regular-file.js';
 import { ProducerTransactions, type CompletedTxn } from './producer-transactions.js';
+import { checkMarker, checkTxnState, type WorkingEntry } from './producer-txn-checks.js';
 
 const NO_PLACED_TXNS: readonly PlacedTxn[] = [];
-
-/** A producer as the earlier batches of the append being checked leave it. */
-interface WorkingEntry {
-  epoch: number;
-  lastSeq: number | undefined;
-  inTxn: boolean;
-  coordinatorEpoch: number | undefined;
-}
 
 /** Kafka's producer.id.expiration.ms default: a producer idle for a day is forgotten. */
 export const PRODUCER_ID_EXPIRATION_MS_DEFAULT = 86_400_000;
@@ -135,7 +128,7 @@ export class ProducerStateManager {
     for (const b of batches) {
       const current = this.producers.get(b.producerId);
       if (b.marker) {
-        const error = this.checkMarker(b, current, working.get(b.producerId));
+        const error = checkMarker(b, current, working.get(b.producerId), this.name);
         if (error) return error;
         working.set(b.producerId, { epoch: b.producerEpoch, lastSeq: working.get(b.producerId)?.lastSeq, inTxn: false, coordinatorEpoch: b.marker.coordinatorEpoch });
         continue;
@@ -148,33 +141,12 @@ export class ProducerStateManager {
         return { kind: 'rejected', error: 'INVALID_RECORD', message: `invalid sequence number ${b.baseSequence} in record batch with producerId ${b.producerId}` };
       }
       const earlier = working.get(b.producerId);
-      const error = this.checkBatch(b, current, earlier) ?? this.checkTxnState(b, current, earlier);
+      const error = this.checkBatch(b, current, earlier) ?? checkTxnState(b, current, earlier, this.name);
       if (error) return error;
       const inTxn = (earlier?.inTxn ?? (current !== undefined && current.currentTxnFirstOffset >= 0)) || b.transactional === true;
       working.set(b.producerId, { epoch: b.producerEpoch, lastSeq, inTxn, coordinatorEpoch: earlier?.coordinatorEpoch });
     }
     return { kind: 'append', batches: [...batches] };
-  }
-
-  /** ProducerAppendInfo.appendEndTxnMarker's checks (legacy transaction versions: the marker's epoch may equal the producer's). */
-  private checkMarker(b: ProducerBatch, current: ProducerStateEntry | undefined, earlier: WorkingEntry | undefined): ProducerAppendCheck | undefined {
-    const epoch = earlier?.epoch ?? current?.producerEpoch ?? -1;
-    const who = `producer ${b.producerId} in ${this.name}`;
-    if (b.producerEpoch < epoch) {
-      return { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH', message: `epoch of ${who} is ${b.producerEpoch} on its transaction marker, which is smaller than the last seen epoch ${epoch}` };
-    }
-    const coordinatorEpoch = earlier?.coordinatorEpoch ?? current?.coordinatorEpoch ?? -1;
-    if (coordinatorEpoch > b.marker!.coordinatorEpoch) {
-      return { kind: 'rejected', error: 'TRANSACTION_COORDINATOR_FENCED', message: `invalid coordinator epoch for ${who}: ${b.marker!.coordinatorEpoch} (zombie), ${coordinatorEpoch} (current)` };
-    }
-    return undefined;
-  }
-
-  /** A producer with an open transaction writes transactional batches only (Kafka's InvalidTxnStateException). */
-  private checkTxnState(b: ProducerBatch, current: ProducerStateEntry | undefined, earlier: WorkingEntry | undefined): ProducerAppendCheck | undefined {
-    const inTxn = earlier?.inTxn ?? (current !== undefined && current.currentTxnFirstOffset >= 0);
-    if (!inTxn || b.transactional) return undefined;
-    return { kind: 'rejected', error: 'INVALID_TXN_STATE', message: `expected a transactional write from producer ${b.producerId} in ${this.name}: its transaction is open` };
   }
 
   /** ProducerAppendInfo.checkProducerEpoch + checkSequence for one batch. */
