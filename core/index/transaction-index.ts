@@ -115,7 +115,13 @@ export class TransactionIndex {
     const keep = this.entries.findIndex((t) => t.lastOffset >= offset);
     if (keep < 0) return;
     this.entries = this.entries.slice(0, keep);
-    if (fs.existsSync(this.path)) fs.truncateSync(this.path, keep * ABORTED_TXN_BYTES);
+    // through a descriptor of the regular file itself: a link swapped in is refused, not followed
+    const fd = openRegularFileSync(this.path, fs.constants.O_WRONLY);
+    try {
+      fs.ftruncateSync(fd, keep * ABORTED_TXN_BYTES);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Every entry goes (recovery rebuilds them from the log). */
