@@ -16,7 +16,7 @@ import { ensureDir } from '../dirs.js';
 import { syncDir } from './checkpoints.js';
 import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
-import { rebuildTransactionIndexes } from './txn-index-recovery.js';
+import { rebuildTransactionIndexes, type TxnBatch } from './txn-index-recovery.js';
 
 export interface LoadOptions {
   /** The log dir held a clean-shutdown marker (LogManager reads it). Default false: recover. */
@@ -82,8 +82,8 @@ export class LogLoader {
   private readonly ends: number[] = [];
   /** Offsets below this are in earlier segments: a batch must not go back before it. */
   private expectedOffsetMin = 0;
-  /** Base offsets of the segments recovery re-read: their `.txnindex` is rebuilt. */
-  private readonly recoveredBases = new Set<number>();
+  /** The segments recovery re-read, by base offset, with their transactional batches: their `.txnindex` is rebuilt. */
+  private readonly recovered = new Map<number, readonly TxnBatch[]>();
 
   constructor(
     private readonly dir: string,
@@ -176,8 +176,8 @@ export class LogLoader {
     }
     let truncated = false;
     if (recover) {
-      this.recoveredBases.add(base);
       const result = await segment.recover(Math.max(this.expectedOffsetMin, base));
+      this.recovered.set(base, result.txnBatches);
       lastOffset = result.lastOffset;
       if (result.reason) {
         this.deps.logger.warn(`recovery of ${segment.file.path}: cut ${result.truncatedBytes} bytes at position ${result.validBytes}: ${result.reason}`);
@@ -191,10 +191,13 @@ export class LogLoader {
 
   /** The `.txnindex` of every recovered segment, rebuilt from the log (txn-index-recovery.ts). */
   private async rebuildTxnIndexes(): Promise<void> {
-    const recovered = this.segments.filter((s) => this.recoveredBases.has(s.baseOffset));
-    if (recovered.length === 0) return;
-    const entries = await rebuildTransactionIndexes(this.dir, this.segments, new Set(recovered), this.deps.logger);
-    if (entries > 0) this.deps.logger.info(`${this.dir}: rebuilt ${entries} aborted-transaction index entries from segment ${recovered[0]!.baseOffset} on`);
+    const recovered = new Map<LogSegment, readonly TxnBatch[]>();
+    for (const s of this.segments) {
+      const batches = this.recovered.get(s.baseOffset);
+      if (batches) recovered.set(s, batches);
+    }
+    const entries = await rebuildTransactionIndexes(this.dir, this.segments, recovered, this.deps.logger);
+    if (entries > 0) this.deps.logger.info(`${this.dir}: rebuilt ${entries} aborted-transaction index entries`);
   }
 
   /** A trusted segment that runs past the next one's base overlaps it: damage, recovered. */

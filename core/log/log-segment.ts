@@ -285,7 +285,7 @@ export class LogSegment {
     // zeros after the data of the active segment are its preallocated reservation, not damage; in a
     // closed segment (trimmed on roll) they are lost data and said so
     const reason = truncatedBytes > 0 && !(walk.stoppedAtZeros && this.active) ? walk.stopReason : undefined;
-    return { validBytes: walk.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset: walk.lastOffset };
+    return { validBytes: walk.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset: walk.lastOffset, txnBatches: walk.txnBatches };
   }
 
   /** Restores in-memory state of a cleanly closed segment from its indexes and last batch. */
