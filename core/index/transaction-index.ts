@@ -74,7 +74,9 @@ export class TransactionIndex {
   ) {
     const bytes = load ? readIndexFile(path, TXN_INDEX_BYTES_MAX) : undefined;
     this.entries = bytes ? decodeTransactionIndex(bytes, path) : [];
-    if (!load) fs.rmSync(path, { force: true }); // a segment opened fresh (recovery rebuilds it) starts empty
+    // not loaded (a new segment, or one recovery rebuilds): a file of that name is a leftover (a
+    // delete cut short by a crash) whose entries must not be read as this segment's later
+    if (!load) fs.rmSync(path, { force: true });
   }
 
   get allAbortedTxns(): readonly AbortedTxn[] {
@@ -88,7 +90,7 @@ export class TransactionIndex {
       assertionFailed(`${this.path}: the last offset of an aborted transaction must increase, but ${txn.lastOffset} is not greater than ${last.lastOffset}`);
     }
     if (!(txn.firstOffset <= txn.lastOffset && txn.lastOffset >= this.startOffset)) assertionFailed(`${this.path}: aborted transaction ${JSON.stringify(txn)} lies outside the segment from ${this.startOffset}`);
-    const fd = openRegularFileSync(this.path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND);
+    const fd = openRegularFileSync(this.path, fs.constants.O_WRONLY | fs.constants.O_CREAT | (this.entries.length === 0 ? fs.constants.O_TRUNC : fs.constants.O_APPEND));
     try {
       fs.writeSync(fd, encodeAbortedTxn(txn));
     } finally {
@@ -124,7 +126,7 @@ export class TransactionIndex {
     }
   }
 
-  /** Every entry goes (recovery rebuilds them from the log). */
+  /** Every entry goes (recovery rebuilds them from the log); so does the file, until an entry comes. */
   reset(): void {
     this.entries = [];
     fs.rmSync(this.path, { force: true });
