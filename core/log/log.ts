@@ -218,22 +218,15 @@ export class Log {
   }
 
   /**
-   * Kafka's appendAsLeader with origin COORDINATOR for a WriteTxnMarkers request: appends the
-   * COMMIT or ABORT marker of `producerId`'s transaction (a control batch, end-txn-marker.ts). Its
-   * epoch must not be below the producer's (INVALID_PRODUCER_EPOCH) nor `coordinatorEpoch` below
-   * the last marker's (TRANSACTION_COORDINATOR_FENCED): a ProducerStateRejection. An abort that
-   * ends a transaction with data gets its entry in the segment's `.txnindex`.
+   * Kafka's appendAsLeader from the coordinator (WriteTxnMarkers): the COMMIT or ABORT marker of
+   * `producerId`'s transaction; fenced epochs are a ProducerStateRejection (producer-txn-checks.ts).
    */
   appendEndTxnMarker(producerId: number, producerEpoch: number, committed: boolean, coordinatorEpoch: number, options: { partitionLeaderEpoch?: number } = {}): Promise<LogAppendInfo> {
     const batch = buildEndTxnMarkerBatch({ committed, coordinatorEpoch }, { producerId, producerEpoch, timestamp: this.now(), partitionLeaderEpoch: options.partitionLeaderEpoch });
     return this.append(batch);
   }
 
-  /**
-   * Kafka's lastStableOffset: the first offset of a transaction not yet decided (open, or its
-   * marker not acknowledged), else the high watermark (the log end here); never below the log start.
-   * A read_committed reader reads below it. Loads the producer state when no append has yet.
-   */
+  /** Kafka's lastStableOffset: the first offset of a transaction not yet decided, else the high watermark (the log end). */
   async lastStableOffset(): Promise<number> {
     this.checkUsable();
     if (!this.producerState.manager) await this.producerState.load();
@@ -242,21 +235,10 @@ export class Log {
     return firstUnstable !== undefined && firstUnstable < highWatermark ? Math.max(firstUnstable, this.logStartOffset) : highWatermark;
   }
 
-  /**
-   * Kafka's collectAbortedTransactions: the aborted transactions overlapping [startOffset,
-   * upperBoundOffset), from the `.txnindex` of the segment holding `startOffset` on, as far as the
-   * entries' LSOs say later segments may hold more (a read_committed Fetch lists them).
-   */
+  /** Kafka's collectAbortedTransactions: the aborted transactions overlapping [startOffset, upperBoundOffset). */
   collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
     this.checkUsable();
-    const list = this.segments.all;
-    const found: AbortedTxn[] = [];
-    for (let i = list.indexOf(this.segments.floor(startOffset)); i < list.length; i++) {
-      const result = list[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
-      found.push(...result.abortedTransactions);
-      if (result.isComplete) break;
-    }
-    return found;
+    return this.segments.collectAbortedTransactions(startOffset, upperBoundOffset);
   }
 
   /** Reads the bytes of a slice returned by read() (through the cache). */
