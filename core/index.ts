@@ -13,6 +13,8 @@ export * from './topic.js';
 export * from './tokens.js';
 export * from './index/offset-index.js';
 export * from './index/time-index.js';
+export * from './index/transaction-index.js';
+export * from './format/end-txn-marker.js';
 export * from './log/file-names.js';
 export * from './log/file-records.js';
 export * from './log/log-segment.js';

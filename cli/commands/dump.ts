@@ -2,7 +2,8 @@
  * `strata dump FILE…`: Kafka's DumpLogSegments (`kafka-dump-log.sh`) for strata's files, with its
  * options and its output, line for line (cli/dump/): batches of a `.log` (records with
  * --deep-iteration, keys and values with --print-data-log), entries of a `.index` / `.timeindex`
- * checked against their `.log`, --index-sanity-check, --verify-index-only. Read-only. Unlike Kafka,
+ * checked against their `.log`, --index-sanity-check, --verify-index-only, the aborted
+ * transactions of a `.txnindex`. Read-only. Unlike Kafka,
  * which prints problems and exits 0, strata exits non-zero after printing them. Like Kafka's, it
  * takes no lock: when a writer holds the data dir of a file (two levels up) it says so once on
  * stderr and reads anyway.
@@ -17,6 +18,7 @@ import { FileTooLargeError, readRegularFileSync } from '../../core/regular-file.
 import { builtinCodecs } from '../../codecs/index.js';
 import { dumpOffsetIndex, dumpTimeIndex } from '../dump/dump-index.js';
 import { dumpLog, type DumpOutput } from '../dump/dump-log.js';
+import { decodeTransactionIndex } from '../../core/index/transaction-index.js';
 
 interface DumpOptions {
   files?: string;
@@ -27,12 +29,12 @@ interface DumpOptions {
 }
 
 /** Suffixes Kafka's DumpLogSegments reads that strata does not. */
-const KAFKA_ONLY_SUFFIXES = ['.snapshot', '.txnindex', '.checkpoint'];
+const KAFKA_ONLY_SUFFIXES = ['.snapshot', '.checkpoint'];
 
 export function register(program: Command): void {
   program
     .command('dump')
-    .description("print a .log segment's batches, or a .index / .timeindex file's entries, as Kafka's DumpLogSegments does")
+    .description("print a .log segment's batches, or a .index / .timeindex / .txnindex file's entries, as Kafka's DumpLogSegments does")
     .argument('[file...]', 'segment or index files')
     .option('--files <list>', 'comma-separated files (as kafka-dump-log --files)')
     .option('--deep-iteration', 'print every record, not only the batches')
@@ -70,9 +72,10 @@ async function dumpOne(file: string, opts: DumpOptions, codecs: CodecRegistry): 
   const isLog = suffix === '.log';
   const isIndex = suffix === '.index';
   const isTimeIndex = suffix === '.timeindex';
+  if (suffix === '.txnindex') return dumpTxnIndex(file, readFileOrThrow(file));
   if (!isLog && !isIndex && !isTimeIndex) {
     if (KAFKA_ONLY_SUFFIXES.includes(suffix)) {
-      return { out: [], err: [], problem: `${file}: strata dump reads .log, .index and .timeindex files (Kafka's DumpLogSegments also reads ${suffix} files)` };
+      return { out: [], err: [], problem: `${file}: strata dump reads .log, .index, .timeindex and .txnindex files (Kafka's DumpLogSegments also reads ${suffix} files)` };
     }
     return { out: [], err: [`Ignoring unknown file ${file}`] }; // Kafka's words
   }
@@ -89,6 +92,19 @@ async function dumpOne(file: string, opts: DumpOptions, codecs: CodecRegistry): 
   if (isIndex) return dumpOffsetIndex(file, bytes, base, log, indexOpts);
   const offsetIndex = fs.existsSync(`${prefix}.index`) ? readFileOrThrow(`${prefix}.index`) : Buffer.alloc(0);
   return dumpTimeIndex(file, bytes, base, log, offsetIndex, indexOpts);
+}
+
+/** Kafka's dumpTxnIndex: one line per aborted transaction; a torn or unknown entry is a problem naming its position. */
+function dumpTxnIndex(file: string, bytes: Buffer): DumpOutput {
+  try {
+    const out = decodeTransactionIndex(bytes, file).map(
+      (t) => `version: ${t.version} producerId: ${t.producerId} firstOffset: ${t.firstOffset} lastOffset: ${t.lastOffset} lastStableOffset: ${t.lastStableOffset}`,
+    );
+    return { out, err: [] };
+  } catch (err) {
+    if (!(err instanceof StrataError)) throw err;
+    return { out: [], err: [], problem: err.message };
+  }
 }
 
 /** Kafka takes the base offset from the name up to its first '.'; so does strata. */

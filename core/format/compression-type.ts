@@ -11,6 +11,7 @@ import { BatchCursor, validateBatches, type ValidatedBatches } from './batch-cur
 import {
   ATTRIBUTES_OFFSET,
   CONTROL_FLAG_MASK,
+  CompressionType,
   LOG_OVERHEAD_BYTES,
   TRANSACTIONAL_FLAG_MASK,
   compressionOf,
@@ -54,7 +55,9 @@ export async function recompressBatches(batches: Buffer, target: Codec, codecs: 
     const position = cursor.position;
     const sizeBytes = cursor.validate();
     const header = cursor.header();
-    if (compressionOf(header.attributes) === target.type) {
+    // Kafka's LogValidator: an uncompressed control batch (a transaction marker) stays uncompressed
+    const uncompressedControl = (header.attributes & CONTROL_FLAG_MASK) !== 0 && compressionOf(header.attributes) === CompressionType.none;
+    if (compressionOf(header.attributes) === target.type || uncompressedControl) {
       parts.push(batches.subarray(position, position + sizeBytes));
     } else {
       const decoded = await decodeBatch(batches, position, { codecs, decompressedBytesMax: options.decompressedBytesMax ?? DEFAULT_DECOMPRESSED_BYTES_MAX });

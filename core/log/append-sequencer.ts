@@ -23,7 +23,9 @@ import { lastOffsetOf, setBaseOffset } from '../format/record-batch.js';
 import type { BatchLayout } from '../format/batch-cursor.js';
 import type { LogSegment } from './log-segment.js';
 import type { ProducerBatch } from './producer-state-entry.js';
-import { ProducerStateRejection, type ProducerAppendCheck, type ProducerStateManager } from './producer-state-manager.js';
+import { ProducerStateRejection, type PlacedTxn, type ProducerAppendCheck, type ProducerStateManager } from './producer-state-manager.js';
+
+const NO_TXNS: readonly PlacedTxn[] = [];
 
 /** Bounds the appends in flight so a fast producer cannot queue unbounded memory. */
 export const APPENDS_IN_FLIGHT_MAX = 1024;
@@ -158,10 +160,13 @@ export class AppendSequencer {
     return check;
   }
 
-  /** The placed append went to its segment: later appends are placed after it, its producers' sequences are recorded. */
-  written(placement: Placement, producers?: ProducerAppendCheck): void {
+  /**
+   * The placed append went to its segment: later appends are placed after it, its producers'
+   * sequences and transactions are recorded. Returns the transactions its markers completed.
+   */
+  written(placement: Placement, producers?: ProducerAppendCheck): readonly PlacedTxn[] {
     this.nextOffset = placement.lastOffset + 1;
-    if (producers) this.producerState!.onPlaced(producers, placement.firstOffset, this.nextOffset);
+    return producers ? this.producerState!.onPlaced(producers, placement.firstOffset, this.nextOffset) : NO_TXNS;
   }
 
   /**

@@ -141,10 +141,12 @@ export class LogAppender {
       return this.duplicate(check);
     }
     const segment = this.segments.active;
-    this.sequencer.written(placement, check);
+    const completedTxns = this.sequencer.written(placement, check);
     let written: Promise<void>;
     try {
       written = segment.append(placement.lastOffset, layout.maxTimestamp, placement.offsetOfMaxTimestamp, chunks, bytes);
+      // Kafka's LogSegment.updateTxnIndex: an abort's entry goes to the segment holding its marker
+      for (const txn of completedTxns) segment.updateTxnIndex(txn.completed, txn.lastStableOffset);
     } catch (err) {
       written = Promise.reject(err);
     }

@@ -16,6 +16,7 @@ import { ensureDir } from '../dirs.js';
 import { syncDirAsync } from './dir-sync.js';
 import { DELETED_SUFFIX, parseSegmentLogName } from './file-names.js';
 import { LogSegment, type SegmentDeps } from './log-segment.js';
+import { rebuildTransactionIndexes, type TxnBatch } from './txn-index-recovery.js';
 
 export interface LoadOptions {
   /** The log dir held a clean-shutdown marker (LogManager reads it). Default false: recover. */
@@ -86,6 +87,8 @@ export class LogLoader {
   private readonly ends: number[] = [];
   /** Offsets below this are in earlier segments: a batch must not go back before it. */
   private expectedOffsetMin = 0;
+  /** The segments recovery re-read, by base offset, with their transactional batches: their `.txnindex` is rebuilt. */
+  private readonly recovered = new Map<number, readonly TxnBatch[]>();
 
   constructor(
     private readonly dir: string,
@@ -120,6 +123,7 @@ export class LogLoader {
       }
     }
     await this.dropStrayEmptyTail();
+    await this.rebuildTxnIndexes();
     if (this.segments.length === 0) {
       // a new log: its directory and first segment file must be durable names before any append
       this.segments.push(await this.openSegment(0, true, false));
@@ -180,6 +184,7 @@ export class LogLoader {
     let truncated = false;
     if (recover) {
       const result = await segment.recover(Math.max(this.expectedOffsetMin, base));
+      this.recovered.set(base, result.txnBatches);
       lastOffset = result.lastOffset;
       if (result.reason) {
         this.deps.logger.warn(`recovery of ${segment.file.path}: cut ${result.truncatedBytes} bytes at position ${result.validBytes}: ${result.reason}`);
@@ -189,6 +194,17 @@ export class LogLoader {
     this.expectedOffsetMin = lastOffset !== undefined ? lastOffset + 1 : Math.max(this.expectedOffsetMin, base);
     this.ends.push(this.expectedOffsetMin);
     return truncated;
+  }
+
+  /** The `.txnindex` of every recovered segment, rebuilt from the log (txn-index-recovery.ts). */
+  private async rebuildTxnIndexes(): Promise<void> {
+    const recovered = new Map<LogSegment, readonly TxnBatch[]>();
+    for (const s of this.segments) {
+      const batches = this.recovered.get(s.baseOffset);
+      if (batches) recovered.set(s, batches);
+    }
+    const entries = await rebuildTransactionIndexes(this.dir, this.segments, recovered, this.deps.logger);
+    if (entries > 0) this.deps.logger.info(`${this.dir}: rebuilt ${entries} aborted-transaction index entries`);
   }
 
   /** A trusted segment that runs past the next one's base overlaps it: damage, recovered. */

@@ -14,6 +14,8 @@ import { DELETED_SUFFIX, segmentPaths } from './file-names.js';
 import { expectedOffsetText, follows, offsetsConsecutive } from './offset-order.js';
 import { openSegmentLog } from './segment-files.js';
 import { SegmentIndexes } from './segment-indexes.js';
+import { TransactionIndex } from '../index/transaction-index.js';
+import type { CompletedTxn } from './producer-transactions.js';
 import { recoveryWalk, tailProblem, type RecoveryResult } from './segment-recovery.js';
 
 
@@ -52,6 +54,8 @@ export class LogSegment {
     readonly baseOffset: number,
     readonly file: SegmentFile,
     readonly indexes: SegmentIndexes,
+    /** The aborted transactions whose markers are in this segment (`.txnindex`). */
+    readonly txnIndex: TransactionIndex,
     private readonly config: LogConfig,
     private readonly deps: SegmentDeps,
     active: boolean,
@@ -67,13 +71,15 @@ export class LogSegment {
     const paths = segmentPaths(dir, baseOffset);
     const file = await openSegmentLog(deps.engine, paths.log, { preallocateBytes: active && config.preallocate ? config.segmentBytes : 0 });
     let indexes: SegmentIndexes;
+    let txnIndex: TransactionIndex;
     try {
       indexes = SegmentIndexes.open(paths, baseOffset, config, file.sizeBytes, loadIndexes);
+      txnIndex = new TransactionIndex(paths.txnIndex, baseOffset, loadIndexes);
     } catch (err) {
       await file.close();
       throw err;
     }
-    const segment = new LogSegment(dir, baseOffset, file, indexes, config, deps, active);
+    const segment = new LogSegment(dir, baseOffset, file, indexes, txnIndex, config, deps, active);
     try {
       if (active) await indexes.flushActive();
     } catch (err) {
@@ -231,6 +237,12 @@ export class LogSegment {
     return undefined;
   }
 
+  /** Kafka's updateTxnIndex: an aborted transaction whose marker is here gets its entry. */
+  updateTxnIndex(completed: CompletedTxn, lastStableOffset: number): void {
+    if (!completed.isAborted) return;
+    this.txnIndex.append({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset });
+  }
+
   /** A slice of this file, carrying its cache operations for a transfer that reads it (buffered). */
   slice(position: number, length: number): FileSlice {
     return { path: this.file.path, fd: this.file.fd, position, length, cache: this.cached };
@@ -267,6 +279,8 @@ export class LogSegment {
   async recover(expectedOffsetMin: number): Promise<RecoveryResult> {
     const fileBytes = this.file.sizeBytes;
     this.committed = fileBytes;
+    // its entries are rebuilt from the log with the producer state (txn-index-recovery.ts)
+    this.txnIndex.reset();
     const walk = await recoveryWalk(this.file, this.indexes, this.baseOffset, this.consecutive, expectedOffsetMin);
     this.rollingBasedTimestamp = walk.firstMaxTimestamp;
     const truncatedBytes = fileBytes - walk.validBytes;
@@ -278,13 +292,14 @@ export class LogSegment {
     // zeros after the data of the active segment are its preallocated reservation, not damage; in a
     // closed segment (trimmed on roll) they are lost data and said so
     const reason = truncatedBytes > 0 && !(walk.stoppedAtZeros && this.active) ? walk.stopReason : undefined;
-    return { validBytes: walk.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset: walk.lastOffset };
+    return { validBytes: walk.validBytes, truncatedBytes: reason ? truncatedBytes : 0, reason, lastOffset: walk.lastOffset, txnBatches: walk.txnBatches };
   }
 
   /** Restores in-memory state of a cleanly closed segment from its indexes and last batch. */
   async loadState(): Promise<BatchLocation | undefined> {
     const last = await this.lastBatch();
     this.indexes.restore(last, this.file.sizeBytes, this.file.path);
+    this.txnIndex.sanityCheck();
     if (this.active && this.file.sizeBytes > 0) {
       const first = await scanBatchHeaders(this.file, 0, this.committed, this.cached).next();
       if (!first.done) this.rollingBasedTimestamp = first.value.maxTimestamp;
@@ -301,6 +316,7 @@ export class LogSegment {
   async flush(): Promise<void> {
     await this.file.flush();
     if (!this.active) this.indexes.flush(false, true);
+    this.txnIndex.flush();
   }
 
   /** On roll: final time index entry, indexes and log file trimmed to their valid size. */
@@ -315,6 +331,7 @@ export class LogSegment {
   async truncateTo(position: number, firstRemovedOffset: number): Promise<void> {
     await this.cutTo(position);
     this.indexes.truncateTo(firstRemovedOffset, position);
+    this.txnIndex.truncateTo(firstRemovedOffset);
     this.indexes.flush(this.active, false);
   }
 
@@ -386,6 +403,6 @@ export class LogSegment {
   }
 
   private paths(): string[] {
-    return [this.file.path, ...this.indexes.paths];
+    return [this.file.path, ...this.indexes.paths, this.txnIndex.path];
   }
 }

@@ -24,9 +24,11 @@ import { DECOMPRESSION_RATIO_MAX, decompressedBytesMaxFor, type Codec, type Code
 import { LONG_MAX } from '../config/log-config.js';
 import { CorruptRecordError, StrataError } from '../errors.js';
 import type { ValidatedBatches } from '../format/batch-cursor.js';
+import { endTxnMarkerOf, type EndTxnMarker } from '../format/end-txn-marker.js';
 import {
   CompressionType,
   LOG_OVERHEAD_BYTES,
+  NO_PRODUCER_ID,
   legacyMagicAt,
   RECORDS_OFFSET,
   compressionOf,
@@ -207,12 +209,25 @@ export class RecordsValidation {
     return { index, position, text: `batch ${index} (at byte ${position} of ${this.opts.source ?? 'the append'})` };
   }
 
+  /** The end-transaction marker of a producer's control batch (walked already), else undefined. */
+  private markerOf(header: RecordBatchHeader): EndTxnMarker | undefined {
+    if (!isControl(header.attributes) || header.producerId === NO_PRODUCER_ID) return undefined;
+    const at = this.place();
+    if (compressionOf(header.attributes) !== CompressionType.none) throw refuse(at, 'INVALID_RECORD', `${at.text} is a compressed control batch; control batches are written uncompressed`);
+    try {
+      return endTxnMarkerOf(this.body(header), header);
+    } catch (err) {
+      if (!(err instanceof CorruptRecordError)) throw err;
+      throw refuse(at, 'CORRUPT_MESSAGE', `${at.text}: ${err.message}`);
+    }
+  }
+
   private body(header: RecordBatchHeader): Buffer {
     return this.buffer.subarray(this.position + RECORDS_OFFSET, this.position + LOG_OVERHEAD_BYTES + header.batchLength);
   }
 
   private next(header: RecordBatchHeader): void {
-    this.built.add(this.position, header);
+    this.built.add(this.position, header, this.markerOf(header));
     this.position += LOG_OVERHEAD_BYTES + header.batchLength;
     this.index++;
   }

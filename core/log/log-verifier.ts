@@ -4,7 +4,7 @@
  * (no missing, renamed or zeroed segment, no flipped base offset outside the CRC; a log copied from
  * a compacted topic passes with allowOffsetGaps), the log starting where the root
  * log-start-offset checkpoint says, every offset index entry at a batch start inside its batch's
- * offsets, time index timestamps increasing. Zeros after the data of the last segment are a
+ * offsets, time index timestamps increasing, `.txnindex` entries whole and pointing at markers. Zeros after the data of the last segment are a
  * preallocated reservation (a crashed preallocated or mmap log), not damage. Read-only.
  */
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { StrataError } from '../errors.js';
 import { readIndexFile } from '../index/index-file.js';
 import { OffsetIndex } from '../index/offset-index.js';
 import { TimeIndex } from '../index/time-index.js';
+import { ABORTED_TXN_BYTES, TXN_INDEX_BYTES_MAX, decodeTransactionIndex } from '../index/transaction-index.js';
 import { parsePartitionDirName } from '../topic.js';
 import { scanValidBatches } from './file-records.js';
 import { parseSegmentLogName, segmentPaths } from './file-names.js';
@@ -96,7 +97,7 @@ async function verifyPartitionDir(dir: string, report: VerifyReport, options: Ve
       if (scan.stopReason && !(scan.stoppedAtZeros && isLast && restIsZero(file, scan.validBytes))) return `${paths.log}: ${scan.stopReason}`;
       if (lastOffset === undefined && !isLast) return `${paths.log}: holds no batch, but later segments follow it`;
       previousEnd = lastOffset === undefined ? base : lastOffset + 1;
-      const indexProblem = verifyIndexes(paths, base, batchStarts);
+      const indexProblem = verifyIndexes(paths, base, batchStarts) ?? verifyTxnIndex(paths.txnIndex, base, batchStarts);
       if (indexProblem) return indexProblem;
     } finally {
       await file.close();
@@ -115,6 +116,34 @@ function restIsZero(file: { fd: number; sizeBytes: number }, from: number): bool
     at += n;
   }
   return true;
+}
+
+/**
+ * A `.txnindex`: whole entries of a known version, each marker (lastOffset) a one-record batch of
+ * this segment, after the transaction's first offset, markers in increasing order.
+ */
+function verifyTxnIndex(path: string, base: number, batchStarts: Map<number, { base: number; last: number }>): string | undefined {
+  let entries;
+  try {
+    const bytes = readIndexFile(path, TXN_INDEX_BYTES_MAX);
+    if (!bytes) return undefined;
+    entries = decodeTransactionIndex(bytes, path);
+  } catch (err) {
+    if (err instanceof StrataError) return err.message;
+    throw err;
+  }
+  const markers = new Set<number>();
+  for (const b of batchStarts.values()) if (b.base === b.last) markers.add(b.base);
+  let previous = -1;
+  for (let i = 0; i < entries.length; i++) {
+    const t = entries[i]!;
+    const at = `${path}: entry ${i} (position ${i * ABORTED_TXN_BYTES}, producer ${t.producerId})`;
+    if (!markers.has(t.lastOffset)) return `${at}: its marker offset ${t.lastOffset} is no one-record batch of the segment from ${base}`;
+    if (t.firstOffset < 0 || t.firstOffset > t.lastOffset) return `${at}: first offset ${t.firstOffset} is not at or below its marker offset ${t.lastOffset}`;
+    if (t.lastOffset <= previous) return `${at}: marker offset ${t.lastOffset} does not increase (the entry before ends at ${previous})`;
+    previous = t.lastOffset;
+  }
+  return undefined;
 }
 
 function verifyIndexes(paths: { index: string; timeIndex: string }, base: number, batchStarts: Map<number, { base: number; last: number }>): string | undefined {

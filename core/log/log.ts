@@ -15,6 +15,8 @@ import type { LogConfig } from '../config/log-config.js';
 import type { StorageEngine } from '../engine.js';
 import { StrataError } from '../errors.js';
 import { layoutOfBuiltBatch, type ValidatedBatches } from '../format/batch-cursor.js';
+import { buildEndTxnMarkerBatch } from '../format/end-txn-marker.js';
+import type { AbortedTxn } from '../index/transaction-index.js';
 import { buildCompressedBatchParts, type BatchOptions, type DecodedBatch, type ProducerRecord } from '../format/records.js';
 import { stderrLogger, type Logger } from '../tokens.js';
 import type { FileSlice } from '../transfer.js';
@@ -213,6 +215,30 @@ export class Log {
     // the end offset and the segments' committed bytes are taken together, before any await:
     // appends landing during the read must not widen the slices past the offset reported as the end
     return this.reader.read(this.segments.snapshot(), this.logStartOffset, this.logEndOffset, startOffset, maxBytes, options);
+  }
+
+  /**
+   * Kafka's appendAsLeader from the coordinator (WriteTxnMarkers): the COMMIT or ABORT marker of
+   * `producerId`'s transaction; fenced epochs are a ProducerStateRejection (producer-txn-checks.ts).
+   */
+  appendEndTxnMarker(producerId: number, producerEpoch: number, committed: boolean, coordinatorEpoch: number, options: { partitionLeaderEpoch?: number } = {}): Promise<LogAppendInfo> {
+    const batch = buildEndTxnMarkerBatch({ committed, coordinatorEpoch }, { producerId, producerEpoch, timestamp: this.now(), partitionLeaderEpoch: options.partitionLeaderEpoch });
+    return this.append(batch);
+  }
+
+  /** Kafka's lastStableOffset: the first offset of a transaction not yet decided, else the high watermark (the log end). */
+  async lastStableOffset(): Promise<number> {
+    this.checkUsable();
+    if (!this.producerState.manager) await this.producerState.load();
+    const highWatermark = this.logEndOffset;
+    const firstUnstable = this.producerState.manager!.firstUnstableOffset(highWatermark);
+    return firstUnstable !== undefined && firstUnstable < highWatermark ? Math.max(firstUnstable, this.logStartOffset) : highWatermark;
+  }
+
+  /** Kafka's collectAbortedTransactions: the aborted transactions overlapping [startOffset, upperBoundOffset). */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    this.checkUsable();
+    return this.segments.collectAbortedTransactions(startOffset, upperBoundOffset);
   }
 
   /** Reads the bytes of a slice returned by read() (through the cache). */

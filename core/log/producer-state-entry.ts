@@ -5,6 +5,7 @@
  * keeps at most 5 requests in flight per connection. Sequence arithmetic wraps at 2^31 - 1 as
  * DefaultRecordBatch.incrementSequence / decrementSequence do.
  */
+import type { EndTxnMarker } from '../format/end-txn-marker.js';
 import { NO_PRODUCER_EPOCH, NO_SEQUENCE } from '../format/record-batch.js';
 
 export const NUM_BATCHES_TO_RETAIN = 5;
@@ -54,7 +55,7 @@ export class ProducerStateEntry {
     public producerEpoch: number,
     public coordinatorEpoch: number,
     public lastTimestamp: number,
-    /** -1 when no transaction is open (strata writes none; a Kafka snapshot may carry one). */
+    /** First offset of the producer's open transaction; -1 when none is open. */
     public currentTxnFirstOffset: number,
     firstBatch?: BatchMetadata,
   ) {
@@ -120,6 +121,10 @@ export interface ProducerBatch {
   maxTimestamp: number;
   /** Offset of the batch's first record minus the append's first offset. */
   relativeOffset: number;
+  /** A transactional batch (attributes bit 4). */
+  transactional?: boolean;
+  /** Set on a control batch: the transaction marker it holds (no sequence, ends the producer's transaction). */
+  marker?: EndTxnMarker;
 }
 
 export function lastSequenceOf(batch: Pick<ProducerBatch, 'baseSequence' | 'lastOffsetDelta'>): number {

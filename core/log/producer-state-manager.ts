@@ -11,6 +11,13 @@
  *   the last one, or it is OUT_OF_ORDER_SEQUENCE_NUMBER (45);
  * - a producer this partition does not know (never seen, expired, or its state lost) is accepted
  *   at any sequence, as Kafka has done since 2.5 (KIP-360): UNKNOWN_PRODUCER_ID is not answered.
+ * Transactions (the transactional batches and the markers that end them, producer-transactions.ts):
+ * - a producer's first transactional batch opens its transaction (its first offset is kept in the
+ *   entry and in the snapshots); a plain batch while it is open is INVALID_TXN_STATE (48);
+ * - a marker (appendEndTxnMarker, legacy transaction versions) with an epoch below the producer's
+ *   is INVALID_PRODUCER_EPOCH, with a coordinator epoch below the last marker's
+ *   TRANSACTION_COORDINATOR_FENCED (52); it ends the transaction, and an abort of one with data
+ *   comes back from onPlaced with its LSO, for the segment's `.txnindex`.
  *
  * Synchronous on purpose: `prepare` (pure) and `onPlaced` (applies it) must run with no other
  * append of the partition between them: the Log's AppendSequencer calls both at placement, where
@@ -32,11 +39,21 @@ import {
   type SnapshotEntry,
 } from './producer-snapshot-file.js';
 import { entryKind } from '../regular-file.js';
+import { ProducerTransactions, type CompletedTxn } from './producer-transactions.js';
+import { checkMarker, checkTxnState, type WorkingEntry } from './producer-txn-checks.js';
+
+const NO_PLACED_TXNS: readonly PlacedTxn[] = [];
 
 /** Kafka's producer.id.expiration.ms default: a producer idle for a day is forgotten. */
 export const PRODUCER_ID_EXPIRATION_MS_DEFAULT = 86_400_000;
 
-export type ProducerStateError = 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'INVALID_RECORD';
+export type ProducerStateError = 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'INVALID_RECORD' | 'INVALID_TXN_STATE' | 'TRANSACTION_COORDINATOR_FENCED';
+
+/** A transaction a marker of an append completed, with the LSO as of that marker (its index entry's). */
+export interface PlacedTxn {
+  completed: CompletedTxn;
+  lastStableOffset: number;
+}
 
 export type ProducerAppendCheck =
   /** Write it; `batches` are its idempotent batches, applied by onPlaced. */
@@ -80,6 +97,8 @@ export class ProducerStateManager {
   private lastMapOffset = 0;
   /** Offset of the newest snapshot written or loaded (Kafka's lastSnapOffset). */
   private lastSnapOffset = 0;
+  /** The open transactions and those not yet below the high watermark. */
+  readonly transactions = new ProducerTransactions();
 
   constructor(
     readonly dir: string,
@@ -105,9 +124,15 @@ export class ProducerStateManager {
   /** Checks one append's batches against the state; changes nothing. */
   prepare(batches: readonly ProducerBatch[]): ProducerAppendCheck {
     // per producer, the epoch and last sequence as this append's earlier batches leave them
-    const working = new Map<number, { epoch: number; lastSeq: number | undefined }>();
+    const working = new Map<number, WorkingEntry>();
     for (const b of batches) {
       const current = this.producers.get(b.producerId);
+      if (b.marker) {
+        const error = checkMarker(b, current, working.get(b.producerId), this.name);
+        if (error) return error;
+        working.set(b.producerId, { epoch: b.producerEpoch, lastSeq: working.get(b.producerId)?.lastSeq, inTxn: false, coordinatorEpoch: b.marker.coordinatorEpoch });
+        continue;
+      }
       const lastSeq = lastSequenceOf(b);
       const duplicate = current?.findDuplicateBatch(b.producerEpoch, b.baseSequence, lastSeq);
       if (duplicate) return { kind: 'duplicate', firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset, timestamp: duplicate.timestamp };
@@ -115,15 +140,17 @@ export class ProducerStateManager {
         // LogValidator: a batch with a producer id must carry a sequence
         return { kind: 'rejected', error: 'INVALID_RECORD', message: `invalid sequence number ${b.baseSequence} in record batch with producerId ${b.producerId}` };
       }
-      const error = this.checkBatch(b, current, working.get(b.producerId));
+      const earlier = working.get(b.producerId);
+      const error = this.checkBatch(b, current, earlier) ?? checkTxnState(b, current, earlier, this.name);
       if (error) return error;
-      working.set(b.producerId, { epoch: b.producerEpoch, lastSeq });
+      const inTxn = (earlier?.inTxn ?? (current !== undefined && current.currentTxnFirstOffset >= 0)) || b.transactional === true;
+      working.set(b.producerId, { epoch: b.producerEpoch, lastSeq, inTxn, coordinatorEpoch: earlier?.coordinatorEpoch });
     }
     return { kind: 'append', batches: [...batches] };
   }
 
   /** ProducerAppendInfo.checkProducerEpoch + checkSequence for one batch. */
-  private checkBatch(b: ProducerBatch, current: ProducerStateEntry | undefined, earlier: { epoch: number; lastSeq: number | undefined } | undefined): ProducerAppendCheck | undefined {
+  private checkBatch(b: ProducerBatch, current: ProducerStateEntry | undefined, earlier: WorkingEntry | undefined): ProducerAppendCheck | undefined {
     const currentEpoch = current?.producerEpoch ?? -1;
     // the epoch this append's earlier batches left, else the stored one (Kafka's updatedEntry)
     const updatedEpoch = earlier?.epoch ?? currentEpoch;
@@ -150,22 +177,66 @@ export class ProducerStateManager {
 
   /**
    * Applies a checked append whose first record got `firstOffset` (Kafka's ProducerStateManager.update
-   * plus updateMapEndOffset); `endOffset` is the offset after the append's last record.
+   * plus updateMapEndOffset); `endOffset` is the offset after the append's last record. Returns the
+   * transactions its markers completed, each with the LSO as of its marker (Kafka's lastStableOffset(completedTxn)).
    */
-  onPlaced(check: ProducerAppendCheck, firstOffset: number, endOffset?: number): void {
+  onPlaced(check: ProducerAppendCheck, firstOffset: number, endOffset?: number): readonly PlacedTxn[] {
     if (check.kind !== 'append') throw new Error(`assertion failed: onPlaced of a ${check.kind} append`);
     let end = firstOffset;
+    let completed: CompletedTxn[] | undefined;
     for (const b of check.batches) {
       const base = firstOffset + b.relativeOffset;
-      let entry = this.producers.get(b.producerId);
-      if (!entry) {
-        entry = ProducerStateEntry.empty(b.producerId);
-        this.producers.set(b.producerId, entry);
+      const entry = this.entryOf(b.producerId);
+      if (b.marker) {
+        const done = this.endTxn(entry, b.producerEpoch, b.marker.committed, base, b.maxTimestamp);
+        entry.coordinatorEpoch = b.marker.coordinatorEpoch;
+        if (done) (completed ??= []).push(done);
+      } else {
+        entry.addBatch(b.producerEpoch, lastSequenceOf(b), base + b.lastOffsetDelta, b.lastOffsetDelta, b.maxTimestamp);
+        if (b.transactional) this.maybeBeginTxn(entry, base);
       }
-      entry.addBatch(b.producerEpoch, lastSequenceOf(b), base + b.lastOffsetDelta, b.lastOffsetDelta, b.maxTimestamp);
       end = Math.max(end, base + b.lastOffsetDelta + 1);
     }
     this.lastMapOffset = Math.max(this.lastMapOffset, endOffset ?? end);
+    if (completed === undefined) return NO_PLACED_TXNS;
+    // as UnifiedLog.append: every transaction the append began is open when the LSOs are taken
+    return completed.map((txn) => {
+      const lastStableOffset = this.transactions.lastStableOffsetAfter(txn);
+      this.transactions.complete(txn);
+      return { completed: txn, lastStableOffset };
+    });
+  }
+
+  private entryOf(producerId: number): ProducerStateEntry {
+    let entry = this.producers.get(producerId);
+    if (!entry) {
+      entry = ProducerStateEntry.empty(producerId);
+      this.producers.set(producerId, entry);
+    }
+    return entry;
+  }
+
+  private maybeBeginTxn(entry: ProducerStateEntry, firstOffset: number): void {
+    if (entry.currentTxnFirstOffset >= 0) return;
+    entry.currentTxnFirstOffset = firstOffset;
+    this.transactions.begin(entry.producerId, firstOffset);
+  }
+
+  /** A marker at `offset` ends the producer's transaction (Kafka's ProducerStateEntry.update); the completed one, if it had data. */
+  private endTxn(entry: ProducerStateEntry, epoch: number, committed: boolean, offset: number, timestamp: number): CompletedTxn | undefined {
+    const first = entry.currentTxnFirstOffset;
+    entry.maybeUpdateProducerEpoch(epoch);
+    entry.currentTxnFirstOffset = -1;
+    entry.lastTimestamp = timestamp;
+    return first >= 0 ? { producerId: entry.producerId, firstOffset: first, lastOffset: offset, isAborted: !committed } : undefined;
+  }
+
+  /**
+   * The first offset of a transaction not decided below `highWatermark` (open, or its marker not
+   * yet acknowledged), or undefined: the last stable offset is this, else the high watermark.
+   */
+  firstUnstableOffset(highWatermark: number): number | undefined {
+    return this.transactions.firstUnstableOffset(highWatermark);
   }
 
   updateMapEndOffset(offset: number): void {
@@ -181,20 +252,16 @@ export class ProducerStateManager {
   /** Kafka's appendDataBatch/appendEndTxnMarker with AppendOrigin.REPLICATION: rebuilding from the log, nothing is refused. */
   private replay(h: RecordBatchHeader): void {
     if (h.producerId === NO_PRODUCER_ID) return;
-    let entry = this.producers.get(h.producerId);
-    if (!entry) {
-      entry = ProducerStateEntry.empty(h.producerId);
-      this.producers.set(h.producerId, entry);
-    }
+    const entry = this.entryOf(h.producerId);
     if (isControl(h.attributes)) {
-      // a transaction marker (logs Kafka wrote): the transaction is over; epoch moves on
-      entry.maybeUpdateProducerEpoch(h.producerEpoch);
-      entry.currentTxnFirstOffset = -1;
-      entry.lastTimestamp = h.maxTimestamp;
+      // a transaction marker: the transaction is over (below the log end: decided), the epoch moves on;
+      // commit or abort matters to the aborted-transaction index only, which recovery rebuilds
+      const done = this.endTxn(entry, h.producerEpoch, true, h.baseOffset, h.maxTimestamp);
+      if (done) this.transactions.complete(done);
       return;
     }
     entry.addBatch(h.producerEpoch, lastSequenceOf(h), h.baseOffset + h.lastOffsetDelta, h.lastOffsetDelta, h.maxTimestamp);
-    if (isTransactional(h.attributes) && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = h.baseOffset;
+    if (isTransactional(h.attributes)) this.maybeBeginTxn(entry, h.baseOffset);
   }
 
   /**
@@ -210,6 +277,7 @@ export class ProducerStateManager {
       if (offset > source.logEndOffset || offset <= source.logStartOffset) this.deleteSnapshot(offset);
     }
     this.producers.clear();
+    this.transactions.clear();
     this.lastMapOffset = this.lastSnapOffset = source.logStartOffset;
     for (const offset of listSnapshotOffsets(this.dir).reverse()) {
       const path = producerSnapshotPath(this.dir, offset);
@@ -219,6 +287,7 @@ export class ProducerStateManager {
         break;
       } catch (err) {
         this.producers.clear();
+        this.transactions.clear();
         if (err instanceof NotRegularFileError) {
           // swapped in since the listing: not ours, so not deleted either
           this.logger?.warn(`${err.message}; trying an older snapshot`);
@@ -243,6 +312,7 @@ export class ProducerStateManager {
   private loadEntry(e: SnapshotEntry): void {
     const batch = e.lastOffset >= 0 ? new BatchMetadata(e.lastSequence, e.lastOffset, e.offsetDelta, e.timestamp) : undefined;
     this.producers.set(e.producerId, new ProducerStateEntry(e.producerId, e.epoch, e.coordinatorEpoch, e.timestamp, e.currentTxnFirstOffset, batch));
+    if (e.currentTxnFirstOffset >= 0) this.transactions.begin(e.producerId, e.currentTxnFirstOffset);
   }
 
   private isExpired(nowMs: number, lastTimestamp: number, currentTxnFirstOffset: number): boolean {

@@ -8,6 +8,7 @@ import { assertionFailed } from '../errors.js';
 import type { OffsetPosition } from '../index/offset-index.js';
 import { scanValidBatches, type BatchLocation } from './file-records.js';
 import type { SegmentIndexes } from './segment-indexes.js';
+import { txnBatchOf, type TxnBatch } from './txn-index-recovery.js';
 
 /**
  * The largest batch a scan of a segment file accepts (a bound on what a garbage length can make it
@@ -23,6 +24,8 @@ export interface RecoveryResult {
   reason?: string;
   /** Last offset of the last valid batch, or undefined when the segment holds none. */
   lastOffset?: number;
+  /** The transactional and control batches of producers, in order: what rebuilds the `.txnindex`. */
+  txnBatches: TxnBatch[];
 }
 
 export interface RecoveryWalk {
@@ -33,6 +36,7 @@ export interface RecoveryWalk {
   lastOffset?: number;
   /** The first batch's max timestamp (the segment's rollingBasedTimestamp). */
   firstMaxTimestamp?: number;
+  txnBatches: TxnBatch[];
 }
 
 /**
@@ -46,7 +50,10 @@ export async function recoveryWalk(file: SegmentFile, indexes: SegmentIndexes, b
   let lastOffset: number | undefined;
   let firstMaxTimestamp: number | undefined;
   let end = 0;
-  const scan = await scanValidBatches(file, 0, fileBytes, STORED_BATCH_BYTES_MAX, consecutive ? Math.max(expectedOffsetMin, baseOffset) : expectedOffsetMin, (batch) => {
+  const txnBatches: TxnBatch[] = [];
+  const scan = await scanValidBatches(file, 0, fileBytes, STORED_BATCH_BYTES_MAX, consecutive ? Math.max(expectedOffsetMin, baseOffset) : expectedOffsetMin, (batch, bytes) => {
+    const txn = txnBatchOf(bytes);
+    if (txn) txnBatches.push(txn);
     firstMaxTimestamp ??= batch.maxTimestamp;
     indexes.maybeIndex(batch.lastOffset, batch.position, batch.maxTimestamp, batch.lastOffset);
     lastOffset = batch.lastOffset;
@@ -56,7 +63,7 @@ export async function recoveryWalk(file: SegmentFile, indexes: SegmentIndexes, b
   if (!(scan.validBytes === end && end <= fileBytes)) {
     assertionFailed(`recovery of ${file.path}: valid bytes ${scan.validBytes} are not where the last valid batch ends (${end}) within ${fileBytes} bytes`);
   }
-  return { validBytes: scan.validBytes, stopReason: scan.stopReason, stoppedAtZeros: scan.stoppedAtZeros, lastOffset, firstMaxTimestamp };
+  return { validBytes: scan.validBytes, stopReason: scan.stopReason, stoppedAtZeros: scan.stoppedAtZeros, lastOffset, firstMaxTimestamp, txnBatches };
 }
 
 /**

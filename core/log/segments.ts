@@ -4,6 +4,7 @@
  * without the list shifting under its awaits.
  */
 import { assert } from '../errors.js';
+import type { AbortedTxn } from '../index/transaction-index.js';
 import type { LogSegment } from './log-segment.js';
 
 /**
@@ -66,6 +67,22 @@ export class LogSegments {
   /** The segment holding `offset` (the last whose base offset <= offset). */
   floor(offset: number): LogSegment {
     return this.list[floorIndex(this.list, offset)]!;
+  }
+
+  /**
+   * Kafka's LocalLog.collectAbortedTransactions: from the segment holding `startOffset` on, the
+   * `.txnindex` entries overlapping [startOffset, upperBoundOffset), until an entry's LSO says no
+   * later segment can hold more.
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const list = this.list;
+    const found: AbortedTxn[] = [];
+    for (let i = floorIndex(list, startOffset); i < list.length; i++) {
+      const result = list[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+      found.push(...result.abortedTransactions);
+      if (result.isComplete) break;
+    }
+    return found;
   }
 
   byPath(path: string): LogSegment | undefined {

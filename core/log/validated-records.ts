@@ -5,12 +5,13 @@
  * LogValidator uses it, so no caller reaches the log's write path without the record walk.
  */
 import type { BatchLayout, ValidatedBatches } from '../format/batch-cursor.js';
-import { NO_PRODUCER_ID, isControl, type RecordBatchHeader } from '../format/record-batch.js';
+import type { EndTxnMarker } from '../format/end-txn-marker.js';
+import { NO_PRODUCER_ID, isControl, isTransactional, type RecordBatchHeader } from '../format/record-batch.js';
 import type { ProducerBatch } from './producer-state-entry.js';
 
 /** Batches and every record in them validated by the LogValidator (the brand: nothing else makes one). */
 export interface ValidatedRecords extends ValidatedBatches {
-  /** The batches of idempotent producers, in order, offsets relative to the append's first. */
+  /** The batches of idempotent and transactional producers (data and markers), in order, offsets relative to the append's first. */
   readonly producerBatches: readonly ProducerBatch[];
   readonly [RECORDS_VALIDATED]: true;
 }
@@ -26,7 +27,8 @@ export class RecordsLayoutBuilder {
   private offsetOfMaxTimestampIndex = 0;
   private relativeOffset = 0;
 
-  add(position: number, h: RecordBatchHeader): void {
+  /** `marker`: the end-transaction marker of a producer's control batch. */
+  add(position: number, h: RecordBatchHeader, marker?: EndTxnMarker): void {
     if (h.maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = h.maxTimestamp;
       this.offsetOfMaxTimestampIndex = this.positions.length;
@@ -34,9 +36,13 @@ export class RecordsLayoutBuilder {
     this.positions.push(position);
     this.lastOffsetDeltas.push(h.lastOffsetDelta);
     this.records += h.recordsCount;
-    if (h.producerId !== NO_PRODUCER_ID && !isControl(h.attributes)) {
+    // a control batch counts as its producer's only when it ends a transaction (a marker)
+    if (h.producerId !== NO_PRODUCER_ID && (!isControl(h.attributes) || marker)) {
       const { producerId, producerEpoch, baseSequence, lastOffsetDelta, maxTimestamp } = h;
-      this.producerBatches.push({ producerId, producerEpoch, baseSequence, lastOffsetDelta, maxTimestamp, relativeOffset: this.relativeOffset });
+      const batch: ProducerBatch = { producerId, producerEpoch, baseSequence, lastOffsetDelta, maxTimestamp, relativeOffset: this.relativeOffset };
+      if (isTransactional(h.attributes)) batch.transactional = true;
+      if (marker) batch.marker = marker;
+      this.producerBatches.push(batch);
     }
     this.relativeOffset += h.lastOffsetDelta + 1;
   }

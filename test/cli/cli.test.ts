@@ -48,6 +48,25 @@ describe('strata CLI', () => {
     expect(tix.stdout).toMatch(/^timestamp: \d+ offset: \d+$/m);
   });
 
+  it('dumps a .txnindex as Kafka does, and names a torn one', () => {
+    const d4 = fs.mkdtempSync(join(os.tmpdir(), 'strata-cli-'));
+    fs.mkdirSync(join(d4, 't-0'));
+    const file = join(d4, 't-0', '00000000000000000000.txnindex');
+    const entry = Buffer.alloc(34);
+    entry.writeBigInt64BE(7n, 2);
+    entry.writeBigInt64BE(3n, 10);
+    entry.writeBigInt64BE(9n, 18);
+    entry.writeBigInt64BE(10n, 26);
+    fs.writeFileSync(file, entry);
+    const ok = strata(['dump', file]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`Dumping ${file}\nversion: 0 producerId: 7 firstOffset: 3 lastOffset: 9 lastStableOffset: 10\n`);
+    fs.writeFileSync(file, Buffer.concat([entry, entry.subarray(0, 20)]));
+    const torn = strata(['dump', file]);
+    expect(torn.code).not.toBe(0);
+    expect(torn.stderr).toMatch(/00000000000000000000\.txnindex: size 54 is not a multiple of 34 \(a torn entry at position 34\)/);
+  });
+
   it('verify names the first bad batch and exits non-zero', () => {
     const d3 = fs.mkdtempSync(join(os.tmpdir(), 'strata-cli-'));
     strata(['produce', '--data-dir', d3, '--topic', 'bad', '--batch-records', '10'], Array.from({ length: 100 }, (_, i) => `v${i}`).join('\n'));
