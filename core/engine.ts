@@ -15,6 +15,12 @@ export interface EngineSupports {
   preallocate: boolean;
   /** Needs the native addon (native/). */
   native: boolean;
+  /**
+   * Its segment files are opened O_DIRECT, so the page cache holds none of their bytes: the
+   * descriptor must not be read buffered or sent with sendfile (which reads the page cache). Bytes
+   * leave through SegmentFile.read; the log hands transfers that read (FileSlice.read). Absent: false.
+   */
+  directIo?: boolean;
 }
 
 export interface SegmentOpenOptions {

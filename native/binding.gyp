@@ -9,7 +9,8 @@
         "src/mapping.cc",
         "src/fileio.cc",
         "src/poller.cc",
-        "src/records.cc"
+        "src/records.cc",
+        "src/aligned_io.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -2,6 +2,7 @@
 // the JS signatures and docs/native.md for how to build it).
 #include <napi.h>
 
+#include "aligned_io.h"
 #include "fileio.h"
 #include "mapping.h"
 #include "poller.h"
@@ -12,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   strata::InitFileIo(env, exports);
   strata::InitPoller(env, exports);
   strata::InitRecords(env, exports);
+  strata::InitAlignedIo(env, exports);
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;
 }
