@@ -313,8 +313,10 @@ export class DirectSegmentFile implements SegmentFile {
     let got = 0;
     while (got < want) {
       const n = await readAt(this.fd, buf.subarray(got), want - got, start + got);
-      if (n === 0) break;
       got += n;
+      // a read that ends off a block boundary ended at the end of the file: another one would start
+      // unaligned, which O_DIRECT refuses
+      if (n === 0 || got % this.blockBytes !== 0) break;
     }
     const filled = Math.min(got, durable - start);
     assert(filled >= needed, `${this.path}: direct read of chunk at ${start} gave ${filled} bytes, ${needed} needed`);
