@@ -6,6 +6,8 @@
  * claimed must work, and one not claimed must really be absent.
  */
 
+import type { CacheStats } from './cache.js';
+
 export interface EngineSupports {
   /** append() resolves only once the appended bytes are durable (fdatasync or equivalent). */
   durableAppend: boolean;
@@ -104,6 +106,11 @@ export interface SegmentFile {
 export interface StorageEngine {
   readonly name: string;
   readonly supports: EngineSupports;
+  /**
+   * The counters of a cache the engine keeps itself (the direct engine's batch cache), which a
+   * report adds to the log's cache (core/cache.ts) when it prints hits and misses. Absent: none.
+   */
+  cacheStats?(): CacheStats;
   /** Opens (creating when missing) the segment file at `path`. */
   open(path: string, options: SegmentOpenOptions): Promise<SegmentFile>;
 }
