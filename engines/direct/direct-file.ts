@@ -51,8 +51,12 @@ function readAt(fd: number, buf: Buffer, length: number, position: number): Prom
 export class DirectSegmentFile implements SegmentFile {
   private readonly io = new IoStats();
   private readonly fileId: number;
-  /** Aligned: staging[0, staged) are the file's bytes from stagedFrom (a block boundary) on. */
-  private readonly staging: Buffer;
+  /**
+   * Aligned: staging[0, staged) are the file's bytes from stagedFrom (a block boundary) on. Made
+   * (and the partial block read back into it) at the first write only, and given back on trim: a
+   * log opens every segment, and only the active one is written.
+   */
+  private stagingBuffer: Buffer | undefined;
   private stagedFrom: number;
   private staged: number;
   /** Bytes written and synced: the end of the data on disk. */
@@ -78,7 +82,6 @@ export class DirectSegmentFile implements SegmentFile {
     private readonly preallocateBytes: number,
   ) {
     this.fileId = ctx.cache.register();
-    this.staging = alignedBuffer(ctx.native, DIRECT_WRITE_BYTES_MAX, blockBytes);
     this.durableBytes = validBytes;
     this.endBytes = validBytes;
     this.stagedFrom = roundDown(validBytes, blockBytes);
@@ -96,7 +99,6 @@ export class DirectSegmentFile implements SegmentFile {
       const validBytes = options.validBytes ?? fileBytes;
       assert(validBytes >= 0 && validBytes <= fileBytes, `valid bytes ${validBytes} outside 0..${fileBytes} (file size) of ${path}`);
       const file = new DirectSegmentFile(path, fd, blockBytes, ctx, validBytes, fileBytes, options.preallocateBytes);
-      await file.loadPartialBlock();
       if (options.preallocateBytes > fileBytes) await file.reserve(options.preallocateBytes);
       return file;
     } catch (err) {
@@ -171,7 +173,7 @@ export class DirectSegmentFile implements SegmentFile {
     this.endBytes = sizeBytes;
     this.stagedFrom = roundDown(sizeBytes, this.blockBytes);
     this.staged = sizeBytes - this.stagedFrom;
-    await this.loadPartialBlock();
+    this.stagingBuffer = undefined; // the next write reads the new partial block back
     if (this.preallocateBytes > sizeBytes) await this.reserve(this.preallocateBytes);
     // the cut must be durable (SegmentFile.truncate)
     await fdatasyncFd(this.fd, this.io);
@@ -181,6 +183,8 @@ export class DirectSegmentFile implements SegmentFile {
     this.checkUsable();
     while (this.writing) await this.writing;
     await this.trimReserved();
+    // a trimmed (rolled) segment is not written again: its staging memory goes
+    if (!this.writing) this.stagingBuffer = undefined;
   }
 
   close(): Promise<void> {
@@ -212,11 +216,16 @@ export class DirectSegmentFile implements SegmentFile {
     await fdatasyncFd(this.fd, this.io);
   }
 
-  /** Reads the partial last block back into the staging buffer (after open or a cut). */
-  private async loadPartialBlock(): Promise<void> {
-    if (this.staged === 0) return;
-    const n = await readAt(this.fd, this.staging, this.blockBytes, this.stagedFrom);
-    assert(n >= this.staged, `${this.path}: reading the last block at position ${this.stagedFrom} gave ${n} of its ${this.staged} valid bytes`);
+  /** The staging buffer, made on first use with the partial last block read back from the file. */
+  private async staging(): Promise<Buffer> {
+    if (this.stagingBuffer) return this.stagingBuffer;
+    const buf = alignedBuffer(this.ctx.native, DIRECT_WRITE_BYTES_MAX, this.blockBytes);
+    if (this.staged > 0) {
+      const n = await readAt(this.fd, buf, this.blockBytes, this.stagedFrom);
+      assert(n >= this.staged, `${this.path}: reading the last block at position ${this.stagedFrom} gave ${n} of its ${this.staged} valid bytes`);
+    }
+    this.stagingBuffer = buf;
+    return buf;
   }
 
   /** Makes the file at least `end` bytes long with allocated blocks. */
@@ -256,19 +265,20 @@ export class DirectSegmentFile implements SegmentFile {
     if (!preallocated && roundUp(end, this.blockBytes) > this.reservedBytes) {
       await this.reserve(roundUp(end, DIRECT_RESERVE_STEP_BYTES));
     }
+    const staging = await this.staging();
     for (const a of group) {
       for (const chunk of a.chunks) {
         let at = 0;
         while (at < chunk.length) {
-          const n = Math.min(chunk.length - at, this.staging.length - this.staged);
-          chunk.copy(this.staging, this.staged, at, at + n);
+          const n = Math.min(chunk.length - at, staging.length - this.staged);
+          chunk.copy(staging, this.staged, at, at + n);
           this.staged += n;
           at += n;
-          if (this.staged === this.staging.length) await this.writeStaged();
+          if (this.staged === staging.length) await this.writeStaged(staging);
         }
       }
     }
-    if (this.staged > 0) await this.writeStaged();
+    if (this.staged > 0) await this.writeStaged(staging);
     await fdatasyncFd(this.fd, this.io);
     this.durableBytes = end;
     let at = from;
@@ -284,18 +294,18 @@ export class DirectSegmentFile implements SegmentFile {
    * Writes the staging buffer's blocks (the last one padded with zeros) at stagedFrom, then keeps
    * only the partial last block, moved to the buffer's start.
    */
-  private async writeStaged(): Promise<void> {
+  private async writeStaged(staging: Buffer): Promise<void> {
     const length = roundUp(this.staged, this.blockBytes);
-    this.staging.fill(0, this.staged, length);
+    staging.fill(0, this.staged, length);
     let written = 0;
     while (written < length) {
-      const n = await writeAt(this.fd, this.staging.subarray(written), length - written, this.stagedFrom + written);
+      const n = await writeAt(this.fd, staging.subarray(written), length - written, this.stagedFrom + written);
       this.io.countWrite(n);
       assert(n > 0 && n % this.blockBytes === 0, `direct write to ${this.path} at ${this.stagedFrom + written} wrote ${n} bytes, not whole ${this.blockBytes}-byte blocks`);
       written += n;
     }
     const whole = roundDown(this.staged, this.blockBytes);
-    if (whole < this.staged) this.staging.copy(this.staging, 0, whole, this.staged);
+    if (whole < this.staged) staging.copy(staging, 0, whole, this.staged);
     this.stagedFrom += whole;
     this.staged -= whole;
   }

@@ -45,17 +45,26 @@ describe.skipIf(!strace || !loadNative())('direct engine under strace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-direct-strace-'));
     try {
       const out = join(dir, 'trace.txt');
-      const r = spawnSync('strace', ['-f', '-e', 'trace=openat,pwrite64,pwritev,pwritev2,write,writev,fdatasync,sendfile', '-o', out, process.execPath, '--import', 'tsx', CHILD], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync('strace', ['-f', '-e', 'trace=openat,close,pwrite64,pwritev,pwritev2,write,writev,fdatasync,sendfile', '-o', out, process.execPath, '--import', 'tsx', CHILD], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
       const child = JSON.parse(r.stdout.trim().split('\n').pop()!) as { segmentFd: number; sentBytes: number; identical: boolean; readBack: boolean };
       expect(child.readBack, 'the file reads back every append, across a reopen after a partial block').toBe(true);
       expect(child.identical, 'the slice sent is the bytes appended').toBe(true);
-      const trace = readFileSync(out, 'utf8');
-      const lines = trace.split('\n');
-      const opens = lines.filter((l) => /openat\(.*segment\.log"/.test(l));
+      const all = readFileSync(out, 'utf8').split('\n');
+      const opens = all.filter((l) => /openat\(.*segment\.log"/.test(l));
       expect(opens.length, 'opened, closed, reopened').toBe(2);
       for (const open of opens) expect(open).toMatch(/O_DIRECT/);
       const fd = child.segmentFd;
+      // only while the descriptor is the segment's: from each open of it to its close (the number
+      // is reused by other files before and after)
+      const lines: string[] = [];
+      let inside = false;
+      for (const l of all) {
+        if (/openat\(.*segment\.log"/.test(l)) inside = true;
+        else if (inside && new RegExp(`\\bclose\\(${fd}\\)`).test(l)) inside = false;
+        if (inside) lines.push(l);
+      }
+      const trace = lines.join('\n');
       const block = tmpBlockBytes();
       // whole calls only (a call another thread interrupted is split over two lines: its end is checked below)
       const pwrites = [...trace.matchAll(new RegExp(`pwrite64\\(${fd}, .*?, (\\d+), (\\d+)\\)\\s+= (\\d+)`, 'g'))];
