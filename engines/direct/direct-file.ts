@@ -22,8 +22,13 @@ import { alignedBuffer, logicalBlockBytes, openDirect, roundDown, roundUp } from
 
 /** The staging buffer: the most one write carries (a larger group is written in several). */
 export const DIRECT_WRITE_BYTES_MAX = 1024 * 1024;
-/** Reservation ahead of the data when the segment is not preallocated: fallocate in steps of this. */
-export const DIRECT_RESERVE_STEP_BYTES = 16 * 1024 * 1024;
+/**
+ * Reservation ahead of the data when the segment is not preallocated: fallocate in steps of a
+ * quarter of the file, at least the minimum and at most the maximum, so a small segment reserves
+ * little (each reservation is given back, and synced, on roll) and a large one grows in few extents.
+ */
+export const DIRECT_RESERVE_STEP_BYTES = 1024 * 1024;
+export const DIRECT_RESERVE_STEP_BYTES_MAX = 16 * 1024 * 1024;
 
 type Native = Required<Pick<NativeAddon, 'alignedBuffer' | 'fallocate'>>;
 
@@ -263,7 +268,8 @@ export class DirectSegmentFile implements SegmentFile {
     const end = from + bytes;
     const preallocated = end <= this.preallocateBytes;
     if (!preallocated && roundUp(end, this.blockBytes) > this.reservedBytes) {
-      await this.reserve(roundUp(end, DIRECT_RESERVE_STEP_BYTES));
+      const step = Math.min(DIRECT_RESERVE_STEP_BYTES_MAX, Math.max(DIRECT_RESERVE_STEP_BYTES, roundUp(this.reservedBytes / 4, DIRECT_RESERVE_STEP_BYTES)));
+      await this.reserve(roundUp(end, step));
     }
     const staging = await this.staging();
     for (const a of group) {
