@@ -45,6 +45,7 @@ export { builtinCaches } from './engines/cache/index.js';
 export { pwriteEngine } from './engines/pwrite.js';
 export { fsyncPerWriteEngine } from './engines/fsync-per-write.js';
 export { fsyncGroupEngine } from './engines/fsync-group.js';
+export { createDirectEngine, directEngine, type DirectEngine, type DirectEngineOptions } from './engines/direct/direct.js';
 export { ioUringEngine, ioUringPageCacheEngine } from './engines/io-uring.js';
 export { PwriteSegmentFile } from './engines/pwrite-file.js';
 export { loadNative, NATIVE_BUILD_FIX } from './native/index.js';

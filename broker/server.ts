@@ -196,18 +196,23 @@ export class KafkaServer {
     this.connections.add(c);
   }
 
+  /** Says where a zero-copy transfer does not apply: an O_DIRECT engine's bytes are not in the page cache. */
+  private directIoNote(transfer: { supports: { zeroCopy: boolean } }): string {
+    return this.options.logs.engine.supports.directIo && transfer.supports.zeroCopy ? ': its segments are O_DIRECT, so Fetches are sent from user memory' : '';
+  }
+
   /** Listens on every configured listener; `port` / `tlsPort` are the bound ports (0: no such listener). */
   async start(): Promise<{ host: string; port: number; tlsPort: number }> {
     const host = this.options.host ?? '127.0.0.1';
     if (this.server) {
       this.boundPort = await listen(this.server, host, this.options.port ?? 9092);
-      this.options.logger.info(`serving Kafka protocol on ${host}:${this.boundPort} (transfer ${this.options.transfer.name}, engine ${this.options.logs.engine.name})`);
+      this.options.logger.info(`serving Kafka protocol on ${host}:${this.boundPort} (transfer ${this.options.transfer.name}, engine ${this.options.logs.engine.name}${this.directIoNote(this.options.transfer)})`);
     }
     const t = this.options.tls;
     if (this.tlsServer && t) {
       const tlsHost = t.host ?? host;
       this.tlsBoundPort = await listen(this.tlsServer, tlsHost, t.port);
-      this.options.logger.info(`serving Kafka protocol over TLS on ${tlsHost}:${this.tlsBoundPort} (transfer ${t.transfer.name}, engine ${this.options.logs.engine.name})`);
+      this.options.logger.info(`serving Kafka protocol over TLS on ${tlsHost}:${this.tlsBoundPort} (transfer ${t.transfer.name}, engine ${this.options.logs.engine.name}${this.directIoNote(t.transfer)})`);
     }
     const listeners: { protocol: SecurityProtocol; host: string; port: number }[] = [];
     if (this.server) listeners.push({ protocol: this.ctx.session.listener.protocol, host, port: this.boundPort });

@@ -6,6 +6,8 @@
  * claimed must work, and one not claimed must really be absent.
  */
 
+import type { CacheStats } from './cache.js';
+
 export interface EngineSupports {
   /** append() resolves only once the appended bytes are durable (fdatasync or equivalent). */
   durableAppend: boolean;
@@ -15,6 +17,12 @@ export interface EngineSupports {
   preallocate: boolean;
   /** Needs the native addon (native/). */
   native: boolean;
+  /**
+   * Its segment files are opened O_DIRECT, so the page cache holds none of their bytes: the
+   * descriptor must not be read buffered or sent with sendfile (which reads the page cache). Bytes
+   * leave through SegmentFile.read; the log hands transfers that read (FileSlice.read). Absent: false.
+   */
+  directIo?: boolean;
 }
 
 export interface SegmentOpenOptions {
@@ -103,6 +111,11 @@ export interface StorageEngine {
    * io_uring), or undefined when it can; checked where it is registered, beside the native addon.
    */
   unavailable?(): string | undefined;
+  /**
+   * The counters of a cache the engine keeps itself (the direct engine's batch cache), which a
+   * report adds to the log's cache (core/cache.ts) when it prints hits and misses. Absent: none.
+   */
+  cacheStats?(): CacheStats;
   /** Opens (creating when missing) the segment file at `path`. */
   open(path: string, options: SegmentOpenOptions): Promise<SegmentFile>;
 }

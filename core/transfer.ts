@@ -17,6 +17,12 @@ export interface FileSlice {
    * space (buffered): held bytes are sent from memory, bytes read are offered to it. Absent: none.
    */
   cache?: FileCache;
+  /**
+   * The engine's own read of the file (SegmentFile.read), present when the engine's descriptor must
+   * not be read by the kernel for us (supports.directIo: O_DIRECT, nothing in the page cache). A
+   * transfer then sends what this returns from user memory: sendfile hands such slices to buffered.
+   */
+  read?: (position: number, length: number) => Promise<Buffer>;
 }
 
 export interface TransferSupports {

@@ -18,6 +18,7 @@ import { ComponentRegistry, unknownComponentError, type ComponentKind, type Comp
 import { builtinCodecs } from '../codecs/index.js';
 import { requireNative } from '../native/index.js';
 import { builtinCaches } from './cache/index.js';
+import { createDirectEngine, directEngine } from './direct/direct.js';
 import { fsyncGroupEngine } from './fsync-group.js';
 import { fsyncPerWriteBlockingEngine } from './fsync-per-write-blocking.js';
 import { fsyncPerWriteEngine } from './fsync-per-write.js';
@@ -36,6 +37,7 @@ export const builtinEngines: Record<string, () => StorageEngine> = {
   mmap: () => mmapEngine,
   'io-uring': () => ioUringEngine,
   'io-uring-page-cache': () => ioUringPageCacheEngine,
+  direct: () => directEngine,
 };
 
 const BUILT_IN = 'built-in';
@@ -107,6 +109,12 @@ function bytesOption(options: ComponentOptions, key: string): number | undefined
 /** Registers every built-in engine, transfer, cache and codec: the one place they are named. */
 export function registerBuiltins(registry: ComponentRegistry): ComponentRegistry {
   for (const make of Object.values(builtinEngines)) registerEngine(registry, make(), BUILT_IN);
+  // the direct engine's batch cache is sized by its option cacheBytesMax (bytes; a new engine, a new cache)
+  const direct = registry.get('engine', directEngine.name);
+  direct.create = (options) => {
+    const cacheBytesMax = bytesOption(options, 'cacheBytesMax');
+    return cacheBytesMax === undefined ? directEngine : createDirectEngine({ cacheBytesMax });
+  };
   for (const [name, make] of Object.entries(builtinTransfers)) registry.register('transfer', factoryRegistration<'transfer'>(name, () => make()));
   for (const [name, make] of Object.entries(builtinCaches)) {
     registry.register('cache', factoryRegistration<'cache'>(name, (options) => make({ bytesMax: bytesOption(options, 'bytesMax') })));
@@ -147,7 +155,7 @@ function isEngine(value: unknown): value is StorageEngine {
  */
 export async function loadEngine(nameOrModule: string, options: Record<string, string> = {}, registry: ComponentRegistry = defaultRegistry()): Promise<StorageEngine> {
   if (!registry.find('engine', nameOrModule)) await registerEngineModule(registry, nameOrModule, options);
-  return registry.resolve('engine', nameOrModule);
+  return registry.resolve('engine', nameOrModule, options);
 }
 
 /** Imports an engine module and registers its engine; the unknown-engine error when there is no such module. */

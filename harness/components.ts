@@ -41,7 +41,9 @@ export async function resolveComponents(cell: Cell, container: Container = defau
   const codec = registry.tryResolve('codec', cell.codec);
   if (!codec.ok) return codec;
   const components = { engine, transfer: transfer.component, cache: cache.component, codec: codec.component, codecs: new CodecRegistry(registry.all('codec')) };
-  return { ok: true, components, notes: [] };
+  // an O_DIRECT engine's bytes are not in the page cache: this cell's consumer reads from user memory
+  const notes = engine.supports.directIo && transfer.component.supports.zeroCopy ? [`${engine.name} is O_DIRECT (supports.directIo): ${transfer.component.name} hands its slices to the buffered transfer, so this cell sends from user memory`] : [];
+  return { ok: true, components, notes };
 }
 
 /**

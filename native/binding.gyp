@@ -12,7 +12,8 @@
         "src/records.cc",
         "src/crc32c.cc",
         "src/uring.cc",
-        "src/uring_ring.cc"
+        "src/uring_ring.cc",
+        "src/aligned_io.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -181,6 +181,12 @@ export interface NativeAddon {
    */
   preadNoWait?(fd: number, buffer: Buffer, position: number): number;
   /**
+   * `length` zeroed bytes (1 .. 2^30) whose address is a multiple of `alignment` (a power of two,
+   * pointer size .. 2^20): the buffers O_DIRECT reads and writes need (aligned_io.cc). Freed when
+   * the ArrayBuffer is garbage collected. Absent from addons built before it existed.
+   */
+  alignedBuffer?(length: number, alignment: number): ArrayBuffer;
+  /**
    * The record walk of one batch's records section (records.cc): true when it holds exactly
    * `recordsCount` well-formed records with offset deltas 0..n-1, accepting exactly what the JS
    * walk in core/log/record-walk.ts accepts (which runs on false, to say what is wrong).

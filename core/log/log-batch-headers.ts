@@ -21,7 +21,7 @@ export async function* logBatchHeaders(log: Log, fromOffset: number, endOffset =
     for (const slice of data.slices) {
       let at = 0;
       while (at < slice.length) {
-        const got = fs.readSync(slice.fd, header, 0, BATCH_HEADER_BYTES, slice.position + at);
+        const got = slice.read ? (await slice.read(slice.position + at, BATCH_HEADER_BYTES)).copy(header) : fs.readSync(slice.fd, header, 0, BATCH_HEADER_BYTES, slice.position + at);
         if (got < BATCH_HEADER_BYTES) throw new CorruptRecordError(`${slice.path}: batch header at position ${slice.position + at} is cut short (${got} bytes)`, slice.position + at);
         const cursor = new BatchCursor(header);
         yield cursor.header();

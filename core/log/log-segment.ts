@@ -245,7 +245,9 @@ export class LogSegment {
 
   /** A slice of this file, carrying its cache operations for a transfer that reads it (buffered). */
   slice(position: number, length: number): FileSlice {
-    return { path: this.file.path, fd: this.file.fd, position, length, cache: this.cached };
+    const slice: FileSlice = { path: this.file.path, fd: this.file.fd, position, length, cache: this.cached };
+    if (this.deps.engine.supports.directIo) slice.read = (at, bytes) => this.file.read(at, bytes);
+    return slice;
   }
 
   /** Reads bytes of the committed region, through the cache; the result must not be modified. */

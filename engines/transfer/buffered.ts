@@ -19,6 +19,9 @@
  * straight from its memory, with no read and no chunk (user-lru on a re-read), one write in flight
  * as before; what is read from the file is offered to it (user-lru copies the chunk, page-cache
  * hints read-ahead). The transfer never asks which cache it is.
+ *
+ * A slice with its own read (FileSlice.read: an O_DIRECT engine's) is read through it, and what it
+ * returns is written as it is, one write in flight as before.
  */
 import type { Socket } from 'node:net';
 import { NO_FILE_CACHE } from '../../core/cache.js';
@@ -92,6 +95,20 @@ export class BufferedTransfer implements Transfer {
             previousWrite.catch(() => {});
             position += held.length;
             sent += held.length;
+            continue;
+          }
+          if (slice.read) {
+            // the engine reads its own file (O_DIRECT: nothing in the page cache to pread); what it
+            // returns is never written again (SegmentFile.read), so it is written as it is
+            const want = Math.min(end - position, this.pool.chunkBytes);
+            const data = await guard.race(slice.read(position, want));
+            if (data.length < want) throw shortFileError(this.name, slice, position + data.length);
+            if (previousWrite) await guard.race(previousWrite);
+            guard.check();
+            previousWrite = writeHeld(data);
+            previousWrite.catch(() => {});
+            position += data.length;
+            sent += data.length;
             continue;
           }
           const chunk = buffers.acquire();

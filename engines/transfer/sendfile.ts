@@ -19,12 +19,16 @@
  * The read cache (FileSlice.cache, core/cache.ts) is not asked, by design: the bytes never come into
  * user space, the kernel reads them from the page cache, which is Kafka's cache. An in-process
  * cache (user-lru) serves the buffered transfer and the log's own reads, never sendfile.
+ *
+ * Slices an engine reads itself (FileSlice.read: O_DIRECT, nothing in the page cache) go to the
+ * buffered transfer: sendfile would read them from the disk through a page cache they bypass.
  */
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FileSlice, Transfer } from '../../core/transfer.js';
 import { type NativeAddon, type NativePoller, requireNative } from '../../native/index.js';
+import { bufferedTransfer } from './buffered.js';
 import { COLD_CHECK_WINDOW_BYTES, ColdPageWarmer, type ColdPageStats } from './cold-pages.js';
 import { TransferError, TransferGuard, checkSlices, shortFileError } from './transfer-guard.js';
 
@@ -84,6 +88,8 @@ export class SendfileTransfer implements Transfer {
 
   async send(socket: Socket, slices: readonly FileSlice[], signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<number> {
     checkSlices(slices, this.name);
+    // an O_DIRECT engine's bytes are not in the page cache sendfile reads: sent from user memory
+    if (slices.some((s) => s.read)) return bufferedTransfer.send(socket, slices, signal, onProgress);
     if ((socket as Socket & { encrypted?: boolean }).encrypted) {
       throw new TransferError('UNSUPPORTED_SOCKET', 'sendfile: no sendfile over TLS (the kernel would send plaintext); use the buffered transfer');
     }

@@ -2,7 +2,7 @@
  * fio baselines on the same directory as the cells: the physical limit set beside each figure.
  * The job matches the cell: sequential writes of the cell's mean batch size into a growing file
  * (`--fallocate=none`, like an unpreallocated segment), `--fdatasync=1` for engines that sync every
- * append, `--ioengine=mmap` for mmap, plain psync otherwise; hot sequential reads at the fetch size
+ * append, `--direct=1` for an O_DIRECT engine, `--ioengine=mmap` for mmap, plain psync otherwise; hot sequential reads at the fetch size
  * with `--invalidate=0`, cold ones with fio's default invalidation. Identical jobs run once per run.
  */
 import { execFile } from 'node:child_process';
@@ -20,6 +20,8 @@ export interface FioJob {
   sizeBytes: number;
   ioengine: 'psync' | 'mmap' | 'io_uring';
   fdatasync: boolean;
+  /** `--direct=1` (O_DIRECT), for an engine that bypasses the page cache (supports.directIo). */
+  direct?: boolean;
   runtimeSecondsMax: number;
 }
 
@@ -41,8 +43,13 @@ export interface FioResult {
   cpuSystemPercent: number;
 }
 
+/** The fio arguments of a job (the command line results.json records). */
+export function fioArgsFor(job: FioJob, dir: string): string[] {
+  return fioArgs(job, dir);
+}
+
 export function fioJobKey(job: FioJob): string {
-  return `${job.kind}/${job.ioengine}/bs${job.blockBytes}/size${job.sizeBytes}/${job.fdatasync ? 'fdatasync' : 'nosync'}/t${job.runtimeSecondsMax}`;
+  return `${job.kind}/${job.ioengine}${job.direct ? '/direct' : ''}/bs${job.blockBytes}/size${job.sizeBytes}/${job.fdatasync ? 'fdatasync' : 'nosync'}/t${job.runtimeSecondsMax}`;
 }
 
 export async function fioVersion(): Promise<string | undefined> {
@@ -65,8 +72,10 @@ function fioArgs(job: FioJob, dir: string): string[] {
     '--output-format=json',
   ];
   if (job.kind === 'write') {
-    args.push('--rw=write', '--fallocate=none');
+    // the direct engine reserves ahead with fallocate as part of its design: fio reserves too
+    args.push('--rw=write', job.direct ? '--fallocate=native' : '--fallocate=none');
     if (job.fdatasync) args.push('--fdatasync=1');
+    if (job.direct) args.push('--direct=1');
   } else {
     args.push('--rw=read');
     if (job.kind === 'read-hot') args.push('--invalidate=0', '--loops=2');
@@ -142,15 +151,17 @@ export async function runFioJson(args: readonly string[], timeoutMs: number): Pr
  * The fio job that bounds a cell: its write pattern. (No read job: a consume cell is a transfer
  * over TCP, set against the C loop of the same transfer, never against a file read.)
  */
-export function fioJobsFor(engine: { name: string; supports: { durableAppend: boolean } }, batchBytesMean: number, diskBytes: number, runtimeSecondsMax: number): { write: FioJob } {
+export function fioJobsFor(engine: { name: string; supports: { durableAppend: boolean; directIo?: boolean } }, batchBytesMean: number, diskBytes: number, runtimeSecondsMax: number): { write: FioJob } {
   const MIB = 1024 * 1024;
   // at least 16 MiB so tiny cells still give a stable figure; at most 1 GiB per job
   const sizeBytes = Math.min(1024 * MIB, Math.max(16 * MIB, Math.ceil(diskBytes / MIB) * MIB));
   // fio needs a block size that divides nothing in particular, but round to 512 B for sanity
-  const blockBytes = Math.max(512, Math.round(batchBytesMean / 512) * 512);
+  // O_DIRECT needs whole logical blocks: 4096 covers every device
+  const direct = engine.supports.directIo === true;
+  const blockBytes = direct ? Math.max(4096, Math.round(batchBytesMean / 4096) * 4096) : Math.max(512, Math.round(batchBytesMean / 512) * 512);
   // the same kind of calls as the engine: io_uring submissions for the io-uring engines
   const ioengine = engine.name.startsWith('mmap') ? 'mmap' : engine.name.startsWith('io-uring') ? 'io_uring' : 'psync';
   return {
-    write: { kind: 'write', blockBytes, sizeBytes, ioengine, fdatasync: engine.supports.durableAppend, runtimeSecondsMax },
+    write: { kind: 'write', blockBytes, sizeBytes, ioengine, fdatasync: engine.supports.durableAppend, ...(direct ? { direct } : {}), runtimeSecondsMax },
   };
 }

@@ -88,6 +88,13 @@ export interface ReadTally {
   clientCpuS: number;
 }
 
+/** The log's cache and the engine's own (the direct engine's batch cache) counted together. */
+export function cacheStatsOf(components: { cache: { stats(): CacheStats }; engine: { cacheStats?(): CacheStats } }): CacheStats {
+  const log = components.cache.stats();
+  const own = components.engine.cacheStats?.();
+  return own ? { hits: log.hits + own.hits, misses: log.misses + own.misses, bytes: log.bytes + own.bytes } : log;
+}
+
 export function readMetrics(usage: PhaseUsage, t: ReadTally): ReadMetrics {
   return {
     ...usage,

@@ -8,7 +8,7 @@ import type { ConsumerHandle } from '../consumer.js';
 import { RssSampler, dropPages, processCpuSeconds, residency, usageDelta, usageNow } from '../os-probes.js';
 import { PHASE_TIMEOUT_MS, type CellRun } from './cell-run.js';
 import { fetchLoop } from './fetch-loop.js';
-import { phaseUsage, readMetrics, type ReadMetrics } from './metrics.js';
+import { cacheStatsOf, phaseUsage, readMetrics, type ReadMetrics } from './metrics.js';
 
 /** Warm read by every consumer, then (workload coldRead) the cold one; none without consumers. */
 export async function readPhases(run: CellRun, paths: readonly string[], records: number): Promise<{ warmRead?: ReadMetrics; coldRead?: ReadMetrics }> {
@@ -29,7 +29,7 @@ export async function readPhases(run: CellRun, paths: readonly string[], records
 async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths: readonly string[], records: number, minSeconds: number): Promise<ReadMetrics> {
   const { logs, components, startOffsets, sentTo, signal } = run;
   const before = await residency(paths);
-  const cacheBefore = components.cache.stats();
+  const cacheBefore = cacheStatsOf(components);
   const clientCpu = () => readers.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
   const client0 = clientCpu();
   const ru0 = usageNow();
@@ -53,5 +53,5 @@ async function readPhase(run: CellRun, readers: readonly ConsumerHandle[], paths
   const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), bytes);
   const clientCpuS = clientCpu() - client0;
   // records per reader, so that readMetrics' records x readers is every record read
-  return readMetrics(usage, { readers: readers.length, bytes, seconds, records: (records * passes) / readers.length, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: components.cache.stats(), clientCpuS });
+  return readMetrics(usage, { readers: readers.length, bytes, seconds, records: (records * passes) / readers.length, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: cacheStatsOf(components), clientCpuS });
 }

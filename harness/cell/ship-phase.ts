@@ -5,7 +5,7 @@
 import { sendLog } from '../../engines/transfer/ship/sender.js';
 import { RssSampler, residency, usageDelta, usageNow } from '../os-probes.js';
 import { PHASE_TIMEOUT_MS, type CellRun } from './cell-run.js';
-import { phaseUsage, readMetrics, type ReadMetrics } from './metrics.js';
+import { cacheStatsOf, phaseUsage, readMetrics, type ReadMetrics } from './metrics.js';
 
 /** Topic the harness ships under; the receiver must be started with --topic strata-bench. */
 export const RECEIVER_TOPIC = 'strata-bench';
@@ -16,12 +16,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function shipPhase(run: CellRun, receiver: { host: string; port: number }, paths: readonly string[], records: number): Promise<ReadMetrics> {
   const before = await residency(paths);
-  const cacheBefore = run.components.cache.stats();
+  const cacheBefore = cacheStatsOf(run.components);
   const ru0 = usageNow();
   const sampler = new RssSampler();
   const r = await sendWithRetry(run, receiver);
   const usage = phaseUsage(usageDelta(ru0, usageNow()), sampler.stop(), r.bytes);
-  return readMetrics(usage, { readers: 1, bytes: r.bytes, seconds: r.elapsedMs / 1000, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: run.components.cache.stats(), clientCpuS: 0 });
+  return readMetrics(usage, { readers: 1, bytes: r.bytes, seconds: r.elapsedMs / 1000, records, residentBytesBefore: before.residentBytes, cacheBefore, cacheAfter: cacheStatsOf(run.components), clientCpuS: 0 });
 }
 
 /** The receiver takes one stream per process: give a restarting one a moment to accept. */

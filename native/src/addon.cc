@@ -2,6 +2,7 @@
 // the JS signatures and docs/native.md for how to build it).
 #include <napi.h>
 
+#include "aligned_io.h"
 #include "crc32c.h"
 #include "fileio.h"
 #include "mapping.h"
@@ -16,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   strata::InitRecords(env, exports);
   strata::InitCrc32c(env, exports);
   strata::InitUring(env, exports);
+  strata::InitAlignedIo(env, exports);
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;
 }

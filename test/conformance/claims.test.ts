@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { EngineSupports, StorageEngine } from '../../core/engine.js';
+import { directEngine } from '../../engines/direct/direct.js';
 import { fsyncGroupEngine } from '../../engines/fsync-group.js';
 import { fsyncPerWriteEngine } from '../../engines/fsync-per-write.js';
 import { mmapEngine } from '../../engines/mmap.js';
@@ -44,6 +45,8 @@ const lies: [string, StorageEngine, string, RegExp, string?][] = [
   ['pwrite claiming groupCommit without durableAppend', claiming(pwriteEngine, { groupCommit: true }), 'manifest', /claims groupCommit without durableAppend/],
   ['pwrite claiming native', claiming(pwriteEngine, { native: true }), 'native', /claims native but worked without the addon/, 'pwrite'],
   ...(loadNative() ? [['mmap hiding native', claiming(mmapEngine, { native: false }), 'native', /does not claim native but failed without the addon/, 'mmap'] as [string, StorageEngine, string, RegExp, string]] : []),
+  ['pwrite claiming directIo', claiming(pwriteEngine, { directIo: true }), 'segment-file', /claims directIo but its descriptor \d+ is not O_DIRECT/],
+  ...(loadNative() ? [['direct hiding directIo', claiming(directEngine, { directIo: false }), 'segment-file', /is O_DIRECT but it does not claim directIo/] as [string, StorageEngine, string, RegExp]] : []),
 ];
 
 describe('a manifest that lies fails its module', () => {

@@ -39,6 +39,7 @@ struct handle {
 
 static struct handle control_handle;
 static int strict_dirs; /* only a directory fsync makes name changes durable */
+static int refuse_direct; /* O_DIRECT opens fail with EINVAL, as on file systems without direct I/O */
 
 static struct handle *handle_of(struct fuse_file_info *fi) { return (struct handle *)(uintptr_t)fi->fh; }
 static int touches_control(const char *path, struct fuse_file_info *fi)
@@ -120,6 +121,7 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 	}
 	CHECK_ALIVE();
 	if (is_hidden(path)) return -ENOENT;
+	if (refuse_direct && (fi->flags & O_DIRECT)) return -EINVAL;
 	int fd = openat(cfs_root, rel(path), O_RDWR | O_CLOEXEC);
 	if (fd < 0) return -errno;
 	return attach(fd, fi->flags, fi->flags & O_TRUNC, fi);
@@ -129,6 +131,7 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	CHECK_ALIVE();
 	if (is_hidden(path)) return -EPERM;
+	if (refuse_direct && (fi->flags & O_DIRECT)) return -EINVAL;
 	if (cfs_journal_pending() == CFS_JOURNAL_MAX) return -EIO;
 	struct stat st;
 	int existed = fstatat(cfs_root, rel(path), &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -267,7 +270,7 @@ static const struct fuse_operations ops = {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: crashfs [--strict-dirs] [--dirty-limit-mb N] BACKING MOUNTPOINT\n");
+	fprintf(stderr, "usage: crashfs [--strict-dirs] [--refuse-direct] [--dirty-limit-mb N] BACKING MOUNTPOINT\n");
 	return 2;
 }
 
@@ -276,6 +279,7 @@ int main(int argc, char **argv)
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		if (strcmp(argv[i], "--strict-dirs") == 0) strict_dirs = 1;
+		else if (strcmp(argv[i], "--refuse-direct") == 0) refuse_direct = 1;
 		else if (strcmp(argv[i], "--dirty-limit-mb") == 0 && i + 1 < argc) cfs_dirty_limit_bytes = strtoull(argv[++i], NULL, 10) << 20;
 		else return usage();
 	}

@@ -10,6 +10,17 @@ import { bytesOf, type Suite } from '../context.js';
 
 const chunk = (n: number, fill: number) => Buffer.alloc(n, fill);
 
+/** The open flags of our descriptor `fd`, as the kernel reports them (octal in /proc). */
+function fdFlags(fd: number): number {
+  const line = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').find((l) => l.startsWith('flags:'));
+  assert.ok(line, `/proc/self/fdinfo/${fd} has no flags line`);
+  return parseInt(line.slice('flags:'.length).trim(), 8);
+}
+
+function openedDirect(fd: number): boolean {
+  return (fdFlags(fd) & fs.constants.O_DIRECT) !== 0;
+}
+
 export function segmentFile(suite: Suite): void {
   suite.test('opens an empty file at size 0 and exposes its descriptor and path', async (s) => {
     const path = join(s.dir(), '00000000000000000000.log');
@@ -34,10 +45,16 @@ export function segmentFile(suite: Suite): void {
     await Promise.all(acks);
     const all = Buffer.concat(appends.flat());
     assert.ok((await file.read(0, all.length)).equals(all), 'the file reads back the appends in call order');
-    // what a zero-copy transfer does: read the descriptor itself
-    const viaFd = Buffer.alloc(all.length);
-    assert.equal(fs.readSync(file.fd, viaFd, 0, all.length, 0), all.length);
-    assert.ok(viaFd.equals(all), 'the descriptor sees every acknowledged append');
+    if (suite.engine.supports.directIo) {
+      // claimed: the descriptor is O_DIRECT (so transfers must go through the engine's read)
+      assert.ok(openedDirect(file.fd), `${suite.engine.name} claims directIo but its descriptor ${file.fd} is not O_DIRECT (${fdFlags(file.fd).toString(8)})`);
+    } else {
+      assert.ok(!openedDirect(file.fd), `${suite.engine.name}'s descriptor is O_DIRECT but it does not claim directIo: a transfer would pread or sendfile from it`);
+      // what a zero-copy transfer does: read the descriptor itself
+      const viaFd = Buffer.alloc(all.length);
+      assert.equal(fs.readSync(file.fd, viaFd, 0, all.length, 0), all.length);
+      assert.ok(viaFd.equals(all), 'the descriptor sees every acknowledged append');
+    }
     const stats = file.stats();
     assert.equal(stats.appends, appends.length);
     assert.equal(stats.appendedBytes, all.length);

@@ -1,0 +1,86 @@
+/**
+ * What the kernel sees of the direct engine, under strace: its segment file opened O_DIRECT, every
+ * write to it a pwrite64 of whole blocks at a block boundary (no buffered write, writev or pwritev),
+ * fdatasync for durability, and a Fetch-like send through the sendfile transfer that makes no
+ * sendfile from the segment (its bytes are not in the page cache: they go from user memory).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { logicalBlockBytes } from '../../engines/direct/direct-io.js';
+import { loadNative } from '../../native/index.js';
+
+const CHILD = join(import.meta.dirname, 'fixtures-direct-child.ts');
+
+function hasStrace(): boolean {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const strace = hasStrace();
+if (!strace) console.warn('SKIPPED direct engine strace test: strace is not installed (apt-get install strace; CI installs it)');
+
+function tmpBlockBytes(): number {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-direct-block-'));
+  try {
+    const fd = fs.openSync(join(dir, 'probe'), 'w');
+    try {
+      return logicalBlockBytes(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!strace || !loadNative())('direct engine under strace', () => {
+  test('O_DIRECT opens, whole-block pwrite64 at block boundaries only, fdatasync, no sendfile from the segment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-direct-strace-'));
+    try {
+      const out = join(dir, 'trace.txt');
+      const r = spawnSync('strace', ['-f', '-e', 'trace=openat,close,pwrite64,pwritev,pwritev2,write,writev,fdatasync,sendfile', '-o', out, process.execPath, '--import', 'tsx', CHILD], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const child = JSON.parse(r.stdout.trim().split('\n').pop()!) as { segmentFd: number; sentBytes: number; identical: boolean; readBack: boolean };
+      expect(child.readBack, 'the file reads back every append, across a reopen after a partial block').toBe(true);
+      expect(child.identical, 'the slice sent is the bytes appended').toBe(true);
+      const all = readFileSync(out, 'utf8').split('\n');
+      const opens = all.filter((l) => /openat\(.*segment\.log"/.test(l));
+      expect(opens.length, 'opened, closed, reopened').toBe(2);
+      for (const open of opens) expect(open).toMatch(/O_DIRECT/);
+      const fd = child.segmentFd;
+      // only while the descriptor is the segment's: from each open of it to its close (the number
+      // is reused by other files before and after)
+      const lines: string[] = [];
+      let inside = false;
+      for (const l of all) {
+        if (/openat\(.*segment\.log"/.test(l)) inside = true;
+        else if (inside && new RegExp(`\\bclose\\(${fd}\\)`).test(l)) inside = false;
+        if (inside) lines.push(l);
+      }
+      const trace = lines.join('\n');
+      const block = tmpBlockBytes();
+      // whole calls only (a call another thread interrupted is split over two lines: its end is checked below)
+      const pwrites = [...trace.matchAll(new RegExp(`pwrite64\\(${fd}, .*?, (\\d+), (\\d+)\\)\\s+= (\\d+)`, 'g'))];
+      const resumed = [...trace.matchAll(/<\.\.\. pwrite64 resumed>.*?, (\d+), (\d+)\)\s+= (\d+)/g)];
+      expect(pwrites.length + resumed.length).toBeGreaterThanOrEqual(4);
+      for (const m of [...pwrites, ...resumed]) {
+        const [length, position, written] = [Number(m[1]), Number(m[2]), Number(m[3])];
+        expect(length % block, m[0]).toBe(0);
+        expect(position % block, m[0]).toBe(0);
+        expect(written, m[0]).toBe(length);
+      }
+      expect(lines.filter((l) => new RegExp(`\\b(write|writev|pwritev2?)\\(${fd},`).test(l)), 'no other kind of write to the segment').toEqual([]);
+      expect(lines.some((l) => new RegExp(`fdatasync\\(${fd}`).test(l))).toBe(true);
+      expect(lines.filter((l) => new RegExp(`sendfile\\(\\d+, ${fd},`).test(l)), 'no sendfile from the segment').toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
