@@ -44,7 +44,7 @@ afterAll(() => {
 
 const freshRoot = (): Container => createRegistryContainer(registerBuiltins(new ComponentRegistry()));
 const cell = (c: Partial<Cell>): Cell => ({ id: 'x', engine: 'pwrite', transfer: 'buffered', cache: 'none', codec: 'none', recordBytes: 100, batchRecords: 10, config: {}, ...c });
-const BUILTIN_ENGINES = 'pwrite, pwrite-blocking, fsync-per-write, fsync-per-write-blocking, fsync-group, mmap, io-uring, io-uring-page-cache';
+const BUILTIN_ENGINES = 'pwrite, pwrite-blocking, fsync-per-write, fsync-per-write-blocking, fsync-group, mmap, io-uring, io-uring-page-cache, direct';
 const ENGINE_HINT = 'or give a module path or an installed package name';
 
 /** A Fetch v11 of partition 0 from `offset`; the records bytes of the response. */
