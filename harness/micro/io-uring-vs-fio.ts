@@ -10,7 +10,7 @@
  *      several times here between runs of the same engine); p10/p50/p90 latency of each.
  * Medians over the repetitions, each with its range, and the ratios.
  *
- *   npx tsx harness/bench/io-uring-vs-fio.ts [--dir DIR] [--reps 3] [--big-mib 256] [--appends 300]
+ *   npx tsx harness/micro/io-uring-vs-fio.ts [--dir DIR] [--reps 3] [--big-mib 256] [--appends 300]
  */
 import fs from 'node:fs';
 import os from 'node:os';
