@@ -4,7 +4,7 @@
  * fdatasync for durability, and a Fetch-like send through the sendfile transfer that makes no
  * sendfile from the segment (its bytes are not in the page cache: they go from user memory).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,17 +12,10 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { logicalBlockBytes } from '../../engines/direct/direct-io.js';
 import { loadNative } from '../../native/index.js';
+import { hasStrace } from '../support/strace.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures-direct-child.ts');
 
-function hasStrace(): boolean {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const strace = hasStrace();
 if (!strace) console.warn('SKIPPED direct engine strace test: strace is not installed (apt-get install strace; CI installs it)');
 

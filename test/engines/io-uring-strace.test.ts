@@ -4,25 +4,18 @@
  * pread64 names the segment's descriptor (those run inside the kernel's io_uring workers, which
  * strace does not trace).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { uringUnavailable } from '../../engines/io-uring-queue.js';
+import { hasStrace } from '../support/strace.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'append-child.ts');
 /** System calls that would move a segment's bytes or sync it outside the ring. */
 const FILE_CALLS = ['pwrite64', 'pwritev', 'pwritev2', 'write', 'writev', 'fdatasync', 'fsync', 'pread64', 'preadv', 'preadv2', 'read'];
 
-function hasStrace(): boolean {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const strace = hasStrace();
 if (!strace) console.warn('SKIPPED io-uring strace test: strace is not installed (apt-get install strace; CI installs it)');
 const unavailable = uringUnavailable();

@@ -2,24 +2,17 @@
  * What the kernel sees: under strace, the sendfile transfer moves the payload with sendfile(2) and
  * never preads it into user space; the buffered transfer preads it and writes it to the socket.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadNative } from '../../native/index.js';
+import { hasStrace } from '../support/strace.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'transfer-child.ts');
 const PAYLOAD_BYTES = 4 << 20;
 
-function hasStrace(): boolean {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const strace = hasStrace();
 if (!strace) console.warn('SKIPPED strace tests: strace is not installed (apt-get install strace; CI installs it)');
 
