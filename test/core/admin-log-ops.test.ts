@@ -181,14 +181,14 @@ describe('Log.updateConfig (AlterConfigs)', () => {
     await log.forceRoll();
     await log.appendRecords([{ value: Buffer.from('new') }]);
     expect(await log.deleteOldSegments()).toBe(0); // retention.ms 7 days
-    log.updateConfig({ ...log.config, retentionMs: 24 * 3600 * 1000, messageTimestampType: 'LogAppendTime', segmentBytes: 100 });
+    log.updateConfig({ ...log.config, retentionMs: 24 * 3600 * 1000, messageTimestampType: 'LogAppendTime', segmentBytes: 200 });
     expect(await log.deleteOldSegments()).toBe(1);
     expect(log.logStartOffset).toBe(1);
     const before = Date.now();
     const info = await log.appendRecords([{ value: Buffer.from('stamped'), timestamp: 5 }]);
     expect(info.maxTimestamp).toBeGreaterThanOrEqual(before);
     await log.appendRecords([{ value: Buffer.from('x'.repeat(80)) }]);
-    expect(log.segmentCount).toBeGreaterThan(1); // segment.bytes 100 rolled it
+    expect(log.segmentCount).toBeGreaterThan(1); // segment.bytes 200 rolled it (a batch larger than it is refused, as in Kafka)
     expect(() => log.updateConfig({ ...log.config, cleanupPolicy: 'compact' })).toThrow(/cleanup.policy .* cannot change from delete to compact/);
     await mgr.close();
   });
