@@ -48,13 +48,21 @@ describe.skipIf(!strace || !loadNative())('direct engine under strace', () => {
       expect(opens.length, 'opened, closed, reopened').toBe(2);
       for (const open of opens) expect(open).toMatch(/O_DIRECT/);
       const fd = child.segmentFd;
-      // only while the descriptor is the segment's: from each open of it to its close (the number
-      // is reused by other files before and after)
+      // only while the descriptor is the segment's: from an open of it that returned `fd` (the
+      // last open's number; the first may have had another) to its close. The number belongs to
+      // other files before and after, and in between (e.g. a compile cache another thread writes)
       const lines: string[] = [];
       let inside = false;
+      let openingPid: string | undefined;
       for (const l of all) {
-        if (/openat\(.*segment\.log"/.test(l)) inside = true;
-        else if (inside && new RegExp(`\\bclose\\(${fd}\\)`).test(l)) inside = false;
+        const open = /^(\d+)\s+openat\(.*segment\.log".*?(?:\)\s+= (-?\d+)|<unfinished \.\.\.>)/.exec(l);
+        const resumed = openingPid === undefined ? null : new RegExp(`^${openingPid}\\s+<\\.\\.\\. openat resumed>.*= (-?\\d+)`).exec(l);
+        if (open && open[2] !== undefined) inside = Number(open[2]) === fd;
+        else if (open) openingPid = open[1];
+        else if (resumed) {
+          inside = Number(resumed[1]) === fd;
+          openingPid = undefined;
+        } else if (inside && new RegExp(`\\bclose\\(${fd}\\)`).test(l)) inside = false;
         if (inside) lines.push(l);
       }
       const block = tmpBlockBytes();
